@@ -1,0 +1,1 @@
+"""Bundled adapters. Each runs as its own process; the harness never imports them."""

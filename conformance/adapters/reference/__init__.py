@@ -1,0 +1,1 @@
+"""The Python reference implementation of both profiles, run as an adapter process."""

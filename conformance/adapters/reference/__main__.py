@@ -1,0 +1,92 @@
+"""The reference adapter: ``python -m conformance.adapters.reference``.
+
+Speaks adapter protocol 1 on stdin/stdout. Every op of both profiles.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from conformance import __version__
+
+from . import core
+from .errors import RefError, Unsupported
+
+PROFILES = [core.PROFILE_0811, core.PROFILE_TAGS]
+
+
+def _discovery():
+    from . import discovery  # imported lazily: only discovery cases need it
+    return discovery
+
+
+def handle(op: str, args: dict, profile: str, ca_file: str | None) -> dict:
+    if op == "parse_app":
+        return core.parse_app(args["app"], profile)
+    if op == "validate_manifest":
+        return core.validate_manifest(args["document"], profile)
+    if op == "match_manifest":
+        return core.match_manifest(args["app"], args["manifest"], profile)
+    if op == "discover":
+        return _discovery().discover(args, profile, ca_file)
+    if op == "resolve":
+        return _discovery().resolve(args, profile, ca_file)
+    if profile != core.PROFILE_TAGS:
+        raise Unsupported(f"{op} belongs to the image tags profile")
+    if op == "validate_imagetags":
+        return core.validate_imagetags(args["document"])
+    if op == "resolve_tag":
+        return core.resolve_tag(args["imagetags"], args["tag"])
+    if op == "merge_tag":
+        return core.merge_tag(args["imagetags"], args["labels"], args["tag"])
+    raise Unsupported(f"unknown op {op!r}")
+
+
+OPS = ["parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
+       "discover", "resolve", "validate_manifest", "match_manifest"]
+
+
+def answer(request: dict, state: dict) -> dict:
+    if request.get("op") == "hello":
+        profile = request.get("profile")
+        if profile not in PROFILES:
+            return {"unsupported": f"profile {profile!r} is not one of {PROFILES}"}
+        state["profile"] = profile
+        state["ca_file"] = request.get("ca_file")
+        return {"ok": {
+            "implementation": {"name": "appc-conformance-reference", "version": __version__,
+                               "language": "python", "homepage": "docs/REFERENCE.md"},
+            "profiles": PROFILES, "ops": OPS,
+            "features": ["custom-port", "host-headers", "ca-file"]}}
+    rid = request.get("id")
+    try:
+        result = handle(request["op"], request.get("args") or {}, state["profile"], state.get("ca_file"))
+        return {"id": rid, "ok": result}
+    except RefError as exc:
+        return {"id": rid, "error": {"kind": exc.kind, "message": exc.message}}
+    except Unsupported as exc:
+        return {"id": rid, "unsupported": str(exc)}
+    except (KeyError, TypeError) as exc:
+        return {"id": rid, "error": {"kind": "other", "message": f"malformed request: {exc!r}"}}
+
+
+def main() -> int:
+    state: dict = {"profile": core.PROFILE_0811}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            reply = {"id": None, "error": {"kind": "other", "message": f"bad request line: {exc}"}}
+        else:
+            reply = answer(request, state)
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The reference semantics of everything that needs no network.
+
+Written from the spec (types.md, aci.md), the image tags draft, and, for app strings, the
+library's documented grammar. Choices the spec leaves open are in docs/DECISIONS.md.
+Standard library only: this module is an implementation under test like any other.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import RefError
+
+PROFILE_0811 = "appc-0.8.11"
+PROFILE_TAGS = "appc-imagetags"
+
+AC_IDENTIFIER = re.compile(r"^[a-z0-9]+([-._~/][a-z0-9]+)*$")
+AC_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+IMAGE_ID = re.compile(r"^sha512-[0-9a-f]+$")
+# aci.md: the combinations whitelisted by default (an implementation may add more).
+VALID_OS_ARCH = {
+    "linux": {"amd64", "i386"},
+    "freebsd": {"amd64", "i386", "arm"},
+    "darwin": {"x86_64", "i386"},
+}
+
+
+def is_ac_identifier(value: Any) -> bool:
+    return isinstance(value, str) and AC_IDENTIFIER.match(value) is not None
+
+
+def check_identifier(value: Any, what: str, kind: str = "invalid-identifier") -> str:
+    if not is_ac_identifier(value):
+        raise RefError(kind, f"{what} {value!r} is not an AC Identifier")
+    return value
+
+
+# --- app strings -------------------------------------------------------------------------
+
+def parse_app(app: str, profile: str) -> dict:
+    """``NAME[:VALUE][,KEY=VALUE]*``; the colon's value is ``version`` (0.8.11) or the tag."""
+    if not isinstance(app, str):
+        raise RefError("invalid-app-string", "the app string must be a string")
+    first_comma = app.find(",")
+    first_colon = app.find(":")
+    if app.count(":") > 1:
+        raise RefError("invalid-app-string", "a colon may appear at most once")
+    if first_colon > first_comma > -1:
+        raise RefError("invalid-app-string", "the colon may only follow the name")
+    head, *items = app.split(",")
+    colon_value = None
+    if first_colon > -1:
+        head, colon_value = head.split(":", 1)
+    colon_key = "version" if profile == PROFILE_0811 else "tag"
+    pairs: list[tuple[str, str]] = [("name", head)]
+    if colon_value is not None:
+        pairs.append((colon_key, colon_value))
+    for item in items:
+        if "=" not in item:
+            raise RefError("invalid-app-string", f"label {item!r} has no value")
+        key, value = item.split("=", 1)
+        pairs.append((key, value))
+    seen: dict[str, str] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise RefError("invalid-app-string", f"label {key!r} is given more than once")
+        seen[key] = value
+    name = check_identifier(seen.pop("name"), "the image name")
+    tag = None
+    if profile == PROFILE_TAGS:
+        tag = seen.pop("tag", None) or None  # an empty tag is no tag
+    labels = {check_identifier(k, "the label name"): v for k, v in seen.items()}
+    return {"name": name, "tag": tag, "labels": labels}
+
+
+# --- image tags documents ------------------------------------------------------------------
+
+def load_imagetags(text: str) -> dict:
+    """Parse and check an image tags document; returns ``{"aliases": {...}, "labels": {...}}``."""
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise RefError("invalid-imagetags", f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise RefError("invalid-imagetags", "the document is not a JSON object")
+    aliases = doc.get("aliases", {})
+    labels = doc.get("labels", {})
+    if not isinstance(aliases, dict):
+        raise RefError("invalid-imagetags", "'aliases' is not an object")
+    if not isinstance(labels, dict):
+        raise RefError("invalid-imagetags", "'labels' is not an object")
+    for tag, target in aliases.items():
+        if not isinstance(target, str):
+            raise RefError("invalid-imagetags", f"alias {tag!r} does not point to a string")
+    for tag, entry in labels.items():
+        if not isinstance(entry, dict):
+            raise RefError("invalid-imagetags", f"labels of tag {tag!r} are not an object")
+        for name, value in entry.items():
+            check_identifier(name, f"label name of tag {tag!r}", "invalid-imagetags")
+            if not isinstance(value, str):
+                raise RefError("invalid-imagetags", f"label {name!r} of tag {tag!r} is not a string")
+    return {"aliases": aliases, "labels": labels}
+
+
+def validate_imagetags(text: str) -> dict:
+    load_imagetags(text)
+    return {"valid": True}
+
+
+def resolve_tag(text: str, tag: str) -> dict:
+    doc = load_imagetags(text)
+    aliases = doc["aliases"]
+    seen = {tag}
+    while tag in aliases:
+        tag = aliases[tag]
+        if tag in seen:
+            raise RefError("alias-cycle", f"aliases loop back to {tag!r}")
+        seen.add(tag)
+    if tag not in doc["labels"]:
+        raise RefError("tag-not-found", f"tag {tag!r} has no labels")
+    return {"labels": dict(doc["labels"][tag])}
+
+
+def merge_tag(text: str | None, labels: dict, tag: str | None) -> dict:
+    """Labels merging of the draft; phase 2 (no tag) is checked first (docs/DECISIONS.md)."""
+    labels = dict(labels)
+    if not tag:
+        return {"labels": labels}
+    if text is None:
+        if "version" in labels:
+            raise RefError("version-conflict",
+                           f"tag {tag!r} cannot become the version: version={labels['version']!r} is given")
+        labels["version"] = tag
+        return {"labels": labels}
+    for name, value in resolve_tag(text, tag)["labels"].items():
+        labels.setdefault(name, value)
+    return {"labels": labels}
+
+
+# --- image manifests -----------------------------------------------------------------------
+
+def _fail(message: str):
+    raise RefError("invalid-manifest", message)
+
+
+def _check_labels(value: Any, where: str) -> dict:
+    if not isinstance(value, list):
+        _fail(f"{where} is not a list")
+    out: dict[str, str] = {}
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            _fail(f"{where}[{i}] is not an object")
+        name, val = item.get("name"), item.get("value")
+        if not is_ac_identifier(name):
+            _fail(f"{where}[{i}].name {name!r} is not an AC Identifier")
+        if not isinstance(val, str):
+            _fail(f"{where}[{i}].value is not a string")
+        if name == "name":
+            _fail(f"{where}[{i}]: a label cannot be called 'name'")
+        if name in out:
+            _fail(f"{where}: label {name!r} appears twice")
+        out[name] = val
+    os_ = out.get("os")
+    if os_ is not None:
+        if os_ not in VALID_OS_ARCH:
+            _fail(f"{where}: os {os_!r} is not supported")
+        if "arch" in out and out["arch"] not in VALID_OS_ARCH[os_]:
+            _fail(f"{where}: arch {out['arch']!r} is not supported for os {os_!r}")
+    return out
+
+
+def load_manifest(text: str, profile: str) -> dict:
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        _fail(f"not JSON: {exc}")
+    if not isinstance(doc, dict):
+        _fail("the manifest is not a JSON object")
+    if doc.get("acKind") != "ImageManifest":
+        _fail("acKind must be 'ImageManifest'")
+    version = doc.get("acVersion")
+    if not isinstance(version, str) or not SEMVER.match(version):
+        _fail(f"acVersion {version!r} is not a SemVer version")
+    if not is_ac_identifier(doc.get("name")):
+        _fail(f"name {doc.get('name')!r} is not an AC Identifier")
+    labels = _check_labels(doc.get("labels", []), "labels")
+    deps = doc.get("dependencies", [])
+    if not isinstance(deps, list):
+        _fail("dependencies is not a list")
+    for i, dep in enumerate(deps):
+        where = f"dependencies[{i}]"
+        if not isinstance(dep, dict):
+            _fail(f"{where} is not an object")
+        if not is_ac_identifier(dep.get("imageName")):
+            _fail(f"{where}.imageName {dep.get('imageName')!r} is not an AC Identifier")
+        if "imageID" in dep and not (isinstance(dep["imageID"], str) and IMAGE_ID.match(dep["imageID"])):
+            _fail(f"{where}.imageID {dep['imageID']!r} is not a sha512 Image ID")
+        if "labels" in dep:
+            _check_labels(dep["labels"], f"{where}.labels")
+        if "size" in dep:
+            size = dep["size"]
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                _fail(f"{where}.size is not a non-negative integer")
+        if "tag" in dep and profile == PROFILE_TAGS and not isinstance(dep["tag"], str):
+            _fail(f"{where}.tag is not a string")
+    annotations = doc.get("annotations", [])
+    if not isinstance(annotations, list):
+        _fail("annotations is not a list")
+    seen = set()
+    for i, ann in enumerate(annotations):
+        if not isinstance(ann, dict) or not is_ac_identifier(ann.get("name")):
+            _fail(f"annotations[{i}].name is not an AC Identifier")
+        if not isinstance(ann.get("value"), str):
+            _fail(f"annotations[{i}].value is not a string")
+        if ann["name"] in seen:
+            _fail(f"annotations: {ann['name']!r} appears twice")
+        seen.add(ann["name"])
+    return {"name": doc["name"], "labels": labels}
+
+
+def validate_manifest(text: str, profile: str) -> dict:
+    load_manifest(text, profile)
+    return {"valid": True}
+
+
+def match_manifest(app: str, text: str, profile: str) -> dict:
+    """disc.md §Validation: same name, and every requested label present with the same value."""
+    wanted = parse_app(app, profile)
+    manifest = load_manifest(text, profile)
+    if manifest["name"] != wanted["name"]:
+        return {"matches": False}
+    have = manifest["labels"]
+    return {"matches": all(have.get(k) == v for k, v in wanted["labels"].items())}

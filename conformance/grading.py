@@ -1,0 +1,78 @@
+"""Grade one adapter answer against one case's expectation (docs/DECISIONS.md, "Verdicts")."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PASS, FAIL, ERROR = "pass", "fail", "error"
+NOT_IMPLEMENTED, UNSUPPORTED = "not-implemented", "unsupported"
+CRASH, TIMEOUT, PROTOCOL_ERROR = "crash", "timeout", "protocol-error"
+VERDICTS = (PASS, FAIL, ERROR, NOT_IMPLEMENTED, UNSUPPORTED, CRASH, TIMEOUT, PROTOCOL_ERROR)
+SKIPPING = (NOT_IMPLEMENTED, UNSUPPORTED)
+
+
+@dataclass
+class Grade:
+    verdict: str
+    message: str = ""
+
+
+def outcomes(expect: dict) -> list[dict]:
+    return expect["any_of"] if "any_of" in expect else [expect]
+
+
+def _kinds(outcome: dict) -> list[str]:
+    e = outcome["error"]
+    return [e] if isinstance(e, str) else list(e)
+
+
+def _short(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def result_matches(expected: dict, actual: Any) -> str | None:
+    """None if every key of ``expected`` is in ``actual`` with an equal value, else why not."""
+    if not isinstance(actual, dict):
+        return f"result is not an object: {_short(actual)}"
+    for key, want in expected.items():
+        if key not in actual:
+            return f"result has no {key!r} (expected {_short(want)})"
+        if actual[key] != want or type(actual[key]) is not type(want):
+            return f"{key}: expected {_short(want)}, got {_short(actual[key])}"
+    return None
+
+
+def grade(expect: dict, answer: dict) -> Grade:
+    """``answer`` is a protocol answer already checked for shape (adapter.check_answer)."""
+    if "unsupported" in answer:
+        return Grade(UNSUPPORTED, f"adapter: unsupported: {answer['unsupported']}")
+    accepted = outcomes(expect)
+    results = [o for o in accepted if "result" in o]
+    errors = [o for o in accepted if "error" in o]
+    if "error" in answer:
+        kind = answer["error"].get("kind")
+        msg = answer["error"].get("message", "")
+        for o in errors:
+            if kind == "other" or kind in _kinds(o):
+                return Grade(PASS)
+        if errors:
+            want = sorted({k for o in errors for k in _kinds(o)})
+            return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})")
+        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; "
+                            f"expected {_short(results[0]['result'])}")
+    actual = answer["ok"]
+    reasons = []
+    for o in results:
+        why = result_matches(o["result"], actual)
+        if why is None:
+            return Grade(PASS)
+        reasons.append(why)
+    if not results:
+        want = sorted({k for o in errors for k in _kinds(o)})
+        return Grade(ERROR, f"accepted input that must be rejected (expected error "
+                            f"{' or '.join(want)}), got {_short(actual)}")
+    if len(reasons) == 1:
+        return Grade(FAIL, reasons[0])
+    return Grade(FAIL, "matches none of the accepted answers: " + "; ".join(reasons))

@@ -1,0 +1,29 @@
+"""``appc-conformance lint``: check every vector file; exit 1 and name file, case and field on a problem."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from conformance import vectors
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path,
+                   help="vector files to check (default: every file of the vector set)")
+    p.add_argument("--vectors", type=Path, default=None,
+                   help="the vector set's folder (default: the bundled vectors/)")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = args.vectors or vectors.default_vectors_dir()
+    files = [p.resolve() for p in args.paths] or None
+    try:
+        vs = vectors.load(root, files)
+    except (OSError, ValueError) as exc:
+        print(f"lint: cannot load the vector set at {root}: {exc}", file=sys.stderr)
+        return 2
+    for problem in vs.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(vs.files)} files, {len(vs.cases)} valid cases, {len(vs.problems)} problems")
+    return 1 if vs.problems else 0

@@ -1,0 +1,310 @@
+"""The pytest layer: one item per (case, profile), delegated to ``runner``.
+
+Thin on purpose: options, collection, verdict -> pytest outcome, results file.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conformance import __version__, grading, registry, vectors
+from conformance.adapter import AdapterSession
+from conformance.runner import run_case
+
+STASH = pytest.StashKey["Harness"]()
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("appc-conformance", "appc conformance suite")
+    g.addoption("--impl", default=None, metavar="NAME",
+                help=f"bundled implementation to test: {', '.join(registry.IMPLEMENTATIONS)} (default: reference)")
+    g.addoption("--adapter-cmd", default=None, metavar="COMMAND",
+                help="command line of any other adapter (adapter protocol 1), e.g. \"./my-adapter --flag\"")
+    g.addoption("--profile", action="append", default=None, choices=vectors.PROFILES,
+                help="profile to test (repeatable; default: every profile)")
+    g.addoption("--results", default=None, metavar="FILE", help="write the results JSON file here")
+    g.addoption("--vectors", default=None, metavar="DIR", help="vector set folder (default: the bundled one)")
+    g.addoption("--case", action="append", default=None, metavar="PATTERN",
+                help="run only cases whose ID matches this glob (repeatable)")
+    g.addoption("--adapter-timeout", type=float, default=10.0, metavar="SECONDS",
+                help="per-request timeout (default 10)")
+    g.addoption("--expectations", default=None, metavar="FILE",
+                help="known failures of this implementation: they are expected, and reported when they pass")
+
+
+class Harness:
+    def __init__(self, config):
+        self.config = config
+        opt = config.option
+        self.vectors_root = Path(opt.vectors).resolve() if opt.vectors else vectors.default_vectors_dir()
+        self.profiles = opt.profile or list(vectors.PROFILES)
+        self.timeout = opt.adapter_timeout
+        self.impl_id = None
+        if opt.adapter_cmd:
+            if opt.impl:
+                raise pytest.UsageError("give --impl or --adapter-cmd, not both")
+            argv = shlex.split(opt.adapter_cmd)
+            if not argv:
+                raise pytest.UsageError("--adapter-cmd is empty")
+            if shutil.which(argv[0]) is None:
+                raise pytest.UsageError(f"--adapter-cmd: command not found: {argv[0]!r}")
+            self.argv = argv
+        else:
+            self.impl_id = opt.impl or "reference"
+            try:
+                self.argv = registry.command(self.impl_id)
+            except registry.UnknownImplementation as exc:
+                raise pytest.UsageError(str(exc)) from None
+            except registry.NotAvailable as exc:
+                raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
+        self.known = load_expectations(opt.expectations) if opt.expectations else {}
+        self.sessions: dict[str, AdapterSession] = {}
+        self.records: list = []
+        self.problems: list[str] = []
+        self.started = datetime.now(timezone.utc)
+        self.t0 = time.monotonic()
+        self.vector_set = vectors.load(self.vectors_root)
+        self.problems = [str(p) for p in self.vector_set.problems]
+
+    def session(self, profile: str) -> AdapterSession:
+        if profile not in self.sessions:
+            self.sessions[profile] = AdapterSession(self.argv, profile, timeout=self.timeout,
+                                                    ca_file=ca_bundle())
+        return self.sessions[profile]
+
+    def close(self):
+        for s in self.sessions.values():
+            s.close()
+
+    def implementation(self) -> dict:
+        info = {}
+        for s in self.sessions.values():
+            if s.hello and s.hello.ok:
+                info = dict(s.hello.implementation)
+                break
+        return {"id": self.impl_id, "name": info.get("name", self.impl_id or self.argv[0]),
+                "version": info.get("version"), "language": info.get("language"),
+                "homepage": info.get("homepage"), "available": True, "unavailable_reason": None,
+                "command": self.argv}
+
+
+def ca_bundle() -> str | None:
+    """The PEM file with the mock servers' CA, created once per run (None until servers exist)."""
+    try:
+        from servers import ca  # noqa: PLC0415
+    except ImportError:
+        return None
+    return ca.bundle_path()
+
+
+def load_expectations(path: str) -> dict:
+    try:
+        doc = json.loads(Path(path).read_text())
+        return {(k["id"], k.get("profile")): k.get("reason", "") for k in doc["known_failures"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise pytest.UsageError(f"--expectations {path}: not a valid expectations file: {exc}") from None
+
+
+def pytest_configure(config):
+    if config.option.impl or config.option.adapter_cmd or _vector_args(config):
+        config.stash[STASH] = Harness(config)
+
+
+def _vector_args(config) -> bool:
+    root = Path(config.option.vectors).resolve() if config.option.vectors else vectors.default_vectors_dir()
+    for a in config.args:
+        p = Path(a.split("::")[0]).resolve()
+        if p == root or root in p.parents:
+            return True
+    return False
+
+
+def pytest_unconfigure(config):
+    h = config.stash.get(STASH, None)
+    if h is not None:
+        h.close()
+
+
+def pytest_collect_file(file_path: Path, parent):
+    h = parent.config.stash.get(STASH, None)
+    if h is None or file_path.suffix != ".json":
+        return None
+    root = h.vectors_root
+    if root not in file_path.parents or "schema" in file_path.relative_to(root).parts \
+            or file_path.name == "requirements.json":
+        return None
+    return VectorFile.from_parent(parent, path=file_path)
+
+
+class VectorFile(pytest.File):
+    def collect(self):
+        h: Harness = self.config.stash[STASH]
+        rel = vectors._rel(self.path, h.vectors_root)
+        problems = [p for p in h.vector_set.problems if p.file == rel]
+        for i, p in enumerate(problems):
+            yield ProblemItem.from_parent(self, name=f"<invalid-vector-{i}>", problem=str(p))
+        for case in h.vector_set.cases:
+            if case.file != rel:
+                continue
+            for profile in h.profiles:
+                if profile in case.profiles:
+                    yield VectorItem.from_parent(self, name=f"{case.id}[{profile}]", case=case, profile=profile)
+
+
+class ProblemItem(pytest.Item):
+    def __init__(self, *, problem: str, **kw):
+        super().__init__(**kw)
+        self.problem = problem
+
+    def runtest(self):
+        raise VectorProblem(self.problem)
+
+    def repr_failure(self, excinfo):
+        return f"broken vector: {self.problem}"
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class VectorProblem(Exception):
+    pass
+
+
+class CaseFailed(Exception):
+    pass
+
+
+class VectorItem(pytest.Item):
+    def __init__(self, *, case, profile, **kw):
+        super().__init__(**kw)
+        self.case = case
+        self.profile = profile
+        self.record = None
+        # -k selects by requirement ID too: pytest -k "TAG-03"
+        self.extra_keyword_matches.update(case.requirements)
+        self.extra_keyword_matches.update(case.raw.get("ambiguities", []))
+        known = self.config.stash[STASH].known
+        reason = known.get((case.id, profile), known.get((case.id, None)))
+        if reason is not None:
+            self.add_marker(pytest.mark.xfail(reason=f"known failure: {reason}", strict=False))
+
+    def runtest(self):
+        h: Harness = self.config.stash[STASH]
+        rec = run_case(self.case, self.profile, h.session(self.profile))
+        self.record = rec
+        h.records.append(rec)
+        if rec.verdict == grading.PASS:
+            return
+        if rec.verdict in grading.SKIPPING:
+            pytest.skip(f"{rec.verdict}: {rec.message}")
+        raise CaseFailed(f"{rec.verdict}: {rec.message}")
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CaseFailed):
+            rec = self.record
+            lines = [f"{self.case.id} [{self.profile}] ({', '.join(self.case.requirements)}, "
+                     f"{self.case.strength}): {excinfo.value}",
+                     f"  case:     {self.case.raw['description']}",
+                     f"  input:    {json.dumps(self.case.raw.get('input'), ensure_ascii=False)[:500]}",
+                     f"  expected: {json.dumps(rec.expected, ensure_ascii=False)[:500]}",
+                     f"  actual:   {json.dumps(rec.actual, ensure_ascii=False)[:500]}"]
+            if rec.stderr:
+                lines.append("  adapter stderr:\n    " + rec.stderr[-1500:].replace("\n", "\n    "))
+            return "\n".join(lines)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.case.id} [{self.profile}]"
+
+
+def pytest_collection_modifyitems(config, items):
+    h = config.stash.get(STASH, None)
+    patterns = config.option.case
+    if h is None or not patterns:
+        return
+    keep, drop = [], []
+    for item in items:
+        if isinstance(item, VectorItem) and not any(fnmatch.fnmatchcase(item.case.id, p) for p in patterns):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def vectors_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for p in sorted(root.rglob("*.json")):
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def results_document(h: Harness) -> dict:
+    return {
+        "format": "appc-conformance-results", "format_version": 1,
+        "run": {"suite_version": __version__, "commit": git_commit(vectors.project_root()),
+                "vectors_hash": vectors_hash(h.vectors_root), "profiles": h.profiles,
+                "started": h.started.isoformat(timespec="seconds"),
+                "duration_s": round(time.monotonic() - h.t0, 3),
+                "argv": list(h.config.invocation_params.args), "problems": h.problems},
+        "implementation": h.implementation(),
+        "cases": [r.to_json() for r in h.records],
+    }
+
+
+def pytest_sessionfinish(session, exitstatus):
+    h = session.config.stash.get(STASH, None)
+    if h is None or not session.config.option.results:
+        return
+    write_json_atomic(Path(session.config.option.results), results_document(h))
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    h = config.stash.get(STASH, None)
+    if h is None:
+        return
+    counts: dict[str, int] = {}
+    for r in h.records:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    impl = h.implementation()
+    terminalreporter.section("appc conformance")
+    terminalreporter.write_line(f"implementation: {impl['name']} {impl.get('version') or ''} "
+                                f"({' '.join(shlex.quote(a) for a in h.argv)})")
+    terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+                                                or "no case ran"))
+    fixed = [r for r in h.records if r.verdict == grading.PASS and
+             ((r.id, r.profile) in h.known or (r.id, None) in h.known)]
+    for r in fixed:
+        terminalreporter.write_line(f"known failure now passes (remove it from the expectations file): "
+                                    f"{r.id} [{r.profile}]")
+    if h.problems:
+        terminalreporter.write_line(f"broken vectors: {len(h.problems)} (see the failures above)")
+    if config.option.results:
+        terminalreporter.write_line(f"results: {config.option.results}")

@@ -1,0 +1,84 @@
+"""Run one case through one adapter session and produce its record. No pytest here."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from conformance import grading
+from conformance.adapter import AdapterSession
+from conformance.vectors import Case
+
+TRANSPORT_VERDICTS = {"crash": grading.CRASH, "timeout": grading.TIMEOUT,
+                      "protocol-error": grading.PROTOCOL_ERROR}
+
+
+@dataclass
+class Record:
+    id: str
+    profile: str
+    area: str
+    op: str
+    requirements: list
+    ambiguities: list
+    strength: str
+    description: str
+    verdict: str = grading.FAIL
+    message: str = ""
+    expected: Any = None
+    actual: Any = None
+    stderr: str = ""
+    time_s: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        if not d["extra"]:
+            d.pop("extra")
+        return d
+
+
+def new_record(case: Case, profile: str) -> Record:
+    raw = case.raw
+    return Record(id=case.id, profile=profile, area=case.area, op=case.op,
+                  requirements=list(raw["requirements"]), ambiguities=list(raw.get("ambiguities", [])),
+                  strength=raw["strength"], description=raw["description"], expected=raw["expect"])
+
+
+def run_case(case: Case, profile: str, session: AdapterSession) -> Record:
+    rec = new_record(case, profile)
+    start = time.monotonic()
+    try:
+        if case.op in ("discover", "resolve"):
+            from conformance import discovery_runner  # the mock servers are only needed here
+            discovery_runner.run(case, profile, session, rec)
+        else:
+            exchange_and_grade(session, case.op, case.raw["input"], case.raw["expect"], rec)
+    finally:
+        rec.time_s = round(time.monotonic() - start, 6)
+    return rec
+
+
+def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dict, rec: Record,
+                       timeout: float | None = None) -> None:
+    hello = session.ensure()
+    if not hello.ok:
+        if hello.status in TRANSPORT_VERDICTS:
+            rec.verdict = TRANSPORT_VERDICTS[hello.status]
+        else:
+            rec.verdict = grading.NOT_IMPLEMENTED
+        rec.message = f"profile {session.profile}: {hello.reason}"
+        return
+    if op not in hello.ops:
+        rec.verdict = grading.NOT_IMPLEMENTED
+        rec.message = f"the adapter does not implement {op!r}"
+        return
+    ex = session.request(op, args, timeout=timeout)
+    rec.stderr = ex.stderr
+    rec.actual = ex.answer
+    if ex.status != "answer":
+        rec.verdict = TRANSPORT_VERDICTS[ex.status]
+        rec.message = ex.message
+        return
+    g = grading.grade(expect, ex.answer)
+    rec.verdict, rec.message = g.verdict, g.message

@@ -1,0 +1,203 @@
+"""Load vector files, validate them against their schema, and check what a schema cannot.
+
+A broken file never stops the others: every problem becomes a ``Problem`` that names the
+file, the case (index and ID when known) and the field. The lint command and the pytest
+plugin share this module, so a vector the lint accepts is exactly a vector the run accepts.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+
+PROFILES = ("appc-0.8.11", "appc-imagetags")
+OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
+       "discover", "resolve", "validate_manifest", "match_manifest")
+STRENGTHS = ("must", "should", "may", "library", "ambiguous")
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def default_vectors_dir() -> Path:
+    """The vector set: the source tree's ``vectors/``, or the copy installed with the package."""
+    src = project_root() / "vectors"
+    if (src / "schema").is_dir():
+        return src
+    return Path(__file__).resolve().parent / "_vectors"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    where: str  # "case 3 (app-strings/x/y)" or "file"
+    field: str  # JSON path inside the case or file, "" for the whole thing
+    message: str
+
+    def __str__(self) -> str:
+        loc = self.file
+        if self.where:
+            loc += f": {self.where}"
+        if self.field:
+            loc += f": field '{self.field}'"
+        return f"{loc}: {self.message}"
+
+
+@dataclass
+class Case:
+    """One validated case, as data; ``raw`` is the case object exactly as in the file."""
+    id: str
+    file: str
+    index: int
+    raw: dict
+
+    @property
+    def op(self) -> str:
+        return self.raw["op"]
+
+    @property
+    def profiles(self) -> list[str]:
+        return self.raw["profiles"]
+
+    @property
+    def requirements(self) -> list[str]:
+        return self.raw["requirements"]
+
+    @property
+    def strength(self) -> str:
+        return self.raw["strength"]
+
+    @property
+    def area(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def expected(self) -> dict:
+        return self.raw["expect"]
+
+
+@dataclass
+class VectorSet:
+    root: Path
+    cases: list[Case] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Case]:
+        return {c.id: c for c in self.cases}
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def load_schema(root: Path) -> dict:
+    return json.loads((root / "schema" / "vector-file.schema.json").read_text())
+
+
+def load_catalog(root: Path) -> dict:
+    """The requirement catalog: ``{"requirements": [...], "ambiguities": [...]}``."""
+    return json.loads((root / "requirements.json").read_text())
+
+
+def vector_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.json")
+                  if "schema" not in p.relative_to(root).parts and p.name != "requirements.json")
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def load(root: Path | None = None, files: Iterable[Path] | None = None) -> VectorSet:
+    """Load and check every vector file below ``root`` (or just ``files``)."""
+    root = Path(root or default_vectors_dir())
+    vs = VectorSet(root=root)
+    schema = load_schema(root)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema)
+    case_validator = validator_cls({"$schema": schema.get("$schema"), "$defs": schema["$defs"],
+                                    "$ref": "#/$defs/case"})
+    catalog = load_catalog(root)
+    known_reqs = {r["id"] for r in catalog["requirements"]}
+    known_ambs = {a["id"] for a in catalog.get("ambiguities", [])}
+    seen: dict[str, str] = {}
+    for path in (list(files) if files is not None else vector_files(root)):
+        vs.files.append(path)
+        rel = _rel(path, root)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            vs.problems.append(Problem(rel, "file", "", f"cannot read: {exc}"))
+            continue
+        except json.JSONDecodeError as exc:
+            vs.problems.append(Problem(rel, f"line {exc.lineno} column {exc.colno}", "",
+                                       f"not valid JSON: {exc.msg}"))
+            continue
+        # File-level shape first (everything but the cases themselves).
+        shell = dict(doc) if isinstance(doc, dict) else doc
+        cases = shell.get("cases") if isinstance(shell, dict) else None
+        if isinstance(shell, dict) and isinstance(cases, list):
+            shell = {**shell, "cases": [{}]}  # cases are checked one by one below
+        file_errors = [e for e in validator.iter_errors(shell)
+                       if not (list(e.absolute_path)[:1] == ["cases"])]
+        if file_errors:
+            for e in file_errors:
+                vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
+                                           e.message))
+            continue
+        area = doc["area"]
+        for i, raw in enumerate(cases):
+            cid = raw.get("id") if isinstance(raw, dict) else None
+            where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
+            errs = sorted(case_validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
+            if errs:
+                best = jsonschema.exceptions.best_match(errs)
+                vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
+                                           best.message))
+                continue
+            bad = _semantic_problems(raw, area, known_reqs, known_ambs)
+            if cid in seen:
+                bad.append(("id", f"duplicate case ID, first defined in {seen[cid]}"))
+            if bad:
+                for fld, msg in bad:
+                    vs.problems.append(Problem(rel, where, fld, msg))
+                continue
+            seen[cid] = rel
+            vs.cases.append(Case(id=cid, file=rel, index=i, raw=raw))
+    return vs
+
+
+def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -> list[tuple[str, str]]:
+    out = []
+    if not raw["id"].startswith(area + "/"):
+        out.append(("id", f"case ID must start with the file's area '{area}/'"))
+    for j, r in enumerate(raw["requirements"]):
+        if r not in known_reqs:
+            out.append((f"requirements[{j}]", f"unknown requirement ID {r!r} (see vectors/requirements.json)"))
+    for j, a in enumerate(raw.get("ambiguities", [])):
+        if known_ambs and a not in known_ambs:
+            out.append((f"ambiguities[{j}]", f"unknown ambiguity ID {a!r} (see vectors/requirements.json)"))
+    exp = raw["expect"]
+    outcomes = exp.get("any_of", [exp])
+    if raw["strength"] != "ambiguous" and "any_of" in exp and not raw.get("ambiguities"):
+        out.append(("expect.any_of", "several accepted answers need 'ambiguities' naming why"))
+    if raw["op"] in ("discover", "resolve") and not raw.get("hosts"):
+        out.append(("hosts", "discovery cases must describe the hosts"))
+    seen = []
+    for j, o in enumerate(outcomes):
+        key = json.dumps(o, sort_keys=True)
+        if key in seen:
+            out.append((f"expect.any_of[{j}]", "the same accepted answer is listed twice"))
+        seen.append(key)
+    return out
