@@ -19,6 +19,7 @@ from typing import Any
 PROTOCOL = 1
 MAX_LINE = 16 * 1024 * 1024
 STDERR_KEEP = 200  # lines kept per process
+MAX_HANDSHAKE_FAILURES = 2
 
 
 @dataclass
@@ -93,14 +94,14 @@ class _Process:
         except (BrokenPipeError, OSError, ValueError) as exc:
             return f"cannot write to the adapter: {exc}"
 
-    def stop(self):
+    def stop(self, graceful: bool = True):
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
             except OSError:
                 pass
             try:
-                self.proc.wait(timeout=1)
+                self.proc.wait(timeout=1 if graceful else 0.05)
             except subprocess.TimeoutExpired:
                 try:
                     os.killpg(self.proc.pid, 9)
@@ -132,6 +133,7 @@ class AdapterSession:
         self._next_id = 0
         self.hello: Hello | None = None
         self.starts = 0
+        self.failed_handshakes = 0  # consecutive; after MAX_HANDSHAKE_FAILURES the adapter is given up
 
     # -- lifecycle ----------------------------------------------------------------------
     def _start(self) -> Hello:
@@ -159,20 +161,32 @@ class AdapterSession:
                      profiles=list(ok.get("profiles") or []))
 
     def ensure(self) -> Hello:
-        """Start the adapter (and shake hands) unless it is already running."""
+        """Start the adapter (and shake hands) unless it is already running.
+
+        A handshake that fails twice in a row (crash, timeout, garbage) is not tried again:
+        every later case gets the same verdict at once instead of waiting for its timeout.
+        """
+        if self.failed_handshakes >= MAX_HANDSHAKE_FAILURES:
+            return self.hello
         if self._proc is None or self._proc.proc.poll() is not None:
             if self._proc is not None:
                 self._kill()
             self.hello = self._start()
+            if self.hello.ok or self.hello.status == "answer":
+                self.failed_handshakes = 0
+            else:
+                self.failed_handshakes += 1
+                if self.failed_handshakes >= MAX_HANDSHAKE_FAILURES:
+                    self.hello.reason += f" (gave up after {self.failed_handshakes} attempts)"
         return self.hello
 
-    def _kill(self):
+    def _kill(self, graceful: bool = False):
         if self._proc is not None:
-            self._proc.stop()
+            self._proc.stop(graceful)
             self._proc = None
 
     def close(self):
-        self._kill()
+        self._kill(graceful=True)
 
     # -- requests -----------------------------------------------------------------------
     def _roundtrip(self, obj: dict, expect_id: Any, timeout: float | None = None) -> Exchange:
