@@ -1,0 +1,34 @@
+"""Run the conformance suite as a user would (a pytest subprocess) and read its results file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = ROOT / "vectors"
+BROKEN = ROOT / "tests" / "fakes" / "broken.py"
+
+
+def broken_cmd(mode: str) -> str:
+    return f"{sys.executable} {BROKEN} {mode}"
+
+
+def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
+    """Run ``pytest VECTORS ARGS``; return (completed process, results document or None)."""
+    results = tmp_path / f"results-{len(list(tmp_path.glob('results-*.json')))}.json"
+    argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+            *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    doc = json.loads(results.read_text()) if results.exists() else None
+    return proc, doc
+
+
+def verdicts(doc: dict) -> dict:
+    out: dict = {}
+    for c in doc["cases"]:
+        out.setdefault(c["verdict"], []).append(c)
+    return out
