@@ -1,0 +1,60 @@
+"""Mock discovery hosts for the appc conformance suite (loopback only).
+
+The harness uses:
+
+    import servers
+    ca_file = servers.ca.bundle_path()           # once per run: SSL_CERT_FILE and hello's ca_file
+    try:
+        with servers.scenario(case["hosts"], port_mode="custom") as sc:   # or "default"
+            args = sc.adapter_args(case["input"])  # placeholders substituted, port set
+            expect = sc.substitute(case["expect"])
+            ... send args to the adapter, grade the answer against expect ...
+        problems = sc.check(case.get("requests"))  # list of sentences; [] means fine
+    except servers.PortsUnavailable as exc:
+        skip(exc.reason)
+
+``servers.lint_case(case)`` checks a case's ``hosts`` and ``requests`` without starting anything.
+servers/README.md documents the formats.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import ca
+from .ca import Pki
+from .log import RequestLog, SpecError, check_spec
+from .scenario import CUSTOM, DEFAULT, PortsUnavailable, Scenario, default_ports_available, scenario
+from .spec import HostsError, check_hosts, placeholders
+
+__all__ = ["ca", "Pki", "Scenario", "scenario", "PortsUnavailable", "HostsError", "SpecError",
+           "RequestLog", "CUSTOM", "DEFAULT", "default_ports_available", "run_checks", "lint_case"]
+
+
+def run_checks(sc: Scenario, requests_spec: Any) -> list[str]:
+    """Same as ``sc.check(requests_spec)``."""
+    return sc.check(requests_spec)
+
+
+def lint_case(case: dict) -> list[str]:
+    """Problems of a discovery case's ``hosts`` and ``requests`` (and placeholders elsewhere)."""
+    hosts = case.get("hosts")
+    out = check_hosts(hosts)
+    known = set(hosts) if isinstance(hosts, dict) else set()
+    out += check_spec(case.get("requests"))
+    for fld in ("input", "expect", "requests"):
+        for sym in sorted(placeholders(case.get(fld)) - known):
+            out.append(f"{fld}: placeholder {{{{{sym}}}}} names no host of the case")
+    req = case.get("requests")
+    if isinstance(req, dict) and not check_spec(req):
+        from .log import parse_matcher
+        ms = []
+        if "first" in req:
+            ms.append(req["first"])
+        for k in ("sequence", "some", "never"):
+            ms += req.get(k, [])
+        ms += [c["match"] for c in req.get("count", [])] + [h["match"] for h in req.get("headers", [])]
+        for m in ms:
+            h = parse_matcher(m).get("host", "*")
+            if h != "*" and not h.endswith("*") and h not in known:
+                out.append(f"requests: matcher {m!r} names host {h!r}, which the case does not describe")
+    return out

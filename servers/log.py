@@ -1,0 +1,267 @@
+"""The ordered request log of a scenario, and the ``requests`` assertions checked against it.
+
+servers/README.md documents the assertion format. A matcher is either a string
+``"[SCHEME] HOST TARGET"`` (each part may be ``*``; a TARGET ending in ``*`` matches by
+prefix) or an object with the keys of ``MATCHER_KEYS``.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Entry kinds: a parsed HTTP request; a TLS handshake that failed; a connection closed unanswered
+# because the host does not serve that scheme.
+REQUEST, TLS_ERROR, REFUSED = "request", "tls-error", "refused"
+MATCHER_KEYS = {"scheme", "host", "target", "path", "method", "kind", "has_header", "lacks_header"}
+SPEC_KEYS = {"first", "sequence", "some", "never", "count", "headers"}
+
+
+@dataclass
+class Entry:
+    seq: int
+    time: float                 # seconds since the scenario started
+    kind: str                   # request | tls-error | refused
+    scheme: str                 # https | http
+    host: str                   # host symbol of the case
+    address: str
+    port: int
+    method: Optional[str] = None
+    path: Optional[str] = None
+    query: Optional[str] = None  # None when the target has no '?'
+    headers: list = field(default_factory=list)  # [[name, value], ...] as received
+    status: Optional[int] = None  # what the mock answered (None: no answer)
+    note: str = ""
+
+    @property
+    def target(self) -> Optional[str]:
+        if self.path is None:
+            return None
+        return self.path if self.query is None else f"{self.path}?{self.query}"
+
+    def header_values(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+    def to_json(self) -> dict:
+        return {"seq": self.seq, "time": round(self.time, 4), "kind": self.kind, "scheme": self.scheme,
+                "host": self.host, "address": self.address, "port": self.port, "method": self.method,
+                "path": self.path, "query": self.query, "headers": self.headers, "status": self.status,
+                "note": self.note}
+
+    def __str__(self) -> str:
+        if self.kind != REQUEST:
+            return f"#{self.seq} {self.scheme} {self.host} ({self.address}:{self.port}) [{self.kind}] {self.note}".rstrip()
+        return (f"#{self.seq} {self.scheme} {self.host} {self.method} {self.target} -> "
+                f"{self.status if self.status is not None else 'no answer'}")
+
+
+class RequestLog:
+    """Thread-safe, append-only, ordered."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: list[Entry] = []
+        self._t0 = time.monotonic()
+
+    def add(self, **kw) -> Entry:
+        with self._lock:
+            e = Entry(seq=len(self._entries) + 1, time=time.monotonic() - self._t0, **kw)
+            self._entries.append(e)
+            return e
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def requests(self) -> list[Entry]:
+        return [e for e in self.entries() if e.kind == REQUEST]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __iter__(self):
+        return iter(self.entries())
+
+    def to_json(self) -> list[dict]:
+        return [e.to_json() for e in self.entries()]
+
+    def render(self) -> str:
+        return "\n".join(str(e) for e in self.entries()) or "(no requests)"
+
+
+# --- matchers ------------------------------------------------------------------------------
+
+class SpecError(ValueError):
+    """The ``requests`` description is malformed."""
+
+
+def _glob(pattern: Optional[str], value: Optional[str]) -> bool:
+    if pattern is None or pattern == "*":
+        return True
+    if value is None:
+        return False
+    if pattern.endswith("*"):
+        return value.startswith(pattern[:-1])
+    return value == pattern
+
+
+def parse_matcher(m: Any) -> dict:
+    """Normalise a matcher (string or object) to an object; raises SpecError."""
+    if isinstance(m, str):
+        parts = m.split()
+        if len(parts) == 3:
+            scheme, host, target = parts
+        elif len(parts) == 2:
+            scheme, (host, target) = "*", parts
+        else:
+            raise SpecError(f"matcher {m!r}: expected '[SCHEME] HOST TARGET'")
+        if scheme not in ("*", "https", "http"):
+            raise SpecError(f"matcher {m!r}: scheme must be https, http or *")
+        return {"scheme": scheme, "host": host, "target": target}
+    if isinstance(m, dict):
+        bad = set(m) - MATCHER_KEYS
+        if bad:
+            raise SpecError(f"matcher {m!r}: unknown keys {sorted(bad)} (known: {sorted(MATCHER_KEYS)})")
+        if not all(isinstance(v, str) for v in m.values()):
+            raise SpecError(f"matcher {m!r}: values are strings")
+        return dict(m)
+    raise SpecError(f"matcher {m!r}: a string or an object")
+
+
+def matches(m: dict, e: Entry) -> bool:
+    if e.kind != m.get("kind", REQUEST) and m.get("kind") != "*":
+        return False
+    if not _glob(m.get("scheme"), e.scheme) or not _glob(m.get("host"), e.host):
+        return False
+    if not _glob(m.get("target"), e.target) or not _glob(m.get("path"), e.path):
+        return False
+    if "method" in m and m["method"] != e.method:
+        return False
+    if "has_header" in m and not e.header_values(m["has_header"]):
+        return False
+    if "lacks_header" in m and e.header_values(m["lacks_header"]):
+        return False
+    return True
+
+
+def _show(m: Any) -> str:
+    return m if isinstance(m, str) else repr(m)
+
+
+def check_spec(spec: Any) -> list[str]:
+    """Problems of a ``requests`` description itself (for the lint)."""
+    if spec is None:
+        return []
+    if not isinstance(spec, dict):
+        return ["requests: an object"]
+    out = []
+    for k in spec:
+        if k not in SPEC_KEYS:
+            out.append(f"requests: unknown key {k!r} (known: {', '.join(sorted(SPEC_KEYS))})")
+
+    def m_ok(m, where):
+        try:
+            parse_matcher(m)
+        except SpecError as exc:
+            out.append(f"requests.{where}: {exc}")
+
+    if "first" in spec:
+        m_ok(spec["first"], "first")
+    for key in ("sequence", "some", "never"):
+        if key in spec:
+            if not isinstance(spec[key], list) or not spec[key]:
+                out.append(f"requests.{key}: a non-empty list of matchers")
+            else:
+                for i, m in enumerate(spec[key]):
+                    m_ok(m, f"{key}[{i}]")
+    for i, c in enumerate(spec.get("count", [])):
+        if not isinstance(c, dict) or "match" not in c or not set(c) <= {"match", "min", "max"} \
+                or not all(isinstance(c.get(k, 0), int) for k in ("min", "max")):
+            out.append(f"requests.count[{i}]: {{\"match\": MATCHER, \"min\": N, \"max\": N}}")
+        else:
+            m_ok(c["match"], f"count[{i}].match")
+    for i, h in enumerate(spec.get("headers", [])):
+        if not isinstance(h, dict) or "match" not in h or not set(h) <= {"match", "present", "absent"} \
+                or not ("present" in h or "absent" in h):
+            out.append(f"requests.headers[{i}]: {{\"match\": MATCHER, \"present\": {{NAME: VALUE|null}}, "
+                       f"\"absent\": [NAME]}}")
+            continue
+        m_ok(h["match"], f"headers[{i}].match")
+        if "present" in h and not (isinstance(h["present"], dict) and
+                                   all(isinstance(v, (str, type(None))) for v in h["present"].values())):
+            out.append(f"requests.headers[{i}].present: an object of header name to value or null")
+        if "absent" in h and not (isinstance(h["absent"], list) and all(isinstance(x, str) for x in h["absent"])):
+            out.append(f"requests.headers[{i}].absent: a list of header names")
+    return out
+
+
+def check(spec: Any, log: RequestLog) -> list[str]:
+    """Check a ``requests`` description against the log; returns human-readable problems."""
+    if not spec:
+        return []
+    bad = check_spec(spec)
+    if bad:
+        return bad
+    entries = log.entries()
+    reqs = [e for e in entries if e.kind == REQUEST]
+    out: list[str] = []
+
+    if "first" in spec:
+        m = parse_matcher(spec["first"])
+        if not reqs:
+            out.append(f"first request should match {_show(spec['first'])}, but no request was made")
+        elif not matches(m, reqs[0]):
+            out.append(f"first request should match {_show(spec['first'])}, but it was {reqs[0]}")
+
+    if "sequence" in spec:
+        pos = 0
+        for i, raw in enumerate(spec["sequence"]):
+            m = parse_matcher(raw)
+            while pos < len(entries) and not matches(m, entries[pos]):
+                pos += 1
+            if pos == len(entries):
+                done = ", ".join(_show(x) for x in spec["sequence"][:i]) or "nothing"
+                out.append(f"sequence: no request matching {_show(raw)} after {done}")
+                break
+            pos += 1
+
+    for raw in spec.get("some", []):
+        m = parse_matcher(raw)
+        if not any(matches(m, e) for e in entries):
+            out.append(f"expected a request matching {_show(raw)}, there was none")
+
+    for raw in spec.get("never", []):
+        m = parse_matcher(raw)
+        hits = [e for e in entries if matches(m, e)]
+        if hits:
+            out.append(f"no request should match {_show(raw)}, but: " + "; ".join(str(e) for e in hits[:3])
+                       + (f" (and {len(hits) - 3} more)" if len(hits) > 3 else ""))
+
+    for c in spec.get("count", []):
+        m = parse_matcher(c["match"])
+        n = sum(1 for e in entries if matches(m, e))
+        lo, hi = c.get("min", 0), c.get("max")
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}..{hi if hi is not None else 'any'}"
+            out.append(f"count of requests matching {_show(c['match'])} should be {want}, was {n}")
+
+    for h in spec.get("headers", []):
+        m = parse_matcher(h["match"])
+        hits = [e for e in entries if matches(m, e)]
+        for name, value in (h.get("present") or {}).items():
+            if not hits:
+                out.append(f"header {name}: no request matching {_show(h['match'])} to carry it")
+            for e in hits:
+                vals = e.header_values(name)
+                if not vals:
+                    out.append(f"header {name} should reach {e}, it was missing")
+                elif value is not None and value not in vals:
+                    out.append(f"header {name} should be {value!r} at {e}, was {vals!r}")
+        for name in h.get("absent", []):
+            for e in hits:
+                if e.header_values(name):
+                    out.append(f"header {name} must not reach {e}, but it did: {e.header_values(name)!r}")
+    return out

@@ -1,0 +1,164 @@
+"""A scenario: the mock hosts of one discovery case, started and stopped as a unit."""
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any, Optional
+
+from . import ca as camod
+from . import log as logmod
+from . import mock
+from .spec import HostsError, check_hosts, substitute
+
+CUSTOM, DEFAULT = "custom", "default"
+FIRST_ADDRESS = 2          # host symbols map to 127.0.0.2, 127.0.0.3, ... in order of appearance
+_PORT_TRIES = 50
+
+
+class PortsUnavailable(RuntimeError):
+    """The scenario cannot listen where it must (default ports 443/80 not permitted or taken).
+
+    ``reason`` is a sentence fit for a skip message."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Scenario:
+    """Mock hosts built from a case's ``hosts`` description.
+
+    ``port_mode="custom"``: every host listens on one ephemeral port P (``self.port``), serving
+    TLS and plain HTTP on it (told apart by the first byte). ``port_mode="default"``: every host
+    listens on 443 (TLS) and 80 (plain HTTP); ``self.port`` is None.
+    """
+
+    def __init__(self, hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = None,
+                 first_address: int = FIRST_ADDRESS):
+        if port_mode not in (CUSTOM, DEFAULT):
+            raise ValueError(f"port_mode must be {CUSTOM!r} or {DEFAULT!r}")
+        problems = check_hosts(hosts)
+        if problems:
+            raise HostsError("; ".join(problems))
+        if first_address + len(hosts) > 254:
+            raise HostsError("too many hosts")
+        self.raw_hosts = hosts
+        self.port_mode = port_mode
+        self.pki = pki or camod.default()
+        self.addresses = {sym: f"127.0.0.{first_address + i}" for i, sym in enumerate(hosts)}
+        self.port: Optional[int] = None
+        self.values: dict[str, dict[str, str]] = {}
+        self.hosts: dict = {}
+        self.log = logmod.RequestLog()
+        self.leaked: list[str] = []
+        self._server: Optional[mock.Server] = None
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @property
+    def ca_file(self) -> str:
+        return self.pki.ca_file
+
+    def start(self) -> "Scenario":
+        socks = self._bind()
+        try:
+            self.values = {sym: {"netloc": addr if self.port is None else f"{addr}:{self.port}", "host": addr}
+                           for sym, addr in self.addresses.items()}
+            self.hosts = substitute(self.raw_hosts, self.values)
+            hosts = {sym: mock.Host(sym, self.addresses[sym], spec,
+                                    self.pki.server_context(self.addresses[sym], spec.get("cert", "trusted")))
+                     for sym, spec in self.hosts.items()}
+            listeners = [mock.Listener(hosts[sym], port, mode, s) for sym, port, mode, s in socks]
+            self._server = mock.Server(listeners, self.log)
+            self._server.start()
+        except BaseException:
+            for *_, s in socks:
+                s.close()
+            raise
+        return self
+
+    def _bind(self) -> list:
+        syms = list(self.addresses)
+        if self.port_mode == DEFAULT:
+            out = []
+            for sym in syms:
+                addr = self.addresses[sym]
+                for port, mode in ((443, mock.TLS_ONLY), (80, mock.PLAIN_ONLY)):
+                    try:
+                        out.append((sym, port, mode, mock.bind(addr, port)))
+                    except OSError as exc:
+                        for *_, s in out:
+                            s.close()
+                        why = "not permitted" if exc.errno in (errno.EACCES, errno.EPERM) else \
+                              "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+                        raise PortsUnavailable(
+                            f"the default ports are unavailable: cannot listen on {addr}:{port} ({why}); "
+                            f"cases for adapters without the custom-port feature need ports 443 and 80 "
+                            f"on 127.0.0.x") from None
+            return out
+        last: Optional[OSError] = None
+        for _ in range(_PORT_TRIES):
+            out = []
+            try:
+                first = mock.bind(self.addresses[syms[0]], 0)
+                port = first.getsockname()[1]
+                out.append((syms[0], port, mock.SNIFF, first))
+                for sym in syms[1:]:
+                    out.append((sym, port, mock.SNIFF, mock.bind(self.addresses[sym], port)))
+                self.port = port
+                return out
+            except OSError as exc:
+                last = exc
+                for *_, s in out:
+                    s.close()
+        raise PortsUnavailable(f"no ephemeral port free on every scenario address: {last}")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self.leaked = self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> "Scenario":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- what the harness uses ----------------------------------------------------------------
+
+    def substitute(self, obj: Any) -> Any:
+        """Replace ``{{a}}`` / ``{{a.host}}`` placeholders in any JSON value."""
+        return substitute(obj, self.values)
+
+    def adapter_args(self, case_input: dict) -> dict:
+        """The ``args`` of a discover/resolve request: the substituted input, ``port`` set by the
+        port mode, and the protocol's defaults for ``insecure`` and ``headers``."""
+        args = self.substitute(case_input)
+        args["port"] = self.port
+        args.setdefault("insecure", [])
+        args.setdefault("headers", {})
+        return args
+
+    def check(self, requests_spec: Any) -> list[str]:
+        """Problems found by checking a case's ``requests`` assertions on the log ([] = fine)."""
+        return logmod.check(self.substitute(requests_spec), self.log) if requests_spec else []
+
+
+def scenario(hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = None,
+             first_address: int = FIRST_ADDRESS) -> Scenario:
+    """``with servers.scenario(case["hosts"], port_mode="custom") as sc: ...``"""
+    return Scenario(hosts, port_mode, pki, first_address)
+
+
+def default_ports_available(address: str = "127.0.0.2") -> Optional[str]:
+    """None when 443 and 80 can be bound on ``address``, else the reason why not."""
+    for port in (443, 80):
+        s = socket.socket()
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, port))
+        except OSError as exc:
+            return f"cannot listen on {address}:{port}: {exc.strerror}"
+        finally:
+            s.close()
+    return None
