@@ -1,0 +1,607 @@
+// Command adapter connects the appc/spec Go library (v0.8.11, GOPATH build)
+// to the conformance harness. It speaks the adapter protocol, version 1:
+// one JSON request per line on stdin, one JSON answer per line on stdout,
+// in request order. Logs go to stderr.
+//
+// Profile: appc-0.8.11 only. Ops: parse_app, validate_manifest, discover,
+// resolve. The adapter only translates: every verdict comes from the
+// library (discovery.NewAppFromString, discovery.DiscoverACIEndpoints,
+// discovery.DiscoverPublicKeys, schema.ImageManifest's JSON decoding).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/appc/spec/discovery"
+	"github.com/appc/spec/schema"
+	"github.com/appc/spec/schema/types"
+)
+
+const (
+	protocolVersion = 1
+	profile0811     = "appc-0.8.11"
+	libVersion      = "0.8.11"
+)
+
+var ops = []string{"parse_app", "validate_manifest", "discover", "resolve"}
+
+// request is one line from the harness. Fields stay raw so that a bad field
+// still lets the adapter echo the id and say what was wrong.
+type request struct {
+	ID   json.RawMessage `json:"id"`
+	Op   json.RawMessage `json:"op"`
+	Args json.RawMessage `json:"args"`
+
+	// hello only
+	Protocol json.RawMessage `json:"protocol"`
+	Profile  json.RawMessage `json:"profile"`
+	CAFile   json.RawMessage `json:"ca_file"`
+}
+
+// answer is built by the handlers; exactly one of ok, err, unsupported is set.
+type answer struct {
+	ok          interface{}
+	errKind     string
+	errMessage  string
+	unsupported string
+	isErr       bool
+	isUnsupp    bool
+}
+
+func okAnswer(v interface{}) answer { return answer{ok: v} }
+
+func errAnswer(kind, format string, a ...interface{}) answer {
+	return answer{isErr: true, errKind: kind, errMessage: fmt.Sprintf(format, a...)}
+}
+
+func unsupportedAnswer(format string, a ...interface{}) answer {
+	return answer{isUnsupp: true, unsupported: fmt.Sprintf(format, a...)}
+}
+
+// badRequest is an error in the request itself (not a verdict of the library).
+type badRequest struct{ msg string }
+
+func (b badRequest) Error() string { return b.msg }
+
+func badf(format string, a ...interface{}) error {
+	return badRequest{fmt.Sprintf(format, a...)}
+}
+
+type session struct {
+	out       *bufio.Writer
+	helloSeen bool
+	declined  string // non-empty: the profile was declined, with this reason
+	caLoaded  bool
+}
+
+func main() {
+	in := bufio.NewReaderSize(os.Stdin, 1<<16)
+	s := &session{out: bufio.NewWriter(os.Stdout)}
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			s.handleLine(line)
+		}
+		if err != nil {
+			if err != io.EOF {
+				fmt.Fprintf(os.Stderr, "adapter: reading stdin: %v\n", err)
+			}
+			return
+		}
+	}
+}
+
+// handleLine answers one request line; it never panics.
+func (s *session) handleLine(line []byte) {
+	var id json.RawMessage
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "adapter: panic: %v\n%s", r, debug.Stack())
+			s.write(id, false, errAnswer("other", "adapter panic: %v", r))
+		}
+	}()
+
+	var req request
+	if err := json.Unmarshal(line, &req); err != nil {
+		// Not a JSON object: try to recover an id anyway (e.g. {"id": 3, "op": 5}).
+		var loose map[string]json.RawMessage
+		if json.Unmarshal(line, &loose) == nil {
+			id = loose["id"]
+		}
+		s.write(id, false, errAnswer("other", "malformed request: %v", err))
+		return
+	}
+	id = req.ID
+
+	var op string
+	if len(req.Op) == 0 || json.Unmarshal(req.Op, &op) != nil {
+		s.write(id, false, errAnswer("other", "malformed request: \"op\" must be a string"))
+		return
+	}
+	if op == "hello" {
+		s.write(id, true, s.hello(&req))
+		return
+	}
+	if len(id) == 0 || string(id) == "null" {
+		// Still answer, so that answers stay in request order.
+		s.write(id, false, errAnswer("other", "malformed request: missing \"id\""))
+		return
+	}
+	if s.declined != "" {
+		s.write(id, false, unsupportedAnswer("%s", s.declined))
+		return
+	}
+	s.write(id, false, s.dispatch(op, req.Args))
+}
+
+func (s *session) write(id json.RawMessage, isHello bool, a answer) {
+	obj := map[string]interface{}{}
+	if len(id) > 0 {
+		obj["id"] = id
+	} else if !isHello {
+		obj["id"] = nil
+	}
+	switch {
+	case a.isUnsupp:
+		obj["unsupported"] = a.unsupported
+	case a.isErr:
+		obj["error"] = map[string]string{"kind": a.errKind, "message": a.errMessage}
+	default:
+		obj["ok"] = a.ok
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(obj); err != nil {
+		buf.Reset()
+		fallback := map[string]interface{}{"id": id,
+			"error": map[string]string{"kind": "other", "message": "cannot encode answer: " + err.Error()}}
+		if len(id) == 0 {
+			fallback["id"] = nil
+		}
+		enc.Encode(fallback)
+	}
+	s.out.Write(buf.Bytes()) // Encode ends the line with '\n'
+	s.out.Flush()
+}
+
+// ---------------------------------------------------------------- hello
+
+func (s *session) hello(req *request) answer {
+	s.helloSeen = true
+	s.declined = ""
+	if len(req.Protocol) > 0 && string(req.Protocol) != "null" {
+		var p float64
+		if json.Unmarshal(req.Protocol, &p) != nil {
+			s.declined = "malformed hello: \"protocol\" must be a number"
+			return unsupportedAnswer("%s", s.declined)
+		}
+		if p != protocolVersion {
+			s.declined = fmt.Sprintf("adapter speaks protocol %d, not %v", protocolVersion, p)
+			return unsupportedAnswer("%s", s.declined)
+		}
+	}
+	var prof string
+	if len(req.Profile) > 0 && string(req.Profile) != "null" {
+		if json.Unmarshal(req.Profile, &prof) != nil {
+			s.declined = "malformed hello: \"profile\" must be a string"
+			return unsupportedAnswer("%s", s.declined)
+		}
+	} else {
+		prof = profile0811
+	}
+	if prof != profile0811 {
+		s.declined = fmt.Sprintf("appc/spec %s implements profile %s only, not %q (no image tags)",
+			libVersion, profile0811, prof)
+		return unsupportedAnswer("%s", s.declined)
+	}
+
+	features := []string{"custom-port", "host-headers"}
+	var caFile string
+	if len(req.CAFile) > 0 && string(req.CAFile) != "null" {
+		if json.Unmarshal(req.CAFile, &caFile) != nil {
+			fmt.Fprintln(os.Stderr, "adapter: hello: ca_file is not a string; ignored")
+			caFile = ""
+		}
+	}
+	if caFile != "" {
+		if err := trustCAFile(caFile); err != nil {
+			fmt.Fprintf(os.Stderr, "adapter: hello: ca_file %s not used: %v\n", caFile, err)
+		} else {
+			s.caLoaded = true
+		}
+	}
+	if s.caLoaded {
+		features = append(features, "ca-file")
+	}
+	return okAnswer(map[string]interface{}{
+		"implementation": map[string]string{
+			"name":     "appc-spec-go",
+			"version":  libVersion,
+			"language": "go",
+			"homepage": "https://github.com/appc/spec",
+		},
+		"profiles": []string{profile0811},
+		"ops":      ops,
+		"features": features,
+	})
+}
+
+// trustCAFile adds the PEM certificates of path to the roots that the
+// library's exported discovery.Client trusts (system roots, which include
+// SSL_CERT_FILE, plus these). The insecure-TLS client is left alone.
+func trustCAFile(path string) error {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return errors.New("no PEM certificate found")
+	}
+	if discovery.Client == nil {
+		return errors.New("discovery.Client is nil")
+	}
+	t, ok := discovery.Client.Transport.(*http.Transport)
+	if !ok {
+		return fmt.Errorf("discovery.Client.Transport is a %T, not *http.Transport", discovery.Client.Transport)
+	}
+	cfg := &tls.Config{}
+	if t.TLSClientConfig != nil {
+		cfg = t.TLSClientConfig.Clone()
+	}
+	cfg.RootCAs = pool
+	t.TLSClientConfig = cfg
+	t.CloseIdleConnections()
+	return nil
+}
+
+// ---------------------------------------------------------------- dispatch
+
+func (s *session) dispatch(op string, rawArgs json.RawMessage) answer {
+	known := false
+	for _, o := range ops {
+		known = known || o == op
+	}
+	if !known {
+		return unsupportedAnswer("op %q is not implemented by the appc/spec %s adapter", op, libVersion)
+	}
+	args := map[string]json.RawMessage{}
+	if len(rawArgs) > 0 && string(rawArgs) != "null" {
+		if err := json.Unmarshal(rawArgs, &args); err != nil {
+			return errAnswer("other", "malformed request: \"args\" must be an object: %v", err)
+		}
+	}
+	var a answer
+	var err error
+	switch op {
+	case "parse_app":
+		a, err = opParseApp(args)
+	case "validate_manifest":
+		a, err = opValidateManifest(args)
+	case "discover":
+		a, err = opDiscover(args)
+	case "resolve":
+		a, err = opResolve(args)
+	}
+	if err != nil {
+		return errAnswer("other", "malformed request: %v", err)
+	}
+	return a
+}
+
+// ---------------------------------------------------------------- args
+
+func stringArg(args map[string]json.RawMessage, name string) (string, error) {
+	raw, ok := args[name]
+	if !ok || string(raw) == "null" {
+		return "", badf("missing argument %q", name)
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", badf("argument %q must be a string", name)
+	}
+	return v, nil
+}
+
+func stringListArg(args map[string]json.RawMessage, name string) ([]string, bool, error) {
+	raw, ok := args[name]
+	if !ok || string(raw) == "null" {
+		return nil, false, nil
+	}
+	var v []string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, true, badf("argument %q must be a list of strings", name)
+	}
+	return v, true, nil
+}
+
+// discoveryArgs are the transport arguments shared by discover and resolve.
+type discoveryArgs struct {
+	port     uint
+	insecure discovery.InsecureOption
+	headers  map[string]http.Header
+}
+
+func parseDiscoveryArgs(args map[string]json.RawMessage) (*discoveryArgs, string, error) {
+	d := &discoveryArgs{insecure: discovery.InsecureNone}
+
+	if raw, ok := args["port"]; ok && string(raw) != "null" {
+		var p float64
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, "", badf("argument \"port\" must be an integer or null")
+		}
+		if p != float64(int64(p)) || p < 0 || p > 65535 {
+			return nil, "", badf("argument \"port\" must be an integer in 0..65535, not %v", p)
+		}
+		d.port = uint(p) // 0 means the default port, as for the library
+	}
+
+	insecure, _, err := stringListArg(args, "insecure")
+	if err != nil {
+		return nil, "", err
+	}
+	for _, v := range insecure {
+		switch v {
+		case "tls":
+			d.insecure |= discovery.InsecureTLS
+		case "http":
+			d.insecure |= discovery.InsecureHTTP
+		default:
+			return nil, fmt.Sprintf("insecure option %q is not known to the adapter", v), nil
+		}
+	}
+
+	if raw, ok := args["headers"]; ok && string(raw) != "null" {
+		var hh map[string]map[string][]string
+		if err := json.Unmarshal(raw, &hh); err != nil {
+			return nil, "", badf("argument \"headers\" must be {\"host[:port]\": {header: [values]}}")
+		}
+		if len(hh) > 0 {
+			d.headers = make(map[string]http.Header, len(hh))
+			for host, hdrs := range hh {
+				h := http.Header{}
+				for k, vs := range hdrs {
+					for _, v := range vs {
+						h.Add(k, v)
+					}
+				}
+				d.headers[host] = h
+			}
+		}
+	}
+	return d, "", nil
+}
+
+// ---------------------------------------------------------------- ops
+
+// parseApp runs the library's app string parser and maps its error.
+func parseApp(s string) (*discovery.App, *answer) {
+	app, err := discovery.NewAppFromString(s)
+	if err != nil {
+		kind := "invalid-app-string"
+		var ie types.ACIdentifierError
+		if errors.As(err, &ie) {
+			kind = "invalid-identifier"
+		}
+		a := errAnswer(kind, "%v", err)
+		return nil, &a
+	}
+	if app == nil {
+		a := errAnswer("other", "library returned neither an app nor an error")
+		return nil, &a
+	}
+	return app, nil
+}
+
+func labelsOf(app *discovery.App) map[string]string {
+	out := make(map[string]string, len(app.Labels))
+	for k, v := range app.Labels {
+		out[string(k)] = v
+	}
+	return out
+}
+
+func opParseApp(args map[string]json.RawMessage) (answer, error) {
+	s, err := stringArg(args, "app")
+	if err != nil {
+		return answer{}, err
+	}
+	app, bad := parseApp(s)
+	if bad != nil {
+		return *bad, nil
+	}
+	return okAnswer(map[string]interface{}{
+		"name":   app.Name.String(),
+		"tag":    nil, // appc-0.8.11 has no tags
+		"labels": labelsOf(app),
+	}), nil
+}
+
+func opValidateManifest(args map[string]json.RawMessage) (answer, error) {
+	doc, err := stringArg(args, "document")
+	if err != nil {
+		return answer{}, err
+	}
+	var im schema.ImageManifest
+	if err := json.Unmarshal([]byte(doc), &im); err != nil {
+		return errAnswer("invalid-manifest", "%s", strings.TrimSpace(err.Error())), nil
+	}
+	return okAnswer(map[string]bool{"valid": true}), nil
+}
+
+type aciOut struct {
+	ACI string `json:"aci"`
+	ASC string `json:"asc"`
+}
+
+type attemptOut struct {
+	Prefix string `json:"prefix"`
+	Error  string `json:"error"`
+	What   string `json:"what"` // extra key: which kind's walk made the attempt
+}
+
+func attemptsOut(what string, fa []discovery.FailedAttempt) []attemptOut {
+	out := make([]attemptOut, 0, len(fa))
+	for _, a := range fa {
+		msg := ""
+		if a.Error != nil {
+			msg = a.Error.Error()
+		}
+		out = append(out, attemptOut{Prefix: a.Prefix, Error: msg, What: what})
+	}
+	return out
+}
+
+func describeFailure(what string, err error, attempts []attemptOut) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s discovery: ", what)
+	if err != nil {
+		b.WriteString(err.Error())
+	} else {
+		b.WriteString("nothing found")
+	}
+	for _, a := range attempts {
+		fmt.Fprintf(&b, "; prefix %s: %s", a.Prefix, a.Error)
+	}
+	return b.String()
+}
+
+func discoverACI(app *discovery.App, d *discoveryArgs) ([]aciOut, []attemptOut, error) {
+	eps, fa, err := discovery.DiscoverACIEndpoints(*app, d.headers, d.insecure, d.port)
+	att := attemptsOut("aci", fa)
+	if err == nil && len(eps) == 0 {
+		err = errors.New("no endpoint found")
+	}
+	if err != nil {
+		return nil, att, err
+	}
+	out := make([]aciOut, 0, len(eps))
+	for _, e := range eps {
+		out = append(out, aciOut{ACI: e.ACI, ASC: e.ASC})
+	}
+	return out, att, nil
+}
+
+func discoverKeys(app *discovery.App, d *discoveryArgs) ([]string, []attemptOut, error) {
+	keys, fa, err := discovery.DiscoverPublicKeys(*app, d.headers, d.insecure, d.port)
+	att := attemptsOut("pubkeys", fa)
+	if err == nil && len(keys) == 0 {
+		err = errors.New("no key found")
+	}
+	if err != nil {
+		return nil, att, err
+	}
+	return append([]string{}, keys...), att, nil
+}
+
+func opDiscover(args map[string]json.RawMessage) (answer, error) {
+	s, err := stringArg(args, "app")
+	if err != nil {
+		return answer{}, err
+	}
+	what, given, err := stringListArg(args, "what")
+	if err != nil {
+		return answer{}, err
+	}
+	if !given {
+		what = []string{"aci", "pubkeys"}
+	}
+	for _, w := range what {
+		switch w {
+		case "aci", "pubkeys":
+		case "imagetags":
+			return unsupportedAnswer("appc/spec %s has no image tags discovery", libVersion), nil
+		default:
+			return unsupportedAnswer("discovery of %q is not known to the adapter", w), nil
+		}
+	}
+	d, unsupp, err := parseDiscoveryArgs(args)
+	if err != nil {
+		return answer{}, err
+	}
+	if unsupp != "" {
+		return unsupportedAnswer("%s", unsupp), nil
+	}
+	app, bad := parseApp(s)
+	if bad != nil {
+		return *bad, nil
+	}
+
+	result := map[string]interface{}{}
+	attempts := []attemptOut{}
+	done := map[string]bool{}
+	for _, w := range what {
+		if done[w] {
+			continue
+		}
+		done[w] = true
+		switch w {
+		case "aci":
+			eps, att, err := discoverACI(app, d)
+			attempts = append(attempts, att...)
+			if err != nil {
+				return errAnswer("discovery-failed", "%s", describeFailure("aci", err, att)), nil
+			}
+			result["aci"] = eps
+		case "pubkeys":
+			keys, att, err := discoverKeys(app, d)
+			attempts = append(attempts, att...)
+			if err != nil {
+				return errAnswer("discovery-failed", "%s", describeFailure("pubkeys", err, att)), nil
+			}
+			result["pubkeys"] = keys
+		}
+	}
+	result["attempts"] = attempts
+	return okAnswer(result), nil
+}
+
+func opResolve(args map[string]json.RawMessage) (answer, error) {
+	s, err := stringArg(args, "app")
+	if err != nil {
+		return answer{}, err
+	}
+	d, unsupp, err := parseDiscoveryArgs(args)
+	if err != nil {
+		return answer{}, err
+	}
+	if unsupp != "" {
+		return unsupportedAnswer("%s", unsupp), nil
+	}
+	app, bad := parseApp(s)
+	if bad != nil {
+		return *bad, nil
+	}
+	// appc-0.8.11 has no tags: the labels as parsed are final.
+	eps, att, err := discoverACI(app, d)
+	attempts := append([]attemptOut{}, att...)
+	if err != nil {
+		return errAnswer("discovery-failed", "%s", describeFailure("aci", err, att)), nil
+	}
+	keys, katt, kerr := discoverKeys(app, d)
+	attempts = append(attempts, katt...)
+	if kerr != nil {
+		keys = []string{} // keys found nowhere: an empty list, not an error
+	}
+	return okAnswer(map[string]interface{}{
+		"labels":   labelsOf(app),
+		"aci":      eps,
+		"pubkeys":  keys,
+		"attempts": attempts,
+	}), nil
+}
