@@ -7,9 +7,10 @@ from typing import Any
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 NOT_IMPLEMENTED, UNSUPPORTED = "not-implemented", "unsupported"
+SKIPPED = "skipped"  # the environment cannot run the case (e.g. ports 443/80 not permitted)
 CRASH, TIMEOUT, PROTOCOL_ERROR = "crash", "timeout", "protocol-error"
-VERDICTS = (PASS, FAIL, ERROR, NOT_IMPLEMENTED, UNSUPPORTED, CRASH, TIMEOUT, PROTOCOL_ERROR)
-SKIPPING = (NOT_IMPLEMENTED, UNSUPPORTED)
+VERDICTS = (PASS, FAIL, ERROR, NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED, CRASH, TIMEOUT, PROTOCOL_ERROR)
+SKIPPING = (NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED)
 
 
 @dataclass

@@ -215,9 +215,11 @@ class VectorItem(pytest.Item):
             lines = [f"{self.case.id} [{self.profile}] ({', '.join(self.case.requirements)}, "
                      f"{self.case.strength}): {excinfo.value}",
                      f"  case:     {self.case.raw['description']}",
-                     f"  input:    {json.dumps(self.case.raw.get('input'), ensure_ascii=False)[:500]}",
+                     f"  input:    {json.dumps(rec.extra.get('request', self.case.raw.get('input')), ensure_ascii=False)[:500]}",
                      f"  expected: {json.dumps(rec.expected, ensure_ascii=False)[:500]}",
                      f"  actual:   {json.dumps(rec.actual, ensure_ascii=False)[:500]}"]
+            if rec.extra.get("requests_seen"):
+                lines.append("  requests: " + "\n            ".join(rec.extra["requests_seen"][:20]))
             if rec.stderr:
                 lines.append("  adapter stderr:\n    " + rec.stderr[-1500:].replace("\n", "\n    "))
             return "\n".join(lines)

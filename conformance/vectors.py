@@ -192,8 +192,12 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
     outcomes = exp.get("any_of", [exp])
     if raw["strength"] != "ambiguous" and "any_of" in exp and not raw.get("ambiguities"):
         out.append(("expect.any_of", "several accepted answers need 'ambiguities' naming why"))
-    if raw["op"] in ("discover", "resolve") and not raw.get("hosts"):
-        out.append(("hosts", "discovery cases must describe the hosts"))
+    if raw["op"] in ("discover", "resolve"):
+        if not raw.get("hosts"):
+            out.append(("hosts", "discovery cases must describe the hosts"))
+        else:
+            import servers  # the host description format belongs to the mock servers
+            out += [("hosts", p) for p in servers.lint_case(raw)]
     seen = []
     for j, o in enumerate(outcomes):
         key = json.dumps(o, sort_keys=True)

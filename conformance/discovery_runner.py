@@ -1,0 +1,42 @@
+"""Run one discovery case: start the mock hosts it describes, ask the adapter, grade the
+answer, then check the request log against the case's ``requests`` assertions."""
+from __future__ import annotations
+
+import servers
+from conformance import grading
+from conformance.adapter import AdapterSession
+from conformance.runner import Record, exchange_and_grade
+from conformance.vectors import Case
+
+LOG_KEEP = 60  # request log lines kept in the record
+
+
+def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
+    hello = session.ensure()
+    if not hello.ok:  # exchange_and_grade gives the verdict without starting any server
+        exchange_and_grade(session, case.op, {}, case.raw["expect"], rec)
+        return
+    port_mode = servers.CUSTOM if "custom-port" in hello.features else servers.DEFAULT
+    try:
+        with servers.scenario(case.raw["hosts"], port_mode=port_mode) as sc:
+            args = sc.adapter_args(case.raw["input"])
+            expect = sc.substitute(case.raw["expect"])
+            rec.expected = expect
+            exchange_and_grade(session, case.op, args, expect, rec)
+            rec.extra["request"] = args
+    except servers.PortsUnavailable as exc:
+        rec.verdict, rec.message = grading.SKIPPED, exc.reason
+        return
+    rec.extra["requests_seen"] = [str(e) for e in sc.log.entries()][:LOG_KEEP]
+    if sc.leaked:
+        rec.extra["leaked"] = sc.leaked
+    if rec.verdict in grading.SKIPPING or rec.verdict in (grading.CRASH, grading.TIMEOUT,
+                                                          grading.PROTOCOL_ERROR):
+        return
+    problems = sc.check(case.raw.get("requests"))
+    if problems:
+        text = "requests: " + "; ".join(problems)
+        if rec.verdict == grading.PASS:
+            rec.verdict, rec.message = grading.FAIL, text
+        else:
+            rec.message = f"{rec.message}; {text}"
