@@ -1,0 +1,58 @@
+"""The HTML compatibility matrix: one self-contained file (inline CSS and JS, no network).
+
+Filters and the open drill-down live in the URL fragment, so a link shows what its sender saw:
+``report.html#verdict=fail,crash&profile=appc-0.8.11&strength=must&q=tag&case=ID@PROFILE``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reports.model import Model
+from reports.results import FAILING, SKIPPING, VERDICTS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _pretty(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _ms(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return ""
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pretty"] = _pretty
+    env.filters["ms"] = _ms
+    return env
+
+
+def render(model: Model, title: str = "appc conformance: compatibility report") -> str:
+    hashes = sorted({c.results.run.get("vectors_hash") for c in model.columns} - {None, ""})
+    suite = sorted({c.results.run.get("suite_version") for c in model.columns} - {None, ""})
+    reqs_by_id = {r.id: r for r in model.requirements}
+    rows = []
+    for row in model.rows:
+        expected = [c.get("expected") for c in row.cells if c is not None]
+        same_expected = all(e == expected[0] for e in expected)
+        rows.append({"row": row, "expected": expected[0] if expected else None,
+                     "same_expected": same_expected})
+    return environment().get_template("report.html.j2").render(
+        title=title, model=model, rows=rows, verdicts=VERDICTS, failing=FAILING, skipping=SKIPPING,
+        hashes=hashes, suite_versions=suite, reqs_by_id=reqs_by_id,
+        verdict_totals={v: sum(1 for r in model.rows for x in r.verdicts() if x == v) for v in VERDICTS})
+
+
+def write(model: Model, path: str | Path, title: str | None = None) -> Path:
+    p = Path(path)
+    p.write_text(render(model, **({"title": title} if title else {})), encoding="utf-8")
+    return p

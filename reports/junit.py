@@ -1,0 +1,97 @@
+"""JUnit XML: one ``<testsuite>`` per implementation and profile, one ``<testcase>`` per case.
+
+Mapping: ``fail`` and ``error`` verdicts are ``<failure>`` (the implementation answered, wrongly);
+``crash``, ``timeout`` and ``protocol-error`` are ``<error>`` (the adapter broke down);
+``not-implemented`` and ``unsupported`` are ``<skipped>``. An unavailable implementation is a
+suite with one skipped test case that carries the reason.
+"""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+from reports.model import Model
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+FAILURE = ("fail", "error")
+ERROR = ("crash", "timeout", "protocol-error")
+SKIPPED = ("not-implemented", "unsupported")
+
+
+def _clean(text) -> str:
+    return _XML_BAD.sub("\ufffd", "" if text is None else str(text))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+def _details(c: dict) -> str:
+    lines = [c.get("message", ""),
+             "expected: " + json.dumps(c.get("expected"), ensure_ascii=False),
+             "actual:   " + json.dumps(c.get("actual"), ensure_ascii=False)]
+    if c.get("requirements"):
+        lines.append("requirements: " + ", ".join(c["requirements"]) + f" ({c.get('strength', '')})")
+    return _clean("\n".join(lines))
+
+
+def render(model: Model) -> bytes:
+    root = ET.Element("testsuites", name="appc-conformance")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+    for col in model.columns:
+        impl = col.impl
+        run = col.results.run
+        key = _slug(impl.get("id") or impl["name"])
+        if not col.available:
+            suite = ET.SubElement(root, "testsuite", name=_clean(f"{col.label} (unavailable)"), tests="1",
+                                  failures="0", errors="0", skipped="1", time="0",
+                                  timestamp=_clean(run.get("started", "")))
+            tc = ET.SubElement(suite, "testcase", classname=key, name="implementation available", time="0")
+            ET.SubElement(tc, "skipped", message=_clean(impl.get("unavailable_reason") or "not available"))
+            totals["tests"] += 1
+            totals["skipped"] += 1
+            continue
+        for profile in run.get("profiles", []):
+            rows = [r for r in model.rows if r.profile == profile and r.cells[col.index] is not None]
+            suite = ET.SubElement(root, "testsuite", name=_clean(f"{col.label} [{profile}]"),
+                                  timestamp=_clean(run.get("started", "")), hostname="localhost")
+            props = ET.SubElement(suite, "properties")
+            for name, value in (("implementation", impl.get("id") or impl["name"]),
+                                ("implementation.version", impl.get("version") or ""),
+                                ("profile", profile), ("suite_version", run.get("suite_version", "")),
+                                ("commit", run.get("commit") or ""), ("vectors_hash", run.get("vectors_hash", "")),
+                                ("results", col.results.path)):
+                ET.SubElement(props, "property", name=name, value=_clean(value))
+            n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+            for r in rows:
+                c = r.cells[col.index]
+                t = c.get("time_s") or 0.0
+                tc = ET.SubElement(suite, "testcase", classname=_clean(f"{key}.{profile}.{r.area}"),
+                                   name=_clean(r.id), time=f"{t:.6f}")
+                v = c["verdict"]
+                n["tests"] += 1
+                n["time"] += t
+                if v in FAILURE:
+                    el = ET.SubElement(tc, "failure", type=v, message=_clean(f"{v}: {c.get('message', '')}"))
+                    el.text = _details(c)
+                    n["failures"] += 1
+                elif v in ERROR:
+                    el = ET.SubElement(tc, "error", type=v, message=_clean(f"{v}: {c.get('message', '')}"))
+                    el.text = _details(c)
+                    n["errors"] += 1
+                elif v in SKIPPED:
+                    ET.SubElement(tc, "skipped", message=_clean(f"{v}: {c.get('message', '')}"))
+                    n["skipped"] += 1
+                if c.get("stderr") and v != "pass":
+                    ET.SubElement(tc, "system-err").text = _clean(c["stderr"])
+            for k in ("tests", "failures", "errors", "skipped"):
+                suite.set(k, str(n[k]))
+                totals[k] += n[k]
+            suite.set("time", f"{n['time']:.3f}")
+            totals["time"] += n["time"]
+    for k in ("tests", "failures", "errors", "skipped"):
+        root.set(k, str(totals[k]))
+    root.set("time", f"{totals['time']:.3f}")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -1,0 +1,117 @@
+"""Markdown: the summary (CI step summaries, the README's compatibility table) and the
+requirement coverage table.
+
+The output depends on the results' verdicts and identities only, never on times or dates, so
+a committed summary is stale exactly when a fresh run's verdicts differ.
+"""
+from __future__ import annotations
+
+from reports.model import Column, Counts, Model
+
+LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error) · "
+          "➖ not implemented or unsupported")
+
+
+def _esc(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _cell(c: Counts) -> str:
+    if not c.total:
+        return "–"
+    parts = [f"✅ {c.passed}"] if c.passed else []
+    if c.failed:
+        parts.append(f"❌ {c.failed}")
+    if c.skipped:
+        parts.append(f"➖ {c.skipped}")
+    return " ".join(parts)
+
+
+def _impl_name(col: Column) -> str:
+    impl = col.impl
+    name = _esc(col.label)
+    return f"[{name}]({impl['homepage']})" if impl.get("homepage") else name
+
+
+def summary(model: Model, title: str = "appc conformance: compatibility summary", heading_level: int = 2,
+            failing_details: bool = True) -> str:
+    """Implementation x area table; ``failing_details`` adds a folded list of the failing cases."""
+    h = "#" * heading_level
+    out = [f"{h} {title}", ""]
+    hashes = sorted({c.results.run.get("vectors_hash") for c in model.columns} - {None, ""})
+    suites = sorted({c.results.run.get("suite_version") for c in model.columns} - {None, ""})
+    out.append(f"Suite {', '.join(suites)}; vector set `{', '.join(x[:19] for x in hashes)}`; "
+               f"{len({r.id for r in model.rows})} cases.")
+    out.append("")
+    available = [c for c in model.columns if c.available]
+    if available:
+        out.append("| Implementation | Profile | " + " | ".join(model.areas) + " | Total | Pass |")
+        out.append("|---|---|" + "---|" * len(model.areas) + "---|---:|")
+        for col in available:
+            for profile in col.results.run.get("profiles", []):
+                tot = model.totals_by_profile.get(profile, [Counts()] * len(model.columns))[col.index]
+                cells = [_cell(model.by_area_profile[(a, profile)][col.index]) for a in model.areas]
+                out.append(f"| {_impl_name(col)} | {profile} | " + " | ".join(cells)
+                           + f" | {_cell(tot)} | {tot.percent_text()} |")
+        out.append("")
+        out.append(LEGEND)
+        out.append("")
+    unavailable = [c for c in model.columns if not c.available]
+    if unavailable:
+        out.append("Not run (not available on the machine that made this report):")
+        out.append("")
+        for col in unavailable:
+            out.append(f"- {_impl_name(col)}: {_esc(col.impl.get('unavailable_reason') or '')}")
+        out.append("")
+    problems = sum(len(c.results.run.get("problems", [])) for c in model.columns)
+    if problems:
+        out.append(f"⚠️ {problems} problems in the vector files: see the HTML report or the run's output.")
+        out.append("")
+    failing = [(r, col) for r in model.rows for col in available
+               if r.cells[col.index] and r.cells[col.index]["verdict"] not in ("pass", "not-implemented", "unsupported")]
+    if failing and failing_details:
+        out.append("<details><summary>Failing cases</summary>")
+        out.append("")
+        out.append("| Implementation | Case | Profile | Verdict | Why |")
+        out.append("|---|---|---|---|---|")
+        for r, col in failing[:200]:
+            c = r.cells[col.index]
+            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | "
+                       f"{_esc(c.get('message', ''))[:200]} |")
+        if len(failing) > 200:
+            out.append(f"| … | {len(failing) - 200} more | | | |")
+        out.append("")
+        out.append("</details>")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _verdicts_text(c: Counts) -> str:
+    if not c.total:
+        return "–"
+    return ", ".join(f"{n} {v}" for v, n in c.verdict_list())
+
+
+def coverage(model: Model, title: str = "Requirement coverage", heading_level: int = 2) -> str:
+    h = "#" * heading_level
+    cols = [c for c in model.columns if c.available]
+    out = [f"{h} {title}", ""]
+    covered, uncovered = model.covered_requirements, model.uncovered_requirements
+    out.append(f"{len(model.requirements)} requirements: {len(covered)} with at least one case, "
+               f"{len(uncovered)} without.")
+    out.append("")
+    out.append("| Requirement | Strength | Cases | " + " | ".join(_esc(c.label) for c in cols) + " |")
+    out.append("|---|---|---:|" + "---|" * len(cols))
+    for r in model.requirements:
+        rid = r.id if r.in_catalog or not model.catalog_used else f"{r.id} (not in the catalog)"
+        out.append(f"| {rid} | {r.strength or '–'} | {len(r.case_ids)} | "
+                   + " | ".join(_verdicts_text(r.counts[c.index]) for c in cols) + " |")
+    out.append("")
+    if uncovered:
+        out.append(f"{h}# Requirements without a case")
+        out.append("")
+        for r in uncovered:
+            why = f": {_esc(r.untestable_reason)}" if r.untestable_reason else ""
+            out.append(f"- {r.id} ({r.strength or '?'}){why}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,237 @@
+"""What every report shows, computed once: implementations, cases, and verdict counts by area,
+requirement and profile. The renderers (HTML, Markdown, JUnit, coverage) only format this.
+
+Percentages are ``pass / cases run``: a case the implementation does not implement counts
+against it, because a user of the implementation cannot rely on that behaviour either. The
+counts next to each percentage say how much of the rest is failure and how much is missing.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from reports.results import FAILING, PASS, SKIPPING, VERDICTS, Results
+
+STRENGTH_ORDER = ("must", "should", "may", "library", "ambiguous")
+
+
+@dataclass
+class Counts:
+    by_verdict: Counter = field(default_factory=Counter)
+
+    def add(self, verdict: str) -> None:
+        self.by_verdict[verdict] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_verdict.values())
+
+    @property
+    def passed(self) -> int:
+        return self.by_verdict[PASS]
+
+    @property
+    def failed(self) -> int:
+        return sum(self.by_verdict[v] for v in FAILING)
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.by_verdict[v] for v in SKIPPING)
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.passed / self.total if self.total else None
+
+    def percent_text(self) -> str:
+        p = self.percent
+        if p is None:
+            return "–"
+        if 99.5 <= p < 100:  # never round a failure up to a clean 100 %
+            return "99%"
+        return f"{p:.0f}%"
+
+    def verdict_list(self) -> list[tuple[str, int]]:
+        return [(v, self.by_verdict[v]) for v in VERDICTS if self.by_verdict[v]]
+
+    def as_json(self) -> dict:
+        return {"total": self.total, "pass": self.passed, "failed": self.failed, "skipped": self.skipped,
+                "verdicts": {v: n for v, n in self.verdict_list()}}
+
+
+@dataclass
+class Column:
+    """One results file: one implementation, one run."""
+    index: int
+    results: Results
+
+    @property
+    def label(self) -> str:
+        return self.results.label
+
+    @property
+    def impl(self) -> dict:
+        return self.results.implementation
+
+    @property
+    def available(self) -> bool:
+        return self.results.available
+
+
+@dataclass
+class Row:
+    """One (case, profile), with each column's case record or None when that run lacks it."""
+    id: str
+    profile: str
+    area: str
+    op: str
+    strength: str
+    requirements: list
+    ambiguities: list
+    description: str
+    cells: list  # per column: dict | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.profile}"
+
+    def verdicts(self) -> list[str | None]:
+        return [c["verdict"] if c else None for c in self.cells]
+
+
+@dataclass
+class Requirement:
+    id: str
+    strength: str
+    section: str
+    summary: str
+    profiles: list
+    untestable_reason: str | None
+    in_catalog: bool
+    case_ids: set = field(default_factory=set)
+    counts: list = field(default_factory=list)  # per column: Counts
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.case_ids)
+
+
+@dataclass
+class Model:
+    columns: list[Column]
+    rows: list[Row]
+    areas: list[str]
+    profiles: list[str]
+    strengths: list[str]
+    by_area: dict  # area -> [Counts per column]
+    by_area_profile: dict  # (area, profile) -> [Counts per column]
+    totals: list  # Counts per column
+    totals_by_profile: dict  # profile -> [Counts per column]
+    requirements: list[Requirement]
+    catalog_used: bool
+
+    @property
+    def covered_requirements(self) -> list[Requirement]:
+        return [r for r in self.requirements if r.covered]
+
+    @property
+    def uncovered_requirements(self) -> list[Requirement]:
+        return [r for r in self.requirements if not r.covered]
+
+
+def default_catalog_path() -> Path | None:
+    try:
+        from conformance import vectors  # noqa: PLC0415
+    except ImportError:
+        return None
+    p = vectors.default_vectors_dir() / "requirements.json"
+    return p if p.is_file() else None
+
+
+def load_catalog(path: str | Path | None) -> dict | None:
+    """The requirement catalog, or None when there is none to read."""
+    if path is None:
+        return None
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _req_sort_key(rid: str):
+    prefix, _, num = rid.rpartition("-")
+    return (prefix, int(num) if num.isdigit() else 0, rid)
+
+
+def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
+    columns = [Column(i, r) for i, r in enumerate(results)]
+    n = len(columns)
+    rows_by_key: dict[tuple[str, str], Row] = {}
+    for col in columns:
+        for c in col.results.cases:
+            key = (c["id"], c["profile"])
+            row = rows_by_key.get(key)
+            if row is None:
+                row = rows_by_key[key] = Row(
+                    id=c["id"], profile=c["profile"], area=c.get("area") or c["id"].split("/", 1)[0],
+                    op=c.get("op", ""), strength=c.get("strength", ""),
+                    requirements=list(c.get("requirements", [])), ambiguities=list(c.get("ambiguities", [])),
+                    description=c.get("description", ""), cells=[None] * n)
+            row.cells[col.index] = c
+    rows = sorted(rows_by_key.values(), key=lambda r: (r.area, r.id, r.profile))
+    areas = sorted({r.area for r in rows})
+    profiles = sorted({r.profile for r in rows} | {p for c in columns for p in c.results.run.get("profiles", [])})
+    strengths = [s for s in STRENGTH_ORDER if any(r.strength == s for r in rows)]
+    strengths += sorted({r.strength for r in rows} - set(strengths))
+
+    def counts() -> list[Counts]:
+        return [Counts() for _ in columns]
+
+    by_area = {a: counts() for a in areas}
+    by_area_profile = {(a, p): counts() for a in areas for p in profiles}
+    totals = counts()
+    totals_by_profile = {p: counts() for p in profiles}
+
+    reqs: dict[str, Requirement] = {}
+    if catalog:
+        for r in catalog.get("requirements", []):
+            reqs[r["id"]] = Requirement(r["id"], r.get("strength", ""), r.get("section", ""),
+                                        r.get("summary", ""), list(r.get("profiles", [])),
+                                        r.get("untestable_reason"), True, counts=counts())
+    for row in rows:
+        for rid in row.requirements:
+            if rid not in reqs:
+                reqs[rid] = Requirement(rid, "", "", "", [], None, False, counts=counts())
+            reqs[rid].case_ids.add(row.id)
+        for i, cell in enumerate(row.cells):
+            if cell is None:
+                continue
+            v = cell["verdict"]
+            by_area[row.area][i].add(v)
+            by_area_profile[(row.area, row.profile)][i].add(v)
+            totals[i].add(v)
+            totals_by_profile[row.profile][i].add(v)
+            for rid in row.requirements:
+                reqs[rid].counts[i].add(v)
+    ordered = list(reqs.values()) if catalog else sorted(reqs.values(), key=lambda r: _req_sort_key(r.id))
+    if catalog:  # catalog order first, then IDs the catalog does not know
+        ordered = [r for r in ordered if r.in_catalog] + sorted(
+            (r for r in ordered if not r.in_catalog), key=lambda r: _req_sort_key(r.id))
+    return Model(columns=columns, rows=rows, areas=areas, profiles=profiles, strengths=strengths,
+                 by_area=by_area, by_area_profile=by_area_profile, totals=totals,
+                 totals_by_profile=totals_by_profile, requirements=ordered, catalog_used=bool(catalog))
+
+
+def coverage_json(model: Model) -> dict:
+    """The requirement coverage table as data (``coverage.json``)."""
+    out = []
+    for r in model.requirements:
+        out.append({
+            "id": r.id, "strength": r.strength, "section": r.section, "summary": r.summary,
+            "in_catalog": r.in_catalog, "cases": len(r.case_ids),
+            "untestable_reason": r.untestable_reason,
+            "implementations": [{"implementation": col.label, "results": col.results.path,
+                                 **r.counts[col.index].as_json()} for col in model.columns],
+        })
+    return {"requirements": out,
+            "uncovered": [r.id for r in model.uncovered_requirements],
+            "not_in_catalog": [r.id for r in model.requirements if not r.in_catalog] if model.catalog_used else []}
