@@ -1,0 +1,186 @@
+"""Known failures per implementation, and the check of a run against them.
+
+An expectations file (``expectations/<implementation>.json``, schema
+``reports/schema/expectations.schema.json``)::
+
+    {"implementation": "go-appc",
+     "known_failures": [{"id": "app-strings/x/y", "profile": "appc-0.8.11", "reason": "..."}]}
+
+``profile`` may be left out: the entry then covers the case in every profile. A check fails
+only on an unexpected failure. A known failure that passes is reported so the entry gets
+removed (and fails the check with ``strict``), as is an entry whose case the run does not have.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from reports.results import FAILING, PASS, Results
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "expectations.schema.json"
+
+
+class ExpectationsError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    id: str
+    profile: str | None
+    reason: str
+    index: int
+
+    def label(self) -> str:
+        return f"{self.id} [{self.profile or 'every profile'}]"
+
+
+@dataclass
+class Expectations:
+    path: str
+    implementation: str
+    known: list[KnownFailure]
+
+    def lookup(self, case_id: str, profile: str) -> KnownFailure | None:
+        for k in self.known:
+            if k.id == case_id and k.profile in (None, profile):
+                return k
+        return None
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def default_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "expectations"
+
+
+def load(path: str | Path) -> Expectations:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExpectationsError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExpectationsError(f"{p}: cannot read: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExpectationsError(f"{p}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from None
+    errors = list(jsonschema.validators.validator_for(schema())(schema()).iter_errors(doc))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in best.absolute_path).lstrip(".")
+        raise ExpectationsError(f"{p}: field '{where or '(top level)'}': {best.message}")
+    known, seen = [], {}
+    for i, k in enumerate(doc["known_failures"]):
+        key = (k["id"], k.get("profile"))
+        if key in seen:
+            raise ExpectationsError(f"{p}: field 'known_failures[{i}]': {k['id']} is listed twice "
+                                    f"(first at known_failures[{seen[key]}])")
+        seen[key] = i
+        known.append(KnownFailure(k["id"], k.get("profile"), k["reason"], i))
+    return Expectations(str(p), doc["implementation"], known)
+
+
+@dataclass
+class CheckReport:
+    results: Results
+    expectations: Expectations | None
+    passed: int = 0
+    skipped: int = 0
+    expected_failures: list = field(default_factory=list)    # (case, KnownFailure)
+    unexpected_failures: list = field(default_factory=list)  # case
+    now_passing: list = field(default_factory=list)          # (case, KnownFailure)
+    not_run: list = field(default_factory=list)              # KnownFailure without a case in the run
+    unavailable: bool = False
+
+    def ok(self, strict: bool = False, allow_unavailable: bool = False) -> bool:
+        if self.unavailable and not allow_unavailable:
+            return False
+        if self.unexpected_failures:
+            return False
+        return not (strict and (self.now_passing or self.not_run))
+
+    def as_json(self) -> dict:
+        def case(c):
+            return {"id": c["id"], "profile": c["profile"], "verdict": c["verdict"], "message": c.get("message", "")}
+        return {
+            "results": self.results.path, "implementation": self.results.impl_key,
+            "expectations": self.expectations.path if self.expectations else None,
+            "available": not self.unavailable,
+            "unavailable_reason": self.results.implementation.get("unavailable_reason") if self.unavailable else None,
+            "passed": self.passed, "skipped": self.skipped,
+            "expected_failures": [{**case(c), "reason": k.reason} for c, k in self.expected_failures],
+            "unexpected_failures": [case(c) for c in self.unexpected_failures],
+            "known_failures_now_passing": [{"id": k.id, "profile": c["profile"], "reason": k.reason}
+                                           for c, k in self.now_passing],
+            "known_failures_not_run": [{"id": k.id, "profile": k.profile, "reason": k.reason} for k in self.not_run],
+        }
+
+
+def check(results: Results, expectations: Expectations | None) -> CheckReport:
+    rep = CheckReport(results, expectations)
+    if not results.available:
+        rep.unavailable = True
+        return rep
+    seen_known = set()
+    for c in results.cases:
+        k = expectations.lookup(c["id"], c["profile"]) if expectations else None
+        if k is not None:
+            seen_known.add(k)
+        v = c["verdict"]
+        if v == PASS:
+            rep.passed += 1
+            if k is not None:
+                rep.now_passing.append((c, k))
+        elif v in FAILING:
+            if k is not None:
+                rep.expected_failures.append((c, k))
+            else:
+                rep.unexpected_failures.append(c)
+        else:
+            rep.skipped += 1
+    if expectations:
+        profiles = set(results.run.get("profiles", []))
+        rep.not_run = [k for k in expectations.known
+                       if k not in seen_known and (k.profile is None or k.profile in profiles)]
+    return rep
+
+
+def format_text(rep: CheckReport) -> str:
+    r = rep.results
+    name = f"{r.label} ({r.path})"
+    if rep.unavailable:
+        return f"{name}: not available, nothing was checked: {r.implementation.get('unavailable_reason')}\n"
+    lines = [f"{name}: {rep.passed} passed, {len(rep.expected_failures)} known failures, "
+             f"{len(rep.unexpected_failures)} unexpected failures, {rep.skipped} not implemented or unsupported"]
+    for c in rep.unexpected_failures:
+        lines.append(f"  UNEXPECTED {c['verdict']}: {c['id']} [{c['profile']}]: {c.get('message', '')}")
+    src = rep.expectations.path if rep.expectations else "the expectations file"
+    still_failing = {k: c["profile"] for c, k in rep.expected_failures}
+    for c, k in rep.now_passing:
+        if k in still_failing:  # an entry for every profile that now fails in one only
+            lines.append(f"  known failure now passes in {c['profile']} but still fails in "
+                         f"{still_failing[k]}: give known_failures[{k.index}] ({k.id}) in {src} "
+                         f"\"profile\": \"{still_failing[k]}\"")
+        else:
+            lines.append(f"  known failure now passes, remove it from {src}: {k.id} [{c['profile']}] "
+                         f"(known_failures[{k.index}])")
+    for k in rep.not_run:
+        lines.append(f"  known failure not in this run (renamed, removed or not selected?): {k.label()} "
+                     f"(known_failures[{k.index}] of {src})")
+    return "\n".join(lines) + "\n"
+
+
+def template_for(results: Results, reason: str = "TODO: why this fails") -> dict:
+    """An expectations document listing every failing case of ``results`` (a starting point)."""
+    return {"implementation": results.impl_key,
+            "known_failures": [{"id": c["id"], "profile": c["profile"], "reason": reason}
+                               for c in results.cases if c["verdict"] in FAILING]}
