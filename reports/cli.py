@@ -1,0 +1,348 @@
+"""Command-line verbs that read results files: report, diff, check, list, vectors-diff.
+
+Each verb is a pair ``<verb>_arguments(parser)`` / ``<verb>_main(args) -> exit code``, registered
+in ``conformance/cli.py``. Exit codes: 0 ok, 1 conformance failure or regression, 2 usage or
+input error (a missing, malformed or truncated file; a bad revision).
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+from pathlib import Path
+
+from reports import diff as diffmod
+from reports import expectations as expmod
+from reports import model as modelmod
+from reports.results import FAILING, VERDICTS, Results, ResultsError, load_results
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+FORMATS = ("html", "markdown", "junit", "coverage")
+OUTPUT_FILES = {"html": ["report.html"], "markdown": ["summary.md"], "junit": ["junit.xml"],
+                "coverage": ["coverage.md", "coverage.json"]}
+
+
+class InputError(Exception):
+    """Bad input: the message names the file; the verb exits 2."""
+
+
+def _err(verb: str, msg: str) -> int:
+    print(f"appc-conformance {verb}: error: {msg}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load_all(paths) -> list[Results]:
+    out = []
+    for p in paths:
+        try:
+            out.append(load_results(p))
+        except ResultsError as exc:
+            raise InputError(str(exc)) from None
+    return out
+
+
+def _dump(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+# -- report ------------------------------------------------------------------------------------
+
+def report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
+                   help="results files, one per implementation (each becomes a column)")
+    p.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR",
+                   help="folder for the reports (default: reports/out): report.html, summary.md, "
+                        "junit.xml, coverage.md, coverage.json")
+    p.add_argument("--format", dest="formats", action="append", choices=FORMATS,
+                   help="write only this format (repeatable; default: all)")
+    p.add_argument("--catalog", type=Path, default=None, metavar="FILE",
+                   help="requirement catalog for the coverage table (default: the bundled vectors/requirements.json)")
+    p.add_argument("--title", default=None, help="title of the HTML report and the Markdown summary")
+    p.add_argument("--no-failing-list", action="store_true",
+                   help="leave the folded list of failing cases out of summary.md (for a README)")
+    p.add_argument("--append-summary", type=Path, default=None, metavar="FILE",
+                   help='also append the Markdown summary to FILE, e.g. "$GITHUB_STEP_SUMMARY"')
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if a file in --out differs from what would be written (stale)")
+    p.add_argument("--json", action="store_true", help="print the files written (or stale) as JSON")
+
+
+def render_all(results: list[Results], formats, catalog: dict | None, title: str | None,
+               failing_list: bool = True) -> dict[str, bytes]:
+    from reports import html, junit, markdown  # noqa: PLC0415 (Jinja2 only when rendering)
+    m = modelmod.build(results, catalog)
+    out: dict[str, bytes] = {}
+    if "html" in formats:
+        out["report.html"] = html.render(m, **({"title": title} if title else {})).encode()
+    if "markdown" in formats:
+        out["summary.md"] = markdown.summary(m, **({"title": title} if title else {}),
+                                             failing_details=failing_list).encode()
+    if "junit" in formats:
+        out["junit.xml"] = junit.render(m)
+    if "coverage" in formats:
+        out["coverage.md"] = markdown.coverage(m).encode()
+        out["coverage.json"] = (json.dumps(modelmod.coverage_json(m), indent=1, ensure_ascii=False) + "\n").encode()
+    return out
+
+
+def write_all(results_files, out_dir, catalog_path=None, title: str | None = None) -> list[Path]:
+    """Every report format from these results files into ``out_dir`` (for ``run``).
+
+    Raises ``ResultsError`` (naming the file) for a malformed results file.
+    """
+    results = [load_results(p) for p in results_files]
+    catalog = modelmod.load_catalog(catalog_path or modelmod.default_catalog_path())
+    return _write_files(Path(out_dir), render_all(results, FORMATS, catalog, title))
+
+
+def _write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
+    """Each file through a temporary file and a rename: a reader never sees half a report."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        p = out / name
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, p)
+        written.append(p)
+    return written
+
+
+def report_main(args: argparse.Namespace) -> int:
+    try:
+        results = _load_all(args.results)
+        cat_path = args.catalog or modelmod.default_catalog_path()
+        try:
+            catalog = modelmod.load_catalog(cat_path)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{cat_path}: cannot read the requirement catalog: {exc}") from None
+    except InputError as exc:
+        return _err("report", str(exc))
+    formats = args.formats or FORMATS
+    files = render_all(results, formats, catalog, args.title, failing_list=not args.no_failing_list)
+    if args.check:
+        stale = []
+        for name, data in files.items():
+            p = args.out / name
+            if not p.is_file() or p.read_bytes() != data:
+                stale.append(str(p))
+        if args.json:
+            _dump({"stale": stale})
+        for s in stale:
+            print(f"stale: {s} (regenerate it with: appc-conformance report ... --out {args.out})", file=sys.stderr)
+        return EXIT_FAIL if stale else EXIT_OK
+    try:
+        written = [str(p) for p in _write_files(args.out, files)]
+        if args.append_summary:
+            summary = files.get("summary.md") or render_all(results, ["markdown"], catalog, args.title,
+                                                            not args.no_failing_list)["summary.md"]
+            with open(args.append_summary, "ab") as fh:
+                fh.write(summary)
+    except OSError as exc:
+        return _err("report", f"cannot write the reports: {exc}")
+    if args.json:
+        _dump({"written": written})
+    else:
+        for w in written:
+            print(w)
+    return EXIT_OK
+
+
+# -- diff --------------------------------------------------------------------------------------
+
+def diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("a", type=Path, metavar="A", help="results file before (the baseline)")
+    p.add_argument("b", type=Path, metavar="B", help="results file after")
+    p.add_argument("--json", action="store_true", help="print the diff as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="say so when there is no difference")
+
+
+def diff_main(args: argparse.Namespace) -> int:
+    try:
+        a, b = _load_all([args.a, args.b])
+    except InputError as exc:
+        return _err("diff", str(exc))
+    d = diffmod.diff_results(a, b)
+    if args.json:
+        _dump(d.as_json())
+    else:
+        sys.stdout.write(diffmod.format_results_diff(d, verbose=args.verbose))
+    return EXIT_FAIL if d.regressions else EXIT_OK
+
+
+# -- check -------------------------------------------------------------------------------------
+
+def check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results files to check")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--expectations", type=Path, default=None, metavar="FILE",
+                   help="the known failures of the implementation (its 'implementation' must match the results)")
+    g.add_argument("--expectations-dir", type=Path, default=None, metavar="DIR",
+                   help="pick DIR/<implementation>.json for each results file (default: the project's expectations/); "
+                        "without such a file every failure is unexpected")
+    p.add_argument("--strict", action="store_true",
+                   help="also fail when a known failure passes or is not in the run (the file needs cleaning)")
+    p.add_argument("--allow-unavailable", action="store_true",
+                   help="do not fail for an implementation that could not be run")
+    p.add_argument("--write-template", type=Path, default=None, metavar="FILE",
+                   help="write an expectations file listing every current failure of the (single) results file")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+
+def check_main(args: argparse.Namespace) -> int:
+    try:
+        results = _load_all(args.results)
+        if args.write_template:
+            if len(results) != 1:
+                raise InputError("--write-template takes exactly one results file")
+            args.write_template.write_text(json.dumps(expmod.template_for(results[0]), indent=2) + "\n")
+            print(f"wrote {args.write_template}: fill in the reasons", file=sys.stderr)
+        reports = []
+        for r in results:
+            exp = None
+            if args.expectations:
+                exp = expmod.load(args.expectations)
+                if exp.implementation != r.impl_key:
+                    raise InputError(f"{args.expectations} lists known failures of {exp.implementation!r}, "
+                                     f"but {r.path} is a run of {r.impl_key!r}")
+            else:
+                d = args.expectations_dir or expmod.default_dir()
+                candidate = d / f"{r.impl_key}.json"
+                if candidate.is_file():
+                    exp = expmod.load(candidate)
+                    if exp.implementation != r.impl_key:
+                        raise InputError(f"{candidate}: 'implementation' is {exp.implementation!r}, "
+                                         f"expected {r.impl_key!r} (the file's name)")
+            reports.append(expmod.check(r, exp))
+    except (InputError, expmod.ExpectationsError, OSError) as exc:
+        return _err("check", str(exc))
+    ok = all(rep.ok(args.strict, args.allow_unavailable) for rep in reports)
+    if args.json:
+        _dump({"ok": ok, "checks": [rep.as_json() for rep in reports]})
+    else:
+        for rep in reports:
+            sys.stdout.write(expmod.format_text(rep))
+        print("check: ok" if ok else "check: FAILED")
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+# -- list --------------------------------------------------------------------------------------
+
+def list_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-k", dest="pattern", default=None, metavar="PATTERN",
+                   help="case IDs matching this glob, or containing this text")
+    p.add_argument("--area", action="append", help="only this area (repeatable)")
+    p.add_argument("--profile", action="append", help="only cases of this profile (repeatable)")
+    p.add_argument("--strength", action="append", help="only this strength (repeatable)")
+    p.add_argument("--op", action="append", help="only this operation (repeatable)")
+    p.add_argument("--requirement", action="append", metavar="ID", help="only cases checking this requirement")
+    p.add_argument("--vectors", type=Path, default=None, metavar="DIR",
+                   help="the vector set (default: the bundled vectors/)")
+    p.add_argument("--results", type=Path, default=None, metavar="FILE",
+                   help="list the cases of this results file instead, with their verdicts")
+    p.add_argument("--verdict", action="append", choices=list(VERDICTS) + ["failing"],
+                   help="with --results: only this verdict (repeatable; 'failing' = every failure verdict)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+
+def _matches(args, cid: str, area: str, profiles, strength: str, op: str, reqs) -> bool:
+    if args.pattern and not (fnmatch.fnmatchcase(cid, args.pattern) or args.pattern in cid):
+        return False
+    if args.area and area not in args.area:
+        return False
+    if args.profile and not set(profiles) & set(args.profile):
+        return False
+    if args.strength and strength not in args.strength:
+        return False
+    if args.op and op not in args.op:
+        return False
+    return not (args.requirement and not set(reqs) & set(args.requirement))
+
+
+def list_main(args: argparse.Namespace) -> int:
+    rows = []
+    if args.results:
+        try:
+            (r,) = _load_all([args.results])
+        except InputError as exc:
+            return _err("list", str(exc))
+        want = set()
+        for v in args.verdict or []:
+            want |= set(FAILING) if v == "failing" else {v}
+        for c in r.cases:
+            if want and c["verdict"] not in want:
+                continue
+            if _matches(args, c["id"], c["area"], [c["profile"]], c["strength"], c["op"], c["requirements"]):
+                rows.append({"id": c["id"], "profile": c["profile"], "strength": c["strength"], "op": c["op"],
+                             "requirements": c["requirements"], "verdict": c["verdict"],
+                             "message": c.get("message", "")})
+        if args.json:
+            _dump(rows)
+        else:
+            for x in rows:
+                print(f"{x['verdict']:<15} {x['id']} [{x['profile']}] {x['message']}".rstrip())
+        return EXIT_OK
+    if args.verdict:
+        return _err("list", "--verdict needs --results FILE")
+    from conformance import vectors  # noqa: PLC0415
+    root = args.vectors or vectors.default_vectors_dir()
+    try:
+        vs = vectors.load(root)
+    except (OSError, ValueError) as exc:
+        return _err("list", f"cannot load the vector set at {root}: {exc}")
+    for c in vs.cases:
+        if _matches(args, c.id, c.area, c.profiles, c.strength, c.op, c.requirements):
+            rows.append({"id": c.id, "profiles": c.profiles, "strength": c.strength, "op": c.op,
+                         "requirements": c.requirements, "ambiguities": c.raw.get("ambiguities", []),
+                         "description": c.raw["description"], "file": c.file})
+    if args.json:
+        _dump(rows)
+    else:
+        for x in rows:
+            print(f"{x['id']}  [{', '.join(x['profiles'])}] {x['strength']} {' '.join(x['requirements'])}")
+    if vs.problems:
+        print(f"list: {len(vs.problems)} problems in the vector files (run: appc-conformance lint)", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- vectors-diff ------------------------------------------------------------------------------
+
+def vectors_diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("rev_a", metavar="REV_A", help="git revision before (e.g. main, HEAD~1, a tag)")
+    p.add_argument("rev_b", metavar="REV_B", nargs="?", default=diffmod.WORKTREE,
+                   help=f"git revision after (default: the working tree, also spelt {diffmod.WORKTREE})")
+    p.add_argument("--repo", type=Path, default=None, metavar="DIR", help="the git checkout (default: this project)")
+    p.add_argument("--vectors-path", default="vectors", metavar="PATH",
+                   help="the vector set's folder inside the repository (default: vectors)")
+    p.add_argument("--before", nargs="+", type=Path, default=[], metavar="RESULTS",
+                   help="results files of runs with REV_A's vectors (one per implementation)")
+    p.add_argument("--after", nargs="+", type=Path, default=[], metavar="RESULTS",
+                   help="results files of runs with REV_B's vectors")
+    p.add_argument("--json", action="store_true", help="print the changes (and verdict moves) as JSON")
+
+
+def vectors_diff_main(args: argparse.Namespace) -> int:
+    repo = args.repo or Path(__file__).resolve().parent.parent
+    try:
+        before = diffmod.cases_at(repo, args.rev_a, args.vectors_path)
+        after = diffmod.cases_at(repo, args.rev_b, args.vectors_path)
+        res_a, res_b = _load_all(args.before), _load_all(args.after)
+    except (diffmod.GitError, InputError, OSError) as exc:
+        return _err("vectors-diff", str(exc))
+    changes = diffmod.diff_vectors(before, after)
+    moves = diffmod.verdict_moves(changes, res_a, res_b) if (res_a or res_b) else None
+    regressed = any(m["diff"] is not None and m["diff"].regressions for m in (moves or {}).values())
+    if args.json:
+        _dump({"before": args.rev_a, "after": args.rev_b, "changes": [c.as_json() for c in changes],
+               "implementations": {impl: {
+                   "missing_results": m["missing"],
+                   "moves": [mv.__dict__ for mv in m["moves"]],
+                   "diff": m["diff"].as_json() if m["diff"] else None} for impl, m in (moves or {}).items()},
+               "regression": regressed})
+    else:
+        sys.stdout.write(diffmod.format_vectors_diff(args.rev_a, args.rev_b, changes, moves))
+    return EXIT_FAIL if regressed else EXIT_OK
