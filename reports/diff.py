@@ -166,7 +166,10 @@ def cases_at(repo: Path, rev: str, vectors_path: str = "vectors") -> dict[str, d
             if _is_vector_file(rel):
                 files[rel] = p.read_bytes()
     else:
-        _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        try:
+            _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        except GitError:
+            raise GitError(f"{rev!r} is not a commit of the git repository at {repo}") from None
         names = _git(repo, "ls-tree", "-r", "-z", "--name-only", rev, "--", vectors_path).split(b"\0")
         for n in names:
             name = n.decode()
@@ -267,10 +270,12 @@ def format_vectors_diff(rev_a: str, rev_b: str, changes: list[VectorChange], mov
         if m["missing"]:
             out.append(f"{impl}: no results {m['missing']} the change")
             continue
-        out.append(f"{impl}:")
-        for mv in m["moves"]:
-            mark = "  " if mv.before == mv.after else ("- " if mv.before == PASS else ("+ " if mv.after == PASS else "~ "))
-            out.append(f"  {mark}{mv.id} [{mv.profile}] {mv.before or '-'} -> {mv.after or '-'}")
+        moved = [mv for mv in m["moves"] if mv.before != mv.after]
+        out.append(f"{impl}: {len(moved)} verdicts move on the changed cases, "
+                   f"{len(m['moves']) - len(moved)} stay the same")
+        for mv in moved:
+            mark = "-" if mv.before == PASS else ("+" if mv.after == PASS else "~")
+            out.append(f"  {mark} {mv.id} [{mv.profile}] {mv.before or '(no case)'} -> {mv.after or '(no case)'}")
         d = m["diff"]
         if d is not None:
             out.append(f"  overall: {len(d.regressions)} regressions, {len(d.fixes)} fixes, {len(d.changed)} changed, "

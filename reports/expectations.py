@@ -160,7 +160,7 @@ def format_text(rep: CheckReport) -> str:
     if rep.unavailable:
         return f"{name}: not available, nothing was checked: {r.implementation.get('unavailable_reason')}\n"
     lines = [f"{name}: {rep.passed} passed, {len(rep.expected_failures)} known failures, "
-             f"{len(rep.unexpected_failures)} unexpected failures, {rep.skipped} not implemented or unsupported"]
+             f"{len(rep.unexpected_failures)} unexpected failures, {rep.skipped} not implemented, unsupported or skipped"]
     for c in rep.unexpected_failures:
         lines.append(f"  UNEXPECTED {c['verdict']}: {c['id']} [{c['profile']}]: {c.get('message', '')}")
     src = rep.expectations.path if rep.expectations else "the expectations file"

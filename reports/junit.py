@@ -2,7 +2,7 @@
 
 Mapping: ``fail`` and ``error`` verdicts are ``<failure>`` (the implementation answered, wrongly);
 ``crash``, ``timeout`` and ``protocol-error`` are ``<error>`` (the adapter broke down);
-``not-implemented`` and ``unsupported`` are ``<skipped>``. An unavailable implementation is a
+``not-implemented``, ``unsupported`` and ``skipped`` are ``<skipped>``. An unavailable implementation is a
 suite with one skipped test case that carries the reason.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from reports.model import Model
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FAILURE = ("fail", "error")
 ERROR = ("crash", "timeout", "protocol-error")
-SKIPPED = ("not-implemented", "unsupported")
+SKIPPED = ("not-implemented", "unsupported", "skipped")
 
 
 def _clean(text) -> str:

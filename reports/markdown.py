@@ -9,7 +9,8 @@ from __future__ import annotations
 from reports.model import Column, Counts, Model
 
 LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error) · "
-          "➖ not implemented or unsupported")
+          "➖ not implemented, unsupported, or skipped (this machine could not run the case); "
+          "Pass = passed / graded (skipped cases left out)")
 
 
 def _esc(text: str) -> str:
@@ -111,7 +112,12 @@ def coverage(model: Model, title: str = "Requirement coverage", heading_level: i
         out.append(f"{h}# Requirements without a case")
         out.append("")
         for r in uncovered:
-            why = f": {_esc(r.untestable_reason)}" if r.untestable_reason else ""
+            if r.untestable_reason:
+                why = f": not testable here: {_esc(r.untestable_reason)}"
+            elif r.testable_by:
+                why = f": no case yet (testable with {', '.join(r.testable_by)})"
+            else:
+                why = ""
             out.append(f"- {r.id} ({r.strength or '?'}){why}")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

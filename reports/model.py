@@ -1,9 +1,10 @@
 """What every report shows, computed once: implementations, cases, and verdict counts by area,
 requirement and profile. The renderers (HTML, Markdown, JUnit, coverage) only format this.
 
-Percentages are ``pass / cases run``: a case the implementation does not implement counts
-against it, because a user of the implementation cannot rely on that behaviour either. The
-counts next to each percentage say how much of the rest is failure and how much is missing.
+Percentages are ``pass / cases graded``: a case the implementation does not implement counts
+against it, because a user of the implementation cannot rely on that behaviour either; a case
+the environment could not run (verdict ``skipped``) is left out. The counts next to each
+percentage say how much of the rest is failure and how much is missing.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from reports.results import FAILING, PASS, SKIPPING, VERDICTS, Results
+from reports.results import ENVIRONMENT_SKIP, FAILING, PASS, SKIPPING, VERDICTS, Results
 
 STRENGTH_ORDER = ("must", "should", "may", "library", "ambiguous")
 
@@ -42,8 +43,13 @@ class Counts:
         return sum(self.by_verdict[v] for v in SKIPPING)
 
     @property
+    def graded(self) -> int:
+        """Cases that say something about the implementation: all but those the environment skipped."""
+        return self.total - self.by_verdict[ENVIRONMENT_SKIP]
+
+    @property
     def percent(self) -> float | None:
-        return 100.0 * self.passed / self.total if self.total else None
+        return 100.0 * self.passed / self.graded if self.graded else None
 
     def percent_text(self) -> str:
         p = self.percent
@@ -57,7 +63,7 @@ class Counts:
         return [(v, self.by_verdict[v]) for v in VERDICTS if self.by_verdict[v]]
 
     def as_json(self) -> dict:
-        return {"total": self.total, "pass": self.passed, "failed": self.failed, "skipped": self.skipped,
+        return {"total": self.total, "graded": self.graded, "pass": self.passed, "failed": self.failed, "skipped": self.skipped,
                 "verdicts": {v: n for v, n in self.verdict_list()}}
 
 
@@ -110,6 +116,7 @@ class Requirement:
     profiles: list
     untestable_reason: str | None
     in_catalog: bool
+    testable_by: list = field(default_factory=list)
     case_ids: set = field(default_factory=set)
     counts: list = field(default_factory=list)  # per column: Counts
 
@@ -196,7 +203,8 @@ def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
         for r in catalog.get("requirements", []):
             reqs[r["id"]] = Requirement(r["id"], r.get("strength", ""), r.get("section", ""),
                                         r.get("summary", ""), list(r.get("profiles", [])),
-                                        r.get("untestable_reason"), True, counts=counts())
+                                        r.get("untestable_reason"), True, counts=counts(),
+                                        testable_by=list(r.get("testable_by") or []))
     for row in rows:
         for rid in row.requirements:
             if rid not in reqs:
@@ -228,7 +236,7 @@ def coverage_json(model: Model) -> dict:
         out.append({
             "id": r.id, "strength": r.strength, "section": r.section, "summary": r.summary,
             "in_catalog": r.in_catalog, "cases": len(r.case_ids),
-            "untestable_reason": r.untestable_reason,
+            "untestable_reason": r.untestable_reason, "testable_by": r.testable_by,
             "implementations": [{"implementation": col.label, "results": col.results.path,
                                  **r.counts[col.index].as_json()} for col in model.columns],
         })

@@ -1,0 +1,538 @@
+"""Tests of the reports: results files, HTML/Markdown/JUnit/coverage, expectations, diff and gate,
+the vector-revision diff and the command line. Every results file here is synthetic."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance import cli
+from tests.report_fixtures import CASES, CATALOG, make_results
+from reports import diff as diffmod
+from reports import expectations as expmod
+from reports.results import FAILING, VERDICTS, ResultsError, load_results, parse, schema, write_results
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def catalog(tmp_path) -> Path:
+    p = tmp_path / "requirements.json"
+    p.write_text(json.dumps(CATALOG))
+    return p
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    """Three runs: the reference (all pass), a Go library with failures (one profile), an unavailable one."""
+    ref = write_results(tmp_path / "results-reference.json", make_results())
+    go = write_results(tmp_path / "results-go-appc.json", make_results(
+        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
+                  "discovery/meta/should-prefer-https": "not-implemented"}))
+    act = write_results(tmp_path / "results-actool.json", make_results("actool", "actool", available=False,
+                                                                       profiles=("appc-0.8.11",)))
+    return {"reference": ref, "go": go, "actool": act}
+
+
+# -- results files ------------------------------------------------------------------------------
+
+def test_schema_verdicts_match_the_harness():
+    from conformance import grading
+    assert tuple(schema()["$defs"]["case"]["properties"]["verdict"]["enum"]) == VERDICTS == grading.VERDICTS
+
+
+def test_write_then_load_round_trip(tmp_path):
+    doc = make_results()
+    path = write_results(tmp_path / "sub" / "r.json", doc)
+    assert load_results(path).data == doc
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temporary file left behind
+
+
+def test_write_results_refuses_an_invalid_document_and_writes_nothing(tmp_path):
+    doc = make_results()
+    doc["cases"][0]["verdict"] = "passed"
+    with pytest.raises(ResultsError, match=r"cases\[0\]\.verdict"):
+        write_results(tmp_path / "r.json", doc)
+    assert not list(tmp_path.iterdir())
+
+
+def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = write_results(tmp_path / "r.json", make_results())
+    before = path.read_bytes()
+
+    def boom(src, dst):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_results(path, make_results(verdicts={"app-strings/colon/empty-name": "fail"}))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.95])
+def test_truncated_results_file_gets_a_clear_error_naming_it(tmp_path, cut):
+    good = write_results(tmp_path / "good.json", make_results()).read_text()
+    bad = tmp_path / "results-truncated.json"
+    bad.write_text(good[: int(len(good) * cut)])
+    with pytest.raises(ResultsError) as info:
+        load_results(bad)
+    msg = str(info.value)
+    assert msg.startswith(str(bad) + ": line ")
+    assert "truncated" in msg
+
+
+def test_truncated_results_file_through_the_cli(tmp_path, capsys):
+    bad = tmp_path / "results-half.json"
+    bad.write_text(json.dumps(make_results(), indent=1)[:700])
+    for verb in (["report", bad, "--out", tmp_path / "out"], ["diff", bad, bad], ["check", bad],
+                 ["list", "--results", bad]):
+        code, out, err = run_cli(capsys, *verb)
+        assert code == 2, verb
+        assert str(bad) in err and "truncated" in err, err
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("mutate, where, what", [
+    (lambda d: d["cases"][2].__setitem__("verdict", "ok"), "field 'cases[2].verdict'", "'ok' is not one of"),
+    (lambda d: d["cases"][1].pop("profile"), "field 'cases[1]'", "'profile' is a required property"),
+    (lambda d: d["run"].__setitem__("vectors_hash", "md5:00"), "field 'run.vectors_hash'", "does not match"),
+    (lambda d: d.__setitem__("format", "something-else"), "field 'format'", "not an appc conformance results file"),
+    (lambda d: d.__setitem__("format_version", 2), "field 'format_version'", "newer suite"),
+    (lambda d: d["cases"].append(copy.deepcopy(d["cases"][0])), "field 'cases[", "appear twice"),
+    (lambda d: d["implementation"].__setitem__("available", False), "field 'cases'", "should be non-empty"),
+])
+def test_malformed_results_name_the_place(mutate, where, what):
+    doc = make_results()
+    mutate(doc)
+    with pytest.raises(ResultsError) as info:
+        parse(json.dumps(doc), "r.json")
+    msg = str(info.value)
+    assert msg.startswith("r.json: ")
+    assert where in msg, msg
+    assert what in msg or (what == "should be non-empty" and "cases" in msg), msg
+
+
+def test_error_in_a_case_names_the_case_id():
+    doc = make_results()
+    doc["cases"][3]["strength"] = "strong"
+    with pytest.raises(ResultsError, match=re.escape(f"({doc['cases'][3]['id']} [{doc['cases'][3]['profile']}])")):
+        parse(json.dumps(doc), "r.json")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty"), ("   \n", "empty"), ("[]", "expected a JSON object"), ('{"format": 1,}', "not valid JSON"),
+])
+def test_not_a_results_document(text, message):
+    with pytest.raises(ResultsError, match=message):
+        parse(text, "x.json")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ResultsError, match=r"nope\.json: no such file"):
+        load_results(tmp_path / "nope.json")
+
+
+def test_unavailable_implementation_as_the_runner_writes_it(tmp_path):
+    from conformance.run import unavailable_results
+    path = write_results(tmp_path / "r.json", unavailable_results("go-appc", "install it with: apt-get install golang-go",
+                                                                  ["appc-0.8.11"]))
+    assert not load_results(path).available
+
+
+def test_the_harness_writes_valid_results(tmp_path):
+    """An actual run of the reference adapter on a few cases produces a file this package reads."""
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "vectors",
+                           "--impl", "reference", "--case", "app-strings/*", "--results", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    r = load_results(out)
+    assert r.cases and {c["verdict"] for c in r.cases} <= set(VERDICTS)
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+def test_report_writes_every_format(files, catalog, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, _ = run_cli(capsys, "report", files["reference"], files["go"], files["actool"],
+                              "--out", out, "--catalog", catalog, "--json")
+    assert code == 0
+    written = json.loads(stdout)["written"]
+    assert sorted(Path(w).name for w in written) == ["coverage.json", "coverage.md", "junit.xml",
+                                                     "report.html", "summary.md"]
+
+    html = (out / "report.html").read_text()
+    # Self-contained: nothing to load from anywhere (links to homepages are not loads).
+    assert not re.search(r"<(script|img|iframe|link)[^>]+(src|href)=", html)
+    assert "@import" not in html and "url(" not in html
+    assert "Content-Security-Policy" in html
+    assert "app-strings/colon/version-label" in html and "appc/spec (Go) 0.8.11" in html
+    assert 'id="matrix-area"' in html and 'id="matrix-req"' in html
+
+    md = (out / "summary.md").read_text()
+    assert "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 2 | ✅ 1 ➖ 1 | – | – | ✅ 2 ❌ 2 ➖ 1 | 40% |" in md
+    assert "| appc reference 0.1.0 | appc-imagetags |" in md
+    assert "- actool: Go is not installed; install it with: apt-get install golang-go" in md
+    assert "`app-strings/colon/version-label` | appc-0.8.11 | fail |" in md
+
+    suites = ET.parse(out / "junit.xml").getroot()
+    names = [s.get("name") for s in suites.iter("testsuite")]
+    assert names == ["appc reference 0.1.0 [appc-0.8.11]", "appc reference 0.1.0 [appc-imagetags]",
+                     "appc/spec (Go) 0.8.11 [appc-0.8.11]", "actool (unavailable)"]
+    go = suites.findall("testsuite")[2]
+    assert (go.get("tests"), go.get("failures"), go.get("errors"), go.get("skipped")) == ("5", "1", "1", "1")
+    crash = [t for t in go.iter("testcase") if t.get("name") == "app-strings/colon/empty-name"][0]
+    assert crash.find("error").get("type") == "crash" and "panic" in crash.find("system-err").text
+
+    cov = (out / "coverage.md").read_text()
+    assert "| APP-01 | library | 2 | 4 pass | 1 fail, 1 crash |" in cov
+    assert "- TAG-09 (should)" in cov
+    assert "- DISC-30 (informative): not testable here: a duty of the server, not the client" in cov
+    covj = json.loads((out / "coverage.json").read_text())
+    assert covj["uncovered"] == ["TAG-09", "DISC-30"]
+
+
+def test_html_escapes_what_adapters_print(tmp_path, catalog, capsys):
+    doc = make_results(verdicts={"app-strings/colon/empty-name": "crash"})
+    doc["cases"][0]["stderr"] = "<script>alert(1)</script> & </pre>"
+    doc["cases"][0]["message"] = "<b>bold</b>"
+    r = write_results(tmp_path / "r.json", doc)
+    assert run_cli(capsys, "report", r, "--out", tmp_path / "o", "--format", "html", "--catalog", catalog)[0] == 0
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>bold</b>" not in html
+
+
+def test_report_check_detects_a_stale_report(files, catalog, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["report", files["reference"], files["go"], "--out", out, "--catalog", catalog, "--format", "markdown"]
+    assert run_cli(capsys, *args)[0] == 0
+    assert run_cli(capsys, *args, "--check") == (0, "", "")
+    write_results(files["go"], make_results("go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+                                            verdicts={"app-strings/labels/equals-in-value": "fail"}))
+    code, _, err = run_cli(capsys, *args, "--check")
+    assert code == 1 and f"stale: {out / 'summary.md'}" in err
+
+
+def test_markdown_does_not_depend_on_run_times(files, catalog, tmp_path, capsys):
+    doc = load_results(files["go"]).data
+    doc["run"]["started"], doc["run"]["duration_s"] = "2030-01-01T00:00:00Z", 99.0
+    for c in doc["cases"]:
+        c["time_s"] = 3.0
+    again = write_results(tmp_path / "again" / files["go"].name, doc)
+    outs = []
+    for f in (files["go"], again):
+        run_cli(capsys, "report", f, "--out", tmp_path / f"o{len(outs)}", "--format", "markdown", "--catalog", catalog)
+        outs.append((tmp_path / f"o{len(outs)}" / "summary.md").read_text())
+    assert outs[0] == outs[1]
+
+
+def test_append_summary_for_ci(files, catalog, tmp_path, capsys):
+    step = tmp_path / "step-summary.md"
+    step.write_text("earlier step\n")
+    run_cli(capsys, "report", files["go"], "--out", tmp_path / "o", "--format", "junit", "--catalog", catalog,
+            "--append-summary", step)
+    text = step.read_text()
+    assert text.startswith("earlier step\n") and "| appc/spec (Go) 0.8.11 |" in text
+
+
+# -- diff and gate ------------------------------------------------------------------------------
+
+def test_identical_rerun_is_quiet(files, tmp_path, capsys):
+    rerun = load_results(files["go"]).data
+    rerun["run"]["started"], rerun["run"]["duration_s"] = "2026-11-28T09:00:00Z", 7.0
+    b = write_results(tmp_path / "rerun.json", rerun)
+    assert run_cli(capsys, "diff", files["go"], b) == (0, "", "")
+    code, out, _ = run_cli(capsys, "diff", files["go"], b, "--json")
+    assert code == 0 and json.loads(out)["regression"] is False
+
+
+def test_injected_regression_fails_the_gate(files, tmp_path, capsys):
+    broken = write_results(tmp_path / "broken.json", make_results(
+        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
+                  "discovery/meta/should-prefer-https": "not-implemented",
+                  "discovery/walk-up/404-then-parent": "timeout"}))
+    code, out, _ = run_cli(capsys, "diff", files["go"], broken)
+    assert code == 1
+    assert "REGRESSION discovery/walk-up/404-then-parent [appc-0.8.11] pass -> timeout" in out
+    assert "1 regressions, 0 fixes" in out
+    code, out, _ = run_cli(capsys, "diff", files["go"], broken, "--json")
+    d = json.loads(out)
+    assert code == 1 and d["regression"] and [c["id"] for c in d["regressions"]] == ["discovery/walk-up/404-then-parent"]
+
+
+def test_fixes_changes_additions_and_removals_do_not_fail_the_gate(tmp_path, capsys):
+    a = write_results(tmp_path / "a.json", make_results(
+        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "fail"},
+        drop=("resolution/alias/cycle",)))
+    b = write_results(tmp_path / "b.json", make_results(
+        verdicts={"app-strings/colon/empty-name": "crash"}, drop=("imagetags/document/minimal",)))
+    code, out, _ = run_cli(capsys, "diff", a, b)
+    assert code == 0
+    assert "FIXED      app-strings/colon/version-label [appc-0.8.11] fail -> pass" in out
+    assert "CHANGED    app-strings/colon/empty-name [appc-0.8.11] fail -> crash" in out
+    assert "ADDED      resolution/alias/cycle [appc-imagetags] - -> pass" in out
+    assert "REMOVED    imagetags/document/minimal [appc-imagetags] pass -> -" in out
+
+
+def test_an_implementation_that_became_unavailable_is_a_regression(files, tmp_path, capsys):
+    gone = write_results(tmp_path / "gone.json", make_results("go-appc", "appc/spec (Go)", available=False,
+                                                              profiles=("appc-0.8.11",)))
+    code, out, _ = run_cli(capsys, "diff", files["go"], gone)
+    assert code == 1 and "no longer available" in out and "pass -> unavailable" in out
+
+
+def test_diff_notes_different_vector_sets(files, tmp_path):
+    doc = load_results(files["go"]).data
+    doc["run"]["vectors_hash"] = "sha256:" + "cd" * 32
+    doc["cases"][0]["verdict"] = "pass"
+    d = diffmod.diff_results(load_results(files["go"]), load_results(write_results(tmp_path / "v.json", doc)))
+    assert "different vector sets (vectors_hash differs)" in d.notes
+
+
+# -- expectations and check ---------------------------------------------------------------------
+
+def _expectations(tmp_path, entries, impl="go-appc") -> Path:
+    p = tmp_path / f"{impl}.json"
+    p.write_text(json.dumps({"implementation": impl, "known_failures": entries}))
+    return p
+
+
+KNOWN = [{"id": "app-strings/colon/version-label", "profile": "appc-0.8.11", "reason": "wrong name"},
+         {"id": "app-strings/colon/empty-name", "reason": "crashes on empty names"}]
+
+
+def test_check_passes_with_every_failure_known(files, tmp_path, capsys):
+    exp = _expectations(tmp_path, KNOWN)
+    code, out, _ = run_cli(capsys, "check", files["go"], "--expectations", exp)
+    assert code == 0, out
+    assert "2 known failures, 0 unexpected failures" in out
+
+
+def test_check_fails_on_an_unexpected_failure(files, tmp_path, capsys):
+    exp = _expectations(tmp_path, KNOWN[:1])
+    code, out, _ = run_cli(capsys, "check", files["go"], "--expectations", exp)
+    assert code == 1
+    assert "UNEXPECTED crash: app-strings/colon/empty-name [appc-0.8.11]" in out
+    code, out, _ = run_cli(capsys, "check", files["go"], "--expectations", exp, "--json")
+    assert code == 1 and json.loads(out)["checks"][0]["unexpected_failures"][0]["verdict"] == "crash"
+
+
+def test_known_failure_that_passes_is_reported(files, tmp_path, capsys):
+    exp = _expectations(tmp_path, KNOWN + [
+        {"id": "discovery/walk-up/404-then-parent", "profile": "appc-0.8.11", "reason": "was broken"},
+        {"id": "app-strings/gone/renamed", "reason": "no longer a case"}])
+    code, out, _ = run_cli(capsys, "check", files["go"], "--expectations", exp)
+    assert code == 0
+    assert (f"known failure now passes, remove it from {exp}: discovery/walk-up/404-then-parent "
+            f"[appc-0.8.11] (known_failures[2])") in out
+    assert "known failure not in this run" in out and "app-strings/gone/renamed" in out
+    assert run_cli(capsys, "check", files["go"], "--expectations", exp, "--strict")[0] == 1
+
+
+def test_check_picks_the_expectations_file_by_implementation(files, tmp_path, capsys):
+    d = tmp_path / "exp"
+    d.mkdir()
+    _expectations(d, KNOWN)
+    code, out, _ = run_cli(capsys, "check", files["go"], files["reference"], "--expectations-dir", d)
+    assert code == 0, out
+    # Without a file every failure is unexpected.
+    assert run_cli(capsys, "check", files["go"], "--expectations-dir", tmp_path / "empty")[0] == 1
+
+
+def test_check_unavailable_implementation(files, capsys):
+    code, out, _ = run_cli(capsys, "check", files["actool"])
+    assert code == 1 and "not available" in out
+    assert run_cli(capsys, "check", files["actool"], "--allow-unavailable")[0] == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"implementation": "go-appc", "known_failures": [{"id": "a/b/c"}]}', "'reason' is a required property"),
+    ('{"implementation": "go-appc", "known_failures": [', "not valid JSON"),
+    ('{"implementation": "reference", "known_failures": []}', "lists known failures of 'reference'"),
+    ('{"implementation": "go-appc", "known_failures": [{"id": "a/b/c", "reason": "x"}, '
+     '{"id": "a/b/c", "reason": "y"}]}', "listed twice"),
+])
+def test_bad_expectations_file_is_an_input_error(files, tmp_path, capsys, content, message):
+    p = tmp_path / "exp.json"
+    p.write_text(content)
+    code, _, err = run_cli(capsys, "check", files["go"], "--expectations", p)
+    assert code == 2 and message in err and str(p) in err
+
+
+def test_write_template(files, tmp_path, capsys):
+    t = tmp_path / "tmpl.json"
+    run_cli(capsys, "check", files["go"], "--write-template", t)
+    doc = json.loads(t.read_text())
+    assert doc["implementation"] == "go-appc"
+    assert {(k["id"], k["profile"]) for k in doc["known_failures"]} == {
+        ("app-strings/colon/version-label", "appc-0.8.11"), ("app-strings/colon/empty-name", "appc-0.8.11")}
+
+
+def test_the_projects_expectation_files_are_valid():
+    for p in sorted((ROOT / "expectations").glob("*.json")):
+        exp = expmod.load(p)
+        assert exp.implementation == p.stem
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+def test_list_cases_of_a_results_file(files, capsys):
+    code, out, _ = run_cli(capsys, "list", "--results", files["go"], "--verdict", "failing", "--json")
+    rows = json.loads(out)
+    assert code == 0 and {r["verdict"] for r in rows} <= set(FAILING) and len(rows) == 2
+    code, out, _ = run_cli(capsys, "list", "--results", files["reference"], "-k", "app-strings/colon/*",
+                           "--profile", "appc-imagetags")
+    assert sorted(out.splitlines()) == ["pass            app-strings/colon/empty-name [appc-imagetags]",
+                                "pass            app-strings/colon/version-label [appc-imagetags]"]
+
+
+def test_list_the_vector_set(capsys):
+    code, out, _ = run_cli(capsys, "list", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert isinstance(rows, list)
+    if rows:
+        area = rows[0]["id"].split("/")[0]
+        code, out, _ = run_cli(capsys, "list", "--area", area, "--json")
+        assert all(r["id"].startswith(area + "/") for r in json.loads(out))
+
+
+# -- vector revisions ---------------------------------------------------------------------------
+
+def _git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
+
+
+def _vector_file(cases):
+    return json.dumps({"area": "app-strings", "description": "d", "cases": cases}, indent=1)
+
+
+def _case(cid, expect, profiles=("appc-0.8.11",), description="d"):
+    return {"id": cid, "description": description, "requirements": ["APP-01"], "profiles": list(profiles),
+            "strength": "library", "op": "parse_app", "input": {"app": "x"}, "expect": expect}
+
+
+@pytest.fixture
+def vector_repo(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "vectors" / "app-strings").mkdir(parents=True)
+    (repo / "vectors" / "schema").mkdir()
+    (repo / "vectors" / "schema" / "x.json").write_text("{}")
+    f = repo / "vectors" / "app-strings" / "a.json"
+    f.write_text(_vector_file([_case("app-strings/a/kept", {"error": "invalid-app-string"}),
+                               _case("app-strings/a/changed", {"error": "invalid-app-string"}),
+                               _case("app-strings/a/reworded", {"error": "other"}),
+                               _case("app-strings/a/removed", {"error": "other"})]))
+    _git(tmp_path, "init", "-q", str(repo))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "one")
+    f.write_text(_vector_file([_case("app-strings/a/kept", {"error": "invalid-app-string"}),
+                               _case("app-strings/a/changed", {"result": {"name": "x"}}),
+                               _case("app-strings/a/reworded", {"error": "other"}, description="better"),
+                               _case("app-strings/a/added", {"error": "other"})]))
+    _git(repo, "commit", "-q", "-am", "two")
+    return repo
+
+
+def test_vectors_diff_between_revisions(vector_repo, capsys):
+    code, out, _ = run_cli(capsys, "vectors-diff", "HEAD~1", "HEAD", "--repo", vector_repo)
+    assert code == 0
+    assert out.splitlines() == [
+        "vectors HEAD~1 -> HEAD: 1 added, 1 removed, 2 changed (1 with a changed expectation)",
+        "  ADDED    app-strings/a/added",
+        "  CHANGED  app-strings/a/changed (expect)",
+        "  REMOVED  app-strings/a/removed",
+        "  CHANGED  app-strings/a/reworded (description)"]
+    (vector_repo / "vectors" / "app-strings" / "a.json").write_text(_vector_file([]))
+    code, out, _ = run_cli(capsys, "vectors-diff", "HEAD", "--repo", vector_repo, "--json")
+    assert {c["id"] for c in json.loads(out)["changes"] if c["kind"] == "removed"} == {
+        "app-strings/a/kept", "app-strings/a/changed", "app-strings/a/reworded", "app-strings/a/added"}
+
+
+def test_vectors_diff_with_results_shows_verdict_moves(vector_repo, tmp_path, capsys):
+    def results(verdicts):
+        doc = make_results("go-appc", "appc/spec (Go)", profiles=("appc-0.8.11",), drop=tuple(
+            c[0] for c in CASES))
+        for cid, v in verdicts.items():
+            doc["cases"].append({"id": cid, "profile": "appc-0.8.11", "area": "app-strings", "op": "parse_app",
+                                 "requirements": ["APP-01"], "ambiguities": [], "strength": "library",
+                                 "description": "d", "verdict": v, "message": "" if v == "pass" else "wrong",
+                                 "expected": {}, "actual": None, "stderr": "", "time_s": 0.0})
+        return doc
+    before = write_results(tmp_path / "before.json", results(
+        {"app-strings/a/kept": "pass", "app-strings/a/changed": "pass", "app-strings/a/removed": "pass"}))
+    after = write_results(tmp_path / "after.json", results(
+        {"app-strings/a/kept": "pass", "app-strings/a/changed": "fail", "app-strings/a/added": "pass"}))
+    code, out, _ = run_cli(capsys, "vectors-diff", "HEAD~1", "HEAD", "--repo", vector_repo,
+                           "--before", before, "--after", after)
+    assert code == 1, out
+    assert "go-appc: 3 verdicts move on the changed cases, 0 stay the same" in out
+    assert "  - app-strings/a/changed [appc-0.8.11] pass -> fail" in out
+    assert "  + app-strings/a/added [appc-0.8.11] (no case) -> pass" in out
+    assert "  - app-strings/a/removed [appc-0.8.11] pass -> (no case)" in out
+
+
+def test_vectors_diff_bad_revision(vector_repo, capsys):
+    code, _, err = run_cli(capsys, "vectors-diff", "no-such-rev", "--repo", vector_repo)
+    assert code == 2 and "'no-such-rev' is not a commit" in err
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("verb", [None, "run", "report", "diff", "check", "list", "vectors-diff", "lint"])
+def test_help_everywhere(verb, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(([verb] if verb else []) + ["--help"])
+    assert info.value.code == 0
+    assert "exit codes:" in capsys.readouterr().out
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["diff", "only-one-file"])
+    assert info.value.code == 2
+
+
+def test_lint_still_works(capsys):
+    code = cli.main(["lint"])
+    assert code in (0, 1)
+    assert "valid cases" in capsys.readouterr().out
+
+
+def test_python_dash_m_conformance(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "conformance", "diff", "--help"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and "results file before" in p.stdout
+
+
+def test_percentages_leave_out_cases_the_environment_skipped():
+    from reports import model
+    r = load_results_doc(make_results(verdicts={"discovery/walk-up/404-then-parent": "skipped",
+                                                "discovery/meta/should-prefer-https": "not-implemented"}))
+    m = model.build([r])
+    disc = m.by_area["discovery"][0]
+    assert (disc.total, disc.graded, disc.passed) == (4, 2, 1)
+    assert disc.percent_text() == "50%"
+
+
+def load_results_doc(doc):
+    from reports.results import Results
+    return Results("mem.json", parse(json.dumps(doc), "mem.json"))
