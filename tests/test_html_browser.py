@@ -1,0 +1,182 @@
+"""The HTML report in a real browser: headless Chromium renders a generated report, and the test
+checks what a person sees: the matrix, a drill-down opened with a mouse click, filters applied.
+
+Skipped, with the reason, when Chromium is not installed (``apt-get install -y chromium``).
+Set APPC_REPORT_SCREENSHOTS=DIR to keep the screenshots for a look.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conformance import cli
+from reports.results import write_results
+from tests.chromium_pipe import BrowserError, Chromium, find_chromium
+from tests.report_fixtures import CATALOG, make_results
+
+pytestmark = pytest.mark.skipif(find_chromium() is None,
+                                reason="chromium is not installed (apt-get install -y chromium)")
+
+GO = "appc/spec (Go) 0.8.11"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("browser-report")
+    ref = write_results(d / "results-reference.json", make_results())
+    go = write_results(d / "results-go-appc.json", make_results(
+        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
+                  "discovery/meta/should-prefer-https": "not-implemented"}))
+    act = write_results(d / "results-actool.json", make_results("actool", "actool", available=False,
+                                                                profiles=("appc-0.8.11",)))
+    cat = d / "requirements.json"
+    cat.write_text(json.dumps(CATALOG))
+    assert cli.main(["report", str(ref), str(go), str(act), "--out", str(d / "out"), "--catalog", str(cat),
+                     "--format", "html"]) == 0
+    return d / "out" / "report.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        with Chromium(width=1280, height=900) as b:
+            yield b
+    except BrowserError as exc:  # installed but cannot start here: say why
+        pytest.skip(f"chromium cannot start: {exc}")
+
+
+def _shot(browser, tmp_path, name) -> Path:
+    p = browser.screenshot(tmp_path / f"{name}.png")
+    keep = os.environ.get("APPC_REPORT_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, Path(keep) / p.name)
+    assert p.stat().st_size > 10_000  # a real picture, not an empty page
+    return p
+
+
+def _visible(browser, selector) -> bool:
+    return browser.eval(
+        "(function(){var e=document.querySelector(%s); if(!e) return false; var r=e.getBoundingClientRect();"
+        # checkVisibility() is false inside a closed <details> and under display:none or visibility:hidden
+        "return r.width>0 && r.height>0 && e.checkVisibility({visibilityProperty: true, opacityProperty: true});})()"
+        % json.dumps(selector))
+
+
+def _text(browser, selector) -> str:
+    return browser.eval("document.querySelector(%s).innerText" % json.dumps(selector))
+
+
+def _cell(browser, table, area_or_req, column) -> str:
+    attr = "data-area" if table == "matrix-area" else "data-req"
+    return browser.eval(
+        "document.querySelector('#%s td[%s=\"%s\"][data-col=\"%d\"]').innerText.replace(/\\s+/g,' ').trim()"
+        % (table, attr, area_or_req, column))
+
+
+def test_matrix_is_shown(browser, report, tmp_path):
+    browser.open(report.as_uri())
+    assert browser.eval("document.documentElement.dataset.ready") == "1"
+    assert browser.js_errors == []
+    # Only the file itself was loaded: no network, no other file.
+    assert [u for u in browser.requests if not u.startswith(("file:", "data:", "about:"))] == []
+    head = browser.eval("[...document.querySelectorAll('#matrix-area thead th')].map(e=>e.innerText)")
+    assert head == ["Area", "appc reference 0.1.0", GO, "actool"]
+    assert _visible(browser, "#matrix-area")
+    assert _cell(browser, "matrix-area", "app-strings", 0) == "100% 6/6"
+    assert _cell(browser, "matrix-area", "app-strings", 1) == "33% 1/3"
+    assert _cell(browser, "matrix-area", "discovery", 1) == "50% 1/2"
+    assert _text(browser, "#matrix-area td[data-area='app-strings'][data-col='2']") == "n/a"
+    # Colour follows the percentage: a full pass is green, a 33 % cell is not.
+    green = browser.eval("getComputedStyle(document.querySelector('#matrix-area td[data-area=\"app-strings\"][data-col=\"0\"]')).backgroundColor")
+    other = browser.eval("getComputedStyle(document.querySelector('#matrix-area td[data-area=\"app-strings\"][data-col=\"1\"]')).backgroundColor")
+    assert green != other
+    assert _cell(browser, "matrix-req", "APP-01", 1) == "0% 0/2"
+    assert "TAG-09" in _text(browser, "#uncovered + ul")
+    assert "Go is not installed" in _text(browser, "#implementations")
+    _shot(browser, tmp_path, "report-top")
+
+
+def test_drill_down_opens_on_click(browser, report, tmp_path):
+    browser.open(report.as_uri())
+    sel = 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"]'
+    assert not _visible(browser, sel + " .drill")
+    browser.click(sel + " > summary")
+    assert browser.eval("document.querySelector(%s).open" % json.dumps(sel)) is True
+    assert _visible(browser, sel + " .drill")
+    drill = _text(browser, sel + " .drill")
+    assert "Expected" in drill and '"name": "example.com/reduce-worker"' in drill
+    go_answer = _text(browser, sel + ' .answer[data-col="1"]')
+    assert "fail" in go_answer and '"name": "example.com/wrong"' in go_answer
+    assert 'name: expected "example.com/reduce-worker", got "example.com/wrong"' in go_answer
+    assert "Not available" in _text(browser, sel + ' .answer[data-col="2"]')
+    # The open case is in the address, so the link shows the same thing.
+    assert "case=app-strings%2Fcolon%2Fversion-label%40appc-0.8.11" in browser.wait_for(
+        "location.hash.indexOf('case=') >= 0 && location.hash")
+    _shot(browser, tmp_path, "report-drilldown")
+    # A crash shows the adapter's stderr.
+    crash = 'details.case[data-key="app-strings/colon/empty-name@appc-0.8.11"]'
+    browser.click(crash + " > summary")
+    assert "panic: runtime error" in _text(browser, crash + ' .answer[data-col="1"] pre.stderr')
+
+
+def test_verdict_filter(browser, report, tmp_path):
+    browser.open(report.as_uri())
+    total = int(_text(browser, "#shown-count"))
+    assert total == 13
+    browser.click("#only-failures")
+    assert _text(browser, "#shown-count") == "2"
+    assert _visible(browser, 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"] > summary')
+    assert _visible(browser, 'details.case[data-key="app-strings/colon/empty-name@appc-0.8.11"] > summary')
+    assert not _visible(browser, 'details.case[data-key="imagetags/document/minimal@appc-imagetags"] > summary')
+    browser.eval("document.getElementById('cases').scrollIntoView()")
+    _shot(browser, tmp_path, "report-failures-only")
+    # Ticking 'not-implemented' as well adds the one case the Go library lacks.
+    browser.click('input[name="verdict"][value="not-implemented"]')
+    assert _text(browser, "#shown-count") == "3"
+    browser.click("#all-verdicts")
+    assert _text(browser, "#shown-count") == str(total)
+
+
+def test_profile_and_strength_filters_recompute_the_matrix(browser, report, tmp_path):
+    browser.open(report.as_uri())
+    browser.eval("var s=document.getElementById('f-profile'); s.value='appc-imagetags'; "
+                 "s.dispatchEvent(new Event('change'))")
+    assert _text(browser, "#shown-count") == "8"
+    assert _cell(browser, "matrix-area", "app-strings", 0) == "100% 3/3"
+    assert _cell(browser, "matrix-area", "app-strings", 1) == "– 0/0"  # the Go run has no image tags profile
+    browser.eval("var s=document.getElementById('f-strength'); s.value='must'; s.dispatchEvent(new Event('change'))")
+    assert _text(browser, "#shown-count") == "3"
+    assert _cell(browser, "matrix-area", "imagetags", 0) == "100% 2/2"
+    assert _cell(browser, "matrix-area", "app-strings", 0) == "– 0/0"
+    _shot(browser, tmp_path, "report-must-imagetags")
+
+
+def test_search_box(browser, report):
+    browser.open(report.as_uri())
+    browser.click("#f-q")
+    browser.type_text("DISC-13")
+    assert _text(browser, "#shown-count") == "2"
+    assert not _visible(browser, "#no-cases")
+    browser.type_text("x-no-such-thing")
+    assert _text(browser, "#shown-count") == "0"
+    assert _visible(browser, "#no-cases")
+
+
+def test_a_link_with_filters_and_an_open_case(browser, report, tmp_path):
+    browser.open(report.as_uri() + "#verdict=crash&case=app-strings/colon/empty-name@appc-0.8.11")
+    assert _text(browser, "#shown-count") == "1"
+    assert browser.eval("[...document.querySelectorAll('input[name=verdict]:checked')].map(e=>e.value)") == ["crash"]
+    sel = 'details.case[data-key="app-strings/colon/empty-name@appc-0.8.11"]'
+    assert browser.eval("document.querySelector(%s).open" % json.dumps(sel)) is True
+    # Scrolled to the case, below the sticky filter bar.
+    top = browser.eval("document.querySelector(%s).getBoundingClientRect().top" % json.dumps(sel))
+    bar = browser.eval("document.getElementById('filters').getBoundingClientRect().bottom")
+    assert bar <= top < 900
+    _shot(browser, tmp_path, "report-link")
+    assert browser.js_errors == []
