@@ -1,0 +1,203 @@
+"""The suite as an installed package: a wheel carries the vectors, schemas, templates and entry
+points, and once installed in a fresh virtual environment it works outside any checkout.
+
+The wheel is built from a copy of the source tree, so the checkout never gets a build/ folder
+or a copy of the vectors. Without network access the build needs a setuptools that can write
+wheels by itself (70.1 or newer, or the ``wheel`` package beside it) in this interpreter;
+otherwise pip builds in an isolated environment, as ``pip install .`` does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IGNORE = shutil.ignore_patterns(".git", ".tox", ".venv", ".benchmarks", ".hypothesis", "build", "dist",
+                                "out", "*.egg-info", "__pycache__", "*.pyc", "node_modules")
+
+
+def _backend_ready() -> bool:
+    """Can this interpreter build the wheel without fetching a build backend?"""
+    try:
+        import setuptools  # noqa: PLC0415
+    except ImportError:
+        return False
+    parts = []
+    for p in setuptools.__version__.split(".")[:2]:
+        parts.append(int("".join(ch for ch in p if ch.isdigit()) or 0))
+    if tuple(parts) >= (70, 1):
+        return True
+    try:
+        import wheel  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return tuple(parts) >= (64, 0)
+
+
+def _run(argv, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(the source copy, the wheel) built with pip from a copy of the checkout."""
+    base = tmp_path_factory.mktemp("packaging")
+    src = base / "src"
+    shutil.copytree(ROOT, src, ignore=IGNORE, symlinks=True)
+    dist = base / "dist"
+    argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)]
+    if _backend_ready():
+        argv.insert(4, "--no-build-isolation")
+    proc = _run(argv, cwd=base)
+    wheels = sorted(dist.glob("appc_conformance-*.whl"))
+    assert proc.returncode == 0 and len(wheels) == 1, \
+        f"pip wheel failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return src, wheels[0]
+
+
+@pytest.fixture(scope="module")
+def installed(built, tmp_path_factory):
+    """A fresh virtual environment with the wheel installed; returns its bin/ folder."""
+    _, wheel = built
+    env_dir = tmp_path_factory.mktemp("venv") / "env"
+    venv.EnvBuilder(with_pip=False, symlinks=(os.name != "nt")).create(env_dir)
+    bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    py = bindir / ("python.exe" if os.name == "nt" else "python")
+    proc = _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
+                 "-q", str(wheel)])
+    assert proc.returncode == 0, f"pip install failed:\n{proc.stdout}\n{proc.stderr}"
+    # The dependencies (pytest, jsonschema, ...) come from the environment running this test,
+    # added after the package is installed, and behind the new environment's own site-packages.
+    purelib = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+                   .stdout.strip())
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (purelib / "zz_test_dependencies.pth").write_text("".join(f"{d}\n" for d in sorted(deps)))
+    return bindir
+
+
+def _outside(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("elsewhere")
+    assert ROOT not in work.parents
+    return work
+
+
+def _clean_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def test_wheel_carries_vectors_schemas_templates_and_entry_points(built):
+    src, wheel = built
+    names = set(zipfile.ZipFile(wheel).namelist())
+    vectors = sorted(p.relative_to(src / "vectors").as_posix() for p in (src / "vectors").rglob("*.json"))
+    assert "schema/vector-file.schema.json" in vectors and "requirements.json" in vectors
+    missing = [v for v in vectors if f"conformance/_vectors/{v}" not in names]
+    assert not missing, f"vector files missing from the wheel: {missing}"
+    extra = sorted(n for n in names if n.startswith("conformance/_vectors/")
+                   and n[len("conformance/_vectors/"):] not in vectors)
+    assert not extra, f"files in the wheel's vectors that the source does not have: {extra}"
+    with zipfile.ZipFile(wheel) as zf:
+        copy = json.loads(zf.read("conformance/_vectors/requirements.json"))
+    assert copy == json.loads((src / "vectors" / "requirements.json").read_text())
+
+    for folder, pattern in (("reports/schema", "*.json"), ("reports/templates", "*")):
+        files = sorted((src / folder).glob(pattern))
+        assert files, f"{folder} is empty in the source"
+        for f in files:
+            assert f"{folder}/{f.name}" in names, f"{folder}/{f.name} is not in the wheel"
+    for required in ("servers/__init__.py", "conformance/adapters/go/adapter.go",
+                     "conformance/adapters/reference/__main__.py", "conformance/plugin.py"):
+        assert required in names, f"{required} is not in the wheel"
+    assert not any(n.startswith(("tests/", "examples/")) for n in names)
+
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "appc-conformance = conformance.cli:main" in text
+    assert "[pytest11]" in text and "conformance.plugin" in text
+
+
+def test_build_leaves_one_copy_of_the_vectors(built):
+    src, _ = built
+    assert not (ROOT / "conformance" / "_vectors").exists(), "a copy of the vectors in the checkout"
+    assert not (src / "conformance" / "_vectors").exists(), "the build wrote into the source tree"
+
+
+def test_installed_package_lints_its_own_vectors_outside_the_checkout(installed, built, tmp_path_factory):
+    src, _ = built
+    work = _outside(tmp_path_factory)
+    env = _clean_env()
+    py = installed / "python"
+    where = _run([str(py), "-c", "import conformance, conformance.vectors as v; "
+                                 "print(conformance.__file__); print(v.default_vectors_dir())"],
+                 cwd=work, env=env)
+    assert where.returncode == 0, where.stderr
+    module, vectors_dir = where.stdout.split()
+    prefix = str(installed.parent)
+    assert module.startswith(prefix), f"conformance imported from {module}, not the new environment"
+    assert vectors_dir.startswith(prefix) and vectors_dir.endswith("_vectors")
+
+    cli = installed / "appc-conformance"
+    helped = _run([str(cli), "--help"], cwd=work, env=env)
+    assert helped.returncode == 0 and "lint" in helped.stdout, helped.stdout + helped.stderr
+
+    linted = _run([str(cli), "lint"], cwd=work, env=env)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    n_files = len([p for p in (src / "vectors").rglob("*.json")
+                   if "schema" not in p.relative_to(src / "vectors").parts and p.name != "requirements.json"])
+    assert linted.stdout.startswith(f"{n_files} files, "), linted.stdout
+    assert linted.stdout.rstrip().endswith(" 0 problems")
+
+
+def test_installed_run_verb_grades_an_adapter_outside_the_checkout(installed, tmp_path_factory):
+    work = _outside(tmp_path_factory)
+    adapter = work / "adapter.py"
+    shutil.copyfile(ROOT / "examples" / "minimal-adapter" / "adapter.py", adapter)
+    out = work / "out"
+    proc = _run([str(installed / "appc-conformance"), "run", "--adapter-cmd", f"{sys.executable} {adapter}",
+                 "--name", "minimal", "--out", str(out), "--case", "app-strings/basic/*"],
+                cwd=work, env=_clean_env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((out / "results-minimal.json").read_text())
+    verdicts = {(c["id"], c["profile"]): c["verdict"] for c in results["cases"]}
+    assert verdicts[("app-strings/basic/name-only", "appc-0.8.11")] == "pass"
+    assert verdicts[("app-strings/basic/name-only", "appc-imagetags")] == "not-implemented"
+    assert set(verdicts.values()) == {"pass", "not-implemented"}
+    assert (out / "summary.md").read_text().strip()
+
+
+def test_ci_script_passes_the_exit_code_and_publishes_the_summary(installed, tmp_path_factory):
+    """ci/run-conformance.sh with the installed command: 0 and a step summary for a correct
+    adapter, 1 for a wrong one; relative output folders work from any folder."""
+    work = _outside(tmp_path_factory)
+    good = work / "adapter.py"
+    shutil.copyfile(ROOT / "examples" / "minimal-adapter" / "adapter.py", good)
+    bad = work / "bad.py"
+    bad.write_text(good.read_text().replace('"tag": None', '"tag": ""'))
+    script = ROOT / "ci" / "run-conformance.sh"
+    env = _clean_env()
+    env["PATH"] = f"{installed}{os.pathsep}{env.get('PATH', '')}"
+    env["GITHUB_STEP_SUMMARY"] = str(work / "step-summary.md")
+    common = ["--name", "minimal-example"]
+    tail = ["--", "--case", "app-strings/basic/*", "--profile", "appc-0.8.11"]
+
+    ok = _run(["bash", str(script), *common, f"{sys.executable} {good}", "out-good", *tail], cwd=work, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert (work / "out-good" / "results-minimal-example.json").is_file()
+    published = (work / "step-summary.md").read_text()
+    assert published.startswith((work / "out-good" / "summary.md").read_text().rstrip("\n"))
+    assert "<details><summary>coverage.md</summary>" in published
+
+    del env["GITHUB_STEP_SUMMARY"]
+    failed = _run(["bash", str(script), *common, f"{sys.executable} {bad}", "out-bad", *tail], cwd=work, env=env)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "compatibility summary" in failed.stdout  # printed when there is no step summary file
