@@ -147,7 +147,8 @@ class AdapterSession:
                               "ca_file": self.ca_file}, expect_id=None)
         if ex.status != "answer":
             self._kill()
-            return Hello(ok=False, status=ex.status, reason=f"handshake failed: {ex.message}")
+            tail = f"; adapter stderr: {ex.stderr.strip()[-800:]}" if ex.stderr.strip() else ""
+            return Hello(ok=False, status=ex.status, reason=f"handshake failed: {ex.message}{tail}")
         ans = ex.answer
         if "unsupported" in ans:
             return Hello(ok=False, reason=str(ans["unsupported"]))
@@ -209,6 +210,7 @@ class AdapterSession:
                 code = proc.proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 code = None
+            proc._err.join(timeout=0.5)  # the process is gone: let its last stderr lines arrive
             return Exchange("crash", message=f"the adapter closed its output (exit status {code})",
                             stderr=proc.stderr_since(mark), elapsed=elapsed)
         if len(line) > MAX_LINE:

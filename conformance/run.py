@@ -67,7 +67,7 @@ def run_one(label: str, selector: list[str], args, results: Path) -> tuple[int, 
     argv += args.pytest_arg
     log = results.with_suffix(".log")
     with open(log, "w") as fh:
-        code = subprocess.call(argv, stdout=fh, stderr=subprocess.STDOUT, cwd=vectors.project_root())
+        code = subprocess.call(argv, stdout=fh, stderr=subprocess.STDOUT)
     if not results.exists():
         return code, None
     return code, json.loads(results.read_text())
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             plan.append((name, ["--impl", name]))
     files, worst = [], 0
     for label, selector in plan:
-        results = args.out / f"results-{label}.json"
+        results = (args.out / f"results-{label}.json").resolve()
         if selector[0] == "--impl":
             try:
                 registry.command(label)  # builds the Go adapter on first use
