@@ -10,6 +10,7 @@ import argparse
 import fnmatch
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -212,7 +213,7 @@ def check_main(args: argparse.Namespace) -> int:
             else:
                 d = args.expectations_dir or expmod.default_dir()
                 candidate = d / f"{r.impl_key}.json"
-                if candidate.is_file():
+                if re.fullmatch(r"[A-Za-z0-9._-]+", r.impl_key) and candidate.is_file():
                     exp = expmod.load(candidate)
                     if exp.implementation != r.impl_key:
                         raise InputError(f"{candidate}: 'implementation' is {exp.implementation!r}, "
