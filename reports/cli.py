@@ -316,7 +316,8 @@ def vectors_diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev_a", metavar="REV_A", help="git revision before (e.g. main, HEAD~1, a tag)")
     p.add_argument("rev_b", metavar="REV_B", nargs="?", default=diffmod.WORKTREE,
                    help=f"git revision after (default: the working tree, also spelt {diffmod.WORKTREE})")
-    p.add_argument("--repo", type=Path, default=None, metavar="DIR", help="the git checkout (default: this project)")
+    p.add_argument("--repo", type=Path, default=None, metavar="DIR",
+                   help="the git checkout (default: this project's, or the current folder's when installed)")
     p.add_argument("--vectors-path", default="vectors", metavar="PATH",
                    help="the vector set's folder inside the repository (default: vectors)")
     p.add_argument("--before", nargs="+", type=Path, default=[], metavar="RESULTS",
@@ -327,7 +328,9 @@ def vectors_diff_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def vectors_diff_main(args: argparse.Namespace) -> int:
-    repo = args.repo or Path(__file__).resolve().parent.parent
+    project = Path(__file__).resolve().parent.parent
+    # This project's checkout; an installed package has none, so then the current folder's repository.
+    repo = args.repo or (project if (project / ".git").exists() else Path.cwd())
     try:
         before = diffmod.cases_at(repo, args.rev_a, args.vectors_path)
         after = diffmod.cases_at(repo, args.rev_b, args.vectors_path)
