@@ -7,7 +7,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -108,11 +107,12 @@ def ca_bundle() -> str | None:
 
 
 def load_expectations(path: str) -> dict:
+    from reports import expectations  # the expectations file format belongs to the reports
     try:
-        doc = json.loads(Path(path).read_text())
-        return {(k["id"], k.get("profile")): k.get("reason", "") for k in doc["known_failures"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise pytest.UsageError(f"--expectations {path}: not a valid expectations file: {exc}") from None
+        exp = expectations.load(path)
+    except expectations.ExpectationsError as exc:
+        raise pytest.UsageError(f"--expectations: {exc}") from None
+    return {(k.id, k.profile): k.reason for k in exp.known}
 
 
 def pytest_configure(config):
@@ -278,14 +278,10 @@ def pytest_sessionfinish(session, exitstatus):
     h = session.config.stash.get(STASH, None)
     if h is None or not session.config.option.results:
         return
-    write_json_atomic(Path(session.config.option.results), results_document(h))
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
+    from reports.results import write_results  # validates against the results schema, writes atomically
+    path = Path(session.config.option.results)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    write_results(path, results_document(h))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -55,7 +55,10 @@ def run_one(label: str, selector: list[str], args, results: Path) -> tuple[int, 
     root = args.vectors.resolve() if args.vectors else vectors.default_vectors_dir()
     argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
             "--rootdir", str(root), str(root), "--vectors", str(root), "--results", str(results), *selector]
-    for prof in args.profile or []:
+    profiles = args.profile or []
+    if not profiles and selector[0] == "--impl":  # a bundled implementation: the profiles it has
+        profiles = list(registry.get(label).profiles)
+    for prof in profiles:
         argv += ["--profile", prof]
     for pat in args.case or []:
         argv += ["--case", pat]
