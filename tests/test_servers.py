@@ -327,3 +327,13 @@ def test_check_reports_readable_problems():
     assert any(p.startswith("sequence: no request matching a /a?ac-discovery=1") for p in problems)
     assert servers.log.check({"bogus": 1}, log) == ["requests: unknown key 'bogus' (known: count, first, "
                                                     "headers, never, sequence, some)"]
+
+
+def test_every_discovery_vector_passes_the_servers_lint():
+    import json
+    from pathlib import Path
+    files = sorted((Path(__file__).resolve().parent.parent / "vectors" / "discovery").glob("*.json"))
+    assert files
+    for f in files:
+        for case in json.loads(f.read_text())["cases"]:
+            assert servers.lint_case(case) == [], f"{f.name}: {case['id']}"
