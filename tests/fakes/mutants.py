@@ -1,0 +1,590 @@
+"""Mutants: the reference adapter with exactly one realistic bug, to measure what the suite catches.
+
+    python tests/fakes/mutants.py BUG        # an adapter process (protocol 1) with that bug
+    python tests/fakes/mutants.py none       # the control: every patched copy, no bug switched on
+    python tests/fakes/mutants.py --list     # the catalogue as a table (--json for JSON)
+
+How it works: this process imports the reference adapter, replaces some of its functions by
+copies defined here (``_parse_app``, ``_load_imagetags``, ``_resolve_tag``, ...), and runs the
+reference's main loop. Each copy is the reference's code with switches: ``on("BUG")`` is true
+only in the process started for that bug. With no bug switched on (``none``) every copy must
+behave exactly like the reference; tests/test_sensitivity.py checks that, so a mutant differs
+from the reference by its one bug and nothing else. The reference itself is never edited.
+
+``CATALOGUE`` lists every bug: its family, the requirement IDs it breaks, the vector areas that
+are meant to catch it, and a one-line description of the mistake an implementer would make.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass
+from urllib.parse import unquote
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from conformance.adapters.reference import __main__ as reference  # noqa: E402
+from conformance.adapters.reference import core  # noqa: E402
+from conformance.adapters.reference.errors import RefError  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    family: str          # parsing | identifiers | imagetags | resolution | merging | manifests | matching | discovery | security
+    requirements: tuple  # requirement IDs of vectors/requirements.json that the bug breaks
+    areas: tuple         # vector areas (folders of vectors/) that are meant to catch it
+    description: str
+
+
+def _b(name, family, reqs, areas, description):
+    return Bug(name, family, tuple(reqs.split()), tuple(areas.split()), description)
+
+
+CATALOGUE: list[Bug] = [
+    # --- app strings -----------------------------------------------------------------------
+    _b("colon-after-comma", "parsing", "APP-03", "app-strings",
+       "a ':' after the first comma is accepted as part of a label value"),
+    _b("duplicate-last-wins", "parsing", "APP-06", "app-strings",
+       "a label key given twice is not an error: the last value silently wins"),
+    _b("explicit-version-overrides-colon", "parsing", "APP-06 APP-PR-02", "app-strings",
+       "the colon shorthand and an explicit version= (or tag=) are not seen as the same key; the explicit one wins"),
+    _b("no-key-identifier-check", "parsing", "APP-05", "app-strings",
+       "label keys of an app string are not checked to be AC Identifiers"),
+    _b("name-key-allowed", "parsing", "APP-08", "app-strings",
+       "'name' is accepted as an ordinary label key (the name is kept apart, so no clash is seen)"),
+    _b("percent-decode-values", "parsing", "APP-07", "app-strings",
+       "label values (and the colon value) are percent-decoded as if the app string were a URL query"),
+    _b("tag-as-version", "parsing", "APP-PR-01", "app-strings",
+       "in the image tags profile the text after ':' still becomes the version label instead of the tag"),
+    _b("tag-key-not-reserved", "parsing", "APP-PR-02", "app-strings",
+       "in the image tags profile ',tag=X' stays an ordinary label instead of meaning the tag X"),
+    _b("trim-whitespace", "parsing", "APP-01 TYPE-02", "app-strings",
+       "whitespace around the name, keys and values is stripped, so ' example.com/app' is accepted"),
+    _b("split-on-every-equals", "parsing", "APP-04", "app-strings",
+       "an item is split on every '=', so a value containing '=' (k=a=b) is rejected"),
+    _b("empty-items-skipped", "parsing", "APP-04", "app-strings",
+       "empty items (a trailing comma, ',,') are skipped instead of being an error"),
+    _b("name-case-folded", "parsing", "APP-09 TYPE-02", "app-strings",
+       "the image name is lower-cased before it is checked, so 'Example.com/app' is accepted"),
+    # --- AC Identifiers (shared by app strings, image tags documents and manifests) ---------
+    _b("identifier-uppercase-allowed", "identifiers", "TYPE-02", "app-strings imagetags manifests",
+       "the AC Identifier pattern is matched case-insensitively"),
+    _b("identifier-edges-unchecked", "identifiers", "TYPE-03", "app-strings imagetags manifests",
+       "an AC Identifier is checked for its characters only, so leading or trailing separators pass"),
+    _b("identifier-empty-allowed", "identifiers", "TYPE-01", "app-strings imagetags manifests",
+       "the AC Identifier pattern accepts the empty string"),
+    _b("identifier-unicode-letters", "identifiers", "TYPE-02", "app-strings imagetags manifests",
+       "identifier characters are tested with str.isalnum()/islower(), so non-ASCII letters pass"),
+    # --- image tags documents ---------------------------------------------------------------
+    _b("imagetags-label-names-unchecked", "imagetags", "TAG-02 LBL-PR-01", "imagetags resolution merging",
+       "label names in an image tags document are not checked to be AC Identifiers"),
+    _b("imagetags-label-values-unchecked", "imagetags", "LBL-PR-01 TAG-01", "imagetags resolution merging",
+       "label values in an image tags document are not checked to be strings"),
+    _b("imagetags-unknown-member-rejected", "imagetags", "TAG-01", "imagetags resolution",
+       "a document member other than 'aliases' and 'labels' makes the document invalid"),
+    _b("imagetags-dangling-alias-invalid", "imagetags", "TAG-04", "imagetags resolution",
+       "an alias whose target has no entry makes the whole document invalid instead of failing resolution"),
+    _b("imagetags-null-members-accepted", "imagetags", "TAG-01", "imagetags",
+       "'aliases': null or 'labels': null are taken as absent ('or {}') instead of rejected"),
+    _b("imagetags-alias-targets-unchecked", "imagetags", "TAG-01", "imagetags resolution",
+       "alias targets are not checked to be strings"),
+    # --- resolution -------------------------------------------------------------------------
+    _b("one-alias-hop", "resolution", "TAG-03", "resolution merging",
+       "only one alias is followed, so chains of aliases stop at the second tag"),
+    _b("labels-before-aliases", "resolution", "TAG-05 TAG-03", "resolution merging",
+       "a tag's own labels are used before its alias is followed"),
+    _b("no-cycle-detection", "resolution", "TAG-06", "resolution merging",
+       "aliases are followed with no cycle check (bounded here at 100000 hops, then it answers with no labels)"),
+    _b("hop-limit-too-low", "resolution", "TAG-03", "resolution merging",
+       "cycles are 'detected' by a hop limit of 16, so a long legitimate chain is reported as a cycle"),
+    _b("missing-tag-version-fallback", "resolution", "TAG-04", "resolution",
+       "a tag that resolves to no labels gives {version: TAG} instead of tag-not-found"),
+    _b("labels-merged-along-chain", "resolution", "TAG-04 TAG-03", "resolution",
+       "labels of the intermediate tags of an alias chain are merged into the result"),
+    _b("tag-case-insensitive", "resolution", "TAG-03 TAG-04", "resolution",
+       "tags are looked up case-insensitively"),
+    # --- merging ----------------------------------------------------------------------------
+    _b("resolved-labels-override", "merging", "TAG-09", "merging",
+       "labels resolved from the tag overwrite the labels the user gave"),
+    _b("phase1-skipped", "merging", "TAG-07", "merging",
+       "without an image tags document the tag is dropped instead of becoming the version label"),
+    _b("version-conflict-ignored", "merging", "TAG-07", "merging",
+       "without a document, a tag overwrites an explicit version instead of failing with version-conflict"),
+    _b("version-conflict-with-document", "merging", "TAG-09", "merging",
+       "an explicit version plus a tag fails with version-conflict even when a document resolves the tag"),
+    _b("empty-tag-is-a-tag", "merging", "APP-PR-04 TAG-08", "merging",
+       "an empty tag is kept as '' and then resolved like a real tag"),
+    _b("document-read-without-tag", "merging", "TAG-08", "merging",
+       "the image tags document is parsed (and its errors reported) even when there is no tag"),
+    # --- manifests --------------------------------------------------------------------------
+    _b("no-os-arch-whitelist", "manifests", "LBL-06", "manifests",
+       "os and arch labels are accepted with any value"),
+    _b("arch-not-checked-against-os", "manifests", "LBL-06", "manifests",
+       "os is checked against the whitelist but arch is not checked against the os"),
+    _b("arch-requires-os", "manifests", "LBL-05", "manifests",
+       "an arch label without an os label is rejected"),
+    _b("duplicate-labels-allowed", "manifests", "LBL-02", "manifests",
+       "a label name may appear twice in a manifest's labels (the last one wins)"),
+    _b("name-label-allowed", "manifests", "LBL-03", "manifests",
+       "a manifest label called 'name' is accepted"),
+    _b("label-values-unchecked", "manifests", "LBL-01", "manifests",
+       "manifest label values are not checked to be strings"),
+    _b("imageid-not-checked", "manifests", "TYPE-09 DEP-03", "manifests",
+       "a dependency's imageID is not validated at all"),
+    _b("imageid-any-algorithm", "manifests", "TYPE-09", "manifests",
+       "a dependency's imageID may name any hash algorithm (sha256-..., SHA512-...)"),
+    _b("dependency-labels-not-checked", "manifests", "LBL-08 DEP-04", "manifests",
+       "a dependency's labels are not validated like top-level labels"),
+    _b("dependency-imagename-not-checked", "manifests", "DEP-02", "manifests",
+       "a dependency's imageName is neither required nor checked to be an AC Identifier"),
+    _b("acversion-not-checked", "manifests", "TYPE-06", "manifests",
+       "acVersion is not checked to be a SemVer version"),
+    _b("ackind-case-insensitive", "manifests", "TYPE-06", "manifests",
+       "acKind is compared case-insensitively"),
+    _b("dependency-size-unchecked", "manifests", "DEP-05", "manifests",
+       "a dependency's size may be any JSON value"),
+    _b("annotation-names-unchecked", "manifests", "TYPE-06", "manifests",
+       "annotation names are not checked to be AC Identifiers"),
+    _b("member-names-case-insensitive", "manifests", "TYPE-06 LBL-01", "manifests",
+       "manifest member names are matched case-insensitively (as Go's encoding/json does)"),
+    _b("dependency-tag-unchecked", "manifests", "DEP-PR-01", "manifests",
+       "in the image tags profile a dependency's tag may be any JSON value"),
+    # --- matching ---------------------------------------------------------------------------
+    _b("missing-label-matches", "matching", "VAL-04", "matching",
+       "a requested label that the manifest lacks is treated as a match"),
+    _b("name-ignored", "matching", "VAL-01", "matching",
+       "the manifest's name is not compared with the requested name"),
+    _b("name-prefix-match", "matching", "VAL-01", "matching",
+       "the manifest's name only has to start with the requested name"),
+    _b("value-prefix-match", "matching", "VAL-02", "matching",
+       "a manifest label value only has to start with the requested value"),
+    _b("value-case-insensitive", "matching", "VAL-02", "matching",
+       "label values are compared case-insensitively"),
+    _b("values-trimmed", "matching", "VAL-02", "matching",
+       "label values are compared after stripping whitespace"),
+    _b("exact-label-set", "matching", "VAL-03", "matching",
+       "every manifest label must have been requested (extra manifest labels fail the match)"),
+]
+
+BY_NAME = {b.name: b for b in CATALOGUE}
+ACTIVE: set[str] = set()
+
+
+def on(name: str) -> bool:
+    return name in ACTIVE
+
+
+# --- AC Identifiers ------------------------------------------------------------------------------
+
+_AC_ID_I = re.compile(core.AC_IDENTIFIER.pattern, re.IGNORECASE)
+_AC_ID_CHARS = re.compile(r"^[a-z0-9._~/-]+$")
+_AC_ID_EMPTY = re.compile(r"^([a-z0-9]+([-._~/][a-z0-9]+)*)?$")
+_SEPARATORS = "-._~/"
+
+
+def _is_ident(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    if on("identifier-uppercase-allowed"):
+        return _AC_ID_I.match(value) is not None
+    if on("identifier-edges-unchecked"):
+        return _AC_ID_CHARS.match(value) is not None
+    if on("identifier-empty-allowed"):
+        return _AC_ID_EMPTY.match(value) is not None
+    if on("identifier-unicode-letters"):
+        words = re.split(r"[-._~/]", value)
+        return all(w and all(c.isalnum() and not c.isupper() for c in w) for w in words) \
+            and not value.endswith("\n")
+    return core.AC_IDENTIFIER.match(value) is not None
+
+
+def _check_identifier(value, what, kind="invalid-identifier"):
+    if not _is_ident(value):
+        raise RefError(kind, f"{what} {value!r} is not an AC Identifier")
+    return value
+
+
+# --- app strings ---------------------------------------------------------------------------------
+
+_COLON = "\0colon"  # the colon's value while labels are gathered (explicit-version-overrides-colon)
+_TAG = "\0tag"      # the colon's tag when ',tag=' is an ordinary label (tag-key-not-reserved)
+
+
+def _parse_app(app, profile):
+    if not isinstance(app, str):
+        raise RefError("invalid-app-string", "the app string must be a string")
+    first_comma, first_colon = app.find(","), app.find(":")
+    if app.count(":") > 1:
+        raise RefError("invalid-app-string", "a colon may appear at most once")
+    if first_colon > first_comma > -1 and not on("colon-after-comma"):
+        raise RefError("invalid-app-string", "the colon may only follow the name")
+    head, *items = app.split(",")
+    colon_value = None
+    if ":" in head:
+        head, colon_value = head.split(":", 1)
+        if on("percent-decode-values"):
+            colon_value = unquote(colon_value)
+    tags = profile == core.PROFILE_TAGS and not on("tag-as-version")
+    colon_key = "version" if not tags else (_TAG if on("tag-key-not-reserved") else "tag")
+    pairs = []
+    if colon_value is not None:
+        pairs.append((_COLON if on("explicit-version-overrides-colon") else colon_key, colon_value))
+    for item in items:
+        if not item and on("empty-items-skipped"):
+            continue
+        if "=" not in item:
+            raise RefError("invalid-app-string", f"label {item!r} has no value")
+        if on("split-on-every-equals"):
+            parts = item.split("=")
+            if len(parts) != 2:
+                raise RefError("invalid-app-string", f"label {item!r} has more than one '='")
+            key, value = parts
+        else:
+            key, value = item.split("=", 1)
+        if on("trim-whitespace"):
+            key, value = key.strip(), value.strip()
+        if on("percent-decode-values"):
+            value = unquote(value)
+        pairs.append((key, value))
+    name = head.strip() if on("trim-whitespace") else head
+    seen: dict = {}
+    for key, value in pairs:
+        if key == "name" and not on("name-key-allowed"):
+            raise RefError("invalid-app-string", "label 'name' is given more than once")
+        if key in seen and not on("duplicate-last-wins"):
+            raise RefError("invalid-app-string", f"label {key!r} is given more than once")
+        seen[key] = value
+    if _COLON in seen:
+        seen.setdefault(colon_key, seen.pop(_COLON))
+    if on("name-case-folded"):
+        name = name.lower()
+    name = _check_identifier(name, "the image name")
+    tag = None
+    if tags:
+        tag = seen.pop(colon_key, None)
+        if not on("empty-tag-is-a-tag"):
+            tag = tag or None  # an empty tag is no tag
+    labels = {}
+    for k, v in seen.items():
+        labels[k if on("no-key-identifier-check") else _check_identifier(k, "the label name")] = v
+    return {"name": name, "tag": tag, "labels": labels}
+
+
+# --- image tags documents ------------------------------------------------------------------------
+
+def _load_imagetags(text):
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise RefError("invalid-imagetags", f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise RefError("invalid-imagetags", "the document is not a JSON object")
+    if on("imagetags-null-members-accepted"):
+        aliases, labels = doc.get("aliases") or {}, doc.get("labels") or {}
+    else:
+        aliases, labels = doc.get("aliases", {}), doc.get("labels", {})
+    if on("imagetags-unknown-member-rejected"):
+        extra = set(doc) - {"aliases", "labels"}
+        if extra:
+            raise RefError("invalid-imagetags", f"unknown members {sorted(extra)}")
+    if not isinstance(aliases, dict):
+        raise RefError("invalid-imagetags", "'aliases' is not an object")
+    if not isinstance(labels, dict):
+        raise RefError("invalid-imagetags", "'labels' is not an object")
+    for tag, target in aliases.items():
+        if not isinstance(target, str) and not on("imagetags-alias-targets-unchecked"):
+            raise RefError("invalid-imagetags", f"alias {tag!r} does not point to a string")
+        if on("imagetags-dangling-alias-invalid") and target not in aliases and target not in labels:
+            raise RefError("invalid-imagetags", f"alias {tag!r} points to {target!r}, which has no entry")
+    for tag, entry in labels.items():
+        if not isinstance(entry, dict):
+            raise RefError("invalid-imagetags", f"labels of tag {tag!r} are not an object")
+        for name, value in entry.items():
+            if not on("imagetags-label-names-unchecked"):
+                _check_identifier(name, f"label name of tag {tag!r}", "invalid-imagetags")
+            if not isinstance(value, str) and not on("imagetags-label-values-unchecked"):
+                raise RefError("invalid-imagetags", f"label {name!r} of tag {tag!r} is not a string")
+    return {"aliases": aliases, "labels": labels}
+
+
+def _validate_imagetags(text):
+    _load_imagetags(text)
+    return {"valid": True}
+
+
+# --- resolution ----------------------------------------------------------------------------------
+
+NO_CYCLE_BOUND = 100_000  # stands for "forever": the mutant answers instead of hanging the run
+
+
+def _resolve_tag(text, tag):
+    doc = _load_imagetags(text)
+    aliases, labels = doc["aliases"], doc["labels"]
+    if on("tag-case-insensitive"):
+        aliases = {str(k).lower(): (v.lower() if isinstance(v, str) else v) for k, v in aliases.items()}
+        labels = {str(k).lower(): v for k, v in labels.items()}
+        tag = tag.lower()
+    asked, seen, hops, along = tag, {tag}, 0, {}
+    while tag in aliases:
+        if on("labels-before-aliases") and tag in labels:
+            break
+        if on("labels-merged-along-chain") and tag in labels:
+            for k, v in labels[tag].items():
+                along.setdefault(k, v)
+        tag = aliases[tag]
+        hops += 1
+        if on("one-alias-hop"):
+            break
+        if on("hop-limit-too-low") and hops > 16:
+            raise RefError("alias-cycle", "more than 16 alias hops: taken for a cycle")
+        if on("no-cycle-detection"):
+            if hops >= NO_CYCLE_BOUND:
+                return {"labels": {}}
+            continue
+        if tag in seen:
+            raise RefError("alias-cycle", f"aliases loop back to {tag!r}")
+        seen.add(tag)
+    if tag not in labels:
+        if on("missing-tag-version-fallback"):
+            return {"labels": {"version": asked}}
+        raise RefError("tag-not-found", f"tag {tag!r} has no labels")
+    out = dict(labels[tag])
+    for k, v in along.items():
+        out.setdefault(k, v)
+    return {"labels": out}
+
+
+# --- merging -------------------------------------------------------------------------------------
+
+def _merge_tag(text, labels, tag):
+    labels = dict(labels)
+    if on("document-read-without-tag") and text is not None:
+        _load_imagetags(text)
+    if (tag is None) if on("empty-tag-is-a-tag") else (not tag):
+        return {"labels": labels}
+    if text is None:
+        if on("phase1-skipped"):
+            return {"labels": labels}
+        if "version" in labels and not on("version-conflict-ignored"):
+            raise RefError("version-conflict",
+                           f"tag {tag!r} cannot become the version: version={labels['version']!r} is given")
+        labels["version"] = tag
+        return {"labels": labels}
+    if on("version-conflict-with-document") and "version" in labels:
+        raise RefError("version-conflict", f"tag {tag!r} and version={labels['version']!r} are both given")
+    for name, value in _resolve_tag(text, tag)["labels"].items():
+        if on("resolved-labels-override"):
+            labels[name] = value
+        else:
+            labels.setdefault(name, value)
+    return {"labels": labels}
+
+
+# --- manifests -----------------------------------------------------------------------------------
+
+def _fail(message):
+    raise RefError("invalid-manifest", message)
+
+
+_IMAGE_ID_ANY = re.compile(r"^[A-Za-z0-9]+-[0-9a-fA-F]+$")
+
+
+def _check_labels(value, where):
+    if not isinstance(value, list):
+        _fail(f"{where} is not a list")
+    out: dict = {}
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            _fail(f"{where}[{i}] is not an object")
+        item = _members(item)
+        name, val = item.get("name"), item.get("value")
+        if not _is_ident(name):
+            _fail(f"{where}[{i}].name {name!r} is not an AC Identifier")
+        if not isinstance(val, str) and not on("label-values-unchecked"):
+            _fail(f"{where}[{i}].value is not a string")
+        if name == "name" and not on("name-label-allowed"):
+            _fail(f"{where}[{i}]: a label cannot be called 'name'")
+        if name in out and not on("duplicate-labels-allowed"):
+            _fail(f"{where}: label {name!r} appears twice")
+        out[name] = val
+    os_ = out.get("os")
+    if on("arch-requires-os") and "arch" in out and os_ is None:
+        _fail(f"{where}: arch without os")
+    if os_ is not None and not on("no-os-arch-whitelist"):
+        if os_ not in core.VALID_OS_ARCH:
+            _fail(f"{where}: os {os_!r} is not supported")
+        if "arch" in out and out["arch"] not in core.VALID_OS_ARCH[os_] \
+                and not on("arch-not-checked-against-os"):
+            _fail(f"{where}: arch {out['arch']!r} is not supported for os {os_!r}")
+    return out
+
+
+def _members(obj):
+    """Member lookup as Go's encoding/json does it (case-insensitive) under that bug."""
+    if not on("member-names-case-insensitive") or not isinstance(obj, dict):
+        return obj
+    out: dict = {}
+    for k, v in obj.items():
+        out.setdefault(k.lower(), v)
+    canonical = {"ackind": "acKind", "acversion": "acVersion", "imagename": "imageName", "imageid": "imageID"}
+    return {canonical.get(k, k): v for k, v in out.items()}
+
+
+def _load_manifest(text, profile):
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        _fail(f"not JSON: {exc}")
+    if not isinstance(doc, dict):
+        _fail("the manifest is not a JSON object")
+    doc = _members(doc)
+    kind = doc.get("acKind")
+    if on("ackind-case-insensitive"):
+        kind = kind.lower() if isinstance(kind, str) else kind
+        if kind != "imagemanifest":
+            _fail("acKind must be 'ImageManifest'")
+    elif kind != "ImageManifest":
+        _fail("acKind must be 'ImageManifest'")
+    version = doc.get("acVersion")
+    if not on("acversion-not-checked") and (not isinstance(version, str) or not core.SEMVER.match(version)):
+        _fail(f"acVersion {version!r} is not a SemVer version")
+    if not _is_ident(doc.get("name")):
+        _fail(f"name {doc.get('name')!r} is not an AC Identifier")
+    labels = _check_labels(doc.get("labels", []), "labels")
+    deps = doc.get("dependencies", [])
+    if not isinstance(deps, list):
+        _fail("dependencies is not a list")
+    for i, dep in enumerate(deps):
+        where = f"dependencies[{i}]"
+        if not isinstance(dep, dict):
+            _fail(f"{where} is not an object")
+        dep = _members(dep)
+        if not on("dependency-imagename-not-checked") and not _is_ident(dep.get("imageName")):
+            _fail(f"{where}.imageName {dep.get('imageName')!r} is not an AC Identifier")
+        if "imageID" in dep and not on("imageid-not-checked"):
+            pattern = _IMAGE_ID_ANY if on("imageid-any-algorithm") else core.IMAGE_ID
+            if not (isinstance(dep["imageID"], str) and pattern.match(dep["imageID"])):
+                _fail(f"{where}.imageID {dep['imageID']!r} is not a sha512 Image ID")
+        if "labels" in dep and not on("dependency-labels-not-checked"):
+            _check_labels(dep["labels"], f"{where}.labels")
+        if "size" in dep and not on("dependency-size-unchecked"):
+            size = dep["size"]
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                _fail(f"{where}.size is not a non-negative integer")
+        if "tag" in dep and profile == core.PROFILE_TAGS and not isinstance(dep["tag"], str) \
+                and not on("dependency-tag-unchecked"):
+            _fail(f"{where}.tag is not a string")
+    annotations = doc.get("annotations", [])
+    if not isinstance(annotations, list):
+        _fail("annotations is not a list")
+    seen = set()
+    for i, ann in enumerate(annotations):
+        if not isinstance(ann, dict):
+            _fail(f"annotations[{i}] is not an object")
+        ann = _members(ann)
+        if not on("annotation-names-unchecked") and not _is_ident(ann.get("name")):
+            _fail(f"annotations[{i}].name is not an AC Identifier")
+        if not isinstance(ann.get("value"), str):
+            _fail(f"annotations[{i}].value is not a string")
+        if ann.get("name") in seen:
+            _fail(f"annotations: {ann.get('name')!r} appears twice")
+        seen.add(ann.get("name"))
+    return {"name": doc["name"], "labels": labels}
+
+
+def _validate_manifest(text, profile):
+    _load_manifest(text, profile)
+    return {"valid": True}
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+def _value_matches(have, want) -> bool:
+    if have is None:
+        return on("missing-label-matches")
+    if not isinstance(have, str):
+        return have == want
+    if on("value-case-insensitive"):
+        have, want = have.lower(), want.lower()
+    if on("values-trimmed"):
+        have, want = have.strip(), want.strip()
+    if on("value-prefix-match"):
+        return have.startswith(want)
+    return have == want
+
+
+def _match_manifest(app, text, profile):
+    wanted = _parse_app(app, profile)
+    manifest = _load_manifest(text, profile)
+    if on("name-prefix-match"):
+        if not manifest["name"].startswith(wanted["name"]):
+            return {"matches": False}
+    elif manifest["name"] != wanted["name"] and not on("name-ignored"):
+        return {"matches": False}
+    have = manifest["labels"]
+    if on("exact-label-set") and set(have) - set(wanted["labels"]):
+        return {"matches": False}
+    return {"matches": all(_value_matches(have.get(k), v) for k, v in wanted["labels"].items())}
+
+
+# --- the process ---------------------------------------------------------------------------------
+
+PATCHES = {
+    "is_ac_identifier": _is_ident, "check_identifier": _check_identifier, "parse_app": _parse_app,
+    "load_imagetags": _load_imagetags, "validate_imagetags": _validate_imagetags,
+    "resolve_tag": _resolve_tag, "merge_tag": _merge_tag, "_check_labels": _check_labels,
+    "load_manifest": _load_manifest, "validate_manifest": _validate_manifest,
+    "match_manifest": _match_manifest,
+}
+
+
+def install(bug: str) -> None:
+    """Replace the reference's functions by the copies above and switch ``bug`` on."""
+    if bug != "none" and bug not in BY_NAME:
+        raise SystemExit(f"unknown bug {bug!r}; see --list")
+    for attr, fn in PATCHES.items():
+        assert hasattr(core, attr), attr
+        setattr(core, attr, fn)
+    ACTIVE.clear()
+    if bug != "none":
+        ACTIVE.add(bug)
+
+
+def table() -> str:
+    lines = ["| bug | family | requirements | areas | description |", "|---|---|---|---|---|"]
+    for b in CATALOGUE:
+        lines.append(f"| `{b.name}` | {b.family} | {', '.join(b.requirements)} | {', '.join(b.areas)} | {b.description} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    if argv[0] == "--list":
+        if "--json" in argv:
+            print(json.dumps([asdict(b) for b in CATALOGUE], indent=1))
+        else:
+            print(table())
+        return 0
+    bug = argv[0]
+    install(bug)
+    plain = reference.answer
+
+    def answer(request, state):
+        reply = plain(request, state)
+        if request.get("op") == "hello" and "ok" in reply:
+            reply["ok"]["implementation"]["name"] = f"mutant-{bug}"
+        return reply
+
+    reference.answer = answer
+    return reference.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
