@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expectations", type=Path, default=None,
                    help="folder of expectation files (IMPL.json); default: the bundled expectations/")
     p.add_argument("--no-report", action="store_true", help="write the results files only")
+    p.add_argument("--publish", type=Path, default=None, metavar="FILE",
+                   help="also write the Markdown compatibility summary to FILE (the committed "
+                        "reports/COMPATIBILITY.md is made this way)")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                    help="an extra argument for pytest (repeatable)")
 
@@ -124,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
         from reports import cli as reports_cli  # the report verbs own the formats
         reports_cli.write_all(files, args.out)
         print(f"reports: {args.out}/", file=sys.stderr)
+        if args.publish:
+            args.publish.write_bytes((args.out / "summary.md").read_bytes())
+            print(f"published: {args.publish}", file=sys.stderr)
     return worst
 
 
