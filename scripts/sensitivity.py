@@ -11,11 +11,15 @@ runs as a user runs it: a pytest subprocess with --adapter-cmd and --results, at
 time. A case *catches* a bug when its verdict is fail, error, crash, timeout or protocol-error;
 an ambiguous case that accepts the mutant's answer passes, and rightly does not count.
 
+The catalogue also lists *readings*: behaviours the spec leaves open (AMB-xx). They are not bugs,
+so every case must pass against them; a case that fails one is stricter than the spec.
+
 First the control runs (every patched copy, no bug switched on): it must pass every case, or the
 copies in mutants.py have drifted from the reference and no figure below would mean anything.
 
-Exit status: 0 when every bug is caught by at least one case; 1 when some bug is caught by none;
-2 when the control does not pass or a run produced no results file.
+Exit status: 0 when every bug is caught by at least one case and every reading passes; 1 when some
+bug is caught by none or some reading is failed; 2 when the control does not pass or a run
+produced no results file.
 """
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def mutant_cmd(bug: str) -> str:
     return f"{sys.executable} {MUTANTS} {bug}"
 
 
-def run_suite(bug: str, paths: list, workdir: Path, timeout: float = 5.0, extra=()) -> dict:
+def run_suite(bug: str, paths: list, workdir: Path, timeout: float = 10.0, extra=()) -> dict:
     """Run the suite against one mutant; the results document (plus the run's own timing)."""
     results = workdir / f"{bug}.json"
     argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
@@ -68,10 +72,22 @@ def run_suite(bug: str, paths: list, workdir: Path, timeout: float = 5.0, extra=
 
 
 def area_paths(areas, vectors_root: Path = VECTORS) -> list:
-    return [vectors_root / a for a in areas if (vectors_root / a).is_dir()]
+    """Vector paths of a bug's areas: an area folder (``merging``) or one file (``discovery/walk``)."""
+    out = []
+    for a in areas:
+        if (vectors_root / a).is_dir():
+            out.append(vectors_root / a)
+        elif (vectors_root / f"{a}.json").is_file():
+            out.append(vectors_root / f"{a}.json")
+    return out
 
 
-def run_all(bugs: list, *, focused: bool, jobs: int = 2, timeout: float = 5.0,
+def _outermost(paths: list) -> list:
+    """Drop paths inside another path of the list (pytest would collect those files twice)."""
+    return [p for p in paths if not any(q != p and q in p.parents for q in paths)]
+
+
+def run_all(bugs: list, *, focused: bool, jobs: int = 2, timeout: float = 10.0,
             vectors_root: Path = VECTORS, workdir: Path | None = None, progress=None) -> dict:
     """Run the control and every bug; ``{"control": run, "runs": {bug: run}}``."""
     tmp = None
@@ -83,7 +99,7 @@ def run_all(bugs: list, *, focused: bool, jobs: int = 2, timeout: float = 5.0,
             return area_paths(bug.areas, vectors_root) if focused else [vectors_root]
 
         all_areas = sorted({a for b in bugs for a in b.areas}) if focused else None
-        control_paths = area_paths(all_areas, vectors_root) if focused else [vectors_root]
+        control_paths = _outermost(area_paths(all_areas, vectors_root)) if focused else [vectors_root]
         jobs = max(1, min(jobs, 2))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             control_f = pool.submit(run_suite, "none", control_paths, workdir, timeout)
@@ -100,6 +116,20 @@ def run_all(bugs: list, *, focused: bool, jobs: int = 2, timeout: float = 5.0,
             tmp.cleanup()
 
 
+def analyse_readings(readings: list, outcome: dict) -> list:
+    out = []
+    for r in readings:
+        run = outcome["runs"].get(r.name)
+        if run is None:
+            continue
+        failing = [f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
+                   for c in run["cases"] if c["verdict"] in CATCHING]
+        out.append({"name": r.name, "ambiguities": list(r.requirements), "description": r.description,
+                    "run_ok": run["ok"], "cases_run": len(run["cases"]), "accepted": run["ok"] and not failing,
+                    "failing_cases": failing[:20]})
+    return out
+
+
 def analyse(catalogue: list, outcome: dict) -> dict:
     control = outcome["control"]
     bad_control = [f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
@@ -110,7 +140,7 @@ def analyse(catalogue: list, outcome: dict) -> dict:
     bugs = []
     for b in catalogue:
         run = outcome["runs"].get(b.name)
-        if run is None:
+        if run is None or b.family == "reading":
             continue
         catching = [c for c in run["cases"] if c["verdict"] in CATCHING]
         ids = list(dict.fromkeys(c["id"] for c in catching))
@@ -144,14 +174,16 @@ def analyse(catalogue: list, outcome: dict) -> dict:
         f["bugs"] += 1
         f["caught"] += int(b["caught"])
     uncaught = [b["name"] for b in bugs if not b["caught"]]
+    readings = analyse_readings([b for b in catalogue if b.family == "reading"], outcome)
     return {
         "format": "appc-conformance-sensitivity", "format_version": 1,
         "summary": {"bugs": n, "caught": n - len(uncaught), "uncaught": uncaught,
                     "control_passes": not bad_control and control["ok"],
                     "control_cases": len(control["cases"]),
-                    "failed_runs": [b["name"] for b in bugs if not b["run_ok"]]},
+                    "failed_runs": [b["name"] for b in bugs + readings if not b["run_ok"]],
+                    "readings": len(readings), "readings_rejected": [r["name"] for r in readings if not r["accepted"]]},
         "control_problems": bad_control[:50],
-        "bugs": bugs, "areas": area_rows, "families": families,
+        "bugs": bugs, "areas": area_rows, "families": families, "readings": readings,
     }
 
 
@@ -180,21 +212,29 @@ def markdown(report: dict, *, focused: bool) -> str:
     out += ["", "## Per bug family", "", "| family | bugs | caught |", "|---|---|---|"]
     for f, r in sorted(report["families"].items()):
         out.append(f"| {f} | {r['bugs']} | {r['caught']} |")
+    if report["readings"]:
+        out += ["", "## Readings the spec allows (must pass every case)", "",
+                "| reading | ambiguity | cases run | verdict |", "|---|---|---|---|"]
+        for r in report["readings"]:
+            verdict = "accepted" if r["accepted"] else "**rejected**: " + "; ".join(r["failing_cases"][:3])
+            out.append(f"| `{r['name']}` | {', '.join(r['ambiguities'])} | {r['cases_run']} | {verdict} |")
     return "\n".join(out) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    ap.add_argument("--bug", action="append", metavar="NAME", help="only this bug (repeatable)")
+    ap.add_argument("--bug", action="append", metavar="NAME", help="only this bug or reading (repeatable)")
+    ap.add_argument("--no-readings", action="store_true", help="skip the readings the spec allows")
     ap.add_argument("--focused", action="store_true",
                     help="run each bug only against the vector areas meant to catch it (faster)")
     ap.add_argument("--jobs", type=int, default=2, help="suite runs at once (at most 2)")
-    ap.add_argument("--adapter-timeout", type=float, default=5.0, help="per-request timeout of each run")
+    ap.add_argument("--adapter-timeout", type=float, default=10.0,
+                    help="per-request timeout of each run (default 10, as the plugin)")
     ap.add_argument("--vectors", default=str(VECTORS), help="vector set folder")
     args = ap.parse_args(argv)
     mod = load_catalogue()
-    bugs = mod.CATALOGUE
+    bugs = mod.CATALOGUE + ([] if args.no_readings else mod.READINGS)
     if args.bug:
         unknown = [n for n in args.bug if n not in mod.BY_NAME]
         if unknown:
@@ -217,7 +257,7 @@ def main(argv=None) -> int:
     s = report["summary"]
     if not s["control_passes"] or s["failed_runs"]:
         return 2
-    return 1 if s["uncaught"] else 0
+    return 1 if s["uncaught"] or s["readings_rejected"] else 0
 
 
 if __name__ == "__main__":

@@ -12,16 +12,25 @@ behave exactly like the reference; tests/test_sensitivity.py checks that, so a m
 from the reference by its one bug and nothing else. The reference itself is never edited.
 
 ``CATALOGUE`` lists every bug: its family, the requirement IDs it breaks, the vector areas that
-are meant to catch it, and a one-line description of the mistake an implementer would make.
+are meant to catch it (a folder of vectors/, or one file such as ``discovery/walk``), and a
+one-line description of the mistake an implementer would make. ``READINGS`` lists behaviours the
+spec leaves open (AMB-xx): the same machinery, but every case must *pass* against them.
+
+Bugs that would never end (no cycle check, reading an endless answer) are bounded where the
+bound does not hide the bug: the cycle mutant answers with no labels after 100000 hops; the
+endless-read mutant really does read until the harness's timeout stops it.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import ssl
 import sys
+import time
 from dataclasses import asdict, dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 if ROOT not in sys.path:
@@ -29,6 +38,7 @@ if ROOT not in sys.path:
 
 from conformance.adapters.reference import __main__ as reference  # noqa: E402
 from conformance.adapters.reference import core  # noqa: E402
+from conformance.adapters.reference import discovery as disc  # noqa: E402
 from conformance.adapters.reference.errors import RefError  # noqa: E402
 
 
@@ -169,9 +179,81 @@ CATALOGUE: list[Bug] = [
        "label values are compared after stripping whitespace"),
     _b("exact-label-set", "matching", "VAL-03", "matching",
        "every manifest label must have been requested (extra manifest labels fail the match)"),
+    # --- discovery --------------------------------------------------------------------------
+    _b("no-walk-up", "discovery", "DISC-13", "discovery/walk discovery/prefix",
+       "only the full name is tried; a failed level does not lead to its parent path"),
+    _b("walk-up-only-on-404", "discovery", "DISC-13", "discovery/walk",
+       "only a 404 leads to the parent path; any other 4xx (403, 410) ends the walk"),
+    _b("all-levels-collected", "discovery", "DISC-14", "discovery/walk",
+       "the walk goes on after a level with usable tags and adds the templates of parent levels"),
+    _b("kinds-share-one-walk", "discovery", "DISC-15 DISC-PR-03", "discovery/walk discovery/imagetags",
+       "one walk for every kind: the level where the first kind was found is the only one searched for the others"),
+    _b("no-prefix-check", "discovery", "DISC-08", "discovery/prefix",
+       "a meta tag is used whatever its prefix"),
+    _b("prefix-check-reversed", "discovery", "DISC-08", "discovery/prefix",
+       "the prefix test is written backwards: the prefix must start with the name, not the name with the prefix"),
+    _b("pubkeys-rendered", "discovery", "DISC-02", "discovery/templates",
+       "public key URLs are rendered as templates (and dropped when a variable has no value)"),
+    _b("ext-not-required", "discovery", "DISC-03", "discovery/templates",
+       "a template without {ext} is used, so the image and its signature get the same URL"),
+    _b("unrenderable-variables-left", "discovery", "DISC-10", "discovery/templates",
+       "a template variable without a value is left in the URL as written instead of skipping the template"),
+    _b("implicit-latest-in-imagetags", "discovery", "DISC-PR-06", "discovery/templates discovery/resolve",
+       "in the image tags profile a missing version is still rendered as 'latest'"),
+    _b("imagetags-template-all-labels", "discovery", "DISC-PR-02", "discovery/imagetags",
+       "image tags templates are rendered with every label, so {version} or {os} in them are filled in"),
+    _b("labels-in-discovery-url", "discovery", "DISC-04", "discovery/meta-tags",
+       "the app's labels are appended to the discovery URL as query parameters"),
+    _b("meta-tags-by-regex", "discovery", "DISC-05", "discovery/meta-tags",
+       "meta tags are found with a regular expression that wants name before content and double quotes"),
+    _b("no-redirects", "discovery", "DISC-16", "discovery/redirects",
+       "redirects of the discovery URL are not followed (a 3xx counts as a failed level)"),
+    _b("merged-labels-not-used-for-images", "discovery", "TAG-11 DISC-PR-05", "discovery/resolve",
+       "resolve merges the tag but renders the image templates with the labels as given"),
+    _b("imagetags-fetched-without-tag", "discovery", "DISC-PR-05 TAG-08", "discovery/resolve",
+       "resolve fetches the image tags document even when the app string has no tag"),
+    # --- security ---------------------------------------------------------------------------
+    _b("cert-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
+       "TLS certificates are not verified at all"),
+    _b("hostname-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
+       "the certificate chain is verified but not that it was issued for the host"),
+    _b("http-without-option", "security", "DISC-20 DISC-04", "discovery/transport",
+       "plain HTTP is tried after an HTTPS failure even though the 'http' option was not given"),
+    _b("insecure-tls-allows-http", "security", "DISC-20", "discovery/transport",
+       "the 'tls' option (skip certificate checks) also allows plain HTTP"),
+    _b("insecure-http-disables-tls-checks", "security", "DISC-20", "discovery/transport",
+       "the 'http' option (allow plain HTTP) also turns certificate checks off"),
+    _b("http-tried-first", "security", "DISC-20 DISC-04", "discovery/transport",
+       "with the 'http' option, plain HTTP is tried before HTTPS"),
+    _b("https-to-http-redirect-followed", "security", "DISC-16 DISC-04", "discovery/redirects",
+       "a redirect from HTTPS to plain HTTP is followed without the 'http' option"),
+    _b("headers-to-every-host", "security", "DISC-19", "discovery/headers",
+       "every configured header is sent to every host, not only to the host it is configured for"),
+    _b("headers-kept-across-redirects", "security", "DISC-19", "discovery/headers",
+       "headers of the first host are sent again to the host a redirect leads to"),
+    _b("headers-over-plain-http", "security", "DISC-19", "discovery/headers",
+       "configured headers (credentials) are sent over plain HTTP too"),
+    _b("headers-ignored", "security", "DISC-19", "discovery/headers",
+       "configured headers are never sent"),
+    _b("body-read-unbounded", "security", "DISC-13 TAG-10", "discovery/limits",
+       "an answer is read to its end with only a per-read timeout: no size limit, no time limit for the whole fetch"),
 ]
 
-BY_NAME = {b.name: b for b in CATALOGUE}
+# Readings the spec leaves open (AMB-xx). They are not bugs: the suite must accept each of them,
+# so every case must pass against them. The sensitivity run checks that too (a case that fails
+# one of these is stricter than the spec).
+READINGS: list[Bug] = [
+    _b("empty-tag-kept", "reading", "AMB-27", "app-strings merging",
+       "'NAME:' in the image tags profile keeps the tag as '' (merging still treats '' as no tag)"),
+    _b("cycle-as-tag-not-found", "reading", "AMB-19", "resolution merging",
+       "an alias cycle is reported as tag-not-found instead of alias-cycle"),
+    _b("prefix-segment-boundary", "reading", "AMB-03", "discovery/prefix",
+       "a meta tag's prefix must end at a path segment boundary of the name"),
+    _b("stop-walk-on-5xx", "reading", "AMB-01", "discovery/walk",
+       "a 5xx answer ends the walk instead of leading to the parent path"),
+]
+
+BY_NAME = {b.name: b for b in CATALOGUE + READINGS}
 ACTIVE: set[str] = set()
 
 
@@ -267,7 +349,7 @@ def _parse_app(app, profile):
     tag = None
     if tags:
         tag = seen.pop(colon_key, None)
-        if not on("empty-tag-is-a-tag"):
+        if not (on("empty-tag-is-a-tag") or on("empty-tag-kept")):
             tag = tag or None  # an empty tag is no tag
     labels = {}
     for k, v in seen.items():
@@ -347,7 +429,8 @@ def _resolve_tag(text, tag):
                 return {"labels": {}}
             continue
         if tag in seen:
-            raise RefError("alias-cycle", f"aliases loop back to {tag!r}")
+            raise RefError("tag-not-found" if on("cycle-as-tag-not-found") else "alias-cycle",
+                           f"aliases loop back to {tag!r}")
         seen.add(tag)
     if tag not in labels:
         if on("missing-tag-version-fallback"):
@@ -532,6 +615,253 @@ def _match_manifest(app, text, profile):
     return {"matches": all(_value_matches(have.get(k), v) for k, v in wanted["labels"].items())}
 
 
+# --- discovery -----------------------------------------------------------------------------------
+# Copies of conformance/adapters/reference/discovery.py's functions, with the same switches.
+
+FetchError = disc.FetchError
+
+
+class _Transport(disc.Transport):
+    def __init__(self, args, ca_file):
+        super().__init__(args, ca_file)
+        _port, insecure, _headers = disc._options(args)
+        self.shared_level = None  # kinds-share-one-walk
+        self.url_labels = {}      # labels-in-discovery-url
+        if on("cert-not-verified") or (on("insecure-http-disables-tls-checks") and "http" in insecure):
+            self.tls.check_hostname = False
+            self.tls.verify_mode = ssl.CERT_NONE
+        if on("hostname-not-verified"):
+            self.tls.check_hostname = False
+        if on("http-without-option") or (on("insecure-tls-allows-http") and "tls" in insecure):
+            self.allow_http = True
+
+    def get(self, url, limit):
+        first = url
+        for hop in range(disc.MAX_HOPS + 1):
+            header_netloc = urlsplit(first).netloc if on("headers-kept-across-redirects") else None
+            status, location, body = self._once(url, limit, redirected=hop > 0, header_netloc=header_netloc)
+            if status == 200:
+                return body
+            if status in disc.REDIRECTS and not on("no-redirects"):
+                if not location:
+                    raise FetchError(f"{url}: redirect {status} without a Location")
+                url = urljoin(url, location.strip()).split("#", 1)[0]
+                continue
+            raise FetchError(f"{url}: status {status}")
+        raise FetchError(f"more than {disc.MAX_HOPS} redirects")
+
+    def _once(self, url, limit, redirected=False, header_netloc=None):
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise FetchError(f"{url!r}: not a URL ({exc})") from None
+        scheme = parts.scheme.lower()
+        http_ok = self.allow_http or (redirected and on("https-to-http-redirect-followed"))
+        if scheme == "http" and not http_ok:
+            raise FetchError(f"{url}: plain HTTP is not allowed (insecure 'http' not given)")
+        if scheme not in ("https", "http"):
+            raise FetchError(f"{url}: scheme {scheme!r} is not supported")
+        host = parts.hostname
+        if not host:
+            raise FetchError(f"{url}: no host")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        unbounded = on("body-read-unbounded")
+        fetch_deadline = min(time.monotonic() + disc.FETCH_TIMEOUT, self.deadline)
+        timeout = max(0.05, min(disc.FETCH_TIMEOUT, fetch_deadline - time.monotonic()))
+        self.remaining()
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            conn.putrequest("GET", target, skip_accept_encoding=True)
+            conn.putheader("User-Agent", disc.USER_AGENT)
+            conn.putheader("Accept-Encoding", "identity")
+            conn.putheader("Connection", "close")
+            if on("headers-ignored"):
+                pairs = []
+            elif on("headers-to-every-host"):
+                pairs = [p for hs in self.headers.values() for p in hs]
+            else:
+                key = header_netloc if header_netloc is not None else parts.netloc
+                pairs = self.headers.get(disc._norm_netloc(key, "https"), [])
+            if scheme == "https" or on("headers-over-plain-http"):
+                for name, value in pairs:
+                    conn.putheader(name, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            if resp.status in disc.REDIRECTS:
+                return resp.status, resp.getheader("Location"), b""
+            if resp.status != 200:
+                return resp.status, None, b""
+            if unbounded:
+                return 200, None, resp.read()  # to the end, however long it takes
+            declared = resp.getheader("Content-Length")
+            if declared and declared.strip().isdigit() and int(declared) > limit:
+                raise FetchError(f"{url}: answer of {declared} bytes is over the limit of {limit}")
+            body = bytearray()
+            while True:
+                left = fetch_deadline - time.monotonic()
+                if left <= 0:
+                    raise FetchError(f"{url}: no complete answer within {disc.FETCH_TIMEOUT:g} s")
+                if conn.sock is not None:
+                    conn.sock.settimeout(left)
+                chunk = resp.read1(65536)
+                if not chunk:
+                    return 200, None, bytes(body)
+                body += chunk
+                if len(body) > limit:
+                    raise FetchError(f"{url}: answer is over the limit of {limit} bytes")
+        except FetchError:
+            raise
+        except ssl.SSLError as exc:
+            raise FetchError(f"{url}: TLS: {getattr(exc, 'verify_message', None) or exc.reason or exc}") from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        finally:
+            conn.close()
+
+    def discovery_page(self, prefix):
+        host, slash, path = prefix.partition("/")
+        netloc = host if self.port is None else f"{host}:{self.port}"
+        tail = (slash + path) + "?ac-discovery=1"
+        if on("labels-in-discovery-url") and self.url_labels:
+            tail += "&" + urlencode(sorted(self.url_labels.items()))
+        schemes = ["https", "http"] if self.allow_http else ["https"]
+        if on("http-tried-first") and self.allow_http:
+            schemes.reverse()
+        errors = []
+        for scheme in schemes:
+            try:
+                return self.get(f"{scheme}://{netloc}{tail}", disc.MAX_PAGE)
+            except FetchError as exc:
+                errors.append(str(exc))
+        raise FetchError("; then ".join(errors))
+
+
+_META_RE = re.compile(r'<meta\s+name="([^"]*)"\s+content="([^"]*)"\s*/?>', re.IGNORECASE)
+
+
+def _meta_tags(page):
+    if not on("meta-tags-by-regex"):
+        return _plain["meta_tags"](page)
+    out = []
+    for name, content in _META_RE.findall(page.decode("utf-8", errors="replace")):
+        kind = disc.META_NAMES.get(name.strip().lower())
+        tokens = content.split()
+        if kind is not None and len(tokens) == 2:
+            out.append((kind, tokens[0], tokens[1]))
+    return out
+
+
+def _render(template, values):
+    if not on("unrenderable-variables-left"):
+        return _plain["render"](template, values)
+    return disc.TEMPLATE_VAR.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _prefix_ok(name, prefix):
+    if on("no-prefix-check"):
+        return True
+    if on("prefix-check-reversed"):
+        return prefix.startswith(name)
+    if on("prefix-segment-boundary"):
+        return name == prefix or name.startswith(prefix.rstrip("/") + "/")
+    return name.startswith(prefix)
+
+
+def _usable(kind, tags, name, labels):
+    out = []
+    for k, prefix, value in tags:
+        if k != kind or not _prefix_ok(name, prefix):
+            continue
+        if kind == disc.PUBKEYS:
+            if on("pubkeys-rendered"):
+                value = _render(value, {**labels, "name": name})
+                if value is None:
+                    continue
+            out.append(value)
+            continue
+        if not disc._has_ext(value) and not on("ext-not-required"):
+            continue
+        if kind == disc.ACI:
+            values = {**labels, "name": name}
+            a, s = _render(value, {**values, "ext": "aci"}), _render(value, {**values, "ext": "aci.asc"})
+            if a is not None and s is not None:
+                out.append({"aci": a, "asc": s})
+        else:
+            values = {**labels, "name": name} if on("imagetags-template-all-labels") else {"name": name}
+            a = _render(value, {**values, "ext": "json"})
+            s = _render(value, {**values, "ext": "json.asc"})
+            if a is not None and s is not None:
+                out.append({"url": a, "asc": s})
+    return out
+
+
+def _walk(kind, name, labels, tr, attempts):
+    parts = name.split("/")
+    levels = ["/".join(parts[:end]) for end in range(len(parts), 0, -1)]
+    if on("no-walk-up"):
+        levels = levels[:1]
+    if on("kinds-share-one-walk") and getattr(tr, "shared_level", None) is not None:
+        levels = [tr.shared_level]
+    if on("labels-in-discovery-url"):
+        tr.url_labels = labels
+    found_all = []
+    for prefix in levels:
+        try:
+            page = tr.discovery_page(prefix)
+        except FetchError as exc:
+            attempts.append({"prefix": prefix, "kind": kind, "error": str(exc)})
+            if on("walk-up-only-on-404") and "status 404" not in str(exc):
+                return found_all
+            if on("stop-walk-on-5xx") and re.search(r"status 5\d\d", str(exc)):
+                return found_all
+            continue
+        found = disc.usable(kind, disc.meta_tags(page), name, labels)
+        if found:
+            if on("kinds-share-one-walk") and getattr(tr, "shared_level", None) is None:
+                tr.shared_level = prefix
+            if on("all-levels-collected"):
+                found_all += found
+                continue
+            return found
+        attempts.append({"prefix": prefix, "kind": kind, "error": f"no usable {disc.KIND_META[kind]} meta tag"})
+    return found_all
+
+
+def _render_labels(labels, profile):
+    if (profile == core.PROFILE_0811 or on("implicit-latest-in-imagetags")) and not labels.get("version"):
+        return {**labels, "version": "latest"}
+    return dict(labels)
+
+
+def _resolve(args, profile, ca_file):
+    app = core.parse_app(args["app"], profile)
+    tr = disc.Transport(args, ca_file)
+    name, labels, attempts = app["name"], dict(app["labels"]), []
+    pubkeys = disc.walk(disc.PUBKEYS, name, disc._render_labels(labels, profile), tr, attempts)
+    given = dict(labels)
+    if profile == core.PROFILE_TAGS and (app.get("tag") or on("imagetags-fetched-without-tag")):
+        endpoints = disc.walk(disc.IMAGETAGS, name, labels, tr, attempts)
+        text = disc.fetch_imagetags(endpoints, tr) if endpoints else None
+        labels = core.merge_tag(text, labels, app["tag"])["labels"]
+    shown = given if on("merged-labels-not-used-for-images") else labels
+    aci = disc.walk(disc.ACI, name, disc._render_labels(shown, profile), tr, attempts)
+    if not aci:
+        raise disc._failed(disc.ACI, name, attempts)
+    return {"labels": labels, "aci": aci, "pubkeys": pubkeys,
+            "attempts": [{"prefix": a["prefix"], "error": f"{a['kind']}: {a['error']}"} for a in attempts]}
+
+
+_plain = {"meta_tags": disc.meta_tags, "render": disc.render}
+DISCOVERY_PATCHES = {
+    "Transport": _Transport, "meta_tags": _meta_tags, "render": _render, "usable": _usable,
+    "walk": _walk, "_render_labels": _render_labels, "resolve": _resolve,
+}
+
+
 # --- the process ---------------------------------------------------------------------------------
 
 PATCHES = {
@@ -550,6 +880,9 @@ def install(bug: str) -> None:
     for attr, fn in PATCHES.items():
         assert hasattr(core, attr), attr
         setattr(core, attr, fn)
+    for attr, fn in DISCOVERY_PATCHES.items():
+        assert hasattr(disc, attr), attr
+        setattr(disc, attr, fn)
     ACTIVE.clear()
     if bug != "none":
         ACTIVE.add(bug)
@@ -557,7 +890,7 @@ def install(bug: str) -> None:
 
 def table() -> str:
     lines = ["| bug | family | requirements | areas | description |", "|---|---|---|---|---|"]
-    for b in CATALOGUE:
+    for b in CATALOGUE + READINGS:
         lines.append(f"| `{b.name}` | {b.family} | {', '.join(b.requirements)} | {', '.join(b.areas)} | {b.description} |")
     return "\n".join(lines)
 
@@ -568,7 +901,8 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     if argv[0] == "--list":
         if "--json" in argv:
-            print(json.dumps([asdict(b) for b in CATALOGUE], indent=1))
+            print(json.dumps({"bugs": [asdict(b) for b in CATALOGUE],
+                              "readings": [asdict(b) for b in READINGS]}, indent=1))
         else:
             print(table())
         return 0
