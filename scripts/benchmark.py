@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Speed of the suite: what one case costs at each layer, whole-suite times, growth with size.
+
+    python scripts/benchmark.py            # every figure (a few minutes)
+    python scripts/benchmark.py --quick    # fewer repeats, no x10 run of the discovery cases
+    python scripts/benchmark.py --json out.json
+
+Per-case cost, on the non-network cases (every op but discover/resolve), both profiles:
+  (a) the reference called in-process (its ``handle`` function; this measurement script is the
+      only place that imports an implementation);
+  (b) one adapter round trip without pytest: ``AdapterSession.request`` to the reference adapter
+      process (started once; the start is not counted);
+  (c) one case through the whole pytest harness: the slope between a run of the N non-network
+      case runs and a run of the same set multiplied by ten (10 N), so pytest's start-up and
+      collection of the plugin cancel out: (T(10 N) - T(N)) / (9 N).
+Then c/b (the harness's own overhead) and b/a (the process boundary's).
+
+Whole suite: ``pytest vectors --impl NAME`` wall time for every bundled implementation that is
+available here (reference, go-appc, actool).
+
+Growth: the vector set copied 3 and 10 times (each copy's case IDs get a suffix), run through the
+harness; wall time and the peak RSS of the largest process of the run (resource.getrusage of the
+children, measured in a fresh wrapper process per run).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from conformance import registry, vectors  # noqa: E402
+from conformance.adapter import AdapterSession  # noqa: E402
+
+NETWORK_OPS = ("discover", "resolve")
+NETWORK_AREAS = ("discovery",)
+
+# Runs a command and prints its children's resource use (peak RSS of the largest one, CPU time).
+WRAPPER = r"""
+import json, resource, subprocess, sys, time
+t0 = time.monotonic()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+wall = time.monotonic() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": rc, "wall_s": wall, "maxrss_kb": ru.ru_maxrss, "cpu_s": ru.ru_utime + ru.ru_stime}))
+"""
+
+
+def env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def local_cases(vs) -> list:
+    """(case, profile) pairs of every non-network case."""
+    return [(c, p) for c in vs.cases if c.op not in NETWORK_OPS for p in c.profiles]
+
+
+# --- (a) in-process --------------------------------------------------------------------------------
+
+def bench_inprocess(pairs: list, repeats: int) -> dict:
+    from conformance.adapters.reference import __main__ as ref  # the measurement needs it in-process
+    from conformance.adapters.reference.errors import RefError, Unsupported
+
+    def once():
+        for case, profile in pairs:
+            try:
+                ref.handle(case.op, case.raw["input"], profile, None)
+            except (RefError, Unsupported):
+                pass
+
+    once()  # warm (imports, regex caches)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    return {"per_case_s": best / len(pairs), "runs": len(pairs), "repeats": repeats,
+            "median_per_case_s": statistics.median(times) / len(pairs)}
+
+
+# --- (b) adapter round trip ------------------------------------------------------------------------
+
+def bench_roundtrip(pairs: list, repeats: int, argv: list) -> dict:
+    sessions = {p: AdapterSession(argv, p, timeout=10) for p in vectors.PROFILES}
+    try:
+        for s in sessions.values():
+            assert s.ensure().ok
+        for case, profile in pairs[:50]:  # warm
+            sessions[profile].request(case.op, case.raw["input"])
+        times, failures = [], 0
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for case, profile in pairs:
+                ex = sessions[profile].request(case.op, case.raw["input"])
+                failures += ex.status != "answer"
+            times.append(time.perf_counter() - t0)
+    finally:
+        for s in sessions.values():
+            s.close()
+    best = min(times)
+    return {"per_case_s": best / len(pairs), "runs": len(pairs), "repeats": repeats,
+            "median_per_case_s": statistics.median(times) / len(pairs), "transport_failures": failures}
+
+
+# --- vector sets multiplied ------------------------------------------------------------------------
+
+def multiplied_set(src: Path, dest: Path, factor: int, areas=None) -> Path:
+    """A vector set at ``dest`` with every file of ``src`` (only ``areas`` if given) ``factor`` times.
+
+    Copy 0 keeps its IDs; copy k (k >= 1) goes to FILE-xK.json with "/xK" appended to every ID.
+    """
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copytree(src / "schema", dest / "schema")
+    shutil.copy2(src / "requirements.json", dest / "requirements.json")
+    for path in vectors.vector_files(src):
+        rel = path.relative_to(src)
+        if areas is not None and rel.parts[0] not in areas:
+            continue
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        (dest / rel.parent).mkdir(parents=True, exist_ok=True)
+        for k in range(factor):
+            copy = dict(doc)
+            if k:
+                copy["cases"] = [dict(c, id=f"{c['id']}/x{k}") for c in doc["cases"]]
+            name = rel.name if k == 0 else f"{rel.stem}-x{k}.json"
+            # The schema reference is relative to the file; files stay at the same depth.
+            (dest / rel.parent / name).write_text(json.dumps(copy, ensure_ascii=False), encoding="utf-8")
+    return dest
+
+
+def pytest_argv(vector_root: Path, impl: str, paths=None, extra=()) -> list:
+    return [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+            *(str(p) for p in (paths or [vector_root])), "--vectors", str(vector_root), "--impl", impl, *extra]
+
+
+def measured_run(argv: list) -> dict:
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *argv], capture_output=True, text=True,
+                         cwd=ROOT, env=env(), timeout=3600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def count_items(vector_root: Path, areas=None) -> int:
+    vs = vectors.load(vector_root)
+    return sum(len(c.profiles) for c in vs.cases if areas is None or c.area in areas)
+
+
+def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference") -> list:
+    """Harness runs over the set multiplied by each factor: wall time, peak RSS, case runs."""
+    rows = []
+    for f in factors:
+        root = multiplied_set(vectors.default_vectors_dir(), tmp / f"x{f}", f, areas)
+        n = count_items(root)
+        results = tmp / f"x{f}.results.json"
+        runs = [measured_run(pytest_argv(root, impl, extra=["--results", str(results)])) for _ in range(repeats)]
+        best = min(runs, key=lambda r: r["wall_s"])
+        cases = json.loads(results.read_text())["cases"] if results.exists() else []
+        t0 = time.perf_counter()
+        vectors.load(root)
+        load_s = time.perf_counter() - t0
+        rows.append({"factor": f, "case_runs": n, "wall_s": best["wall_s"], "maxrss_kb": best["maxrss_kb"],
+                     "cpu_s": best["cpu_s"], "rc": best["rc"], "repeats": repeats,
+                     "passed": sum(c["verdict"] == "pass" for c in cases),
+                     "runner_s": sum(c["time_s"] for c in cases), "load_s": load_s})
+        shutil.rmtree(root)
+    return rows
+
+
+# --- whole suite per implementation ----------------------------------------------------------------
+
+def bench_implementations(names: list) -> list:
+    rows = []
+    for name in names:
+        try:
+            registry.command(name)  # builds the Go adapter once, outside the timing
+        except registry.NotAvailable as exc:
+            rows.append({"impl": name, "available": False, "reason": str(exc)})
+            continue
+        with tempfile.TemporaryDirectory() as td:
+            results = Path(td) / "r.json"
+            argv = pytest_argv(vectors.default_vectors_dir(), name, extra=["--results", str(results)])
+            r = measured_run(argv)
+            counts: dict = {}
+            if results.exists():
+                for c in json.loads(results.read_text())["cases"]:
+                    counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+        rows.append({"impl": name, "available": True, "wall_s": r["wall_s"], "maxrss_kb": r["maxrss_kb"],
+                     "case_runs": sum(counts.values()), "verdicts": counts})
+    return rows
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs" if seconds < 0.01 else f"{seconds * 1e3:,.1f} ms"
+
+
+def render(fig: dict) -> str:
+    a, b, c = fig["a"]["per_case_s"], fig["b"]["per_case_s"], fig["c"]["per_case_s"]
+    lines = [f"# appc conformance suite: benchmark ({fig['when']})", "",
+             f"Machine: {fig['machine']}; load average at start {fig['load_start']}, at end {fig['load_end']}.",
+             f"Command: `{fig['command']}`", "",
+             f"## Per-case cost (non-network cases, {fig['a']['runs']} case runs of both profiles)", "",
+             "| layer | per case | how measured |", "|---|---|---|",
+             f"| (a) reference in-process | {us(a)} | best of {fig['a']['repeats']} passes over every case |",
+             f"| (b) adapter round trip, no pytest | {us(b)} | AdapterSession.request, best of {fig['b']['repeats']} passes |",
+             f"| (c) one case through pytest | {us(c)} | (T(10N) - T(N)) / 9N, N = {fig['c']['n']} case runs |",
+             "", "Where (c) goes, per case run:", "",
+             f"- loading and schema-checking the vector files: {us(fig['c']['load_per_case_s'])}",
+             f"- the runner (one adapter request and the grading, as timed in each record): "
+             f"{us(fig['c']['runner_per_case_s'])}",
+             f"- pytest's own item protocol (collection, setup/call/teardown, reports): "
+             f"{us(fig['c']['pytest_per_case_s'])}",
+             "", f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** (process boundary).",
+             f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.", "",
+             "## Whole suite per implementation (`pytest vectors --impl NAME`)", "",
+             "| implementation | case runs | wall time | peak RSS | verdicts |", "|---|---|---|---|---|"]
+    for r in fig["impls"]:
+        if not r["available"]:
+            lines.append(f"| {r['impl']} | - | not available | - | {r['reason']} |")
+            continue
+        v = ", ".join(f"{n} {k}" for k, n in sorted(r["verdicts"].items()))
+        lines.append(f"| {r['impl']} | {r['case_runs']} | {r['wall_s']:.1f} s | {r['maxrss_kb'] / 1024:.0f} MiB | {v} |")
+    for title, rows in (("non-network cases", fig["growth_local"]), ("whole vector set", fig.get("growth_all"))):
+        if not rows:
+            continue
+        base = rows[0]
+        lines += ["", f"## Growth with the vector set multiplied ({title}, reference)", "",
+                  "| factor | case runs | wall time | per case run | time vs x1 | peak RSS |", "|---|---|---|---|---|---|"]
+        for r in rows:
+            lines.append(f"| x{r['factor']} | {r['case_runs']} | {r['wall_s']:.2f} s | "
+                         f"{us(r['wall_s'] / r['case_runs'])} | {r['wall_s'] / base['wall_s']:.2f} | "
+                         f"{r['maxrss_kb'] / 1024:.0f} MiB |")
+    return "\n".join(lines) + "\n"
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats; no x10 run of the whole vector set")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--impl", action="append", help="implementations for the whole-suite times "
+                                                    "(default: every bundled one)")
+    args = ap.parse_args(argv)
+    repeats = 2 if args.quick else 5
+    fig = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": loadavg(),
+           "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+                      f"{platform.system()} {platform.release()}",
+           "command": "python scripts/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    vs = vectors.load()
+    pairs = local_cases(vs)
+    local_areas = sorted({c.area for c, _ in pairs})
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"(a) in-process over {len(pairs)} case runs ...")
+    fig["a"] = bench_inprocess(pairs, repeats * 4)
+    say("(b) adapter round trips ...")
+    fig["b"] = bench_roundtrip(pairs, repeats, registry.command("reference"))
+    with tempfile.TemporaryDirectory(prefix="appc-bench-") as td:
+        tmp = Path(td)
+        say("(c) and growth: the non-network cases x1, x3, x10 through pytest ...")
+        factors = (1, 10) if args.quick else (1, 3, 10)
+        fig["growth_local"] = bench_harness(tmp, 1 if args.quick else 3, factors, areas=local_areas)
+        g1, g10 = fig["growth_local"][0], fig["growth_local"][-1]
+        per = (g10["wall_s"] - g1["wall_s"]) / (g10["case_runs"] - g1["case_runs"])
+        dn = g10["case_runs"] - g1["case_runs"]
+        fig["c"] = {"per_case_s": per, "n": g1["case_runs"], "fixed_s": g1["wall_s"] - per * g1["case_runs"],
+                    # where (c) goes: loading and schema-checking the vector files, the runner
+                    # (request + grading, as timed in each record), and pytest's own item protocol
+                    "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
+                    "runner_per_case_s": (g10["runner_s"] - g1["runner_s"]) / dn}
+        fig["c"]["pytest_per_case_s"] = per - fig["c"]["load_per_case_s"] - fig["c"]["runner_per_case_s"]
+        if not args.quick:
+            say("growth of the whole vector set (discovery included) x1, x10 ...")
+            fig["growth_all"] = bench_harness(tmp, 1, (1, 10))
+    say("whole suite per implementation ...")
+    fig["impls"] = bench_implementations(args.impl or list(registry.IMPLEMENTATIONS))
+    fig["load_end"] = loadavg()
+    fig["ratios"] = {"c_over_b": fig["c"]["per_case_s"] / fig["b"]["per_case_s"],
+                     "b_over_a": fig["b"]["per_case_s"] / fig["a"]["per_case_s"]}
+    sys.stdout.write(render(fig))
+    if args.json:
+        Path(args.json).write_text(json.dumps(fig, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
