@@ -144,7 +144,8 @@ def test_redirect_chain_across_hosts_and_schemes():
         status, headers, _ = get(sc, f"https://{sc.values['a']['netloc']}/1")
         assert status == 301 and headers["Location"] == f"https://{sc.values['b']['netloc']}/2"
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx(sc)))
-        assert opener.open(f"https://{sc.values['a']['netloc']}/1", timeout=5).read() == b"end"
+        with opener.open(f"https://{sc.values['a']['netloc']}/1", timeout=5) as r:
+            assert r.read() == b"end"
         assert sc.check({"sequence": ["https a /1", "https b /2", "http a /3", "http a /4"]}) == []
 
 
@@ -155,6 +156,7 @@ def test_redirect_loop_is_logged_and_bounded_by_the_client():
         with pytest.raises(urllib.error.HTTPError) as info:
             opener.open(f"https://{sc.values['a']['netloc']}/loop1", timeout=5)
         assert "redirect" in str(info.value).lower()
+        info.value.close()  # the error holds the last response open
         n = len(sc.log.requests())
         assert 5 <= n <= 12
         assert sc.check({"count": [{"match": "a /loop*", "max": 12}]}) == []
