@@ -157,7 +157,7 @@ def analyse(catalogue: list, outcome: dict) -> dict:
             "caught": bool(catching), "catching_items": len(catching), "catching_cases": len(ids),
             "first_cases": ids[:SHOWN], "catching_by_area": {a: len(s) for a, s in sorted(by_area.items())},
             "verdicts": verdicts,
-            "caught_in_own_areas": any(a in b.areas for a in by_area),
+            "caught_in_own_areas": any(a.split("/")[0] in by_area for a in b.areas),
             "error": None if run["ok"] else run.get("output", ""),
         })
     for a in {a for b in bugs for a in b["catching_by_area"]}:
