@@ -13,8 +13,8 @@ from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
 # A small slice with every op and both profiles, for the slow broken adapters (hang, crash).
-SLICE = ["--case", "app-strings/basic/*", "--case", "resolution/spec-example/*",
-         "--case", "manifests/header/*", "--case", "matching/names/*"]
+SLICE = ["--case", "app-strings/basic/name-*", "--case", "resolution/alias/fork-*",
+         "--case", "manifests/header/*-missing", "--case", "matching/names/equal"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_always_wrong_adapter_fails_every_case(tmp_path):
 def test_transport_failures_get_their_own_verdict_and_the_run_goes_on(tmp_path, mode, verdict):
     proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(mode), "--adapter-timeout", "0.5",
                           *SLICE, paths=NON_NETWORK)
-    assert doc is not None and len(doc["cases"]) >= 10, proc.stdout[-2000:]
+    assert doc is not None and len(doc["cases"]) >= 8, proc.stdout[-2000:]
     assert {c["verdict"] for c in doc["cases"]} == {verdict}
     assert proc.returncode == 1
     # the failure names the verdict and the case
