@@ -178,6 +178,19 @@ def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="re
     return rows
 
 
+def bench_empty_items(tmp: Path, n: int, repeats: int) -> dict:
+    """pytest's own cost of an item that does nothing (the floor under (c)), by the same slope."""
+    walls = {}
+    for f in (1, 10):
+        d = tmp / f"empty-x{f}"
+        d.mkdir()
+        (d / "test_empty.py").write_text("import pytest\n\n\n@pytest.mark.parametrize('i', range(%d))\n"
+                                         "def test_nothing(i):\n    pass\n" % (n * f))
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(d / "test_empty.py")]
+        walls[f] = min(measured_run(argv)["wall_s"] for _ in range(repeats))
+    return {"per_case_s": (walls[10] - walls[1]) / (9 * n), "n": n}
+
+
 # --- whole suite per implementation ----------------------------------------------------------------
 
 def bench_implementations(names: list) -> list:
@@ -222,7 +235,8 @@ def render(fig: dict) -> str:
              f"- the runner (one adapter request and the grading, as timed in each record): "
              f"{us(fig['c']['runner_per_case_s'])}",
              f"- pytest's own item protocol (collection, setup/call/teardown, reports): "
-             f"{us(fig['c']['pytest_per_case_s'])}",
+             f"{us(fig['c']['pytest_per_case_s'])}; for comparison, an empty pytest item costs "
+             f"{us(fig['empty_item']['per_case_s'])} here",
              "", f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** (process boundary).",
              f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.", "",
              "## Whole suite per implementation (`pytest vectors --impl NAME`)", "",
@@ -238,11 +252,18 @@ def render(fig: dict) -> str:
             continue
         base = rows[0]
         lines += ["", f"## Growth with the vector set multiplied ({title}, reference)", "",
-                  "| factor | case runs | wall time | per case run | time vs x1 | peak RSS |", "|---|---|---|---|---|---|"]
+                  "| factor | case runs | wall time | time vs x1 | marginal cost per added case run | peak RSS |",
+                  "|---|---|---|---|---|---|"]
+        prev = None
         for r in rows:
+            marginal = "-" if prev is None else \
+                us((r["wall_s"] - prev["wall_s"]) / (r["case_runs"] - prev["case_runs"]))
             lines.append(f"| x{r['factor']} | {r['case_runs']} | {r['wall_s']:.2f} s | "
-                         f"{us(r['wall_s'] / r['case_runs'])} | {r['wall_s'] / base['wall_s']:.2f} | "
-                         f"{r['maxrss_kb'] / 1024:.0f} MiB |")
+                         f"{r['wall_s'] / base['wall_s']:.2f} | {marginal} | {r['maxrss_kb'] / 1024:.0f} MiB |")
+            prev = r
+        lines.append("")
+        lines.append("Linear growth shows as a constant marginal cost from row to row; the x1 wall time "
+                     "includes the fixed cost of a run.")
     return "\n".join(lines) + "\n"
 
 
@@ -287,6 +308,8 @@ def main(argv=None) -> int:
                     "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
                     "runner_per_case_s": (g10["runner_s"] - g1["runner_s"]) / dn}
         fig["c"]["pytest_per_case_s"] = per - fig["c"]["load_per_case_s"] - fig["c"]["runner_per_case_s"]
+        say("an empty pytest item, for comparison ...")
+        fig["empty_item"] = bench_empty_items(tmp, g1["case_runs"], 1 if args.quick else 3)
         if not args.quick:
             say("growth of the whole vector set (discovery included) x1, x10 ...")
             fig["growth_all"] = bench_harness(tmp, 1, (1, 10))
