@@ -6,84 +6,27 @@ Skipped when actool is not installed.
 """
 from __future__ import annotations
 
-import json
 import os
-import queue
 import shutil
 import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.rawadapter import AdapterProcess, page
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "appc-0.8.11"
-ANSWER_TIMEOUT = 60
+
 
 ACTOOL = os.environ.get("ACTOOL") or shutil.which("actool") or "/usr/bin/actool"
 pytestmark = pytest.mark.skipif(
     not os.access(ACTOOL, os.X_OK),
     reason="actool is not installed (apt-get install appc-spec)")
-
-
-class AdapterProcess:
-    """A running adapter; ``call`` sends one line and returns the parsed answer line."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.adapters.actool"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, cwd=ROOT)
-        self.lines: queue.Queue[bytes] = queue.Queue()
-        self.stderr: list[bytes] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put),
-                         daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append),
-                         daemon=True).start()
-        self.next_id = 1
-
-    @staticmethod
-    def _pump(stream, sink) -> None:
-        for line in iter(stream.readline, b""):
-            sink(line)
-
-    def send_raw(self, line: str) -> dict:
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-        try:
-            raw = self.lines.get(timeout=ANSWER_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"no answer to {line!r}; stderr: {b''.join(self.stderr)!r}")
-        assert raw.endswith(b"\n")
-        return json.loads(raw)
-
-    def hello(self, profile: str = PROFILE) -> dict:
-        return self.send_raw(json.dumps({"op": "hello", "protocol": 1, "profile": profile,
-                                         "ca_file": os.environ.get("SSL_CERT_FILE")}))
-
-    def call(self, op: str, **args) -> dict:
-        req_id = self.next_id
-        self.next_id += 1
-        answer = self.send_raw(json.dumps({"id": req_id, "op": op, "args": args}))
-        assert answer.get("id") == req_id, answer
-        return answer
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def page(*metas: tuple[str, str, str]) -> str:
-    tags = "\n".join(f'<meta name="{n}" content="{p} {u}">' for n, p, u in metas)
-    return f"<!DOCTYPE html>\n<html><head>\n{tags}\n</head><body></body></html>\n"
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +75,7 @@ def adapter_env(ca_file: Path | None, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def adapter(tls):
-    proc = AdapterProcess(adapter_env(tls[1]))
+    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1]))
     answer = proc.hello()
     assert "ok" in answer, answer
     yield proc
@@ -148,7 +91,7 @@ def discover(adapter, app, port, what=("aci", "pubkeys"), insecure=(), headers=N
 
 def test_hello_reports_actool(tls):
     version = subprocess.run([ACTOOL, "version"], capture_output=True, text=True).stdout.split()[-1]
-    proc = AdapterProcess(adapter_env(tls[1]))
+    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1]))
     try:
         answer = proc.hello()
     finally:
@@ -164,7 +107,7 @@ def test_hello_reports_actool(tls):
 
 
 def test_other_profiles_are_declined(tls):
-    proc = AdapterProcess(adapter_env(tls[1]))
+    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1]))
     try:
         assert set(proc.hello(profile="appc-imagetags")) == {"unsupported"}
     finally:
@@ -172,7 +115,7 @@ def test_other_profiles_are_declined(tls):
 
 
 def test_missing_actool_declines_the_profile(tmp_path):
-    proc = AdapterProcess(adapter_env(None, ACTOOL=str(tmp_path / "no-such-actool")))
+    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(None, ACTOOL=str(tmp_path / "no-such-actool")))
     try:
         answer = proc.hello()
     finally:
@@ -282,7 +225,7 @@ def test_a_hanging_actool_is_killed(tls):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # accepts connections in the kernel, never answers
-    proc = AdapterProcess(adapter_env(tls[1], APPC_ACTOOL_TIMEOUT="1"))
+    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1], APPC_ACTOOL_TIMEOUT="1"))
     try:
         assert "ok" in proc.hello()
         start = time.monotonic()

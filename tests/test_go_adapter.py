@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import socket
 import ssl
 import subprocess
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,64 +22,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from conformance.adapters.go import build as go_build  # noqa: E402
+from tests.rawadapter import AdapterProcess, page  # noqa: E402
 
 pytestmark = pytest.mark.go
 
 PROFILE = "appc-0.8.11"
-ANSWER_TIMEOUT = 60
+
 
 
 # ----------------------------------------------------------------------------- helpers
-
-class AdapterProcess:
-    """A running adapter; ``call`` sends one line and returns the parsed answer line."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, cwd=ROOT)
-        self.lines: queue.Queue[bytes] = queue.Queue()
-        self.stderr: list[bytes] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put),
-                         daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append),
-                         daemon=True).start()
-        self.next_id = 1
-
-    @staticmethod
-    def _pump(stream, sink) -> None:
-        for line in iter(stream.readline, b""):
-            sink(line)
-
-    def send_raw(self, line: str) -> dict:
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-        try:
-            raw = self.lines.get(timeout=ANSWER_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"no answer to {line!r}; stderr: {b''.join(self.stderr)!r}")
-        assert raw.endswith(b"\n")
-        return json.loads(raw)
-
-    def hello(self, profile: str = PROFILE, ca_file: str | None = None) -> dict:
-        return self.send_raw(json.dumps({"op": "hello", "protocol": 1, "profile": profile,
-                                         "ca_file": ca_file}))
-
-    def call(self, op: str, **args) -> dict:
-        req_id = self.next_id
-        self.next_id += 1
-        answer = self.send_raw(json.dumps({"id": req_id, "op": op, "args": args}))
-        assert answer.get("id") == req_id, answer
-        return answer
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
 
 @pytest.fixture(scope="module")
 def binary() -> Path:
@@ -101,10 +50,6 @@ def tls(tmp_path_factory):
     ca.cert_pem.write_to_path(str(ca_file))
     return ctx, ca_file
 
-
-def page(*metas: tuple[str, str, str]) -> str:
-    tags = "\n".join(f'<meta name="{n}" content="{p} {u}">' for n, p, u in metas)
-    return f"<!DOCTYPE html>\n<html><head>\n{tags}\n</head><body></body></html>\n"
 
 
 @pytest.fixture(scope="module")
