@@ -2,8 +2,6 @@
 answer, then check the request log against the case's ``requests`` assertions."""
 from __future__ import annotations
 
-import json
-
 import servers
 from conformance import grading
 from conformance.adapter import AdapterSession
@@ -11,24 +9,6 @@ from conformance.runner import Record, exchange_and_grade
 from conformance.vectors import Case
 
 LOG_KEEP = 60  # request log lines kept in the record
-
-
-def _placeholders_back(rec: Record, values: dict) -> None:
-    """Write addresses and ports back as the case's placeholders, so that a record does not
-    depend on the ports this run happened to get (results stay comparable across runs)."""
-    pairs = sorted(((v["netloc"], f"{{{{{sym}}}}}") for sym, v in values.items()), key=lambda p: -len(p[0]))
-    pairs += [(v["host"], f"{{{{{sym}.host}}}}") for sym, v in values.items() if v["host"] != v["netloc"]]
-
-    def back(obj):
-        text = json.dumps(obj, ensure_ascii=False)
-        for real, ph in pairs:
-            text = text.replace(real, ph)
-        return json.loads(text)
-
-    rec.expected, rec.actual, rec.extra = back(rec.expected), back(rec.actual), back(rec.extra)
-    rec.message, rec.stderr = back(rec.message), back(rec.stderr)
-    if isinstance(rec.extra.get("request", {}).get("port"), int):
-        rec.extra["request"]["port"] = "{{port}}"
 
 
 def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
@@ -50,7 +30,12 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
     rec.extra["requests_seen"] = [str(e) for e in sc.log.entries()][:LOG_KEEP]
     if sc.leaked:
         rec.extra["leaked"] = sc.leaked
-    _placeholders_back(rec, sc.values)
+    # this run's addresses and ports back to the case's placeholders: records compare across runs
+    rec.expected, rec.actual, rec.extra = sc.unsubstitute(rec.expected), sc.unsubstitute(rec.actual), \
+        sc.unsubstitute(rec.extra)
+    rec.message, rec.stderr = sc.unsubstitute(rec.message), sc.unsubstitute(rec.stderr)
+    if sc.port is not None:
+        rec.extra["request"]["port"] = "{{port}}"
     if rec.verdict in grading.SKIPPING or rec.verdict in (grading.CRASH, grading.TIMEOUT,
                                                           grading.PROTOCOL_ERROR):
         return

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import socket
 from typing import Any, Optional
 
@@ -129,6 +130,18 @@ class Scenario:
     def substitute(self, obj: Any) -> Any:
         """Replace ``{{a}}`` / ``{{a.host}}`` placeholders in any JSON value."""
         return substitute(obj, self.values)
+
+    def unsubstitute(self, obj: Any) -> Any:
+        """The reverse of ``substitute``: this run's addresses and ports written back as
+        placeholders, so that what an adapter answered does not depend on the ports a run got."""
+        pairs = sorted(((v["netloc"], f"{{{{{sym}}}}}") for sym, v in self.values.items()),
+                       key=lambda p: -len(p[0]))
+        pairs += [(v["host"], f"{{{{{sym}.host}}}}") for sym, v in self.values.items()
+                  if v["host"] != v["netloc"]]
+        text = json.dumps(obj, ensure_ascii=False)
+        for real, placeholder in pairs:
+            text = text.replace(real, placeholder)
+        return json.loads(text)
 
     def adapter_args(self, case_input: dict) -> dict:
         """The ``args`` of a discover/resolve request: the substituted input, ``port`` set by the
