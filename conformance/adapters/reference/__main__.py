@@ -55,7 +55,7 @@ def answer(request: dict, state: dict) -> dict:
         state["ca_file"] = request.get("ca_file")
         return {"ok": {
             "implementation": {"name": "appc-conformance-reference", "version": __version__,
-                               "language": "python", "homepage": "docs/REFERENCE.md"},
+                               "language": "python", "homepage": None},
             "profiles": PROFILES, "ops": OPS,
             "features": ["custom-port", "host-headers", "ca-file"]}}
     rid = request.get("id")
