@@ -115,7 +115,7 @@ MUTANT_CASES = [
     ("one-alias-hop", "resolve_tag", "resolution"),
     ("resolved-labels-override", "merge_tag", "merging"),
     ("dependency-size-unchecked", "validate_manifest", "manifests"),
-    ("value-prefix-match", "match_manifest", "matching"),
+    ("name-ignored", "match_manifest", "matching"),
 ]
 
 

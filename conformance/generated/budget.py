@@ -6,28 +6,23 @@ random seed per run (printed, so a finding can be replayed); ``APPC_GENERATED_SE
 ``APPC_GENERATED_IGNORE=KEY,...`` passes over disagreements already triaged (their signature
 keys, printed with each finding), so that a run searches for new ones.
 Nothing is written to the repository: hypothesis' example database is off, and its storage
-directory points to a temporary folder.
+directory points to a temporary folder (set when the package is imported).
 """
 from __future__ import annotations
 
 import os
 import random
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import configuration as _hyp_configuration
 
 ENV_EXAMPLES = "APPC_GENERATED_EXAMPLES"
 ENV_SEED = "APPC_GENERATED_SEED"
 ENV_IGNORE = "APPC_GENERATED_IGNORE"  # signature keys of disagreements already triaged
 CI_EXAMPLES = 100
-
-# Hypothesis keeps caches in a ".hypothesis" folder of the working directory; not in the repo.
-_hyp_configuration.set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "appc-conformance-hypothesis"))
 
 
 class BudgetError(ValueError):

@@ -29,9 +29,6 @@ BAD_CHARS = "A Z#%&+;?@!$'*()[]{}\"\té"
 STRUCTURAL = ":,="
 VALUE_CHARS = "abc019.-_~/ +%&;?#!*'()@$[]{}éZ\t"
 
-WELL_KNOWN_KEYS = ["version", "os", "arch", "channel", "tag", "name", "build", "env"]
-OS_VALUES = ["linux", "freebsd", "darwin", "Linux", "", "windows"]
-ARCH_VALUES = ["amd64", "i386", "arm", "x86_64", "z80", ""]
 VALUES = ["1.0.0", "latest", "linux", "amd64", "beta", "", "3.x", "a=b", "1.0%2B1", "%zz", "a&b=c",
           "zoë", "a b", "a/b"]
 
@@ -124,13 +121,6 @@ VALID_OS_ARCH = [("linux", "amd64"), ("linux", "i386"), ("freebsd", "amd64"), ("
                  ("darwin", "x86_64"), ("darwin", "i386")]
 BAD_OS_ARCH = [("linux", "x86_64"), ("Linux", "amd64"), ("windows", "amd64"), ("", "amd64"),
                ("darwin", "arm"), ("freebsd", "")]
-
-
-def label_keys():
-    """Mostly keys every reading accepts; sometimes the reserved ones, sometimes a near miss."""
-    return weighted((12, st.sampled_from(VALID_KEYS)), (3, identifiers(max_parts=3)),
-                    (1, st.sampled_from(["name", "tag"])),
-                    (1, near_misses(st.sampled_from(VALID_KEYS))))
 
 
 def values(structural: bool = True):
@@ -528,7 +518,7 @@ def validate_manifest_args():
 
 
 def _value_variant(draw, value: str) -> str:
-    kind = draw(st.sampled_from(["other", "upper", "prefix", "longer", "space"]))
+    kind = draw(st.sampled_from(["upper", "prefix", "longer", "space", "other"]))
     if kind == "upper" and value.upper() != value:
         return value.upper()
     if kind == "prefix" and len(value) > 1:
@@ -542,32 +532,35 @@ def _value_variant(draw, value: str) -> str:
 
 @st.composite
 def match_manifest_args(draw) -> dict:
-    """A (mostly valid) manifest, and an app string asking for its name (or a near one) and some
-    of its labels, with the same values or values a little different."""
+    """A (mostly valid) manifest, and an app string asking for its name and some of its labels,
+    with one change or none: another or a near name, a value a little different, a label the
+    manifest lacks, or the version given after the colon."""
     doc = draw(manifest_documents(min_labels=1, most=1, none=24))
     text = json.dumps(doc, ensure_ascii=False)
     name = doc["name"] if isinstance(doc.get("name"), str) and doc["name"] else "example.com/app"
-    cut = name.rsplit("/", 1)[0] if "/" in name else name[:-1]
-    app_name = draw(weighted((12, st.just(name)), (2, image_names()),
-                             (3, st.sampled_from([cut or name, name + "/sub", name + "x", name.upper()]))))
     labels = doc.get("labels") if isinstance(doc.get("labels"), list) else []
     have = [lb for lb in labels if isinstance(lb, dict)
             and isinstance(lb.get("name"), str) and isinstance(lb.get("value"), str)]
-    items = []
-    for lb in have:
-        use = draw(weighted((5, st.just("same")), (2, st.just("skip")), (2, st.just("other"))))
-        if use == "same":
-            items.append((lb["name"], lb["value"]))
-        elif use == "other":
-            items.append((lb["name"], _value_variant(draw, lb["value"])))
-    for k in draw(st.lists(st.sampled_from(["version", "os", "arch", "channel"]), max_size=2, unique=True)):
-        if k not in [i[0] for i in items]:
-            items.append((k, draw(label_values_for(k))))
-    items = draw(st.permutations(items)) if items else items
+    items = [[lb["name"], lb["value"]] for lb in have if not rare(draw, 4)]
+    change = draw(weighted((2, st.just("none")), (2, st.just("name")), (3, st.just("value")),
+                           (2, st.just("extra")), (1, st.just("colon"))))
     colon = None
-    if rare(draw, 4):
-        colon = draw(st.sampled_from(TAGS))
-    app = app_name + (":" + colon if colon is not None else "") + "".join(f",{k}={v}" for k, v in items)
+    if change == "name":
+        cut = name.rsplit("/", 1)[0] if "/" in name else name[:-1]
+        name = draw(weighted((3, st.sampled_from([cut or name + "x", name + "/sub", name + "x", name.upper()])),
+                             (1, image_names())))
+    elif change == "value" and items:
+        item = items[draw(st.integers(0, len(items) - 1))]
+        item[1] = _value_variant(draw, item[1])
+    elif change == "extra":
+        key = draw(st.sampled_from(["version", "os", "arch", "channel"]))
+        items = [it for it in items if it[0] != key] + [[key, draw(label_values_for(key))]]
+    elif change == "colon":
+        version = [it for it in items if it[0] == "version"]
+        colon = version[0][1] if version and draw(st.booleans()) else draw(st.sampled_from(TAGS))
+        items = [it for it in items if it[0] != "version"]
+    items = draw(st.permutations(items)) if items else items
+    app = name + (":" + colon if colon is not None else "") + "".join(f",{k}={v}" for k, v in items)
     return {"app": app, "manifest": text}
 
 
