@@ -7,7 +7,7 @@ Each round is one ``pytest conformance/generated`` run (a subprocess, as a user 
 with a larger budget, a seed of its own, and ``APPC_GENERATED_IGNORE`` set to every signature
 found so far, so hypothesis keeps searching for new kinds of disagreement instead of finding
 the same one again. The printed vector cases are collected (one per signature) into ``--out``.
-The search stops after a round that finds nothing new.
+The search stops after ``--patience`` rounds in a row that find nothing new (default 1).
 """
 from __future__ import annotations
 
@@ -44,14 +44,19 @@ def main(argv=None) -> int:
     p.add_argument("--examples", type=int, default=2000, help="examples per test and round (default 2000)")
     p.add_argument("--rounds", type=int, default=8, help="at most this many rounds (default 8)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first round; round i uses seed+i")
+    p.add_argument("--ignore", default="", help="signature keys (comma-separated) already known: passed over")
+    p.add_argument("--patience", type=int, default=1,
+                   help="stop after this many rounds in a row without a new disagreement (default 1)")
     p.add_argument("--out", type=Path, default=None, help="write the findings (signature, key, vector case) here")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: options of the pytest plugin")
     args = p.parse_args(argv)
     pytest_args = [a for a in args.pytest_args if a != "--"]
     found: dict = {}
+    known = sorted(k.strip().removeprefix("Disagreement_") for k in args.ignore.split(",") if k.strip())
+    quiet = 0
     for i in range(args.rounds):
         seed = args.seed + i
-        rc, pairs, text = one_round(pytest_args, args.examples, seed, sorted(found))
+        rc, pairs, text = one_round(pytest_args, args.examples, seed, known + sorted(found))
         new = [(k, c) for k, c in pairs if k[1] not in found]
         for (signature, key), case in new:
             found[key] = {"key": key, "signature": signature, "seed": seed, "case": case}
@@ -60,7 +65,8 @@ def main(argv=None) -> int:
         if rc not in (0, 1) or (rc == 1 and not pairs):
             print("the run failed without a printed disagreement:\n" + text[-3000:], file=sys.stderr)
             return 2
-        if not new:
+        quiet = 0 if new else quiet + 1
+        if quiet >= args.patience:
             break
     print(f"{len(found)} distinct disagreement(s) in total")
     if args.out:
