@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import queue
+import ssl
 import subprocess
 import threading
 from pathlib import Path
@@ -71,3 +72,14 @@ class AdapterProcess:
 def page(*metas: tuple[str, str, str]) -> str:
     tags = "\n".join(f'<meta name="{n}" content="{p} {u}">' for n, p, u in metas)
     return f"<!DOCTYPE html>\n<html><head>\n{tags}\n</head><body></body></html>\n"
+
+
+def make_test_ca(tmp_path_factory):
+    """A server TLS context for 127.0.0.1 from a fresh trustme CA, and the CA's PEM file."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return ctx, ca_file

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rawadapter import AdapterProcess, page
+from tests.rawadapter import AdapterProcess, page, make_test_ca
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "appc-0.8.11"
@@ -31,13 +30,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return ctx, ca_file
+    return make_test_ca(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import ssl
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from conformance.adapters.go import build as go_build  # noqa: E402
-from tests.rawadapter import AdapterProcess, page  # noqa: E402
+from tests.rawadapter import AdapterProcess, page, make_test_ca  # noqa: E402
 
 pytestmark = pytest.mark.go
 
@@ -42,13 +41,7 @@ def binary() -> Path:
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return ctx, ca_file
+    return make_test_ca(tmp_path_factory)
 
 
 

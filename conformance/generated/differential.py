@@ -64,19 +64,6 @@ class Finding:
         return f"{self.op}|{side(ref)}|{side(ans)}|{detail}"
 
 
-def placeholders_back(values: dict):
-    """A function writing a scenario's addresses and ports back as the case's placeholders."""
-    pairs = sorted(((v["netloc"], f"{{{{{sym}}}}}") for sym, v in values.items()), key=lambda p: -len(p[0]))
-    pairs += [(v["host"], f"{{{{{sym}.host}}}}") for sym, v in values.items() if v["host"] != v["netloc"]]
-
-    def back(obj):
-        text = json.dumps(obj, ensure_ascii=False)
-        for real, ph in pairs:
-            text = text.replace(real, ph)
-        return json.loads(text)
-    return back
-
-
 def shape(message: str) -> str:
     """A message with its particulars removed: quoted text, numbers, long tails."""
     text = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`|%q", "Q", str(message))
@@ -193,7 +180,7 @@ class Differential:
                 self.stats["excluded"] += 1
                 return
             ex = self.impl.request(op, args)
-        back = placeholders_back(sc.values)
+        back = sc.unsubstitute
         exp = expmod.Expectation(back(exp.outcomes), exp.ambiguities, back(exp.reference), exp.notes,
                                  back(exp.relaxed) if exp.relaxed is not None else None)
         finding = Finding(op, self.profile, dict(case["input"]), exp, self.impl_label,
