@@ -22,15 +22,13 @@ endless-read mutant really does read until the harness's timeout stops it.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
 import ssl
 import sys
-import time
 from dataclasses import asdict, dataclass
-from urllib.parse import unquote, urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 if ROOT not in sys.path:
@@ -616,7 +614,8 @@ def _match_manifest(app, text, profile):
 
 
 # --- discovery -----------------------------------------------------------------------------------
-# Copies of conformance/adapters/reference/discovery.py's functions, with the same switches.
+# The reference's Transport with its rules overridden, and copies of the module's functions
+# where a bug sits inside one, with the same switches.
 
 FetchError = disc.FetchError
 
@@ -635,92 +634,27 @@ class _Transport(disc.Transport):
         if on("http-without-option") or (on("insecure-tls-allows-http") and "tls" in insecure):
             self.allow_http = True
 
-    def get(self, url, limit):
-        first = url
-        for hop in range(disc.MAX_HOPS + 1):
-            header_netloc = urlsplit(first).netloc if on("headers-kept-across-redirects") else None
-            status, location, body = self._once(url, limit, redirected=hop > 0, header_netloc=header_netloc)
-            if status == 200:
-                return body
-            if status in disc.REDIRECTS and not on("no-redirects"):
-                if not location:
-                    raise FetchError(f"{url}: redirect {status} without a Location")
-                url = urljoin(url, location.strip()).split("#", 1)[0]
-                continue
-            raise FetchError(f"{url}: status {status}")
-        raise FetchError(f"more than {disc.MAX_HOPS} redirects")
+    # Each rule of the reference's Transport, with its switches.
+    def _follows_redirects(self):
+        return not on("no-redirects")
 
-    def _once(self, url, limit, redirected=False, header_netloc=None):
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise FetchError(f"{url!r}: not a URL ({exc})") from None
-        scheme = parts.scheme.lower()
-        http_ok = self.allow_http or (redirected and on("https-to-http-redirect-followed"))
-        if scheme == "http" and not http_ok:
-            raise FetchError(f"{url}: plain HTTP is not allowed (insecure 'http' not given)")
-        if scheme not in ("https", "http"):
-            raise FetchError(f"{url}: scheme {scheme!r} is not supported")
-        host = parts.hostname
-        if not host:
-            raise FetchError(f"{url}: no host")
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        unbounded = on("body-read-unbounded")
-        fetch_deadline = min(time.monotonic() + disc.FETCH_TIMEOUT, self.deadline)
-        timeout = max(0.05, min(disc.FETCH_TIMEOUT, fetch_deadline - time.monotonic()))
-        self.remaining()
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls)
+    def _http_allowed(self, hop):
+        return self.allow_http or (hop > 0 and on("https-to-http-redirect-followed"))
+
+    def _headers_for(self, netloc, scheme, first_url):
+        if on("headers-ignored"):
+            pairs = []
+        elif on("headers-to-every-host"):
+            pairs = [p for hs in self.headers.values() for p in hs]
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=timeout)
-        try:
-            conn.putrequest("GET", target, skip_accept_encoding=True)
-            conn.putheader("User-Agent", disc.USER_AGENT)
-            conn.putheader("Accept-Encoding", "identity")
-            conn.putheader("Connection", "close")
-            if on("headers-ignored"):
-                pairs = []
-            elif on("headers-to-every-host"):
-                pairs = [p for hs in self.headers.values() for p in hs]
-            else:
-                key = header_netloc if header_netloc is not None else parts.netloc
-                pairs = self.headers.get(disc._norm_netloc(key, "https"), [])
-            if scheme == "https" or on("headers-over-plain-http"):
-                for name, value in pairs:
-                    conn.putheader(name, value)
-            conn.endheaders()
-            resp = conn.getresponse()
-            if resp.status in disc.REDIRECTS:
-                return resp.status, resp.getheader("Location"), b""
-            if resp.status != 200:
-                return resp.status, None, b""
-            if unbounded:
-                return 200, None, resp.read()  # to the end, however long it takes
-            declared = resp.getheader("Content-Length")
-            if declared and declared.strip().isdigit() and int(declared) > limit:
-                raise FetchError(f"{url}: answer of {declared} bytes is over the limit of {limit}")
-            body = bytearray()
-            while True:
-                left = fetch_deadline - time.monotonic()
-                if left <= 0:
-                    raise FetchError(f"{url}: no complete answer within {disc.FETCH_TIMEOUT:g} s")
-                if conn.sock is not None:
-                    conn.sock.settimeout(left)
-                chunk = resp.read1(65536)
-                if not chunk:
-                    return 200, None, bytes(body)
-                body += chunk
-                if len(body) > limit:
-                    raise FetchError(f"{url}: answer is over the limit of {limit} bytes")
-        except FetchError:
-            raise
-        except ssl.SSLError as exc:
-            raise FetchError(f"{url}: TLS: {getattr(exc, 'verify_message', None) or exc.reason or exc}") from None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-        finally:
-            conn.close()
+            key = urlsplit(first_url).netloc if on("headers-kept-across-redirects") else netloc
+            pairs = self.headers.get(disc._norm_netloc(key, "https"), [])
+        return pairs if scheme == "https" or on("headers-over-plain-http") else []
+
+    def _read_body(self, resp, conn, url, limit, fetch_deadline):
+        if on("body-read-unbounded"):
+            return resp.read()  # to the end, however long it takes
+        return super()._read_body(resp, conn, url, limit, fetch_deadline)
 
     def discovery_page(self, prefix):
         host, slash, path = prefix.partition("/")

@@ -101,11 +101,12 @@ class Transport:
 
     def get(self, url: str, limit: int) -> bytes:
         """GET ``url`` following redirects; the body of the final 200 answer, or FetchError."""
-        for _hop in range(MAX_HOPS + 1):
-            status, location, body = self._once(url, limit)
+        first = url
+        for hop in range(MAX_HOPS + 1):
+            status, location, body = self._once(url, limit, hop, first)
             if status == 200:
                 return body
-            if status in REDIRECTS:
+            if status in REDIRECTS and self._follows_redirects():
                 if not location:
                     raise FetchError(f"{url}: redirect {status} without a Location")
                 url = urljoin(url, location.strip()).split("#", 1)[0]
@@ -113,14 +114,47 @@ class Transport:
             raise FetchError(f"{url}: status {status}")
         raise FetchError(f"more than {MAX_HOPS} redirects")
 
-    def _once(self, url: str, limit: int) -> tuple[int, Optional[str], bytes]:
+    # The rules, one method each (the sensitivity mutants break them one at a time).
+    def _follows_redirects(self) -> bool:
+        return True
+
+    def _http_allowed(self, hop: int) -> bool:
+        """Plain HTTP only with the 'http' option, also after a redirect (no silent downgrade)."""
+        return self.allow_http
+
+    def _headers_for(self, netloc: str, scheme: str, first_url: str) -> list:
+        """Configured headers: this exact host[:port] (looked up again at each hop), never over plain HTTP."""
+        if scheme != "https":
+            return []
+        return self.headers.get(_norm_netloc(netloc, "https"), [])
+
+    def _read_body(self, resp, conn, url: str, limit: int, fetch_deadline: float) -> bytes:
+        """The body, within the size limit and the fetch's own deadline (not only per read)."""
+        declared = resp.getheader("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > limit:
+            raise FetchError(f"{url}: answer of {declared} bytes is over the limit of {limit}")
+        body = bytearray()
+        while True:
+            left = fetch_deadline - time.monotonic()
+            if left <= 0:
+                raise FetchError(f"{url}: no complete answer within {FETCH_TIMEOUT:g} s")
+            if conn.sock is not None:
+                conn.sock.settimeout(left)
+            chunk = resp.read1(65536)
+            if not chunk:
+                return bytes(body)
+            body += chunk
+            if len(body) > limit:
+                raise FetchError(f"{url}: answer is over the limit of {limit} bytes")
+
+    def _once(self, url: str, limit: int, hop: int = 0, first_url: str = "") -> tuple[int, Optional[str], bytes]:
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
             raise FetchError(f"{url!r}: not a URL ({exc})") from None
         scheme = parts.scheme.lower()
-        if scheme == "http" and not self.allow_http:
+        if scheme == "http" and not self._http_allowed(hop):
             raise FetchError(f"{url}: plain HTTP is not allowed (insecure 'http' not given)")
         if scheme not in ("https", "http"):
             raise FetchError(f"{url}: scheme {scheme!r} is not supported")
@@ -140,31 +174,15 @@ class Transport:
             conn.putheader("User-Agent", USER_AGENT)
             conn.putheader("Accept-Encoding", "identity")
             conn.putheader("Connection", "close")
-            if scheme == "https":  # configured headers: this exact host[:port], and never over plain HTTP
-                for name, value in self.headers.get(_norm_netloc(parts.netloc, "https"), []):
-                    conn.putheader(name, value)
+            for name, value in self._headers_for(parts.netloc, scheme, first_url or url):
+                conn.putheader(name, value)
             conn.endheaders()
             resp = conn.getresponse()
             if resp.status in REDIRECTS:
                 return resp.status, resp.getheader("Location"), b""
             if resp.status != 200:
                 return resp.status, None, b""
-            declared = resp.getheader("Content-Length")
-            if declared and declared.strip().isdigit() and int(declared) > limit:
-                raise FetchError(f"{url}: answer of {declared} bytes is over the limit of {limit}")
-            body = bytearray()
-            while True:
-                left = fetch_deadline - time.monotonic()
-                if left <= 0:
-                    raise FetchError(f"{url}: no complete answer within {FETCH_TIMEOUT:g} s")
-                if conn.sock is not None:
-                    conn.sock.settimeout(left)
-                chunk = resp.read1(65536)
-                if not chunk:
-                    return 200, None, bytes(body)
-                body += chunk
-                if len(body) > limit:
-                    raise FetchError(f"{url}: answer is over the limit of {limit} bytes")
+            return 200, None, self._read_body(resp, conn, url, limit, fetch_deadline)
         except FetchError:
             raise
         except ssl.SSLError as exc:
