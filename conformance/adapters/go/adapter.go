@@ -530,16 +530,9 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 			return unsupportedAnswer("discovery of %q is not known to the adapter", w), nil
 		}
 	}
-	d, unsupp, err := parseDiscoveryArgs(args)
-	if err != nil {
-		return answer{}, err
-	}
-	if unsupp != "" {
-		return unsupportedAnswer("%s", unsupp), nil
-	}
-	app, bad := parseApp(s)
-	if bad != nil {
-		return *bad, nil
+	app, d, reply, err := discoveryInput(args, s)
+	if reply != nil || err != nil {
+		return derefAnswer(reply), err
 	}
 
 	result := map[string]interface{}{}
@@ -571,21 +564,40 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 	return okAnswer(result), nil
 }
 
+// discoveryInput reads what discover and resolve share: the options and the app string. A
+// non-nil answer is the reply to give instead (options the adapter cannot honour, or an app
+// string the library rejects); an error is a malformed request.
+func discoveryInput(args map[string]json.RawMessage, s string) (*discovery.App, *discoveryArgs, *answer, error) {
+	d, unsupp, err := parseDiscoveryArgs(args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if unsupp != "" {
+		a := unsupportedAnswer("%s", unsupp)
+		return nil, nil, &a, nil
+	}
+	app, bad := parseApp(s)
+	if bad != nil {
+		return nil, nil, bad, nil
+	}
+	return app, d, nil, nil
+}
+
+func derefAnswer(a *answer) answer {
+	if a == nil {
+		return answer{}
+	}
+	return *a
+}
+
 func opResolve(args map[string]json.RawMessage) (answer, error) {
 	s, err := stringArg(args, "app")
 	if err != nil {
 		return answer{}, err
 	}
-	d, unsupp, err := parseDiscoveryArgs(args)
-	if err != nil {
-		return answer{}, err
-	}
-	if unsupp != "" {
-		return unsupportedAnswer("%s", unsupp), nil
-	}
-	app, bad := parseApp(s)
-	if bad != nil {
-		return *bad, nil
+	app, d, reply, err := discoveryInput(args, s)
+	if reply != nil || err != nil {
+		return derefAnswer(reply), err
 	}
 	// appc-0.8.11 has no tags: the labels as parsed are final.
 	eps, att, err := discoverACI(app, d)
