@@ -6,6 +6,7 @@ these tests want to see them, so they talk to the process directly.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import ssl
 import subprocess
@@ -83,3 +84,12 @@ def make_test_ca(tmp_path_factory):
     ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     return ctx, ca_file
+
+
+def adapter_env(ca_file: Path | None, **extra: str) -> dict[str, str]:
+    """This process' environment, with SSL_CERT_FILE set to ``ca_file`` (or removed)."""
+    env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
+    if ca_file is not None:
+        env["SSL_CERT_FILE"] = str(ca_file)
+    env.update(extra)
+    return env

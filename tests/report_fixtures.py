@@ -114,3 +114,17 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
             "command": ["python3", "-m", "conformance.adapters.reference"]},
         "cases": cases,
     }
+
+
+def three_runs(folder) -> dict:
+    """Three results files in ``folder``: the reference (all pass), a Go library with failures
+    (one profile), and an implementation that is not available."""
+    from reports.results import write_results
+    ref = write_results(folder / "results-reference.json", make_results())
+    go = write_results(folder / "results-go-appc.json", make_results(
+        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
+                  "discovery/meta/should-prefer-https": "not-implemented"}))
+    act = write_results(folder / "results-actool.json", make_results("actool", "actool", available=False,
+                                                                     profiles=("appc-0.8.11",)))
+    return {"reference": ref, "go": go, "actool": act}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rawadapter import AdapterProcess, page, make_test_ca
+from tests.rawadapter import AdapterProcess, adapter_env, make_test_ca, page
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "appc-0.8.11"
@@ -57,13 +57,6 @@ def server(tls):
     srv.clear()
     srv.stop()
 
-
-def adapter_env(ca_file: Path | None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
-    if ca_file is not None:
-        env["SSL_CERT_FILE"] = str(ca_file)
-    env.update(extra)
-    return env
 
 
 @pytest.fixture

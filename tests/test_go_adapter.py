@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from conformance.adapters.go import build as go_build  # noqa: E402
-from tests.rawadapter import AdapterProcess, page, make_test_ca  # noqa: E402
+from tests.rawadapter import AdapterProcess, adapter_env, make_test_ca, page  # noqa: E402
 
 pytestmark = pytest.mark.go
 
@@ -72,12 +72,6 @@ def server(tls):
     srv.clear()
     srv.stop()
 
-
-def adapter_env(ca_file: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
-    if ca_file is not None:
-        env["SSL_CERT_FILE"] = str(ca_file)
-    return env
 
 
 @pytest.fixture

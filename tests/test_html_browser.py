@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from conformance import cli
-from reports.results import write_results
 from tests.chromium_pipe import BrowserError, Chromium, find_chromium
-from tests.report_fixtures import CATALOG, make_results
+from tests.report_fixtures import CATALOG, three_runs
 
 pytestmark = pytest.mark.skipif(find_chromium() is None,
                                 reason="chromium is not installed (apt-get install -y chromium)")
@@ -27,13 +26,8 @@ GO = "appc/spec (Go) 0.8.11"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("browser-report")
-    ref = write_results(d / "results-reference.json", make_results())
-    go = write_results(d / "results-go-appc.json", make_results(
-        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
-                  "discovery/meta/should-prefer-https": "not-implemented"}))
-    act = write_results(d / "results-actool.json", make_results("actool", "actool", available=False,
-                                                                profiles=("appc-0.8.11",)))
+    runs = three_runs(d)
+    ref, go, act = runs["reference"], runs["go"], runs["actool"]
     cat = d / "requirements.json"
     cat.write_text(json.dumps(CATALOG))
     assert cli.main(["report", str(ref), str(go), str(act), "--out", str(d / "out"), "--catalog", str(cat),

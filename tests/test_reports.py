@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance import cli
-from tests.report_fixtures import CASES, CATALOG, make_results
+from tests.report_fixtures import CASES, CATALOG, make_results, three_runs
 from reports import diff as diffmod
 from reports import expectations as expmod
 from reports.results import FAILING, VERDICTS, ResultsError, load_results, parse, schema, write_results
@@ -38,14 +38,7 @@ def catalog(tmp_path) -> Path:
 @pytest.fixture
 def files(tmp_path) -> dict[str, Path]:
     """Three runs: the reference (all pass), a Go library with failures (one profile), an unavailable one."""
-    ref = write_results(tmp_path / "results-reference.json", make_results())
-    go = write_results(tmp_path / "results-go-appc.json", make_results(
-        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
-                  "discovery/meta/should-prefer-https": "not-implemented"}))
-    act = write_results(tmp_path / "results-actool.json", make_results("actool", "actool", available=False,
-                                                                       profiles=("appc-0.8.11",)))
-    return {"reference": ref, "go": go, "actool": act}
+    return three_runs(tmp_path)
 
 
 # -- results files ------------------------------------------------------------------------------
