@@ -132,12 +132,10 @@ class AdapterSession:
         self._proc: _Process | None = None
         self._next_id = 0
         self.hello: Hello | None = None
-        self.starts = 0
         self.failed_handshakes = 0  # consecutive; after MAX_HANDSHAKE_FAILURES the adapter is given up
 
     # -- lifecycle ----------------------------------------------------------------------
     def _start(self) -> Hello:
-        self.starts += 1
         try:
             self._proc = _Process(self.argv, self.env)
         except OSError as exc:

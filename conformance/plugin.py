@@ -69,7 +69,6 @@ class Harness:
         self.known = load_expectations(opt.expectations) if opt.expectations else {}
         self.sessions: dict[str, AdapterSession] = {}
         self.records: list = []
-        self.problems: list[str] = []
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
         self.vector_set = vectors.load(self.vectors_root)

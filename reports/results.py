@@ -211,9 +211,3 @@ def write_results(path: str | os.PathLike, data: dict, *, validate_first: bool =
         pass
     return target
 
-
-def stderr_excerpt(text: str, limit: int = 4000) -> str:
-    """The end of an adapter's stderr, at most ``limit`` characters (the end is where the failure is)."""
-    if len(text) <= limit:
-        return text
-    return "[... " + str(len(text) - limit) + " characters cut ...]\n" + text[-limit:]

@@ -18,7 +18,6 @@ servers/README.md documents the formats.
 """
 from __future__ import annotations
 
-from typing import Any
 
 from . import ca
 from .ca import Pki
@@ -27,12 +26,7 @@ from .scenario import CUSTOM, DEFAULT, PortsUnavailable, Scenario, default_ports
 from .spec import HostsError, check_hosts, placeholders
 
 __all__ = ["ca", "Pki", "Scenario", "scenario", "PortsUnavailable", "HostsError", "SpecError",
-           "RequestLog", "CUSTOM", "DEFAULT", "default_ports_available", "run_checks", "lint_case"]
-
-
-def run_checks(sc: Scenario, requests_spec: Any) -> list[str]:
-    """Same as ``sc.check(requests_spec)``."""
-    return sc.check(requests_spec)
+           "RequestLog", "CUSTOM", "DEFAULT", "default_ports_available", "lint_case"]
 
 
 def lint_case(case: dict) -> list[str]:
