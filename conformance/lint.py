@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     root = args.vectors or vectors.default_vectors_dir()
     files = [p.resolve() for p in args.paths] or None
     try:
-        vs = vectors.load(root, files)
+        vs = vectors.load(root, files, cache=False)  # the lint always checks everything
     except (OSError, ValueError) as exc:
         print(f"lint: cannot load the vector set at {root}: {exc}", file=sys.stderr)
         return 2

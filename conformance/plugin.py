@@ -73,6 +73,12 @@ class Harness:
         self.t0 = time.monotonic()
         self.vector_set = vectors.load(self.vectors_root)
         self.problems = [str(p) for p in self.vector_set.problems]
+        self.cases_by_file: dict[str, list] = {}
+        for case in self.vector_set.cases:
+            self.cases_by_file.setdefault(case.file, []).append(case)
+        self.problems_by_file: dict[str, list] = {}
+        for p in self.vector_set.problems:
+            self.problems_by_file.setdefault(p.file, []).append(p)
 
     def session(self, profile: str) -> AdapterSession:
         if profile not in self.sessions:
@@ -149,12 +155,9 @@ class VectorFile(pytest.File):
     def collect(self):
         h: Harness = self.config.stash[STASH]
         rel = vectors._rel(self.path, h.vectors_root)
-        problems = [p for p in h.vector_set.problems if p.file == rel]
-        for i, p in enumerate(problems):
+        for i, p in enumerate(h.problems_by_file.get(rel, ())):
             yield ProblemItem.from_parent(self, name=f"<invalid-vector-{i}>", problem=str(p))
-        for case in h.vector_set.cases:
-            if case.file != rel:
-                continue
+        for case in h.cases_by_file.get(rel, ()):
             for profile in h.profiles:
                 if profile in case.profiles:
                     yield VectorItem.from_parent(self, name=f"{case.id}[{profile}]", case=case, profile=profile)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from conformance import grading
@@ -32,10 +32,15 @@ class Record:
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        d = asdict(self)
+        # A shallow copy: every field already holds JSON data (``dataclasses.asdict`` would
+        # deep-copy it, a tenth of a millisecond per case for nothing).
+        d = {f.name: getattr(self, f.name) for f in _FIELDS}
         if not d["extra"]:
             d.pop("extra")
         return d
+
+
+_FIELDS = fields(Record)
 
 
 def new_record(case: Case, profile: str) -> Record:

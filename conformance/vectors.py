@@ -6,7 +6,9 @@ plugin share this module, so a vector the lint accepts is exactly a vector the r
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -98,10 +100,6 @@ def _json_path(parts: Iterable[Any]) -> str:
     return out
 
 
-def load_schema(root: Path) -> dict:
-    return json.loads((root / "schema" / "vector-file.schema.json").read_text())
-
-
 def load_catalog(root: Path) -> dict:
     """The requirement catalog: ``{"requirements": [...], "ambiguities": [...]}``."""
     return json.loads((root / "requirements.json").read_text())
@@ -119,11 +117,99 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load(root: Path | None = None, files: Iterable[Path] | None = None) -> VectorSet:
-    """Load and check every vector file below ``root`` (or just ``files``)."""
+CACHE_ENV = "APPC_CONFORMANCE_CACHE"
+CACHE_KEEP = 20000  # file digests kept in the cache
+
+
+def cache_file() -> Path | None:
+    """Where the digests of schema-checked vector files are kept, or None when caching is off.
+
+    ``$APPC_CONFORMANCE_CACHE`` names the folder (``off`` turns the cache off); the default is
+    ``$XDG_CACHE_HOME/appc-conformance`` (``~/.cache/appc-conformance``).
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        if env.strip().lower() in ("", "0", "off", "no", "false"):
+            return None
+        return Path(env) / "schema-checked.json"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "appc-conformance" / "schema-checked.json"
+
+
+class _SchemaCache:
+    """Digests of vector files that passed every JSON Schema check, with this exact schema,
+    this jsonschema version and this module's code (all three are in the digest).
+
+    Only the schema checks are skipped for a file whose digest is known; the checks a
+    schema cannot express (IDs, requirement IDs, host descriptions) run on every load.
+    A file with any schema problem is never recorded, so its messages are always fresh.
+    The cache is an optimisation only: if it cannot be read or written, nothing changes.
+    """
+
+    def __init__(self, path: Path | None, schema_bytes: bytes):
+        self.path = path
+        salt = hashlib.sha256()
+        for part in (schema_bytes, _jsonschema_version().encode(), Path(__file__).read_bytes()):
+            salt.update(hashlib.sha256(part).digest())
+        self.salt = salt.digest()
+        self.known: list[str] = []
+        self.new: list[str] = []
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and isinstance(data.get("checked"), list):
+                    self.known = [k for k in data["checked"] if isinstance(k, str)]
+            except (OSError, ValueError):
+                pass
+        self._set = set(self.known)
+
+    def key(self, data: bytes) -> str:
+        return hashlib.sha256(self.salt + data).hexdigest()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._set
+
+    def add(self, key: str) -> None:
+        if key not in self._set:
+            self._set.add(key)
+            self.new.append(key)
+
+    def save(self) -> None:
+        if self.path is None or not self.new:
+            return
+        keep = list(dict.fromkeys(self.new[::-1] + self.known))[:CACHE_KEEP]  # newest first
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"format": "appc-conformance-schema-cache", "checked": keep}),
+                           encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def _jsonschema_version() -> str:
+    from importlib import metadata  # noqa: PLC0415
+    try:
+        return metadata.version("jsonschema")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache: bool = True) -> VectorSet:
+    """Load and check every vector file below ``root`` (or just ``files``).
+
+    With ``cache`` (the default), the JSON Schema checks are skipped for files already checked
+    with the same schema (see ``_SchemaCache``); the lint command always checks everything.
+    """
     root = Path(root or default_vectors_dir())
     vs = VectorSet(root=root)
-    schema = load_schema(root)
+    schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
+    schema = json.loads(schema_bytes)
+    checked = _SchemaCache(cache_file() if cache else None, schema_bytes)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema)
     case_validator = validator_cls({"$schema": schema.get("$schema"), "$defs": schema["$defs"],
@@ -136,7 +222,8 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None) -> Vecto
         vs.files.append(path)
         rel = _rel(path, root)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+            doc = json.loads(data.decode("utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             vs.problems.append(Problem(rel, "file", "", f"cannot read: {exc}"))
             continue
@@ -144,24 +231,29 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None) -> Vecto
             vs.problems.append(Problem(rel, f"line {exc.lineno} column {exc.colno}", "",
                                        f"not valid JSON: {exc.msg}"))
             continue
+        key = checked.key(data)
+        known_good = key in checked
         # File-level shape first (everything but the cases themselves).
         shell = dict(doc) if isinstance(doc, dict) else doc
         cases = shell.get("cases") if isinstance(shell, dict) else None
         if isinstance(shell, dict) and isinstance(cases, list):
             shell = {**shell, "cases": [{}]}  # cases are checked one by one below
-        file_errors = [e for e in validator.iter_errors(shell)
-                       if not (list(e.absolute_path)[:1] == ["cases"])]
+        file_errors = [] if known_good else [e for e in validator.iter_errors(shell)
+                                             if not (list(e.absolute_path)[:1] == ["cases"])]
         if file_errors:
             for e in file_errors:
                 vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
                                            e.message))
             continue
         area = doc["area"]
+        schema_clean = True
         for i, raw in enumerate(cases):
             cid = raw.get("id") if isinstance(raw, dict) else None
             where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
-            errs = sorted(case_validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
+            errs = [] if known_good else sorted(case_validator.iter_errors(raw),
+                                                key=lambda e: list(e.absolute_path))
             if errs:
+                schema_clean = False
                 best = jsonschema.exceptions.best_match(errs)
                 vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
                                            best.message))
@@ -175,6 +267,9 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None) -> Vecto
                 continue
             seen[cid] = rel
             vs.cases.append(Case(id=cid, file=rel, index=i, raw=raw))
+        if schema_clean and not known_good:
+            checked.add(key)
+    checked.save()
     return vs
 
 

@@ -175,6 +175,22 @@ def load_results(path: str | os.PathLike) -> Results:
     return Results(str(p), parse(text, p))
 
 
+def dumps(data: dict) -> str:
+    """The text of a results file: indented, with each case on one line.
+
+    Readable and diffable line by line, and fast: ``json.dumps`` with ``indent`` runs the
+    pure-Python encoder, which over thousands of cases costs more than the rest of the write.
+    """
+    if not isinstance(data.get("cases"), list) or list(data)[-1] != "cases":
+        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    head = {k: v for k, v in data.items() if k != "cases"}
+    if not data["cases"]:
+        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    text = json.dumps(head, indent=1, ensure_ascii=False)
+    body = ",\n".join("  " + json.dumps(c, ensure_ascii=False) for c in data["cases"])
+    return text[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
+
+
 def write_results(path: str | os.PathLike, data: dict, *, validate_first: bool = True) -> Path:
     """Write a results document atomically: a temporary file beside ``path``, then ``os.replace``.
 
@@ -186,7 +202,7 @@ def write_results(path: str | os.PathLike, data: dict, *, validate_first: bool =
     if validate_first:
         validate(data, target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    text = dumps(data)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

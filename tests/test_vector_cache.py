@@ -1,0 +1,91 @@
+"""The cache of schema-checked vector files: it only skips work, it never hides a problem."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conformance import vectors
+from tests.helpers import VECTORS
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "cache"))
+    dest = tmp_path / "vectors"
+    shutil.copytree(VECTORS / "schema", dest / "schema")
+    shutil.copy2(VECTORS / "requirements.json", dest / "requirements.json")
+    shutil.copytree(VECTORS / "app-strings", dest / "app-strings")
+    return dest
+
+
+def cached_keys() -> list:
+    path = vectors.cache_file()
+    return json.loads(path.read_text())["checked"] if path.exists() else []
+
+
+def test_second_load_skips_the_schema_but_gives_the_same_cases(root):
+    first = vectors.load(root)
+    assert not first.problems and first.cases
+    assert len(cached_keys()) == len(first.files)
+    second = vectors.load(root)
+    assert [(c.id, c.raw) for c in second.cases] == [(c.id, c.raw) for c in first.cases]
+    # Proof that a known digest really skips the schema: forge an entry for a file the schema
+    # rejects; with the cache the problem goes unseen, without it (and in the lint) it shows.
+    path = root / "app-strings" / "basic.json"
+    doc = json.loads(path.read_text())
+    doc["cases"][0]["strength"] = "sometimes"
+    path.write_text(json.dumps(doc))
+    schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
+    forged = vectors._SchemaCache(vectors.cache_file(), schema_bytes)
+    forged.add(forged.key(path.read_bytes()))
+    forged.save()
+    assert not [p for p in vectors.load(root).problems if p.field == "strength"]
+    assert [p.field for p in vectors.load(root, cache=False).problems] == ["strength"]
+
+
+def test_a_changed_file_is_checked_again(root):
+    vectors.load(root)
+    path = root / "app-strings" / "basic.json"
+    doc = json.loads(path.read_text())
+    doc["cases"][0]["strength"] = "sometimes"
+    path.write_text(json.dumps(doc))
+    vs = vectors.load(root)
+    assert [p.field for p in vs.problems] == ["strength"], [str(p) for p in vs.problems]
+    assert len(cached_keys()) == len(vs.files)  # the broken version is not recorded
+
+
+def test_a_changed_schema_invalidates_every_entry(root):
+    vectors.load(root)
+    schema_path = root / "schema" / "vector-file.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["$defs"]["case"]["properties"]["description"]["maxLength"] = 3
+    schema_path.write_text(json.dumps(schema))
+    vs = vectors.load(root)
+    assert vs.problems and all(p.field == "description" for p in vs.problems)
+
+
+def test_semantic_checks_run_even_for_cached_files(root):
+    vectors.load(root)
+    catalog_path = root / "requirements.json"
+    catalog = json.loads(catalog_path.read_text())
+    catalog["requirements"] = [r for r in catalog["requirements"] if r["id"] != "APP-01"]
+    catalog_path.write_text(json.dumps(catalog))
+    vs = vectors.load(root)
+    assert vs.problems and all("unknown requirement ID 'APP-01'" in p.message for p in vs.problems)
+
+
+def test_cache_off_and_unwritable_cache_change_nothing(root, monkeypatch, tmp_path):
+    monkeypatch.setenv(vectors.CACHE_ENV, "off")
+    assert vectors.cache_file() is None
+    assert not vectors.load(root).problems
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(vectors.CACHE_ENV, str(blocker / "sub"))  # cannot be created
+    assert not vectors.load(root).problems
+    monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "garbage"))
+    (tmp_path / "garbage").mkdir()
+    vectors.cache_file().write_text("{not json")
+    assert not vectors.load(root).problems
+    assert cached_keys()  # rewritten
