@@ -50,22 +50,26 @@ def new_record(case: Case, profile: str) -> Record:
                   strength=raw["strength"], description=raw["description"], expected=raw["expect"])
 
 
-def run_case(case: Case, profile: str, session: AdapterSession) -> Record:
+NETWORK_OPS = ("discover", "resolve")
+
+
+def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | None = None) -> Record:
+    """``ticket``: the request was already sent (``AdapterSession.submit``); collect its answer."""
     rec = new_record(case, profile)
     start = time.monotonic()
     try:
-        if case.op in ("discover", "resolve"):
+        if case.op in NETWORK_OPS:
             from conformance import discovery_runner  # the mock servers are only needed here
             discovery_runner.run(case, profile, session, rec)
         else:
-            exchange_and_grade(session, case.op, case.raw["input"], case.raw["expect"], rec)
+            exchange_and_grade(session, case.op, case.raw["input"], case.raw["expect"], rec, ticket=ticket)
     finally:
         rec.time_s = round(time.monotonic() - start, 6)
     return rec
 
 
 def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dict, rec: Record,
-                       timeout: float | None = None) -> None:
+                       timeout: float | None = None, ticket: int | None = None) -> None:
     hello = session.ensure()
     if not hello.ok:
         if hello.status in TRANSPORT_VERDICTS:
@@ -78,7 +82,7 @@ def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dic
         rec.verdict = grading.NOT_IMPLEMENTED
         rec.message = f"the adapter does not implement {op!r}"
         return
-    ex = session.request(op, args, timeout=timeout)
+    ex = session.request(op, args, timeout=timeout, ticket=ticket)
     rec.stderr = ex.stderr
     rec.actual = {k: v for k, v in ex.answer.items() if k != "id"} if ex.answer else ex.answer
     if ex.status != "answer":
