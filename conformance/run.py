@@ -8,7 +8,6 @@ cases. Then every report is written from the results files.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -75,7 +74,12 @@ def run_one(label: str, selector: list[str], args, results: Path) -> tuple[int, 
         code = subprocess.call(argv, stdout=fh, stderr=subprocess.STDOUT)
     if not results.exists():
         return code, None
-    return code, json.loads(results.read_text())
+    from reports.results import ResultsError, parse  # noqa: PLC0415
+    try:
+        return code, parse(results.read_text(encoding="utf-8"), results)
+    except ResultsError as exc:
+        print(f"{label}: {exc}", file=sys.stderr)
+        return code, None
 
 
 def _counts(doc: dict) -> str:

@@ -1,7 +1,6 @@
 """Run the conformance suite as a user would (a pytest subprocess) and read its results file."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,13 +16,19 @@ def broken_cmd(mode: str) -> str:
 
 
 def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
-    """Run ``pytest VECTORS ARGS``; return (completed process, results document or None)."""
+    """Run ``pytest VECTORS ARGS``; return (completed process, results document or None).
+
+    The results file is parsed and validated against the results schema, as every reader does.
+    """
     results = tmp_path / f"results-{len(list(tmp_path.glob('results-*.json')))}.json"
     argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
             *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
-    doc = json.loads(results.read_text()) if results.exists() else None
+    doc = None
+    if results.exists():
+        from reports.results import parse  # the harness writes without validating: every test checks
+        doc = parse(results.read_text(), results)
     return proc, doc
 
 
