@@ -157,25 +157,51 @@ def count_items(vector_root: Path, areas=None) -> int:
     return sum(len(c.profiles) for c in vs.cases if areas is None or c.area in areas)
 
 
-def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference") -> list:
-    """Harness runs over the set multiplied by each factor: wall time, peak RSS, case runs."""
+def timed_load(root: Path, cache: bool) -> float:
+    t0 = time.perf_counter()
+    vectors.load(root, cache=cache)
+    return time.perf_counter() - t0
+
+
+def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference", extra=()) -> list:
+    """Harness runs over the set multiplied by each factor: wall time, peak RSS, case runs.
+
+    The vector files' schema-check cache is filled before the timed runs (a user's second run
+    onwards); the load is also timed without the cache (a first run).
+    """
     rows = []
     for f in factors:
         root = multiplied_set(vectors.default_vectors_dir(), tmp / f"x{f}", f, areas)
         n = count_items(root)
         results = tmp / f"x{f}.results.json"
-        runs = [measured_run(pytest_argv(root, impl, extra=["--results", str(results)])) for _ in range(repeats)]
+        load_cold_s = timed_load(root, cache=False)
+        timed_load(root, cache=True)  # fills the cache
+        runs = [measured_run(pytest_argv(root, impl, extra=["--results", str(results), *extra]))
+                for _ in range(repeats)]
         best = min(runs, key=lambda r: r["wall_s"])
         cases = json.loads(results.read_text())["cases"] if results.exists() else []
-        t0 = time.perf_counter()
-        vectors.load(root)
-        load_s = time.perf_counter() - t0
         rows.append({"factor": f, "case_runs": n, "wall_s": best["wall_s"], "maxrss_kb": best["maxrss_kb"],
                      "cpu_s": best["cpu_s"], "rc": best["rc"], "repeats": repeats,
                      "passed": sum(c["verdict"] == "pass" for c in cases),
-                     "runner_s": sum(c["time_s"] for c in cases), "load_s": load_s})
+                     "runner_s": sum(c["time_s"] for c in cases), "load_s": timed_load(root, cache=True),
+                     "load_cold_s": load_cold_s})
         shutil.rmtree(root)
     return rows
+
+
+def slope(rows: list) -> dict:
+    """Per-case cost between the first and the last row, and where it goes."""
+    g1, g10 = rows[0], rows[-1]
+    dn = g10["case_runs"] - g1["case_runs"]
+    per = (g10["wall_s"] - g1["wall_s"]) / dn
+    out = {"per_case_s": per, "n": g1["case_runs"], "fixed_s": g1["wall_s"] - per * g1["case_runs"],
+           # where it goes: loading the vector files (schema checks cached), the runner (request and
+           # grading, as timed in each record), and pytest's own item protocol (the rest)
+           "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
+           "load_cold_per_case_s": (g10["load_cold_s"] - g1["load_cold_s"]) / dn,
+           "runner_per_case_s": (g10["runner_s"] - g1["runner_s"]) / dn}
+    out["pytest_per_case_s"] = per - out["load_per_case_s"] - out["runner_per_case_s"]
+    return out
 
 
 def bench_empty_items(tmp: Path, n: int, repeats: int) -> dict:
@@ -222,6 +248,7 @@ def us(seconds: float) -> str:
 
 def render(fig: dict) -> str:
     a, b, c = fig["a"]["per_case_s"], fig["b"]["per_case_s"], fig["c"]["per_case_s"]
+    e = fig["empty_item"]["per_case_s"]
     lines = [f"# appc conformance suite: benchmark ({fig['when']})", "",
              f"Machine: {fig['machine']}; load average at start {fig['load_start']}, at end {fig['load_end']}.",
              f"Command: `{fig['command']}`", "",
@@ -230,14 +257,18 @@ def render(fig: dict) -> str:
              f"| (a) reference in-process | {us(a)} | best of {fig['a']['repeats']} passes over every case |",
              f"| (b) adapter round trip, no pytest | {us(b)} | AdapterSession.request, best of {fig['b']['repeats']} passes |",
              f"| (c) one case through pytest | {us(c)} | (T(10N) - T(N)) / 9N, N = {fig['c']['n']} case runs |",
+             f"| (c) with `--pipeline 0` (one request at a time) | {us(fig['c_serial']['per_case_s'])} | the same |",
+             f"| an empty pytest item (`def test(): pass`) | {us(e)} | the same slope, same plugins |",
              "", "Where (c) goes, per case run:", "",
-             f"- loading and schema-checking the vector files: {us(fig['c']['load_per_case_s'])}",
-             f"- the runner (one adapter request and the grading, as timed in each record): "
+             f"- loading the vector files: {us(fig['c']['load_per_case_s'])} with the schema checks cached "
+             f"(every run after the first), {us(fig['c']['load_cold_per_case_s'])} without",
+             f"- the runner (sending ahead, reading the answer, grading, as timed in each record): "
              f"{us(fig['c']['runner_per_case_s'])}",
-             f"- pytest's own item protocol (collection, setup/call/teardown, reports): "
-             f"{us(fig['c']['pytest_per_case_s'])}; for comparison, an empty pytest item costs "
-             f"{us(fig['empty_item']['per_case_s'])} here",
-             "", f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** (process boundary).",
+             f"- pytest's own item protocol (collection, setup/call/teardown, reports) and the plugin "
+             f"hooks: {us(fig['c']['pytest_per_case_s'])}",
+             "", f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** "
+             f"(process boundary), e/b = {e / b:.2f} (pytest's empty item against a round trip), "
+             f"(c - e)/b = {(c - e) / b:.2f} (what a case costs beyond pytest's empty item, in round trips).",
              f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.", "",
              "## Whole suite per implementation (`pytest vectors --impl NAME`)", "",
              "| implementation | case runs | wall time | peak RSS | verdicts |", "|---|---|---|---|---|"]
@@ -299,15 +330,10 @@ def main(argv=None) -> int:
         say("(c) and growth: the non-network cases x1, x3, x10 through pytest ...")
         factors = (1, 10) if args.quick else (1, 3, 10)
         fig["growth_local"] = bench_harness(tmp, 1 if args.quick else 3, factors, areas=local_areas)
-        g1, g10 = fig["growth_local"][0], fig["growth_local"][-1]
-        per = (g10["wall_s"] - g1["wall_s"]) / (g10["case_runs"] - g1["case_runs"])
-        dn = g10["case_runs"] - g1["case_runs"]
-        fig["c"] = {"per_case_s": per, "n": g1["case_runs"], "fixed_s": g1["wall_s"] - per * g1["case_runs"],
-                    # where (c) goes: loading and schema-checking the vector files, the runner
-                    # (request + grading, as timed in each record), and pytest's own item protocol
-                    "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
-                    "runner_per_case_s": (g10["runner_s"] - g1["runner_s"]) / dn}
-        fig["c"]["pytest_per_case_s"] = per - fig["c"]["load_per_case_s"] - fig["c"]["runner_per_case_s"]
+        fig["c"] = slope(fig["growth_local"])
+        say("(c) again, one request at a time (--pipeline 0) ...")
+        fig["c_serial"] = slope(bench_harness(tmp, 1 if args.quick else 3, (1, 10), areas=local_areas,
+                                              extra=["--pipeline", "0"]))
         say("an empty pytest item, for comparison ...")
         fig["empty_item"] = bench_empty_items(tmp, g1["case_runs"], 1 if args.quick else 3)
         if not args.quick:
