@@ -335,7 +335,7 @@ def main(argv=None) -> int:
         fig["c_serial"] = slope(bench_harness(tmp, 1 if args.quick else 3, (1, 10), areas=local_areas,
                                               extra=["--pipeline", "0"]))
         say("an empty pytest item, for comparison ...")
-        fig["empty_item"] = bench_empty_items(tmp, g1["case_runs"], 1 if args.quick else 3)
+        fig["empty_item"] = bench_empty_items(tmp, fig["c"]["n"], 1 if args.quick else 3)
         if not args.quick:
             say("growth of the whole vector set (discovery included) x1, x10 ...")
             fig["growth_all"] = bench_harness(tmp, 1, (1, 10))
