@@ -270,6 +270,8 @@ def render(fig: dict) -> str:
              f"(process boundary), e/b = {e / b:.2f} (pytest's empty item against a round trip), "
              f"(c - e)/b = {(c - e) / b:.2f} (what a case costs beyond pytest's empty item, in round trips).",
              f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.", "",
+             f"Targets of issue 5: c within 3 times b: **{'met' if c <= 3 * b else 'not met'}** "
+             f"(c/b = {c / b:.2f}); growth linear: {growth_verdict(fig['growth_local'])}.", "",
              "## Whole suite per implementation (`pytest vectors --impl NAME`)", "",
              "| implementation | case runs | wall time | peak RSS | verdicts |", "|---|---|---|---|---|"]
     for r in fig["impls"]:
@@ -296,6 +298,16 @@ def render(fig: dict) -> str:
         lines.append("Linear growth shows as a constant marginal cost from row to row; the x1 wall time "
                      "includes the fixed cost of a run.")
     return "\n".join(lines) + "\n"
+
+
+def growth_verdict(rows: list) -> str:
+    """Linear when the marginal cost per added case run stays within 25% from step to step."""
+    marg = [(b["wall_s"] - a["wall_s"]) / (b["case_runs"] - a["case_runs"]) for a, b in zip(rows, rows[1:])]
+    if len(marg) < 2:
+        return f"one step only (marginal cost {us(marg[0])} per case run)" if marg else "not measured"
+    spread = max(marg) / min(marg)
+    return (f"{'yes' if spread <= 1.25 else 'no'} (marginal costs per case run "
+            f"{', '.join(us(m) for m in marg)}; largest / smallest = {spread:.2f})")
 
 
 def loadavg() -> str:
