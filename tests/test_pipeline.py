@@ -7,9 +7,9 @@ import pytest
 
 from conformance import adapter
 from conformance.adapter import AdapterSession
-from tests.helpers import ROOT, VECTORS, run_suite
+from tests.helpers import BROKEN, VECTORS, run_suite
 
-SCRIPTED = [sys.executable, str(ROOT / "tests" / "fakes" / "scripted.py")]
+SCRIPTED = [sys.executable, str(BROKEN), "scripted"]
 
 
 @pytest.fixture

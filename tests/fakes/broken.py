@@ -14,7 +14,12 @@ MODE is one of:
 - ``no-profile``: declines every profile in the handshake;
 - ``negate``: computes the reference's answer and turns it around: an accepted input is
   rejected with a wrong kind, a rejected one is accepted with a result no vector expects.
-  Every case must fail against it: this is the proof that every vector can fail.
+  Every case must fail against it: this is the proof that every vector can fail;
+- ``scripted``: for the transport's own tests. It declares only ``parse_app``, writes nothing
+  to stderr unless asked, and the app string of each request says what to do: ``crash``,
+  ``hang`` and ``garbage`` as the modes of those names; ``err:TEXT`` writes TEXT to stderr,
+  then answers; ``slow:MS`` waits MS milliseconds, then answers. Any other string is answered
+  with ``{"name": APP, "pid": PID}``: the process id shows which process answered.
 """
 from __future__ import annotations
 
@@ -55,6 +60,29 @@ def negate(reply: dict, op: str) -> dict:
     return reply
 
 
+def misbehave(mode: str) -> None:
+    if mode == "crash":
+        os._exit(3)
+    if mode == "hang":
+        time.sleep(3600)
+    if mode == "garbage":
+        sys.stdout.write("this is not JSON {\n")
+        sys.stdout.flush()
+
+
+def scripted(req: dict) -> None:
+    app = req["args"].get("app", "")
+    if app in ("crash", "hang", "garbage"):
+        misbehave(app)
+        return
+    if app.startswith("err:"):
+        sys.stderr.write(app[4:] + "\n")
+        sys.stderr.flush()
+    if app.startswith("slow:"):
+        time.sleep(int(app[5:]) / 1000)
+    out({"id": req["id"], "ok": {"name": app, "pid": os.getpid()}})
+
+
 def main(mode: str) -> int:
     state: dict = {"profile": "appc-0.8.11"}
     count = 0
@@ -67,23 +95,23 @@ def main(mode: str) -> int:
                 out({"unsupported": "this adapter supports no profile"})
                 continue
             reply = reference.answer(req, state)
-            if mode == "lacks-ops":
+            if mode in ("lacks-ops", "scripted"):
                 reply["ok"]["ops"] = ["parse_app"]
             reply["ok"]["implementation"]["name"] = f"broken-{mode}"
             out(reply)
             continue
         count += 1
+        if mode == "scripted":
+            scripted(req)
+            continue
         print(f"broken adapter ({mode}) got request {req.get('id')}: {req.get('op')}", file=sys.stderr, flush=True)
         if mode == "wrong":
             out({"id": req["id"], "ok": WRONG.get(req["op"], {"mutant": True})})
         elif mode == "crash" or (mode == "crash-some" and count % 3 == 0):
             print("broken adapter: crashing now", file=sys.stderr, flush=True)
-            os._exit(3)
-        elif mode == "hang":
-            time.sleep(3600)
-        elif mode == "garbage":
-            sys.stdout.write("this is not JSON {\n")
-            sys.stdout.flush()
+            misbehave("crash")
+        elif mode in ("hang", "garbage"):
+            misbehave(mode)
         elif mode == "bad-id":
             out({"id": req["id"] + 1000, "ok": {}})
         elif mode == "negate":
