@@ -186,6 +186,7 @@ class AdapterSession:
         self._last_answer = 0.0  # when the latest answer arrived (monotonic)
         self._stderr_mark = 0  # the stderr line where the oldest request in flight starts
         self.quiet = True  # no adapter process of this session has written to stderr yet
+        self.sent_ahead = 0  # requests sent by ``submit``
         self.hello: Hello | None = None
         self.failed_handshakes = 0  # consecutive; after MAX_HANDSHAKE_FAILURES the adapter is given up
 
@@ -285,8 +286,6 @@ class AdapterSession:
                             stderr=proc.stderr_since(mark), elapsed=elapsed)
         stderr = proc.stderr_since(mark)
         self._stderr_mark = proc.stderr_mark()
-        if stderr:
-            self.quiet = False
         if len(line) > MAX_LINE:
             return Exchange("protocol-error", message=f"answer line longer than {MAX_LINE} bytes",
                             stderr=stderr, elapsed=elapsed)
@@ -330,6 +329,7 @@ class AdapterSession:
         if self._send(data, self._next_id) is not None:
             self._kill()
             return None
+        self.sent_ahead += 1
         return self._next_id
 
     def request(self, op: str, args: dict, timeout: float | None = None,

@@ -18,7 +18,7 @@ import pytest
 
 from conformance import __version__, grading, registry, vectors
 from conformance.adapter import AdapterSession
-from conformance.runner import NETWORK_OPS, run_case
+from conformance.runner import run_case
 
 STASH = pytest.StashKey["Harness"]()
 
@@ -94,14 +94,14 @@ class Harness:
     def send_ahead(self, item: "VectorItem") -> None:
         """Send ``item``'s request, then those of the next ``depth`` cases that need no mock
         server, so that the adapter answers them while pytest records the earlier ones."""
-        if self.depth <= 0 or item.case.op in NETWORK_OPS:
+        if self.depth <= 0 or item.case.op in vectors.NETWORK_OPS:
             return
         session = self.session(item.profile)
         session.ensure()
         if item.ticket is None:
             item.ticket = session.submit(item.case.op, item.case.raw["input"])
         for nxt in self.items[item.position + 1: item.position + 1 + self.depth]:
-            if not isinstance(nxt, VectorItem) or nxt.case.op in NETWORK_OPS:
+            if not isinstance(nxt, VectorItem) or nxt.case.op in vectors.NETWORK_OPS:
                 break
             if nxt.ticket is None and nxt.profile in self.sessions:
                 nxt.ticket = self.sessions[nxt.profile].submit(nxt.case.op, nxt.case.raw["input"])
@@ -334,6 +334,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                 f"({' '.join(shlex.quote(a) for a in h.argv)})")
     terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
                                                 or "no case ran"))
+    ahead = sum(s.sent_ahead for s in h.sessions.values())
+    quiet = all(s.quiet for s in h.sessions.values())
+    terminalreporter.write_line(f"requests sent ahead (--pipeline {h.depth}): {ahead}"
+                                + ("" if quiet else "; none after the adapter wrote to stderr"))
     fixed = [r for r in h.records if r.verdict == grading.PASS and
              ((r.id, r.profile) in h.known or (r.id, None) in h.known)]
     for r in fixed:

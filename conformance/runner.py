@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from conformance import grading
+from conformance import grading, vectors
 from conformance.adapter import AdapterSession
 from conformance.vectors import Case
 
@@ -50,15 +50,12 @@ def new_record(case: Case, profile: str) -> Record:
                   strength=raw["strength"], description=raw["description"], expected=raw["expect"])
 
 
-NETWORK_OPS = ("discover", "resolve")
-
-
 def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | None = None) -> Record:
     """``ticket``: the request was already sent (``AdapterSession.submit``); collect its answer."""
     rec = new_record(case, profile)
     start = time.monotonic()
     try:
-        if case.op in NETWORK_OPS:
+        if case.op in vectors.NETWORK_OPS:
             from conformance import discovery_runner  # the mock servers are only needed here
             discovery_runner.run(case, profile, session, rec)
         else:

@@ -18,6 +18,7 @@ import jsonschema
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
        "discover", "resolve", "validate_manifest", "match_manifest")
+NETWORK_OPS = ("discover", "resolve")  # the ops whose cases need mock servers
 STRENGTHS = ("must", "should", "may", "library", "ambiguous")
 
 
@@ -152,32 +153,30 @@ class _SchemaCache:
         for part in (schema_bytes, _jsonschema_version().encode(), Path(__file__).read_bytes()):
             salt.update(hashlib.sha256(part).digest())
         self.salt = salt.digest()
-        self.known: list[str] = []
-        self.new: list[str] = []
+        self.known: dict[str, None] = {}  # digests, in the file's order (newest first)
+        self.new: dict[str, None] = {}  # digests recorded by this load
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 if isinstance(data, dict) and isinstance(data.get("checked"), list):
-                    self.known = [k for k in data["checked"] if isinstance(k, str)]
+                    self.known = dict.fromkeys(k for k in data["checked"] if isinstance(k, str))
             except (OSError, ValueError):
                 pass
-        self._set = set(self.known)
 
     def key(self, data: bytes) -> str:
         return hashlib.sha256(self.salt + data).hexdigest()
 
     def __contains__(self, key: str) -> bool:
-        return key in self._set
+        return key in self.known or key in self.new
 
     def add(self, key: str) -> None:
-        if key not in self._set:
-            self._set.add(key)
-            self.new.append(key)
+        if key not in self:
+            self.new[key] = None
 
     def save(self) -> None:
         if self.path is None or not self.new:
             return
-        keep = list(dict.fromkeys(self.new[::-1] + self.known))[:CACHE_KEEP]  # newest first
+        keep = (list(reversed(self.new)) + list(self.known))[:CACHE_KEEP]  # newest first
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -287,7 +286,7 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
     outcomes = exp.get("any_of", [exp])
     if raw["strength"] != "ambiguous" and "any_of" in exp and not raw.get("ambiguities"):
         out.append(("expect.any_of", "several accepted answers need 'ambiguities' naming why"))
-    if raw["op"] in ("discover", "resolve"):
+    if raw["op"] in NETWORK_OPS:
         if not raw.get("hosts"):
             out.append(("hosts", "discovery cases must describe the hosts"))
         else:

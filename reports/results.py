@@ -181,11 +181,9 @@ def dumps(data: dict) -> str:
     Readable and diffable line by line, and fast: ``json.dumps`` with ``indent`` runs the
     pure-Python encoder, which over thousands of cases costs more than the rest of the write.
     """
-    if not isinstance(data.get("cases"), list) or list(data)[-1] != "cases":
+    if not data.get("cases") or not isinstance(data["cases"], list) or list(data)[-1] != "cases":
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     head = {k: v for k, v in data.items() if k != "cases"}
-    if not data["cases"]:
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     text = json.dumps(head, indent=1, ensure_ascii=False)
     body = ",\n".join("  " + json.dumps(c, ensure_ascii=False) for c in data["cases"])
     return text[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"

@@ -42,8 +42,6 @@ sys.path.insert(0, str(ROOT))
 from conformance import registry, vectors  # noqa: E402
 from conformance.adapter import AdapterSession  # noqa: E402
 
-NETWORK_OPS = ("discover", "resolve")
-NETWORK_AREAS = ("discovery",)
 
 # Runs a command and prints its children's resource use (peak RSS of the largest one, CPU time).
 WRAPPER = r"""
@@ -62,7 +60,7 @@ def env() -> dict:
 
 def local_cases(vs) -> list:
     """(case, profile) pairs of every non-network case."""
-    return [(c, p) for c in vs.cases if c.op not in NETWORK_OPS for p in c.profiles]
+    return [(c, p) for c in vs.cases if c.op not in vectors.NETWORK_OPS for p in c.profiles]
 
 
 # --- (a) in-process --------------------------------------------------------------------------------

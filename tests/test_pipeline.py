@@ -1,6 +1,7 @@
 """Requests sent ahead (pipelining): every answer reaches its own case, whatever fails between."""
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -76,8 +77,9 @@ def test_each_request_s_timeout_runs_from_the_previous_answer(session):
 def test_an_adapter_that_writes_to_stderr_gets_one_request_at_a_time(session):
     """Once stderr has lines, nothing is sent ahead, so each case keeps exactly its own lines."""
     first = session.request("parse_app", {"app": "err:written-once"})
-    assert "written-once" in first.stderr and session.quiet is False
+    assert "written-once" in first.stderr
     assert session.submit("parse_app", {"app": "ahead"}) is None
+    assert session.quiet is False
     apps = ["quiet-1", "err:said-by-the-second", "quiet-3", "err:said-by-the-fourth"]
     results = [session.request("parse_app", {"app": a}) for a in apps]
     assert [r.stderr for r in results] == ["", "said-by-the-second", "", "said-by-the-fourth"]
@@ -103,6 +105,10 @@ def test_nothing_is_sent_ahead_to_an_adapter_without_the_op(session):
 
 def test_the_run_is_the_same_with_and_without_pipelining(tmp_path):
     paths = [VECTORS / "app-strings", VECTORS / "resolution"]
-    runs = [run_suite(tmp_path, "--pipeline", depth, paths=paths)[1] for depth in ("0", "8")]
-    strip = [[(c["id"], c["profile"], c["verdict"], c["actual"]) for c in doc["cases"]] for doc in runs]
+    runs = [run_suite(tmp_path, "--pipeline", depth, paths=paths) for depth in ("0", "8")]
+    strip = [[(c["id"], c["profile"], c["verdict"], c["actual"]) for c in doc["cases"]] for _, doc in runs]
     assert strip[0] == strip[1] and len(strip[0]) > 100
+    # and the second run really sent requests ahead (the first did not)
+    ahead = [int(re.search(r"requests sent ahead \(--pipeline \d+\): (\d+)", proc.stdout).group(1))
+             for proc, _ in runs]
+    assert ahead[0] == 0 and ahead[1] > 100, ahead

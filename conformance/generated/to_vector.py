@@ -139,7 +139,7 @@ def validate_case(case: dict) -> list:
         path.write_text(json.dumps(doc, ensure_ascii=False))
         vs = vectors.load(root, [path])
     problems = [p.message if not p.field else f"{p.field}: {p.message}" for p in vs.problems]
-    if case.get("op") in ("discover", "resolve"):
+    if case.get("op") in vectors.NETWORK_OPS:
         import servers  # noqa: PLC0415 - the hosts format belongs to the mock servers
         problems += servers.lint_case(case)
     return problems
