@@ -6,7 +6,8 @@
 
 How it works: this process imports the reference adapter, replaces some of its functions by
 copies defined here (``_parse_app``, ``_load_imagetags``, ``_resolve_tag``, ...), and runs the
-reference's main loop. Each copy is the reference's code with switches: ``on("BUG")`` is true
+reference's main loop. Where the reference has one function per rule (the manifest checks, the
+discovery transport), a bug replaces just that rule's function instead (``RULE_BUGS``). Each copy is the reference's code with switches: ``on("BUG")`` is true
 only in the process started for that bug. With no bug switched on (``none``) every copy must
 behave exactly like the reference; tests/test_sensitivity.py checks that, so a mutant differs
 from the reference by its one bug and nothing else. The reference itself is never edited.
@@ -467,48 +468,23 @@ def _merge_tag(text, labels, tag):
 
 
 # --- manifests -----------------------------------------------------------------------------------
+# The reference checks a manifest with one function per schema rule (core.check_*); a manifest
+# bug replaces the function of the rule it breaks. ``RULE`` keeps the reference's own ones.
 
-def _fail(message):
-    raise RefError("invalid-manifest", message)
-
+RULE = {name: getattr(core, name) for name in (
+    "members", "check_label_name", "check_label_value", "check_unique_label", "check_os_arch",
+    "check_ackind", "check_acversion", "check_image_name", "check_image_id",
+    "check_dependency_labels", "check_size", "check_dependency_tag", "check_annotation_name")}
 
 _IMAGE_ID_ANY = re.compile(r"^[A-Za-z0-9]+-[0-9a-fA-F]+$")
 
 
-def _check_labels(value, where):
-    if not isinstance(value, list):
-        _fail(f"{where} is not a list")
-    out: dict = {}
-    for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            _fail(f"{where}[{i}] is not an object")
-        item = _members(item)
-        name, val = item.get("name"), item.get("value")
-        if not _is_ident(name):
-            _fail(f"{where}[{i}].name {name!r} is not an AC Identifier")
-        if not isinstance(val, str) and not on("label-values-unchecked"):
-            _fail(f"{where}[{i}].value is not a string")
-        if name == "name" and not on("name-label-allowed"):
-            _fail(f"{where}[{i}]: a label cannot be called 'name'")
-        if name in out and not on("duplicate-labels-allowed"):
-            _fail(f"{where}: label {name!r} appears twice")
-        out[name] = val
-    os_ = out.get("os")
-    if on("arch-requires-os") and "arch" in out and os_ is None:
-        _fail(f"{where}: arch without os")
-    if os_ is not None and not on("no-os-arch-whitelist"):
-        if os_ not in core.VALID_OS_ARCH:
-            _fail(f"{where}: os {os_!r} is not supported")
-        if "arch" in out and out["arch"] not in core.VALID_OS_ARCH[os_] \
-                and not on("arch-not-checked-against-os"):
-            _fail(f"{where}: arch {out['arch']!r} is not supported for os {os_!r}")
-    return out
+def _unchecked(*_args):
+    """A rule that is not checked at all."""
 
 
-def _members(obj):
-    """Member lookup as Go's encoding/json does it (case-insensitive) under that bug."""
-    if not on("member-names-case-insensitive") or not isinstance(obj, dict):
-        return obj
+def _members_any_case(obj):
+    """Member lookup as Go's encoding/json does it: names matched ignoring case."""
     out: dict = {}
     for k, v in obj.items():
         out.setdefault(k.lower(), v)
@@ -516,71 +492,50 @@ def _members(obj):
     return {canonical.get(k, k): v for k, v in out.items()}
 
 
-def _load_manifest(text, profile):
-    try:
-        doc = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        _fail(f"not JSON: {exc}")
-    if not isinstance(doc, dict):
-        _fail("the manifest is not a JSON object")
-    doc = _members(doc)
-    kind = doc.get("acKind")
-    if on("ackind-case-insensitive"):
-        kind = kind.lower() if isinstance(kind, str) else kind
-        if kind != "imagemanifest":
-            _fail("acKind must be 'ImageManifest'")
-    elif kind != "ImageManifest":
-        _fail("acKind must be 'ImageManifest'")
-    version = doc.get("acVersion")
-    if not on("acversion-not-checked") and (not isinstance(version, str) or not core.SEMVER.match(version)):
-        _fail(f"acVersion {version!r} is not a SemVer version")
-    if not _is_ident(doc.get("name")):
-        _fail(f"name {doc.get('name')!r} is not an AC Identifier")
-    labels = _check_labels(doc.get("labels", []), "labels")
-    deps = doc.get("dependencies", [])
-    if not isinstance(deps, list):
-        _fail("dependencies is not a list")
-    for i, dep in enumerate(deps):
-        where = f"dependencies[{i}]"
-        if not isinstance(dep, dict):
-            _fail(f"{where} is not an object")
-        dep = _members(dep)
-        if not on("dependency-imagename-not-checked") and not _is_ident(dep.get("imageName")):
-            _fail(f"{where}.imageName {dep.get('imageName')!r} is not an AC Identifier")
-        if "imageID" in dep and not on("imageid-not-checked"):
-            pattern = _IMAGE_ID_ANY if on("imageid-any-algorithm") else core.IMAGE_ID
-            if not (isinstance(dep["imageID"], str) and pattern.match(dep["imageID"])):
-                _fail(f"{where}.imageID {dep['imageID']!r} is not a sha512 Image ID")
-        if "labels" in dep and not on("dependency-labels-not-checked"):
-            _check_labels(dep["labels"], f"{where}.labels")
-        if "size" in dep and not on("dependency-size-unchecked"):
-            size = dep["size"]
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                _fail(f"{where}.size is not a non-negative integer")
-        if "tag" in dep and profile == core.PROFILE_TAGS and not isinstance(dep["tag"], str) \
-                and not on("dependency-tag-unchecked"):
-            _fail(f"{where}.tag is not a string")
-    annotations = doc.get("annotations", [])
-    if not isinstance(annotations, list):
-        _fail("annotations is not a list")
-    seen = set()
-    for i, ann in enumerate(annotations):
-        if not isinstance(ann, dict):
-            _fail(f"annotations[{i}] is not an object")
-        ann = _members(ann)
-        if not on("annotation-names-unchecked") and not _is_ident(ann.get("name")):
-            _fail(f"annotations[{i}].name is not an AC Identifier")
-        if not isinstance(ann.get("value"), str):
-            _fail(f"annotations[{i}].value is not a string")
-        if ann.get("name") in seen:
-            _fail(f"annotations: {ann.get('name')!r} appears twice")
-        seen.add(ann.get("name"))
-    return {"name": doc["name"], "labels": labels}
+def _label_name_identifier_only(name, where):
+    if not core.is_ac_identifier(name):
+        core._fail(f"{where}.name {name!r} is not an AC Identifier")
 
 
-def _validate_manifest(text, profile):
-    _load_manifest(text, profile)
-    return {"valid": True}
+def _arch_requires_os(labels, where):
+    if "arch" in labels and labels.get("os") is None:
+        core._fail(f"{where}: arch without os")
+    RULE["check_os_arch"](labels, where)
+
+
+def _os_only(labels, where):
+    if labels.get("os") is not None and labels["os"] not in core.VALID_OS_ARCH:
+        core._fail(f"{where}: os {labels['os']!r} is not supported")
+
+
+def _ackind_any_case(kind):
+    if not isinstance(kind, str) or kind.lower() != "imagemanifest":
+        core._fail("acKind must be 'ImageManifest'")
+
+
+def _image_id_any_algorithm(value, where):
+    if not (isinstance(value, str) and _IMAGE_ID_ANY.match(value)):
+        core._fail(f"{where}.imageID {value!r} is not an Image ID")
+
+
+RULE_BUGS = {
+    "member-names-case-insensitive": {"members": _members_any_case},
+    "label-values-unchecked": {"check_label_value": _unchecked},
+    "name-label-allowed": {"check_label_name": _label_name_identifier_only},
+    "duplicate-labels-allowed": {"check_unique_label": _unchecked},
+    "arch-requires-os": {"check_os_arch": _arch_requires_os},
+    "no-os-arch-whitelist": {"check_os_arch": _unchecked},
+    "arch-not-checked-against-os": {"check_os_arch": _os_only},
+    "ackind-case-insensitive": {"check_ackind": _ackind_any_case},
+    "acversion-not-checked": {"check_acversion": _unchecked},
+    "dependency-imagename-not-checked": {"check_image_name": _unchecked},
+    "imageid-not-checked": {"check_image_id": _unchecked},
+    "imageid-any-algorithm": {"check_image_id": _image_id_any_algorithm},
+    "dependency-labels-not-checked": {"check_dependency_labels": _unchecked},
+    "dependency-size-unchecked": {"check_size": _unchecked},
+    "dependency-tag-unchecked": {"check_dependency_tag": _unchecked},
+    "annotation-names-unchecked": {"check_annotation_name": _unchecked},
+}
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -601,7 +556,7 @@ def _value_matches(have, want) -> bool:
 
 def _match_manifest(app, text, profile):
     wanted = _parse_app(app, profile)
-    manifest = _load_manifest(text, profile)
+    manifest = core.load_manifest(text, profile)
     if on("name-prefix-match"):
         if not manifest["name"].startswith(wanted["name"]):
             return {"matches": False}
@@ -801,9 +756,7 @@ DISCOVERY_PATCHES = {
 PATCHES = {
     "is_ac_identifier": _is_ident, "check_identifier": _check_identifier, "parse_app": _parse_app,
     "load_imagetags": _load_imagetags, "validate_imagetags": _validate_imagetags,
-    "resolve_tag": _resolve_tag, "merge_tag": _merge_tag, "_check_labels": _check_labels,
-    "load_manifest": _load_manifest, "validate_manifest": _validate_manifest,
-    "match_manifest": _match_manifest,
+    "resolve_tag": _resolve_tag, "merge_tag": _merge_tag, "match_manifest": _match_manifest,
 }
 
 
@@ -817,6 +770,9 @@ def install(bug: str) -> None:
     for attr, fn in DISCOVERY_PATCHES.items():
         assert hasattr(disc, attr), attr
         setattr(disc, attr, fn)
+    for attr, fn in RULE_BUGS.get(bug, {}).items():
+        assert attr in RULE, attr
+        setattr(core, attr, fn)
     ACTIVE.clear()
     if bug != "none":
         ACTIVE.add(bug)

@@ -148,30 +148,94 @@ def _fail(message: str):
     raise RefError("invalid-manifest", message)
 
 
-def _check_labels(value: Any, where: str) -> dict:
+# One function per rule of the manifest schema (docs/image.md), looked up by name at each use:
+# the sensitivity catalogue (tests/fakes/mutants.py) breaks a rule by replacing its function.
+
+def members(obj: dict) -> dict:
+    """The members of a JSON object, as the manifest reads them: by their exact names."""
+    return obj
+
+
+def check_label_name(name: Any, where: str) -> None:
+    if not is_ac_identifier(name):
+        _fail(f"{where}.name {name!r} is not an AC Identifier")
+    if name == "name":
+        _fail(f"{where}: a label cannot be called 'name'")
+
+
+def check_label_value(value: Any, where: str) -> None:
+    if not isinstance(value, str):
+        _fail(f"{where}.value is not a string")
+
+
+def check_unique_label(name: str, seen: dict, where: str) -> None:
+    if name in seen:
+        _fail(f"{where}: label {name!r} appears twice")
+
+
+def check_os_arch(labels: dict, where: str) -> None:
+    os_ = labels.get("os")
+    if os_ is not None:
+        if os_ not in VALID_OS_ARCH:
+            _fail(f"{where}: os {os_!r} is not supported")
+        if "arch" in labels and labels["arch"] not in VALID_OS_ARCH[os_]:
+            _fail(f"{where}: arch {labels['arch']!r} is not supported for os {os_!r}")
+
+
+def check_labels(value: Any, where: str) -> dict:
     if not isinstance(value, list):
         _fail(f"{where} is not a list")
     out: dict[str, str] = {}
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             _fail(f"{where}[{i}] is not an object")
+        item = members(item)
         name, val = item.get("name"), item.get("value")
-        if not is_ac_identifier(name):
-            _fail(f"{where}[{i}].name {name!r} is not an AC Identifier")
-        if not isinstance(val, str):
-            _fail(f"{where}[{i}].value is not a string")
-        if name == "name":
-            _fail(f"{where}[{i}]: a label cannot be called 'name'")
-        if name in out:
-            _fail(f"{where}: label {name!r} appears twice")
+        check_label_name(name, f"{where}[{i}]")
+        check_label_value(val, f"{where}[{i}]")
+        check_unique_label(name, out, where)
         out[name] = val
-    os_ = out.get("os")
-    if os_ is not None:
-        if os_ not in VALID_OS_ARCH:
-            _fail(f"{where}: os {os_!r} is not supported")
-        if "arch" in out and out["arch"] not in VALID_OS_ARCH[os_]:
-            _fail(f"{where}: arch {out['arch']!r} is not supported for os {os_!r}")
+    check_os_arch(out, where)
     return out
+
+
+def check_ackind(kind: Any) -> None:
+    if kind != "ImageManifest":
+        _fail("acKind must be 'ImageManifest'")
+
+
+def check_acversion(version: Any) -> None:
+    if not isinstance(version, str) or not SEMVER.match(version):
+        _fail(f"acVersion {version!r} is not a SemVer version")
+
+
+def check_image_name(value: Any, where: str) -> None:
+    if not is_ac_identifier(value):
+        _fail(f"{where}.imageName {value!r} is not an AC Identifier")
+
+
+def check_image_id(value: Any, where: str) -> None:
+    if not (isinstance(value, str) and IMAGE_ID.match(value)):
+        _fail(f"{where}.imageID {value!r} is not a sha512 Image ID")
+
+
+def check_dependency_labels(value: Any, where: str) -> None:
+    check_labels(value, where)
+
+
+def check_size(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _fail(f"{where}.size is not a non-negative integer")
+
+
+def check_dependency_tag(value: Any, where: str, profile: str) -> None:
+    if profile == PROFILE_TAGS and not isinstance(value, str):
+        _fail(f"{where}.tag is not a string")
+
+
+def check_annotation_name(name: Any, where: str) -> None:
+    if not is_ac_identifier(name):
+        _fail(f"{where}.name is not an AC Identifier")
 
 
 def load_manifest(text: str, profile: str) -> dict:
@@ -181,14 +245,12 @@ def load_manifest(text: str, profile: str) -> dict:
         _fail(f"not JSON: {exc}")
     if not isinstance(doc, dict):
         _fail("the manifest is not a JSON object")
-    if doc.get("acKind") != "ImageManifest":
-        _fail("acKind must be 'ImageManifest'")
-    version = doc.get("acVersion")
-    if not isinstance(version, str) or not SEMVER.match(version):
-        _fail(f"acVersion {version!r} is not a SemVer version")
+    doc = members(doc)
+    check_ackind(doc.get("acKind"))
+    check_acversion(doc.get("acVersion"))
     if not is_ac_identifier(doc.get("name")):
         _fail(f"name {doc.get('name')!r} is not an AC Identifier")
-    labels = _check_labels(doc.get("labels", []), "labels")
+    labels = check_labels(doc.get("labels", []), "labels")
     deps = doc.get("dependencies", [])
     if not isinstance(deps, list):
         _fail("dependencies is not a list")
@@ -196,30 +258,30 @@ def load_manifest(text: str, profile: str) -> dict:
         where = f"dependencies[{i}]"
         if not isinstance(dep, dict):
             _fail(f"{where} is not an object")
-        if not is_ac_identifier(dep.get("imageName")):
-            _fail(f"{where}.imageName {dep.get('imageName')!r} is not an AC Identifier")
-        if "imageID" in dep and not (isinstance(dep["imageID"], str) and IMAGE_ID.match(dep["imageID"])):
-            _fail(f"{where}.imageID {dep['imageID']!r} is not a sha512 Image ID")
+        dep = members(dep)
+        check_image_name(dep.get("imageName"), where)
+        if "imageID" in dep:
+            check_image_id(dep["imageID"], where)
         if "labels" in dep:
-            _check_labels(dep["labels"], f"{where}.labels")
+            check_dependency_labels(dep["labels"], f"{where}.labels")
         if "size" in dep:
-            size = dep["size"]
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                _fail(f"{where}.size is not a non-negative integer")
-        if "tag" in dep and profile == PROFILE_TAGS and not isinstance(dep["tag"], str):
-            _fail(f"{where}.tag is not a string")
+            check_size(dep["size"], where)
+        if "tag" in dep:
+            check_dependency_tag(dep["tag"], where, profile)
     annotations = doc.get("annotations", [])
     if not isinstance(annotations, list):
         _fail("annotations is not a list")
     seen = set()
     for i, ann in enumerate(annotations):
-        if not isinstance(ann, dict) or not is_ac_identifier(ann.get("name")):
-            _fail(f"annotations[{i}].name is not an AC Identifier")
+        if not isinstance(ann, dict):
+            _fail(f"annotations[{i}] is not an object")
+        ann = members(ann)
+        check_annotation_name(ann.get("name"), f"annotations[{i}]")
         if not isinstance(ann.get("value"), str):
             _fail(f"annotations[{i}].value is not a string")
-        if ann["name"] in seen:
-            _fail(f"annotations: {ann['name']!r} appears twice")
-        seen.add(ann["name"])
+        if ann.get("name") in seen:
+            _fail(f"annotations: {ann.get('name')!r} appears twice")
+        seen.add(ann.get("name"))
     return {"name": doc["name"], "labels": labels}
 
 
