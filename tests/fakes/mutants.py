@@ -5,7 +5,7 @@
     python tests/fakes/mutants.py --list     # the catalogue as a table (--json for JSON)
 
 How it works: this process imports the reference adapter, replaces some of its functions by
-copies defined here (``_parse_app``, ``_load_imagetags``, ``_resolve_tag``, ...), and runs the
+copies defined here (``_parse_app``, ``_resolve_tag``, ``_merge_tag``, ...), and runs the
 reference's main loop. Where the reference has one function per rule (the manifest checks, the
 discovery transport), a bug replaces just that rule's function instead (``RULE_BUGS``). Each copy is the reference's code with switches: ``on("BUG")`` is true
 only in the process started for that bug. With no bug switched on (``none``) every copy must
@@ -357,45 +357,24 @@ def _parse_app(app, profile):
 
 
 # --- image tags documents ------------------------------------------------------------------------
+# One function per rule in the reference (core.imagetags_members, core.check_*); a bug replaces
+# the rule it breaks (RULE_BUGS below).
 
-def _load_imagetags(text):
-    try:
-        doc = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise RefError("invalid-imagetags", f"not JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise RefError("invalid-imagetags", "the document is not a JSON object")
-    if on("imagetags-null-members-accepted"):
-        aliases, labels = doc.get("aliases") or {}, doc.get("labels") or {}
-    else:
-        aliases, labels = doc.get("aliases", {}), doc.get("labels", {})
-    if on("imagetags-unknown-member-rejected"):
-        extra = set(doc) - {"aliases", "labels"}
-        if extra:
-            raise RefError("invalid-imagetags", f"unknown members {sorted(extra)}")
-    if not isinstance(aliases, dict):
-        raise RefError("invalid-imagetags", "'aliases' is not an object")
-    if not isinstance(labels, dict):
-        raise RefError("invalid-imagetags", "'labels' is not an object")
-    for tag, target in aliases.items():
-        if not isinstance(target, str) and not on("imagetags-alias-targets-unchecked"):
-            raise RefError("invalid-imagetags", f"alias {tag!r} does not point to a string")
-        if on("imagetags-dangling-alias-invalid") and target not in aliases and target not in labels:
-            raise RefError("invalid-imagetags", f"alias {tag!r} points to {target!r}, which has no entry")
-    for tag, entry in labels.items():
-        if not isinstance(entry, dict):
-            raise RefError("invalid-imagetags", f"labels of tag {tag!r} are not an object")
-        for name, value in entry.items():
-            if not on("imagetags-label-names-unchecked"):
-                _check_identifier(name, f"label name of tag {tag!r}", "invalid-imagetags")
-            if not isinstance(value, str) and not on("imagetags-label-values-unchecked"):
-                raise RefError("invalid-imagetags", f"label {name!r} of tag {tag!r} is not a string")
-    return {"aliases": aliases, "labels": labels}
+def _null_members_accepted(doc):
+    return doc.get("aliases") or {}, doc.get("labels") or {}
 
 
-def _validate_imagetags(text):
-    _load_imagetags(text)
-    return {"valid": True}
+def _unknown_member_rejected(doc):
+    extra = set(doc) - {"aliases", "labels"}
+    if extra:
+        raise RefError("invalid-imagetags", f"unknown members {sorted(extra)}")
+    return RULE["imagetags_members"](doc)
+
+
+def _dangling_alias_invalid(tag, target, aliases, labels):
+    RULE["check_alias_target"](tag, target, aliases, labels)
+    if target not in aliases and target not in labels:
+        raise RefError("invalid-imagetags", f"alias {tag!r} points to {target!r}, which has no entry")
 
 
 # --- resolution ----------------------------------------------------------------------------------
@@ -404,7 +383,7 @@ NO_CYCLE_BOUND = 100_000  # stands for "forever": the mutant answers instead of 
 
 
 def _resolve_tag(text, tag):
-    doc = _load_imagetags(text)
+    doc = core.load_imagetags(text)
     aliases, labels = doc["aliases"], doc["labels"]
     if on("tag-case-insensitive"):
         aliases = {str(k).lower(): (v.lower() if isinstance(v, str) else v) for k, v in aliases.items()}
@@ -446,7 +425,7 @@ def _resolve_tag(text, tag):
 def _merge_tag(text, labels, tag):
     labels = dict(labels)
     if on("document-read-without-tag") and text is not None:
-        _load_imagetags(text)
+        core.load_imagetags(text)
     if (tag is None) if on("empty-tag-is-a-tag") else (not tag):
         return {"labels": labels}
     if text is None:
@@ -472,6 +451,7 @@ def _merge_tag(text, labels, tag):
 # bug replaces the function of the rule it breaks. ``RULE`` keeps the reference's own ones.
 
 RULE = {name: getattr(core, name) for name in (
+    "imagetags_members", "check_alias_target", "check_tag_label_name", "check_tag_label_value",
     "members", "check_label_name", "check_label_value", "check_unique_label", "check_os_arch",
     "check_ackind", "check_acversion", "check_image_name", "check_image_id",
     "check_dependency_labels", "check_size", "check_dependency_tag", "check_annotation_name")}
@@ -519,6 +499,12 @@ def _image_id_any_algorithm(value, where):
 
 
 RULE_BUGS = {
+    "imagetags-null-members-accepted": {"imagetags_members": _null_members_accepted},
+    "imagetags-unknown-member-rejected": {"imagetags_members": _unknown_member_rejected},
+    "imagetags-alias-targets-unchecked": {"check_alias_target": _unchecked},
+    "imagetags-dangling-alias-invalid": {"check_alias_target": _dangling_alias_invalid},
+    "imagetags-label-names-unchecked": {"check_tag_label_name": _unchecked},
+    "imagetags-label-values-unchecked": {"check_tag_label_value": _unchecked},
     "member-names-case-insensitive": {"members": _members_any_case},
     "label-values-unchecked": {"check_label_value": _unchecked},
     "name-label-allowed": {"check_label_name": _label_name_identifier_only},
@@ -755,7 +741,6 @@ DISCOVERY_PATCHES = {
 
 PATCHES = {
     "is_ac_identifier": _is_ident, "check_identifier": _check_identifier, "parse_app": _parse_app,
-    "load_imagetags": _load_imagetags, "validate_imagetags": _validate_imagetags,
     "resolve_tag": _resolve_tag, "merge_tag": _merge_tag, "match_manifest": _match_manifest,
 }
 

@@ -80,6 +80,27 @@ def parse_app(app: str, profile: str) -> dict:
 
 # --- image tags documents ------------------------------------------------------------------
 
+# One function per rule of the document, looked up by name at each use, as for manifests below.
+
+def imagetags_members(doc: dict) -> tuple:
+    """``aliases`` and ``labels``; a missing one is empty, other members are ignored."""
+    return doc.get("aliases", {}), doc.get("labels", {})
+
+
+def check_alias_target(tag: str, target: Any, aliases: dict, labels: dict) -> None:
+    if not isinstance(target, str):
+        raise RefError("invalid-imagetags", f"alias {tag!r} does not point to a string")
+
+
+def check_tag_label_name(name: str, tag: str) -> None:
+    check_identifier(name, f"label name of tag {tag!r}", "invalid-imagetags")
+
+
+def check_tag_label_value(name: str, value: Any, tag: str) -> None:
+    if not isinstance(value, str):
+        raise RefError("invalid-imagetags", f"label {name!r} of tag {tag!r} is not a string")
+
+
 def load_imagetags(text: str) -> dict:
     """Parse and check an image tags document; returns ``{"aliases": {...}, "labels": {...}}``."""
     try:
@@ -88,22 +109,19 @@ def load_imagetags(text: str) -> dict:
         raise RefError("invalid-imagetags", f"not JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise RefError("invalid-imagetags", "the document is not a JSON object")
-    aliases = doc.get("aliases", {})
-    labels = doc.get("labels", {})
+    aliases, labels = imagetags_members(doc)
     if not isinstance(aliases, dict):
         raise RefError("invalid-imagetags", "'aliases' is not an object")
     if not isinstance(labels, dict):
         raise RefError("invalid-imagetags", "'labels' is not an object")
     for tag, target in aliases.items():
-        if not isinstance(target, str):
-            raise RefError("invalid-imagetags", f"alias {tag!r} does not point to a string")
+        check_alias_target(tag, target, aliases, labels)
     for tag, entry in labels.items():
         if not isinstance(entry, dict):
             raise RefError("invalid-imagetags", f"labels of tag {tag!r} are not an object")
         for name, value in entry.items():
-            check_identifier(name, f"label name of tag {tag!r}", "invalid-imagetags")
-            if not isinstance(value, str):
-                raise RefError("invalid-imagetags", f"label {name!r} of tag {tag!r} is not a string")
+            check_tag_label_name(name, tag)
+            check_tag_label_value(name, value, tag)
     return {"aliases": aliases, "labels": labels}
 
 
