@@ -40,6 +40,10 @@ def pytest_addoption(parser):
     g.addoption("--pipeline", type=int, default=8, metavar="DEPTH",
                 help="requests sent ahead to the adapter while earlier cases are recorded "
                      "(default 8; 0: one request at a time)")
+    g.addoption("--pytest-protocol", action="store_true", default=False,
+                help="run each case through pytest's full runtest protocol (setup, call and teardown "
+                     "hooks) instead of the harness's lighter one: slower; for plugins that hook "
+                     "pytest_runtest_makereport (--pdb, --trace and --runxfail imply it)")
     g.addoption("--expectations", default=None, metavar="FILE",
                 help="known failures of this implementation: they are expected, and reported when they pass")
 
@@ -219,8 +223,9 @@ class VectorItem(pytest.Item):
         self.extra_keyword_matches.update(case.raw.get("ambiguities", []))
         known = self.config.stash[STASH].known
         reason = known.get((case.id, profile), known.get((case.id, None)))
-        if reason is not None:
-            self.add_marker(pytest.mark.xfail(reason=f"known failure: {reason}", strict=False))
+        self.known = None if reason is None else f"known failure: {reason}"
+        if self.known is not None:
+            self.add_marker(pytest.mark.xfail(reason=self.known, strict=False))
 
     def runtest(self):
         h: Harness = self.config.stash[STASH]
@@ -252,6 +257,52 @@ class VectorItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.case.id} [{self.profile}]"
+
+
+def _uses_pytest_protocol(config) -> bool:
+    """Whether vector items go through pytest's own runtest protocol (see ``pytest_runtest_protocol``)."""
+    o = config.option
+    return bool(o.pytest_protocol or getattr(o, "usepdb", False) or getattr(o, "trace", False)
+                or getattr(o, "runxfail", False))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A vector item's own runtest protocol: run the case, report the three phases.
+
+    A vector item has no fixtures, no setup and no teardown of its own; pytest's protocol (setup,
+    call and teardown hooks, three report hooks) costs several adapter round trips per case.
+    This one gives the same reports to the same report hooks (terminal, JUnit, -x, the results
+    file), and applies the known-failure xfail itself. ``--pytest-protocol`` (and ``--pdb``,
+    ``--trace``, ``--runxfail``) use pytest's protocol instead: docs/DECISIONS.md, "The harness".
+    """
+    if not isinstance(item, VectorItem) or _uses_pytest_protocol(item.config):
+        return None
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    ihook.pytest_runtest_logreport(report=_quiet_report(item, "setup"))
+    call = pytest.CallInfo.from_call(item.runtest, when="call", reraise=(pytest.exit.Exception, KeyboardInterrupt))
+    report = pytest.TestReport.from_item_and_call(item, call)
+    if item.known is not None and not report.skipped:  # what pytest's xfail (strict=False) does
+        report.wasxfail = item.known
+        report.outcome = "skipped" if call.excinfo else "passed"
+    ihook.pytest_runtest_logreport(report=report)
+    if item.session.shouldfail or item.session.shouldstop:
+        nextitem = None
+    # Earlier items of other kinds may have left collectors set up: tear down what the next item
+    # does not share, as pytest's teardown phase does.
+    teardown = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem),
+                                         when="teardown", reraise=(pytest.exit.Exception, KeyboardInterrupt))
+    ihook.pytest_runtest_logreport(report=pytest.TestReport.from_item_and_call(item, teardown)
+                                   if teardown.excinfo else _quiet_report(item, "teardown"))
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def _quiet_report(item, when: str):
+    now = time.time()
+    return pytest.TestReport(item.nodeid, item.location, {}, "passed", None, when, [], 0.0, now, now,
+                             user_properties=item.user_properties)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -338,6 +389,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     quiet = all(s.quiet for s in h.sessions.values())
     terminalreporter.write_line(f"requests sent ahead (--pipeline {h.depth}): {ahead}"
                                 + ("" if quiet else "; none after the adapter wrote to stderr"))
+    terminalreporter.write_line("runtest protocol: " + ("pytest's own" if _uses_pytest_protocol(config)
+                                                      else "the harness's (--pytest-protocol for pytest's own)"))
     fixed = [r for r in h.records if r.verdict == grading.PASS and
              ((r.id, r.profile) in h.known or (r.id, None) in h.known)]
     for r in fixed:

@@ -18,6 +18,22 @@ from conformance import __version__, registry, vectors
 
 DEFAULT_OUT = Path("out")
 
+# How a vector run starts pytest: with this harness and pytest's core only. Plugins installed in
+# the environment are not loaded (--disable-plugin-autoload: pytest-httpserver and hypothesis
+# serve the project's own tests, and a stray plugin would tax every case); nor are the built-in
+# ones a vector run has no use for (log capture, warning capture, unraisable and thread exception
+# capture, output capture: the harness keeps each adapter's stderr with its case itself, and the
+# run's output goes to a log). Together they cost a case more than the case itself: see
+# docs/BENCHMARK.md. Give ``--pytest-arg -p --pytest-arg NAME`` to load a plugin.
+PYTEST_ARGS = ("--disable-plugin-autoload", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+               "-p", "no:logging", "-p", "no:warnings", "-p", "no:unraisableexception",
+               "-p", "no:threadexception", "--capture=no")
+
+
+def pytest_command(*args: str) -> list[str]:
+    """The command line of a vector run: ``pytest`` with PYTEST_ARGS, then ``args``."""
+    return [sys.executable, "-m", "pytest", *PYTEST_ARGS, *args]
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     who = p.add_mutually_exclusive_group()
@@ -54,8 +70,8 @@ def unavailable_results(impl_id: str, reason: str, profiles: list[str]) -> dict:
 
 def run_one(label: str, selector: list[str], args, results: Path) -> tuple[int, dict | None]:
     root = args.vectors.resolve() if args.vectors else vectors.default_vectors_dir()
-    argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
-            "--rootdir", str(root), str(root), "--vectors", str(root), "--results", str(results), *selector]
+    argv = pytest_command("--rootdir", str(root), str(root), "--vectors", str(root), "--results", str(results),
+                          *selector)
     profiles = args.profile or []
     if not profiles and selector[0] == "--impl":  # a bundled implementation: the profiles it has
         profiles = list(registry.get(label).profiles)

@@ -15,8 +15,13 @@ Per-case cost, on the non-network cases (every op but discover/resolve), both pr
       collection of the plugin cancel out: (T(10 N) - T(N)) / (9 N).
 Then c/b (the harness's own overhead) and b/a (the process boundary's).
 
-Whole suite: ``pytest vectors --impl NAME`` wall time for every bundled implementation that is
-available here (reference, go-appc, actool).
+(c) is measured with pytest started as ``appc-conformance run`` starts it (``run.pytest_command``:
+this harness and pytest's core only), and again with ``--pipeline 0``, with ``--pytest-protocol``
+and as plain ``pytest vectors`` starts (every plugin installed in the environment); an empty
+pytest item is measured the same way with both plugin sets.
+
+Whole suite: the vector set's wall time for every bundled implementation that is available here
+(reference, go-appc, actool), started as ``appc-conformance run`` starts it.
 
 Growth: the vector set copied 3 and 10 times (each copy's case IDs get a suffix), run through the
 harness; wall time and the peak RSS of the largest process of the run (resource.getrusage of the
@@ -39,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance import registry, vectors  # noqa: E402
+from conformance import registry, run, vectors  # noqa: E402
 from conformance.adapter import AdapterSession  # noqa: E402
 
 
@@ -139,9 +144,15 @@ def multiplied_set(src: Path, dest: Path, factor: int, areas=None) -> Path:
     return dest
 
 
-def pytest_argv(vector_root: Path, impl: str, paths=None, extra=()) -> list:
-    return [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
-            *(str(p) for p in (paths or [vector_root])), "--vectors", str(vector_root), "--impl", impl, *extra]
+# pytest as a user starts it by hand: every plugin installed in the environment, the built-in ones.
+PLAIN_PYTEST = (sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider")
+
+
+def pytest_argv(vector_root: Path, impl: str, paths=None, extra=(), plain=False) -> list:
+    """A vector run's command line: as ``appc-conformance run`` starts pytest, or (``plain``) as
+    ``pytest vectors`` does in this environment."""
+    args = [*(str(p) for p in (paths or [vector_root])), "--vectors", str(vector_root), "--impl", impl, *extra]
+    return [*PLAIN_PYTEST, *args] if plain else run.pytest_command(*args)
 
 
 def measured_run(argv: list) -> dict:
@@ -161,7 +172,8 @@ def timed_load(root: Path, cache: bool) -> float:
     return time.perf_counter() - t0
 
 
-def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference", extra=()) -> list:
+def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference", extra=(),
+                  plain=False) -> list:
     """Harness runs over the set multiplied by each factor: wall time, peak RSS, case runs.
 
     The vector files' schema-check cache is filled before the timed runs (a user's second run
@@ -174,7 +186,7 @@ def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="re
         results = tmp / f"x{f}.results.json"
         load_cold_s = timed_load(root, cache=False)
         timed_load(root, cache=True)  # fills the cache
-        runs = [measured_run(pytest_argv(root, impl, extra=["--results", str(results), *extra]))
+        runs = [measured_run(pytest_argv(root, impl, extra=["--results", str(results), *extra], plain=plain))
                 for _ in range(repeats)]
         best = min(runs, key=lambda r: r["wall_s"])
         cases = json.loads(results.read_text())["cases"] if results.exists() else []
@@ -202,15 +214,16 @@ def slope(rows: list) -> dict:
     return out
 
 
-def bench_empty_items(tmp: Path, n: int, repeats: int) -> dict:
-    """pytest's own cost of an item that does nothing (the floor under (c)), by the same slope."""
+def bench_empty_items(tmp: Path, n: int, repeats: int, plain=False) -> dict:
+    """pytest's own cost of an item that does nothing, by the same slope and with the same plugins as
+    a vector run (``plain``: as ``pytest`` starts by hand)."""
     walls = {}
     for f in (1, 10):
-        d = tmp / f"empty-x{f}"
+        d = tmp / f"empty-x{f}{'-plain' if plain else ''}"
         d.mkdir()
         (d / "test_empty.py").write_text("import pytest\n\n\n@pytest.mark.parametrize('i', range(%d))\n"
                                          "def test_nothing(i):\n    pass\n" % (n * f))
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(d / "test_empty.py")]
+        argv = [*PLAIN_PYTEST, str(d / "test_empty.py")] if plain else run.pytest_command(str(d / "test_empty.py"))
         walls[f] = min(measured_run(argv)["wall_s"] for _ in range(repeats))
     return {"per_case_s": (walls[10] - walls[1]) / (9 * n), "n": n}
 
@@ -246,7 +259,8 @@ def us(seconds: float) -> str:
 
 def render(fig: dict) -> str:
     a, b, c = fig["a"]["per_case_s"], fig["b"]["per_case_s"], fig["c"]["per_case_s"]
-    e = fig["empty_item"]["per_case_s"]
+    e, e_plain = fig["empty_item"]["per_case_s"], fig["empty_item_plain"]["per_case_s"]
+    row = lambda title, key, how="the same": f"| {title} | {us(fig[key]['per_case_s'])} | {how} |"  # noqa: E731
     lines = [f"# appc conformance suite: benchmark ({fig['when']})", "",
              f"Machine: {fig['machine']}; load average at start {fig['load_start']}, at end {fig['load_end']}.",
              f"Command: `{fig['command']}`", "",
@@ -254,23 +268,28 @@ def render(fig: dict) -> str:
              "| layer | per case | how measured |", "|---|---|---|",
              f"| (a) reference in-process | {us(a)} | best of {fig['a']['repeats']} passes over every case |",
              f"| (b) adapter round trip, no pytest | {us(b)} | AdapterSession.request, best of {fig['b']['repeats']} passes |",
-             f"| (c) one case through pytest | {us(c)} | (T(10N) - T(N)) / 9N, N = {fig['c']['n']} case runs |",
-             f"| (c) with `--pipeline 0` (one request at a time) | {us(fig['c_serial']['per_case_s'])} | the same |",
-             f"| an empty pytest item (`def test(): pass`) | {us(e)} | the same slope, same plugins |",
+             f"| (c) one case through the harness, as `appc-conformance run` starts pytest | {us(c)} | "
+             f"(T(10N) - T(N)) / 9N, N = {fig['c']['n']} case runs |",
+             row("(c) with `--pipeline 0` (one request at a time)", "c_serial"),
+             row("(c) with `--pytest-protocol` (pytest's setup, call and teardown hooks)", "c_pytest_protocol"),
+             row("(c) as plain `pytest vectors` starts (every plugin installed here)", "c_plain"),
+             f"| an empty pytest item (`def test(): pass`), plugins as (c) | {us(e)} | the same slope |",
+             f"| an empty pytest item, plugins as plain `pytest` | {us(e_plain)} | the same slope |",
              "", "Where (c) goes, per case run:", "",
              f"- loading the vector files: {us(fig['c']['load_per_case_s'])} with the schema checks cached "
              f"(every run after the first), {us(fig['c']['load_cold_per_case_s'])} without",
              f"- the runner (sending ahead, reading the answer, grading, as timed in each record): "
              f"{us(fig['c']['runner_per_case_s'])}",
-             f"- pytest's own item protocol (collection, setup/call/teardown, reports) and the plugin "
-             f"hooks: {us(fig['c']['pytest_per_case_s'])}",
+             f"- pytest (collection, the item's protocol, the reports) and the plugin hooks: "
+             f"{us(fig['c']['pytest_per_case_s'])}",
              "", f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** "
-             f"(process boundary), e/b = {e / b:.2f} (pytest's empty item against a round trip), "
-             f"(c - e)/b = {(c - e) / b:.2f} (what a case costs beyond pytest's empty item, in round trips).",
+             f"(process boundary); plain `pytest vectors`: c/b = {fig['c_plain']['per_case_s'] / b:.2f}; "
+             f"an empty pytest item against a round trip: {e / b:.2f} with the plugins of (c), "
+             f"{e_plain / b:.2f} with every plugin.",
              f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.", "",
              f"Targets of issue 5: c within 3 times b: **{'met' if c <= 3 * b else 'not met'}** "
              f"(c/b = {c / b:.2f}); growth linear: {growth_verdict(fig['growth_local'])}.", "",
-             "## Whole suite per implementation (`pytest vectors --impl NAME`)", "",
+             "## Whole suite per implementation (as `appc-conformance run --impl NAME` starts pytest)", "",
              "| implementation | case runs | wall time | peak RSS | verdicts |", "|---|---|---|---|---|"]
     for r in fig["impls"]:
         if not r["available"]:
@@ -341,11 +360,16 @@ def main(argv=None) -> int:
         factors = (1, 10) if args.quick else (1, 3, 10)
         fig["growth_local"] = bench_harness(tmp, 1 if args.quick else 3, factors, areas=local_areas)
         fig["c"] = slope(fig["growth_local"])
-        say("(c) again, one request at a time (--pipeline 0) ...")
-        fig["c_serial"] = slope(bench_harness(tmp, 1 if args.quick else 3, (1, 10), areas=local_areas,
-                                              extra=["--pipeline", "0"]))
+        reps = 1 if args.quick else 3
+        for key, title, kw in (("c_serial", "one request at a time (--pipeline 0)", {"extra": ["--pipeline", "0"]}),
+                               ("c_pytest_protocol", "pytest's own runtest protocol (--pytest-protocol)",
+                                {"extra": ["--pytest-protocol"]}),
+                               ("c_plain", "as plain `pytest vectors` starts (every installed plugin)", {"plain": True})):
+            say(f"(c) again, {title} ...")
+            fig[key] = slope(bench_harness(tmp, reps, (1, 10), areas=local_areas, **kw))
         say("an empty pytest item, for comparison ...")
-        fig["empty_item"] = bench_empty_items(tmp, fig["c"]["n"], 1 if args.quick else 3)
+        fig["empty_item"] = bench_empty_items(tmp, fig["c"]["n"], reps)
+        fig["empty_item_plain"] = bench_empty_items(tmp, fig["c"]["n"], reps, plain=True)
         if not args.quick:
             say("growth of the whole vector set (discovery included) x1, x10 ...")
             fig["growth_all"] = bench_harness(tmp, 1, (1, 10))

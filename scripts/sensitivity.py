@@ -35,6 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from conformance import run  # noqa: E402  (the command line of a vector run)
+
 VECTORS = ROOT / "vectors"
 MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"
 CATCHING = ("fail", "error", "crash", "timeout", "protocol-error")
@@ -57,9 +61,8 @@ def mutant_cmd(bug: str) -> str:
 def run_suite(bug: str, paths: list, workdir: Path, timeout: float = 10.0, extra=()) -> dict:
     """Run the suite against one mutant; the results document (plus the run's own timing)."""
     results = workdir / f"{bug}.json"
-    argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
-            *(str(p) for p in paths), "--adapter-cmd", mutant_cmd(bug), "--results", str(results),
-            "--adapter-timeout", str(timeout), *extra]
+    argv = run.pytest_command(*(str(p) for p in paths), "--adapter-cmd", mutant_cmd(bug), "--results", str(results),
+                              "--adapter-timeout", str(timeout), *extra)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.monotonic()
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env, timeout=1800)
