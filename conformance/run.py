@@ -24,7 +24,7 @@ DEFAULT_OUT = Path("out")
 # ones a vector run has no use for (log capture, warning capture, unraisable and thread exception
 # capture, output capture: the harness keeps each adapter's stderr with its case itself, and the
 # run's output goes to a log). Together they cost a case more than the case itself: see
-# docs/BENCHMARK.md. Give ``--pytest-arg -p --pytest-arg NAME`` to load a plugin.
+# docs/BENCHMARK.md. Give ``--pytest-arg=-p --pytest-arg=NAME`` to load a plugin.
 PYTEST_ARGS = ("--disable-plugin-autoload", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
                "-p", "no:logging", "-p", "no:warnings", "-p", "no:unraisableexception",
                "-p", "no:threadexception", "--capture=no")
