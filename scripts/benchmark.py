@@ -11,8 +11,8 @@ Per-case cost, on the non-network cases (every op but discover/resolve), both pr
   (b) one adapter round trip without pytest: ``AdapterSession.request`` to the reference adapter
       process (started once; the start is not counted);
   (c) one case through the whole pytest harness: the slope between a run of the N non-network
-      case runs and a run of the same set multiplied by ten (10 N), so pytest's start-up and
-      collection of the plugin cancel out: (T(10 N) - T(N)) / (9 N).
+      case runs and a run of the same set multiplied by K (20, or 10 with --quick), so pytest's
+      start-up and collection of the plugin cancel out: (T(K N) - T(N)) / ((K - 1) N).
 Then c/b (the harness's own overhead) and b/a (the process boundary's).
 
 (c) is measured with pytest started as ``appc-conformance run`` starts it (``run.pytest_command``:
@@ -23,8 +23,8 @@ pytest item is measured the same way with both plugin sets.
 Whole suite: the vector set's wall time for every bundled implementation that is available here
 (reference, go-appc, actool), started as ``appc-conformance run`` starts it.
 
-Growth: the vector set copied 3 and 10 times (each copy's case IDs get a suffix), run through the
-harness; wall time and the peak RSS of the largest process of the run (resource.getrusage of the
+Growth: the non-network cases copied 5, 10 and 20 times, the whole set 10 times (each copy's case
+IDs get a suffix), run through the harness; wall time and the peak RSS of the largest process of the run (resource.getrusage of the
 children, measured in a fresh wrapper process per run).
 """
 from __future__ import annotations
@@ -204,7 +204,7 @@ def slope(rows: list) -> dict:
     g1, g10 = rows[0], rows[-1]
     dn = g10["case_runs"] - g1["case_runs"]
     per = (g10["wall_s"] - g1["wall_s"]) / dn
-    out = {"per_case_s": per, "n": g1["case_runs"], "fixed_s": g1["wall_s"] - per * g1["case_runs"],
+    out = {"per_case_s": per, "n": g1["case_runs"], "factor": g10["factor"], "fixed_s": g1["wall_s"] - per * g1["case_runs"],
            # where it goes: loading the vector files (schema checks cached), the runner (request and
            # grading, as timed in each record), and pytest's own item protocol (the rest)
            "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
@@ -269,12 +269,12 @@ def render(fig: dict) -> str:
              f"| (a) reference in-process | {us(a)} | best of {fig['a']['repeats']} passes over every case |",
              f"| (b) adapter round trip, no pytest | {us(b)} | AdapterSession.request, best of {fig['b']['repeats']} passes |",
              f"| (c) one case through the harness, as `appc-conformance run` starts pytest | {us(c)} | "
-             f"(T(10N) - T(N)) / 9N, N = {fig['c']['n']} case runs |",
-             row("(c) with `--pipeline 0` (one request at a time)", "c_serial"),
+             f"(T({fig['c']['factor']}N) - T(N)) / {fig['c']['factor'] - 1}N, N = {fig['c']['n']} case runs |",
+             row("(c) with `--pipeline 0` (one request at a time)", "c_serial", "(T(10N) - T(N)) / 9N"),
              row("(c) with `--pytest-protocol` (pytest's setup, call and teardown hooks)", "c_pytest_protocol"),
              row("(c) as plain `pytest vectors` starts (every plugin installed here)", "c_plain"),
-             f"| an empty pytest item (`def test(): pass`), plugins as (c) | {us(e)} | the same slope |",
-             f"| an empty pytest item, plugins as plain `pytest` | {us(e_plain)} | the same slope |",
+             f"| an empty pytest item (`def test(): pass`), plugins as (c) | {us(e)} | (T(10N) - T(N)) / 9N |",
+             f"| an empty pytest item, plugins as plain `pytest` | {us(e_plain)} | the same |",
              "", "Where (c) goes, per case run:", "",
              f"- loading the vector files: {us(fig['c']['load_per_case_s'])} with the schema checks cached "
              f"(every run after the first), {us(fig['c']['load_cold_per_case_s'])} without",
@@ -356,8 +356,9 @@ def main(argv=None) -> int:
     fig["b"] = bench_roundtrip(pairs, repeats, registry.command("reference"))
     with tempfile.TemporaryDirectory(prefix="appc-bench-") as td:
         tmp = Path(td)
-        say("(c) and growth: the non-network cases x1, x3, x10 through pytest ...")
-        factors = (1, 10) if args.quick else (1, 3, 10)
+        # Steps of at least 4 N cases: a smaller step's time is within this machine's noise.
+        factors = (1, 10) if args.quick else (1, 5, 10, 20)
+        say(f"(c) and growth: the non-network cases {', '.join(f'x{f}' for f in factors)} through pytest ...")
         fig["growth_local"] = bench_harness(tmp, 1 if args.quick else 3, factors, areas=local_areas)
         fig["c"] = slope(fig["growth_local"])
         reps = 1 if args.quick else 3
