@@ -327,22 +327,22 @@ def render(fig: dict) -> str:
 
 
 def growth_verdict(rows: list) -> str:
-    """Linear when the last step's marginal cost per case run is within 25% of the average one.
+    """Linear when the last step's marginal cost per case run is within 25% of the one before it.
 
-    Growth worse than linear (a cost per case that rises with the number of cases) makes the last
-    step, between the two largest sets, dearer than the average from the smallest set to the
-    largest. Both are differences over many cases, so this machine's noise weighs less on them
-    than on the first, smallest step.
+    The sizes are x1 < ... < x(M) < x(L). The last step (x(M) to x(L)) is compared with everything
+    before it (x1 to x(M)): a cost per case that rises with the number of cases makes the last
+    step the dearer one (for a quadratic cost, up to (M + L) / (1 + M) times). Both are
+    differences over many cases, so this machine's noise weighs less on them than on a small step.
     """
     if len(rows) < 3:
         return "not measured (needs three sizes)"
-    first, prev, last = rows[0], rows[-2], rows[-1]
-    m_last = (last["wall_s"] - prev["wall_s"]) / (last["case_runs"] - prev["case_runs"])
-    m_all = (last["wall_s"] - first["wall_s"]) / (last["case_runs"] - first["case_runs"])
-    ratio = m_last / m_all
-    return (f"{'yes' if ratio <= 1.25 else 'no'} (marginal cost per case run from x{prev['factor']} to "
-            f"x{last['factor']}: {us(m_last)}, {ratio:.2f} times the average from x{first['factor']} "
-            f"to x{last['factor']}, {us(m_all)})")
+    first, mid, last = rows[0], rows[-2], rows[-1]
+    m_last = (last["wall_s"] - mid["wall_s"]) / (last["case_runs"] - mid["case_runs"])
+    m_before = (mid["wall_s"] - first["wall_s"]) / (mid["case_runs"] - first["case_runs"])
+    ratio = m_last / m_before
+    return (f"{'yes' if ratio <= 1.25 else 'no'} (marginal cost per case run from x{mid['factor']} to "
+            f"x{last['factor']}: {us(m_last)}, {ratio:.2f} times that from x{first['factor']} "
+            f"to x{mid['factor']}, {us(m_before)})")
 
 
 def loadavg() -> str:

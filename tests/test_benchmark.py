@@ -1,0 +1,29 @@
+"""The benchmark script's verdicts are computed, and can come out either way."""
+from __future__ import annotations
+
+import importlib.util
+
+from tests.helpers import ROOT
+
+spec = importlib.util.spec_from_file_location("appc_benchmark", ROOT / "scripts" / "benchmark.py")
+benchmark = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(benchmark)
+
+
+def rows(per_case, quadratic=0.0, fixed=0.5, n=767, factors=(1, 5, 10, 20)):
+    return [{"factor": f, "case_runs": n * f, "wall_s": fixed + per_case * n * f + quadratic * (n * f) ** 2}
+            for f in factors]
+
+
+def test_linear_growth_is_called_linear():
+    assert benchmark.growth_verdict(rows(300e-6)).startswith("yes")
+
+
+def test_a_cost_per_case_that_rises_with_the_cases_is_not_linear():
+    verdict = benchmark.growth_verdict(rows(300e-6, quadratic=300e-6 / 15340))
+    assert verdict.startswith("no"), verdict
+
+
+def test_growth_needs_three_sizes():
+    assert benchmark.growth_verdict(rows(300e-6, factors=(1, 10))).startswith("not measured")
+
