@@ -181,7 +181,7 @@ def dumps(data: dict) -> str:
     Readable and diffable line by line, and fast: ``json.dumps`` with ``indent`` runs the
     pure-Python encoder, which over thousands of cases costs more than the rest of the write.
     """
-    if not data.get("cases") or not isinstance(data["cases"], list) or list(data)[-1] != "cases":
+    if len(data) < 2 or not isinstance(data.get("cases"), list) or not data["cases"] or list(data)[-1] != "cases":
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     head = {k: v for k, v in data.items() if k != "cases"}
     text = json.dumps(head, indent=1, ensure_ascii=False)

@@ -55,6 +55,20 @@ def test_write_then_load_round_trip(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temporary file left behind
 
 
+@pytest.mark.parametrize("doc", [
+    {"format": "x", "cases": [{"id": "a", "n": [1, {"b": "é"}]}, {"id": "b"}]},  # one case per line
+    {"cases": [{"id": "a"}]},  # nothing before the cases
+    {"cases": [{"id": "a"}], "format": "x"},  # the cases not last
+    {"format": "x", "cases": []},
+])
+def test_results_text_is_the_document(doc):
+    from reports.results import dumps
+    text = dumps(doc)
+    assert json.loads(text) == doc and text.endswith("\n")
+    if doc.get("cases") and len(doc) > 1 and list(doc)[-1] == "cases":
+        assert sum(line.startswith('  {"id"') for line in text.splitlines()) == len(doc["cases"])
+
+
 def test_write_results_refuses_an_invalid_document_and_writes_nothing(tmp_path):
     doc = make_results()
     doc["cases"][0]["verdict"] = "passed"
