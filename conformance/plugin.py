@@ -75,7 +75,7 @@ class Harness:
                 raise pytest.UsageError(str(exc)) from None
             except registry.NotAvailable as exc:
                 raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
-        self.known = load_expectations(opt.expectations) if opt.expectations else {}
+        self.expectations = load_expectations(opt.expectations) if opt.expectations else None
         self.sessions: dict[str, AdapterSession] = {}
         self.records: list = []
         self.started = datetime.now(timezone.utc)
@@ -135,13 +135,12 @@ def ca_bundle() -> str | None:
     return ca.bundle_path()
 
 
-def load_expectations(path: str) -> dict:
+def load_expectations(path: str):
     from reports import expectations  # the expectations file format belongs to the reports
     try:
-        exp = expectations.load(path)
+        return expectations.load(path)
     except expectations.ExpectationsError as exc:
         raise pytest.UsageError(f"--expectations: {exc}") from None
-    return {(k.id, k.profile): k.reason for k in exp.known}
 
 
 def pytest_configure(config):
@@ -221,9 +220,9 @@ class VectorItem(pytest.Item):
         # -k selects by requirement ID too: pytest -k "TAG-03"
         self.extra_keyword_matches.update(case.requirements)
         self.extra_keyword_matches.update(case.raw.get("ambiguities", []))
-        known = self.config.stash[STASH].known
-        reason = known.get((case.id, profile), known.get((case.id, None)))
-        self.known = None if reason is None else f"known failure: {reason}"
+        exp = self.config.stash[STASH].expectations
+        entry = exp.lookup(case.id, profile) if exp is not None else None
+        self.known = None if entry is None else f"known failure: {entry.reason}"
         if self.known is not None:
             self.add_marker(pytest.mark.xfail(reason=self.known, strict=False))
 
@@ -266,6 +265,9 @@ def _uses_pytest_protocol(config) -> bool:
                 or getattr(o, "runxfail", False))
 
 
+_RERAISE = (pytest.exit.Exception, KeyboardInterrupt)  # what pytest's own protocol lets through
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     """A vector item's own runtest protocol: run the case, report the three phases.
@@ -281,7 +283,7 @@ def pytest_runtest_protocol(item, nextitem):
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     ihook.pytest_runtest_logreport(report=_quiet_report(item, "setup"))
-    call = pytest.CallInfo.from_call(item.runtest, when="call", reraise=(pytest.exit.Exception, KeyboardInterrupt))
+    call = pytest.CallInfo.from_call(item.runtest, when="call", reraise=_RERAISE)
     report = pytest.TestReport.from_item_and_call(item, call)
     if item.known is not None and not report.skipped:  # what pytest's xfail (strict=False) does
         report.wasxfail = item.known
@@ -292,7 +294,7 @@ def pytest_runtest_protocol(item, nextitem):
     # Earlier items of other kinds may have left collectors set up: tear down what the next item
     # does not share, as pytest's teardown phase does.
     teardown = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem),
-                                         when="teardown", reraise=(pytest.exit.Exception, KeyboardInterrupt))
+                                         when="teardown", reraise=_RERAISE)
     ihook.pytest_runtest_logreport(report=pytest.TestReport.from_item_and_call(item, teardown)
                                    if teardown.excinfo else _quiet_report(item, "teardown"))
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -391,8 +393,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                 + ("" if quiet else "; none after the adapter wrote to stderr"))
     terminalreporter.write_line("runtest protocol: " + ("pytest's own" if _uses_pytest_protocol(config)
                                                       else "the harness's (--pytest-protocol for pytest's own)"))
-    fixed = [r for r in h.records if r.verdict == grading.PASS and
-             ((r.id, r.profile) in h.known or (r.id, None) in h.known)]
+    fixed = [r for r in h.records if r.verdict == grading.PASS and h.expectations is not None
+             and h.expectations.lookup(r.id, r.profile) is not None]
     for r in fixed:
         terminalreporter.write_line(f"known failure now passes (remove it from the expectations file): "
                                     f"{r.id} [{r.profile}]")
