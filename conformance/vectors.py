@@ -90,9 +90,6 @@ class VectorSet:
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
-    def by_id(self) -> dict[str, Case]:
-        return {c.id: c for c in self.cases}
-
 
 def _json_path(parts: Iterable[Any]) -> str:
     out = ""

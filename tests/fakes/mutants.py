@@ -265,7 +265,6 @@ def on(name: str) -> bool:
 _AC_ID_I = re.compile(core.AC_IDENTIFIER.pattern, re.IGNORECASE)
 _AC_ID_CHARS = re.compile(r"^[a-z0-9._~/-]+$")
 _AC_ID_EMPTY = re.compile(r"^([a-z0-9]+([-._~/][a-z0-9]+)*)?$")
-_SEPARATORS = "-._~/"
 
 
 def _is_ident(value) -> bool:
