@@ -7,8 +7,8 @@
     python scripts/sensitivity.py --bug one-alias-hop --bug phase1-skipped
 
 Each mutant (tests/fakes/mutants.py) is the reference adapter with one realistic bug. The suite
-runs as a user runs it: a pytest subprocess with --adapter-cmd and --results, at most --jobs at a
-time. A case *catches* a bug when its verdict is fail, error, crash, timeout or protocol-error;
+runs as ``appc-conformance run`` runs it (``run.pytest_command``: a pytest subprocess with
+--adapter-cmd and --results), at most --jobs at a time. A case *catches* a bug when its verdict is fail, error, crash, timeout or protocol-error;
 an ambiguous case that accepts the mutant's answer passes, and rightly does not count.
 
 The catalogue also lists *readings*: behaviours the spec leaves open (AMB-xx). They are not bugs,
