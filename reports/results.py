@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -175,18 +176,30 @@ def load_results(path: str | os.PathLike) -> Results:
     return Results(str(p), parse(text, p))
 
 
+#: A UTF-16 surrogate code point on its own: JSON text may spell one ("\\ud800"), Python keeps it
+#: in a string, but UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(data: dict) -> str:
     """The text of a results file: indented, with each case on one line.
 
     Readable and diffable line by line, and fast: ``json.dumps`` with ``indent`` runs the
     pure-Python encoder, which over thousands of cases costs more than the rest of the write.
+
+    Always valid UTF-8 JSON: a lone surrogate in any string (an adapter may send "\\ud800", a
+    vector may hold one) becomes U+FFFD, the replacement character, as a UTF-8 decoder does
+    with a byte it cannot read. Nothing else of the document changes.
     """
     if len(data) < 2 or not isinstance(data.get("cases"), list) or not data["cases"] or list(data)[-1] != "cases":
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    head = {k: v for k, v in data.items() if k != "cases"}
-    text = json.dumps(head, indent=1, ensure_ascii=False)
-    body = ",\n".join("  " + json.dumps(c, ensure_ascii=False) for c in data["cases"])
-    return text[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
+        text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    else:
+        head = {k: v for k, v in data.items() if k != "cases"}
+        text = json.dumps(head, indent=1, ensure_ascii=False)
+        body = ",\n".join("  " + json.dumps(c, ensure_ascii=False) for c in data["cases"])
+        text = text[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
+    # With ensure_ascii=False a surrogate can only stand inside a string as itself: replace it there.
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def write_results(path: str | os.PathLike, data: dict, *, validate_first: bool = True) -> Path:

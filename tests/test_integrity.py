@@ -1,0 +1,100 @@
+"""Nothing an adapter or an input does may lose, falsify or hang a run (inputs and results).
+
+Each test damages one thing (a string of a record, a vector file, an option, a run cut short by
+a signal, an expectations file, a vector pointing outside loopback) and checks that the run still
+ends with a readable results file that says what happened, or that the input is refused with a
+message naming the file and the place.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reports.results import dumps, load_results, parse, write_results
+from tests.helpers import ROOT, VECTORS, run_suite
+
+CLI = [sys.executable, "-m", "conformance"]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def vector_copy(tmp_path: Path, *areas: str) -> Path:
+    """A vector folder with the schema, the catalog and only the given areas (e.g. 'app-strings')."""
+    root = tmp_path / "vectors"
+    shutil.copytree(VECTORS / "schema", root / "schema")
+    shutil.copy2(VECTORS / "requirements.json", root / "requirements.json")
+    for a in areas:
+        shutil.copytree(VECTORS / a, root / a)
+    return root
+
+
+def case_doc(area: str, cases: list) -> dict:
+    return {"$schema": "../schema/vector-file.schema.json", "area": area, "description": "test file",
+            "cases": cases}
+
+
+def parse_case(cid: str = "app-strings/test/plain", **over) -> dict:
+    c = {"id": cid, "description": "a plain name", "requirements": ["APP-01"], "profiles": ["appc-0.8.11"],
+         "strength": "library", "op": "parse_app", "input": {"app": "example.com/app"},
+         "expect": {"result": {"name": "example.com/app", "tag": None, "labels": {}}}}
+    c.update(over)
+    return c
+
+
+def minimal_results(cases=(), **run) -> dict:
+    return {"format": "appc-conformance-results", "format_version": 1,
+            "run": {"suite_version": "0", "commit": None, "vectors_hash": None, "profiles": ["appc-0.8.11"],
+                    "started": "2026-01-01T00:00:00+00:00", "duration_s": 0.0, "argv": [], "problems": [],
+                    **run},
+            "implementation": {"id": "reference", "name": "reference", "version": "1", "language": None,
+                               "homepage": None, "available": True, "unavailable_reason": None, "command": []},
+            "cases": list(cases)}
+
+
+def record(cid="app-strings/x/y", profile="appc-0.8.11", verdict="pass", **over) -> dict:
+    r = {"id": cid, "profile": profile, "area": cid.split("/")[0], "op": "parse_app", "requirements": ["APP-01"],
+         "ambiguities": [], "strength": "library", "description": "d", "verdict": verdict, "message": "",
+         "expected": {"result": {}}, "actual": None, "stderr": "", "time_s": 0.0}
+    r.update(over)
+    return r
+
+
+# -- 1. a lone surrogate in any string ---------------------------------------------------------
+
+def test_lone_surrogates_are_written_as_valid_utf8_that_every_reader_accepts(tmp_path):
+    bad = "\ud800"
+    rec = record(message=f"wrong {bad}", stderr=f"tail {bad}\udfff",
+                 actual={"ok": {"name": bad, f"key{bad}": [bad]}})
+    for doc in (minimal_results([rec]), {**minimal_results([rec]), "cases": [rec], "extra": bad}):
+        path = write_results(tmp_path / "r.json", doc)
+        raw = path.read_bytes()
+        raw.decode("utf-8")  # strict: valid UTF-8
+        back = load_results(path)  # validated like every reader does
+        case = back.cases[0]
+        assert "\ufffd" in case["message"] and "\ud800" not in case["message"]
+        assert case["actual"]["ok"]["name"] == "\ufffd"
+        assert case["stderr"] == "tail \ufffd\ufffd"
+    assert "\ud800" not in dumps(minimal_results([rec]))
+
+
+def test_a_run_whose_vector_carries_a_lone_surrogate_still_writes_its_results(tmp_path):
+    root = vector_copy(tmp_path)
+    (root / "app-strings").mkdir()
+    # "\ud800" is valid JSON; the description and the message of the record carry it
+    text = json.dumps(case_doc("app-strings", [parse_case(description="odd \ud800 text")]))
+    (root / "app-strings" / "odd.json").write_text(text, encoding="ascii")
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--vectors", str(root), paths=[root])
+    assert doc is not None, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert [c["verdict"] for c in doc["cases"]] == ["pass"]
+    assert doc["cases"][0]["description"] == "odd \ufffd text"
