@@ -349,6 +349,16 @@ def git_commit(root: Path) -> str | None:
         return None
 
 
+def case_json(h: Harness, rec) -> dict:
+    """A record as the results file has it, with what the run knows beside the verdict: whether
+    the expectations file lists the case as a known failure (``known_failure``: the reason)."""
+    d = rec.to_json()
+    known = h.expectations.lookup(rec.id, rec.profile) if h.expectations is not None else None
+    if known is not None:
+        d["known_failure"] = known.reason
+    return d
+
+
 def results_document(h: Harness) -> dict:
     return {
         "format": "appc-conformance-results", "format_version": 1,
@@ -358,7 +368,7 @@ def results_document(h: Harness) -> dict:
                 "duration_s": round(time.monotonic() - h.t0, 3),
                 "argv": list(h.config.invocation_params.args), "problems": h.problems},
         "implementation": h.implementation(),
-        "cases": [r.to_json() for r in h.records],
+        "cases": [case_json(h, r) for r in h.records],
     }
 
 

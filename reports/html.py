@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from reports.model import Model
+from reports.model import KNOWN_FAILURE, NOW_PASSES, STATUSES, Model
 from reports.results import FAILING, SKIPPING, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -46,10 +46,17 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
         same_expected = all(e == expected[0] for e in expected)
         rows.append({"row": row, "expected": expected[0] if expected else None,
                      "same_expected": same_expected})
+    totals = {s: 0 for s in STATUSES}
+    for r in model.rows:
+        for x in r.statuses():
+            if x is not None:
+                totals[x] = totals.get(x, 0) + 1
+    # The verdict filter: every verdict, and the known-failure statuses when a run has them.
+    shown = [s for s in totals if s in VERDICTS or totals[s]]
     return environment().get_template("report.html.j2").render(
-        title=title, model=model, rows=rows, verdicts=VERDICTS, failing=FAILING, skipping=SKIPPING,
-        hashes=hashes, suite_versions=suite, reqs_by_id=reqs_by_id,
-        verdict_totals={v: sum(1 for r in model.rows for x in r.verdicts() if x == v) for v in VERDICTS})
+        title=title, model=model, rows=rows, verdicts=shown, failing=FAILING, skipping=SKIPPING,
+        hashes=hashes, suite_versions=suite, reqs_by_id=reqs_by_id, verdict_totals=totals,
+        known_failure=KNOWN_FAILURE, now_passes=NOW_PASSES)
 
 
 def write(model: Model, path: str | Path, title: str | None = None) -> Path:

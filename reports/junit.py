@@ -4,6 +4,12 @@ Mapping: ``fail`` and ``error`` verdicts are ``<failure>`` (the implementation a
 ``crash``, ``timeout`` and ``protocol-error`` are ``<error>`` (the adapter broke down);
 ``not-implemented``, ``unsupported`` and ``skipped`` are ``<skipped>``. An unavailable implementation is a
 suite with one skipped test case that carries the reason.
+
+A known failure (a failing verdict of a case the run's expectations file lists) is
+``<skipped type="known-failure">`` with the reason and the verdict in its message and the details
+as its text, as pytest writes an expected failure (``xfail``), so CI readers do not count it as a
+failure. A known failure that now passes is a passed test case with the property
+``known_failure_now_passes`` (and a line in ``<system-out>``). Each suite's properties count both.
 """
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from reports.model import Model
+from reports.model import Model, is_known
+from reports.results import FAILING
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FAILURE = ("fail", "error")
@@ -64,6 +71,10 @@ def render(model: Model) -> bytes:
                                 ("results", col.results.path)):
                 ET.SubElement(props, "property", name=name, value=_clean(value))
             n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+            known = sum(1 for r in rows if is_known(r.cells[col.index]) and r.cells[col.index]["verdict"] in FAILING)
+            fixed = sum(1 for r in rows if is_known(r.cells[col.index]) and r.cells[col.index]["verdict"] == "pass")
+            ET.SubElement(props, "property", name="known_failures", value=str(known))
+            ET.SubElement(props, "property", name="known_failures_now_passing", value=str(fixed))
             for r in rows:
                 c = r.cells[col.index]
                 t = c.get("time_s") or 0.0
@@ -72,7 +83,17 @@ def render(model: Model) -> bytes:
                 v = c["verdict"]
                 n["tests"] += 1
                 n["time"] += t
-                if v in FAILURE:
+                if is_known(c) and v in FAILING:
+                    el = ET.SubElement(tc, "skipped", type="known-failure",
+                                       message=_clean(f"known failure: {c['known_failure']} ({v}: {c.get('message', '')})"))
+                    el.text = _details(c)
+                    n["skipped"] += 1
+                elif is_known(c) and v == "pass":
+                    tp = ET.SubElement(tc, "properties")
+                    ET.SubElement(tp, "property", name="known_failure_now_passes", value=_clean(c["known_failure"]))
+                    ET.SubElement(tc, "system-out").text = _clean(
+                        f"known failure now passes: remove it from the expectations file ({c['known_failure']})")
+                elif v in FAILURE:
                     el = ET.SubElement(tc, "failure", type=v, message=_clean(f"{v}: {c.get('message', '')}"))
                     el.text = _details(c)
                     n["failures"] += 1

@@ -6,9 +6,11 @@ a committed summary is stale exactly when a fresh run's verdicts differ.
 """
 from __future__ import annotations
 
-from reports.model import Column, Counts, Model
+from reports.model import NOW_PASSES, Column, Counts, Model, is_known, status
+from reports.results import FAILING
 
 LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error) · "
+          "🔶 known failure (a failure the implementation's expectations file lists) · "
           "➖ not implemented, unsupported, or skipped (this machine could not run the case); "
           "Pass = passed / graded (skipped cases left out)")
 
@@ -21,8 +23,10 @@ def _cell(c: Counts) -> str:
     if not c.total:
         return "–"
     parts = [f"✅ {c.passed}"] if c.passed else []
-    if c.failed:
-        parts.append(f"❌ {c.failed}")
+    if c.unexpected:
+        parts.append(f"❌ {c.unexpected}")
+    if c.known:
+        parts.append(f"🔶 {c.known}")
     if c.skipped:
         parts.append(f"➖ {c.skipped}")
     return " ".join(parts)
@@ -68,8 +72,18 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
     if problems:
         out.append(f"⚠️ {problems} problems in the vector files: see the HTML report or the run's output.")
         out.append("")
-    failing = [(r, col) for r in model.rows for col in available
-               if r.cells[col.index] and r.cells[col.index]["verdict"] not in ("pass", "not-implemented", "unsupported")]
+    cells = [(r, col, r.cells[col.index]) for r in model.rows for col in available if r.cells[col.index]]
+    fixed = [(r, col) for r, col, c in cells if status(c) == NOW_PASSES]
+    if fixed:  # news: never folded away
+        out.append(f"🆕 {len(fixed)} known failure{'' if len(fixed) == 1 else 's'} now pass "
+                   f"(remove {'it' if len(fixed) == 1 else 'them'} from the expectations file):")
+        out.append("")
+        for r, col in fixed:
+            out.append(f"- {_esc(col.label)}: `{r.id}` [{r.profile}]")
+        out.append("")
+    failing = [(r, col) for r, col, c in cells
+               if c["verdict"] not in ("pass", "not-implemented", "unsupported") and not is_known(c)]
+    known = [(r, col) for r, col, c in cells if c["verdict"] in FAILING and is_known(c)]
     if failing and failing_details:
         out.append("<details><summary>Failing cases</summary>")
         out.append("")
@@ -84,13 +98,27 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append("")
         out.append("</details>")
         out.append("")
+    if known and failing_details:
+        out.append(f"<details><summary>Known failures ({len(known)}, listed in the expectations files)</summary>")
+        out.append("")
+        out.append("| Implementation | Case | Profile | Verdict | Known because |")
+        out.append("|---|---|---|---|---|")
+        for r, col in known[:200]:
+            c = r.cells[col.index]
+            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | "
+                       f"{_esc(c['known_failure'])[:200]} |")
+        if len(known) > 200:
+            out.append(f"| … | {len(known) - 200} more | | | |")
+        out.append("")
+        out.append("</details>")
+        out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _verdicts_text(c: Counts) -> str:
     if not c.total:
         return "–"
-    return ", ".join(f"{n} {v}" for v, n in c.verdict_list())
+    return ", ".join(f"{n} {v}" for v, n in c.status_list())
 
 
 def coverage(model: Model, title: str = "Requirement coverage", heading_level: int = 2) -> str:

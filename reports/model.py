@@ -19,12 +19,50 @@ from reports.results import ENVIRONMENT_SKIP, FAILING, PASS, SKIPPING, VERDICTS,
 STRENGTH_ORDER = ("must", "should", "may", "library", "ambiguous")
 
 
+#: Display status of a failing verdict on a case the implementation's expectations file lists.
+KNOWN_FAILURE = "known-failure"
+#: Display status of a pass on a case the expectations file lists as a known failure: news.
+NOW_PASSES = "now-passes"
+STATUSES = VERDICTS + (KNOWN_FAILURE, NOW_PASSES)
+
+
+def is_known(cell: dict | None) -> bool:
+    """Whether the run listed this case as a known failure (the record's ``known_failure``)."""
+    return bool(cell) and isinstance(cell.get("known_failure"), str)
+
+
+def status(cell: dict) -> str:
+    """What a report shows for a case record: its verdict, except that a failure the expectations
+    file lists is ``known-failure`` and a pass of such a case is ``now-passes``."""
+    v = cell["verdict"]
+    if is_known(cell):
+        if v in FAILING:
+            return KNOWN_FAILURE
+        if v == PASS:
+            return NOW_PASSES
+    return v
+
+
 @dataclass
 class Counts:
     by_verdict: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    known: int = 0  # failing verdicts of cases listed as known failures (included in ``failed``)
+    now_passing: int = 0  # passes of cases listed as known failures (included in ``passed``)
 
-    def add(self, verdict: str) -> None:
+    def add(self, verdict: str, *, known: bool = False) -> None:
         self.by_verdict[verdict] += 1
+        if known and verdict in FAILING:
+            self.known += 1
+            self.by_status[KNOWN_FAILURE] += 1
+        elif known and verdict == PASS:
+            self.now_passing += 1
+            self.by_status[NOW_PASSES] += 1
+        else:
+            self.by_status[verdict] += 1
+
+    def add_cell(self, cell: dict) -> None:
+        self.add(cell["verdict"], known=is_known(cell))
 
     @property
     def total(self) -> int:
@@ -37,6 +75,11 @@ class Counts:
     @property
     def failed(self) -> int:
         return sum(self.by_verdict[v] for v in FAILING)
+
+    @property
+    def unexpected(self) -> int:
+        """Failures that the expectations file does not list."""
+        return self.failed - self.known
 
     @property
     def skipped(self) -> int:
@@ -62,9 +105,14 @@ class Counts:
     def verdict_list(self) -> list[tuple[str, int]]:
         return [(v, self.by_verdict[v]) for v in VERDICTS if self.by_verdict[v]]
 
+    def status_list(self) -> list[tuple[str, int]]:
+        """Like :meth:`verdict_list`, with known failures and their passes apart."""
+        return [(s, self.by_status[s]) for s in STATUSES if self.by_status[s]]
+
     def as_json(self) -> dict:
-        return {"total": self.total, "graded": self.graded, "pass": self.passed, "failed": self.failed, "skipped": self.skipped,
-                "verdicts": {v: n for v, n in self.verdict_list()}}
+        return {"total": self.total, "graded": self.graded, "pass": self.passed, "failed": self.failed,
+                "known_failures": self.known, "known_failures_now_passing": self.now_passing,
+                "skipped": self.skipped, "verdicts": {v: n for v, n in self.verdict_list()}}
 
 
 @dataclass
@@ -105,6 +153,10 @@ class Row:
 
     def verdicts(self) -> list[str | None]:
         return [c["verdict"] if c else None for c in self.cells]
+
+    def statuses(self) -> list[str | None]:
+        """Per column: the status a report shows (see :func:`status`), or None."""
+        return [status(c) if c else None for c in self.cells]
 
 
 @dataclass
@@ -213,13 +265,9 @@ def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
         for i, cell in enumerate(row.cells):
             if cell is None:
                 continue
-            v = cell["verdict"]
-            by_area[row.area][i].add(v)
-            by_area_profile[(row.area, row.profile)][i].add(v)
-            totals[i].add(v)
-            totals_by_profile[row.profile][i].add(v)
-            for rid in row.requirements:
-                reqs[rid].counts[i].add(v)
+            for c in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
+                      totals_by_profile[row.profile][i], *(reqs[rid].counts[i] for rid in row.requirements)):
+                c.add_cell(cell)
     ordered = list(reqs.values()) if catalog else sorted(reqs.values(), key=lambda r: _req_sort_key(r.id))
     if catalog:  # catalog order first, then IDs the catalog does not know
         ordered = [r for r in ordered if r.in_catalog] + sorted(

@@ -64,9 +64,11 @@ def answer_for(expected: dict):
 
 def make_results(impl_id: str = "reference", name: str = "appc reference", version: str = "0.1.0",
                  verdicts: dict | None = None, profiles=("appc-0.8.11", "appc-imagetags"),
-                 drop: tuple = (), available: bool = True) -> dict:
-    """A results document; ``verdicts`` maps "id" or "id@profile" to a verdict (default pass)."""
+                 drop: tuple = (), available: bool = True, known: dict | None = None) -> dict:
+    """A results document; ``verdicts`` maps "id" or "id@profile" to a verdict (default pass);
+    ``known`` maps "id" or "id@profile" to a known-failure reason (the record's ``known_failure``)."""
     verdicts = verdicts or {}
+    known = known or {}
     cases = []
     if available:
         for cid, op, reqs, strength, ambs, expected in CASES:
@@ -102,6 +104,9 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
                     "verdict": v, "message": message, "expected": copy.deepcopy(expected),
                     "actual": actual, "stderr": stderr, "time_s": 0.0012,
                 })
+                reason = known.get(f"{cid}@{profile}", known.get(cid))
+                if reason is not None:
+                    cases[-1]["known_failure"] = reason
     return {
         "format": "appc-conformance-results", "format_version": 1,
         "run": {"suite_version": "0.1.0", "commit": "0" * 40, "vectors_hash": HASH,

@@ -543,3 +543,74 @@ def test_percentages_leave_out_cases_the_environment_skipped():
 def load_results_doc(doc):
     from reports.results import Results
     return Results("mem.json", parse(json.dumps(doc), "mem.json"))
+
+
+# -- known failures (expectations) in every report ------------------------------------------------
+
+def _go_with_known(tmp_path) -> Path:
+    return write_results(tmp_path / "results-go-appc.json", make_results(
+        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash"},
+        known={"app-strings/colon/version-label": "splits on the last colon",
+               "app-strings/labels/equals-in-value": "used to split on every ="}))
+
+
+def test_known_failures_are_shown_as_known_in_every_report(tmp_path, catalog, capsys):
+    go = _go_with_known(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli(capsys, "report", go, "--out", out, "--catalog", catalog)[0] == 0
+
+    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
+    # the known failure is not a failure: skipped, typed as pytest types an xfail
+    assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "1", "1")
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["known_failures"] == "1" and props["known_failures_now_passing"] == "1"
+    tcs = {t.get("name"): t for t in suite.iter("testcase")}
+    sk = tcs["app-strings/colon/version-label"].find("skipped")
+    assert sk.get("type") == "known-failure" and "splits on the last colon" in sk.get("message")
+    assert "fail:" in sk.get("message") and "example.com/wrong" in sk.text
+    fixed = tcs["app-strings/labels/equals-in-value"]
+    assert fixed.find("failure") is None and fixed.find("skipped") is None
+    assert {p.get("name"): p.get("value") for p in fixed.find("properties")} == \
+        {"known_failure_now_passes": "used to split on every ="}
+
+    md = (out / "summary.md").read_text()
+    assert "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 1 🔶 1 |" in md
+    assert "🔶 known failure" in md
+    assert "🆕 1 known failure now pass" in md and "- appc/spec (Go) 0.8.11: `app-strings/labels/equals-in-value` [appc-0.8.11]" in md
+    failing, _, known = md.partition("Known failures (1")
+    assert "`app-strings/colon/version-label`" not in failing and "`app-strings/colon/empty-name`" in failing
+    assert "`app-strings/colon/version-label` | appc-0.8.11 | fail | splits on the last colon |" in known
+
+    html = (out / "report.html").read_text()
+    rows = dict(re.findall(r'data-key="([^"]+)"[^>]*?data-v="([^"]+)"', html.replace("\n", " ")))
+    assert rows["app-strings/colon/version-label@appc-0.8.11"] == "known-failure"
+    assert rows["app-strings/labels/equals-in-value@appc-0.8.11"] == "now-passes"
+    assert rows["app-strings/colon/empty-name@appc-0.8.11"] == "crash"
+    assert 'value="known-failure"' in html and 'value="now-passes"' in html  # filter boxes
+    assert "Known failure (listed in the expectations file): splits on the last colon" in html
+    assert "this known failure now passes" in html
+
+
+def test_the_harness_records_known_failures_and_the_reports_follow(tmp_path, capsys):
+    """A real run with an expectations file: the results mark the listed cases, and the reports
+    made from them count no known failure as a failure (pytest exits 0 when only known ones fail)."""
+    from tests.helpers import run_suite
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({"implementation": "custom", "known_failures": [
+        {"id": "app-strings/names/trailing-space", "reason": "trims the input"},
+        {"id": "app-strings/names/leading-space", "reason": "trims the input"},
+        {"id": "app-strings/names/spaces", "profile": "appc-0.8.11", "reason": "was wrong once"}]}))
+    mutant = f"{sys.executable} {ROOT / 'tests' / 'fakes' / 'mutants.py'} trim-whitespace"
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", mutant, "--case", "app-strings/names/*space*",
+                          "--expectations", str(exp), paths=[ROOT / "vectors" / "app-strings"])
+    assert doc is not None and proc.returncode == 0, proc.stdout[-2000:]
+    marks = {(c["id"].rsplit("/", 1)[1], c["profile"]): (c["verdict"], c.get("known_failure")) for c in doc["cases"]}
+    assert marks[("trailing-space", "appc-0.8.11")] == ("error", "trims the input")
+    assert marks[("spaces", "appc-0.8.11")] == ("pass", "was wrong once")
+    assert marks[("spaces", "appc-imagetags")] == ("pass", None)
+    res = write_results(tmp_path / "results-custom.json", doc)
+    assert run_cli(capsys, "report", res, "--out", tmp_path / "o")[0] == 0
+    root = ET.parse(tmp_path / "o" / "junit.xml").getroot()
+    assert root.get("failures") == "0" and root.get("errors") == "0"
+    assert "❌" not in (tmp_path / "o" / "summary.md").read_text().split("Implementation |")[1].split("\n\n")[0]
