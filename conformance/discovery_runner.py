@@ -17,8 +17,11 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
         exchange_and_grade(session, case.op, {}, case.raw["expect"], rec)
         return
     port_mode = servers.CUSTOM if "custom-port" in hello.features else servers.DEFAULT
+    fetch = case.op == "fetch"  # fetch cases: the harness builds archives, keys and signatures
     try:
-        with servers.scenario(case.raw["hosts"], port_mode=port_mode) as sc:
+        with servers.scenario(case.raw["hosts"], port_mode=port_mode,
+                              artefacts=case.raw.get("artefacts") if fetch else None,
+                              key_refs=case.raw["input"] if fetch else None) as sc:
             args = sc.adapter_args(case.raw["input"])
             expect = sc.substitute(case.raw["expect"])
             rec.expected = expect
@@ -26,6 +29,9 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
             rec.extra["request"] = args
     except servers.PortsUnavailable as exc:
         rec.verdict, rec.message = grading.SKIPPED, exc.reason
+        return
+    except servers.artefacts.ArtefactError as exc:  # no gpg on this machine, say
+        rec.verdict, rec.message = grading.SKIPPED, f"the case's artefacts could not be made: {exc}"
         return
     rec.extra["requests_seen"] = [str(e) for e in sc.log.entries()][:LOG_KEEP]
     if sc.leaked:

@@ -17,8 +17,8 @@ import jsonschema
 
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
-       "discover", "resolve", "validate_manifest", "match_manifest")
-NETWORK_OPS = ("discover", "resolve")  # the ops whose cases need mock servers
+       "discover", "resolve", "validate_manifest", "match_manifest", "fetch")
+NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
 STRENGTHS = ("must", "should", "may", "library", "ambiguous")
 
 

@@ -19,13 +19,13 @@ servers/README.md documents the formats.
 from __future__ import annotations
 
 
-from . import ca
+from . import artefacts, ca
 from .ca import Pki
 from .log import RequestLog, SpecError, check_spec
 from .scenario import CUSTOM, DEFAULT, PortsUnavailable, Scenario, default_ports_available, scenario
 from .spec import HostsError, check_hosts, placeholders
 
-__all__ = ["ca", "Pki", "Scenario", "scenario", "PortsUnavailable", "HostsError", "SpecError",
+__all__ = ["artefacts", "ca", "Pki", "Scenario", "scenario", "PortsUnavailable", "HostsError", "SpecError",
            "RequestLog", "CUSTOM", "DEFAULT", "default_ports_available", "lint_case"]
 
 
@@ -38,6 +38,8 @@ def lint_case(case: dict) -> list[str]:
     for fld in ("input", "expect", "requests"):
         for sym in sorted(placeholders(case.get(fld)) - known):
             out.append(f"{fld}: placeholder {{{{{sym}}}}} names no host of the case")
+    if "artefacts" in case or case.get("op") == "fetch":
+        out += _lint_artefacts(case, hosts if isinstance(hosts, dict) else {})
     req = case.get("requests")
     if isinstance(req, dict) and not check_spec(req):
         from .log import parse_matcher
@@ -51,4 +53,25 @@ def lint_case(case: dict) -> list[str]:
             h = parse_matcher(m).get("host", "*")
             if h != "*" and not h.endswith("*") and h not in known:
                 out.append(f"requests: matcher {m!r} names host {h!r}, which the case does not describe")
+    return out
+
+
+def _lint_artefacts(case: dict, hosts: dict) -> list[str]:
+    """A fetch case's ``artefacts``, and every reference to them (served paths, placeholders)."""
+    from . import artefacts
+    spec = case.get("artefacts")
+    out = artefacts.check(spec) if spec is not None else []
+    names = set(spec) if isinstance(spec, dict) else set()
+    for sym, host in hosts.items():
+        for target, resp in (host.get("paths") or {}).items() if isinstance(host, dict) else ():
+            for r in [resp] + [resp.get(s) for s in ("https", "http")] if isinstance(resp, dict) else []:
+                if isinstance(r, dict) and isinstance(r.get("artefact"), str) and r["artefact"] not in names:
+                    out.append(f"hosts.{sym}.paths[{target!r}].artefact: names no artefact of the case")
+    ids = {n for n, d in (spec or {}).items() if isinstance(d, dict) and "aci" in d} if isinstance(spec, dict) else set()
+    for fld in ("input", "expect", "requests"):
+        for kind, name in sorted(artefacts.references(case.get(fld))):
+            if kind == "id" and name not in ids:
+                out.append(f"{fld}: {{{{id:{name}}}}} names no image archive of the case")
+            elif kind == "size" and name not in names:
+                out.append(f"{fld}: {{{{size:{name}}}}} names no artefact of the case")
     return out

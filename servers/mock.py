@@ -27,8 +27,10 @@ WRITE_CHUNK = 64 * 1024
 class Host:
     """Runtime state of one symbolic host."""
 
-    def __init__(self, symbol: str, address: str, spec: dict, tls_context: ssl.SSLContext):
+    def __init__(self, symbol: str, address: str, spec: dict, tls_context: ssl.SSLContext,
+                 artefacts: Optional[dict] = None):
         self.symbol = symbol
+        self.artefacts: dict = artefacts or {}  # name -> bytes, for "artefact" answers
         self.address = address
         self.paths: dict = spec.get("paths", {})
         self.serve_https: bool = spec.get("https", True)
@@ -111,6 +113,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif "body" in resp:
             body = resp["body"].encode()
             ctype = "text/html; charset=utf-8"
+        elif "artefact" in resp:
+            body = ctx.host.artefacts.get(resp["artefact"], b"")
+            ctype = "application/octet-stream"
         else:
             body = b""
         req = resp.get("require_header")

@@ -6,6 +6,7 @@ import json
 import socket
 from typing import Any, Optional
 
+from . import artefacts as artmod
 from . import ca as camod
 from . import log as logmod
 from . import mock
@@ -35,7 +36,10 @@ class Scenario:
     """
 
     def __init__(self, hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = None,
-                 first_address: int = FIRST_ADDRESS):
+                 first_address: int = FIRST_ADDRESS, artefacts: Optional[dict] = None,
+                 key_refs: Any = None):
+        """``artefacts``: a fetch case's artefact descriptions (servers/artefacts.py), built at
+        ``start`` once the addresses are known; ``key_refs``: JSON naming more test keys to make."""
         if port_mode not in (CUSTOM, DEFAULT):
             raise ValueError(f"port_mode must be {CUSTOM!r} or {DEFAULT!r}")
         problems = check_hosts(hosts)
@@ -53,6 +57,9 @@ class Scenario:
         self.log = logmod.RequestLog()
         self.leaked: list[str] = []
         self._server: Optional[mock.Server] = None
+        self.artefact_spec = artefacts
+        self.key_refs = key_refs
+        self.built: Optional[artmod.Built] = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -66,8 +73,13 @@ class Scenario:
             self.values = {sym: {"netloc": addr if self.port is None else f"{addr}:{self.port}", "host": addr}
                            for sym, addr in self.addresses.items()}
             self.hosts = substitute(self.raw_hosts, self.values)
+            if self.artefact_spec is not None or self.key_refs is not None:
+                self.built = artmod.build(substitute(self.artefact_spec or {}, self.values),
+                                          extra_keys=self.key_refs)
+            data = self.built.data if self.built is not None else {}
             hosts = {sym: mock.Host(sym, self.addresses[sym], spec,
-                                    self.pki.server_context(self.addresses[sym], spec.get("cert", "trusted")))
+                                    self.pki.server_context(self.addresses[sym], spec.get("cert", "trusted")),
+                                    data)
                      for sym, spec in self.hosts.items()}
             listeners = [mock.Listener(hosts[sym], port, mode, s) for sym, port, mode, s in socks]
             self._server = mock.Server(listeners, self.log)
@@ -128,8 +140,10 @@ class Scenario:
     # -- what the harness uses ----------------------------------------------------------------
 
     def substitute(self, obj: Any) -> Any:
-        """Replace ``{{a}}`` / ``{{a.host}}`` placeholders in any JSON value."""
-        return substitute(obj, self.values)
+        """Replace ``{{a}}`` / ``{{a.host}}`` placeholders in any JSON value, then the artefact
+        placeholders (``{{id:NAME}}``, ``{{size:NAME}}``, ``{{key:SYMBOL}}``) of a fetch case."""
+        out = substitute(obj, self.values)
+        return self.built.resolve(out) if self.built is not None else out
 
     def unsubstitute(self, obj: Any) -> Any:
         """The reverse of ``substitute``: this run's addresses and ports written back as
@@ -139,6 +153,9 @@ class Scenario:
         pairs += [(v["host"], f"{{{{{sym}.host}}}}") for sym, v in self.values.items()
                   if v["host"] != v["netloc"]]
         text = json.dumps(obj, ensure_ascii=False)
+        if self.built is not None:  # keys first: their text is long and holds no address
+            for real, placeholder in self.built.placeholders_back():
+                text = text.replace(json.dumps(real, ensure_ascii=False)[1:-1], placeholder)
         for real, placeholder in pairs:
             text = text.replace(real, placeholder)
         return json.loads(text)
@@ -158,9 +175,10 @@ class Scenario:
 
 
 def scenario(hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = None,
-             first_address: int = FIRST_ADDRESS) -> Scenario:
+             first_address: int = FIRST_ADDRESS, artefacts: Optional[dict] = None,
+             key_refs: Any = None) -> Scenario:
     """``with servers.scenario(case["hosts"], port_mode="custom") as sc: ...``"""
-    return Scenario(hosts, port_mode, pki, first_address)
+    return Scenario(hosts, port_mode, pki, first_address, artefacts, key_refs)
 
 
 def default_ports_available(address: str = "127.0.0.2") -> Optional[str]:

@@ -17,7 +17,7 @@ HOST_SYMBOL = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 HOST_KEYS = {"paths", "https", "http", "cert"}
 RESPONSE_KEYS = {"status", "headers", "body", "meta", "meta_in", "json", "redirect",
-                 "require_header", "delay", "pad_to", "endless", "https", "http"}
+                 "require_header", "delay", "pad_to", "endless", "https", "http", "artefact"}
 ENDLESS_KEYS = {"chunk", "interval", "max_seconds", "max_bytes"}
 
 MAX_DELAY = 120.0          # seconds; a delay is cut short when the scenario stops
@@ -84,9 +84,11 @@ def check_response(resp: Any, where: str, nested: bool = False) -> list[str]:
                 isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
                 for v in h.values()):
             out.append(f"{where}.headers: an object of header name to string or list of strings")
-    bodies = [k for k in ("body", "meta", "json") if k in resp]
+    bodies = [k for k in ("body", "meta", "json", "artefact") if k in resp]
     if len(bodies) > 1:
-        out.append(f"{where}: give only one of body, meta, json (got {', '.join(bodies)})")
+        out.append(f"{where}: give only one of body, meta, json, artefact (got {', '.join(bodies)})")
+    if "artefact" in resp and not isinstance(resp["artefact"], str):
+        out.append(f"{where}.artefact: the name of one of the case's artefacts")
     if "body" in resp and not isinstance(resp["body"], str):
         out.append(f"{where}.body: a string")
     if "meta" in resp:

@@ -31,6 +31,9 @@ def handle(op: str, args: dict, profile: str, ca_file: str | None) -> dict:
         return _discovery().discover(args, profile, ca_file)
     if op == "resolve":
         return _discovery().resolve(args, profile, ca_file)
+    if op == "fetch":
+        from . import fetch  # imported lazily, like discovery
+        return fetch.fetch(args, profile, ca_file)
     if profile != core.PROFILE_TAGS:
         raise Unsupported(f"{op} belongs to the image tags profile")
     if op == "validate_imagetags":
@@ -43,7 +46,7 @@ def handle(op: str, args: dict, profile: str, ca_file: str | None) -> dict:
 
 
 OPS = ["parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
-       "discover", "resolve", "validate_manifest", "match_manifest"]
+       "discover", "resolve", "validate_manifest", "match_manifest", "fetch"]
 
 
 def answer(request: dict, state: dict) -> dict:

@@ -1,0 +1,302 @@
+"""The reference ``fetch``: the discovery process end to end, as an ACE runs it.
+
+Written from discovery.md ("Validation", "Authentication"), aci.md ("Image Archives", "Image
+ID", dependency matching) and the image tags draft (the four phases of the discovery process):
+
+1. keys: the keys the operator trusts for a prefix of the name; with ``trust_discovered_keys``
+   also the keys the name's ``ac-discovery-pubkeys`` tags point to;
+2. with a tag (image tags profile): the image tags document and, when signatures are checked,
+   its signature, verified before the labels are merged;
+3. the image, discovered with the final labels, and its signature (fetched only when
+   signatures are checked: the operator's policy decides, discovery.md "Validation");
+4. validation: the signature against a trusted key; the archive is a tar (plain, gzip, bzip2
+   or xz) with a valid ``manifest``; the manifest's name and labels match the request; for a
+   dependency, the image ID (SHA-512 of the uncompressed tar) and the size.
+
+Signatures are checked with GnuPG (``gpg``) in a temporary home folder that holds only the keys
+trusted for this name, removed after each operation. Choices the spec leaves open are in
+docs/DECISIONS.md, section "Fetching and verifying images".
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+import os
+import subprocess
+import tarfile
+import tempfile
+import zlib
+from typing import Optional
+
+from . import core, discovery
+from .errors import RefError, Unsupported
+
+MAX_IMAGE = 64 * 1024 * 1024      # bytes of an archive as served, when no dependency size says less
+MAX_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_SIGNATURE = 64 * 1024
+MAX_KEY = 256 * 1024
+GPG_TIMEOUT = 5.0
+ARMOUR_HEADER = b"-----BEGIN PGP SIGNATURE-----"
+
+
+class TooLarge(discovery.FetchError):
+    """An answer went over its byte limit."""
+
+
+class ImageTransport(discovery.Transport):
+    """The discovery transport (same TLS, HTTP, header and redirect rules), telling size
+    overruns apart from other failures."""
+
+    def _read_body(self, resp, conn, url: str, limit: int, fetch_deadline: float) -> bytes:
+        try:
+            return super()._read_body(resp, conn, url, limit, fetch_deadline)
+        except discovery.FetchError as exc:
+            if "over the limit" in str(exc):
+                raise TooLarge(str(exc)) from None
+            raise
+
+
+# --- the trust policy --------------------------------------------------------------------------
+
+def _trust(args: dict) -> dict:
+    t = args.get("trust")
+    if not isinstance(t, dict):
+        raise RefError("other", "trust must be an object")
+    keys = t.get("keys") or []
+    if not isinstance(keys, list) or not all(isinstance(k, dict) and isinstance(k.get("prefix"), str)
+                                             and isinstance(k.get("key"), str) for k in keys):
+        raise RefError("other", "trust.keys must be a list of {prefix, key}")
+    return {"keys": keys, "verify": t.get("verify_signatures", True) is not False,
+            "discovered": t.get("trust_discovered_keys") is True}
+
+
+# One function per rule (the sensitivity mutants break them one at a time).
+
+def key_covers(prefix: str, name: str) -> bool:
+    """A key trusted for PREFIX covers that name and the names below it, by path segments;
+    the empty prefix covers every name."""
+    prefix = prefix.strip("/")
+    return prefix == "" or name == prefix or name.startswith(prefix + "/")
+
+
+def fetches_signature(verify: bool) -> bool:
+    """With checks off the signature is not fetched at all (discovery.md "Validation")."""
+    return verify
+
+
+def is_armoured(sig: bytes) -> bool:
+    """aci.md: signatures are ASCII-armoured detached signatures."""
+    return sig.lstrip().startswith(ARMOUR_HEADER)
+
+
+def accepts(status: dict) -> bool:
+    """gpg's status lines: a good signature by one of the imported (trusted) keys."""
+    return "VALIDSIG" in status and "GOODSIG" in status
+
+
+def labels_match(wanted: dict, have: dict) -> bool:
+    """discovery.md "Validation": every requested label present with the same value."""
+    return all(have.get(k) == v for k, v in wanted.items())
+
+
+def image_id_matches(wanted: Optional[str], got: str) -> bool:
+    return wanted is None or wanted == got
+
+
+def image_limit(size: Optional[int]) -> int:
+    """Bytes read from the image URL: the dependency's size when it gives one."""
+    return MAX_IMAGE if size is None else min(size, MAX_IMAGE)
+
+
+# --- OpenPGP --------------------------------------------------------------------------------------
+
+def _gpg(home: str, args: list, data: Optional[bytes] = None) -> subprocess.CompletedProcess:
+    cmd = ["gpg", "--homedir", home, "--batch", "--no-tty", "--no-autostart", "--trust-model", "always"] + args
+    try:
+        return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=None if data is not None else subprocess.DEVNULL,
+                              timeout=GPG_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise Unsupported("GnuPG ('gpg') is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise RefError("other", "gpg did not finish in time") from None
+
+
+class Verifier:
+    """A temporary GnuPG home holding the keys trusted for one name."""
+
+    def __init__(self):
+        self._dir = tempfile.TemporaryDirectory(prefix="appc-ref-gpg-")
+        self.home = self._dir.name
+        os.chmod(self.home, 0o700)
+        self.count = 0
+
+    def add(self, armoured: bytes) -> None:
+        proc = _gpg(self.home, ["--import"], armoured)
+        if proc.returncode == 0:
+            self.count += 1
+
+    def verify(self, data: bytes, sig: bytes, what: str) -> None:
+        if not is_armoured(sig):
+            raise RefError("signature-invalid", f"the signature of {what} is not ASCII-armoured")
+        sig_path, data_path = os.path.join(self.home, "sig.asc"), os.path.join(self.home, "data")
+        with open(sig_path, "wb") as f:
+            f.write(sig)
+        with open(data_path, "wb") as f:
+            f.write(data)
+        proc = _gpg(self.home, ["--status-fd", "1", "--verify", sig_path, data_path])
+        status: dict[str, list] = {}
+        for line in proc.stdout.decode("utf-8", errors="replace").splitlines():
+            if line.startswith("[GNUPG:] "):
+                word, *rest = line[9:].split(" ")
+                status.setdefault(word, []).append(rest)
+        if accepts(status):
+            return
+        if "BADSIG" in status:
+            raise RefError("signature-invalid", f"the signature of {what} does not match it")
+        if "NO_PUBKEY" in status or any(r and r[-1] == "9" for r in status.get("ERRSIG", [])) \
+                or "EXPKEYSIG" in status or "REVKEYSIG" in status:
+            raise RefError("key-not-trusted", f"{what} is signed by a key not trusted for this name")
+        raise RefError("signature-invalid", f"the signature of {what} cannot be verified: "
+                                            f"{proc.stderr.decode(errors='replace').strip()[:300]}")
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
+# --- archives --------------------------------------------------------------------------------------
+
+def decompress(data: bytes) -> bytes:
+    """The tar inside: plain, gzip, bzip2 or xz, told apart by their first bytes."""
+    try:
+        if data[:2] == b"\x1f\x8b":
+            out = gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_UNCOMPRESSED + 1)
+        elif data[:3] == b"BZh":
+            out = bz2.BZ2File(io.BytesIO(data)).read(MAX_UNCOMPRESSED + 1)
+        elif data[:6] == b"\xfd7zXZ\x00":
+            out = lzma.LZMAFile(io.BytesIO(data)).read(MAX_UNCOMPRESSED + 1)
+        else:
+            out = data
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise RefError("not-an-image", f"the archive cannot be decompressed: {exc}") from None
+    if len(out) > MAX_UNCOMPRESSED:
+        raise RefError("size-exceeded", f"the archive is over {MAX_UNCOMPRESSED} bytes uncompressed")
+    return out
+
+
+def read_manifest(tar_bytes: bytes) -> str:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
+            members = {m.name.lstrip("./") if m.name != "./" else m.name: m for m in tar.getmembers()}
+            m = members.get("manifest")
+            if m is None or not m.isfile():
+                raise RefError("not-an-image", "the archive has no manifest file")
+            f = tar.extractfile(m)
+            raw = f.read() if f is not None else b""
+    except tarfile.TarError as exc:
+        raise RefError("not-an-image", f"not a tar archive: {exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RefError("invalid-manifest", "the manifest is not UTF-8") from None
+
+
+# --- the op ------------------------------------------------------------------------------------------
+
+def _request(args: dict, profile: str) -> tuple:
+    """(name, labels, tag, image ID wanted, size) of an app string or a dependency."""
+    if "dependency" in args:
+        dep = args["dependency"]
+        if not isinstance(dep, dict):
+            raise RefError("other", "dependency must be an object")
+        name = core.check_identifier(dep.get("imageName"), "the dependency's imageName")
+        labels = core.check_labels(dep.get("labels", []), "dependency.labels") if "labels" in dep else {}
+        tag = dep.get("tag") if profile == core.PROFILE_TAGS else None
+        if tag is not None and not isinstance(tag, str):
+            raise RefError("other", "dependency.tag must be a string")
+        size = dep.get("size")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise RefError("other", "dependency.size must be a non-negative integer")
+        return name, labels, tag or None, dep.get("imageID"), size
+    app = core.parse_app(args["app"], profile)
+    return app["name"], dict(app["labels"]), app.get("tag"), None, None
+
+
+def _get(tr: discovery.Transport, url: str, limit: int, kind_on_failure: str, what: str) -> bytes:
+    try:
+        return tr.get(url, limit)
+    except TooLarge as exc:
+        raise RefError("size-exceeded", f"{what}: {exc}") from None
+    except discovery.FetchError as exc:
+        raise RefError(kind_on_failure, f"{what}: {exc}") from None
+
+
+def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
+    trust = _trust(args)
+    name, labels, tag, want_id, size = _request(args, profile)
+    tr = ImageTransport(args, ca_file)
+    attempts: list = []
+    verifier = Verifier() if trust["verify"] else None
+    try:
+        # (1) keys
+        if verifier is not None:
+            for k in trust["keys"]:
+                if key_covers(k["prefix"], name):
+                    verifier.add(k["key"].encode("utf-8"))
+            if trust["discovered"]:
+                for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile),
+                                          tr, attempts):
+                    try:
+                        verifier.add(tr.get(url, MAX_KEY))
+                    except discovery.FetchError:
+                        continue
+        # (2) the image tags document, its signature checked before merging
+        tags_url = None
+        if profile == core.PROFILE_TAGS and tag:
+            endpoints = discovery.walk(discovery.IMAGETAGS, name, labels, tr, attempts)
+            text = None
+            if endpoints:
+                ep = endpoints[0]
+                doc = _get(tr, ep["url"], discovery.MAX_DOCUMENT, "fetch-failed", "the image tags document")
+                if verifier is not None:
+                    sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing",
+                               "the image tags document's signature")
+                    verifier.verify(doc, sig, "the image tags document")
+                try:
+                    text = doc.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise RefError("invalid-imagetags", "the image tags document is not UTF-8") from None
+                tags_url = ep["url"]
+            labels = core.merge_tag(text, labels, tag)["labels"]
+        # (3) the image and its signature
+        found = discovery.walk(discovery.ACI, name, discovery._render_labels(labels, profile), tr, attempts)
+        if not found:
+            raise discovery._failed(discovery.ACI, name, attempts)
+        ep = found[0]
+        data = _get(tr, ep["aci"], image_limit(size), "fetch-failed", "the image")
+        sig_url = None
+        if verifier is not None and fetches_signature(trust["verify"]):
+            sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
+            sig_url = ep["asc"]
+            verifier.verify(data, sig, "the image")
+        # (4) validation
+        if size is not None and len(data) != size:
+            raise RefError("size-exceeded", f"the image is {len(data)} bytes, the dependency says {size}")
+        tar_bytes = decompress(data)
+        manifest = core.load_manifest(read_manifest(tar_bytes), profile)
+        if manifest["name"] != name:
+            raise RefError("manifest-mismatch", f"the manifest names {manifest['name']!r}, not {name!r}")
+        if not labels_match(labels, manifest["labels"]):
+            raise RefError("manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match "
+                                                f"the requested {labels}")
+        got_id = "sha512-" + hashlib.sha512(tar_bytes).hexdigest()
+        if not image_id_matches(want_id, got_id):
+            raise RefError("image-id-mismatch", f"the image hashes to {got_id[:30]}..., not {want_id}")
+        return {"image_id": got_id, "name": manifest["name"], "labels": manifest["labels"],
+                "urls": {"image": ep["aci"], "signature": sig_url, "imagetags": tags_url}}
+    finally:
+        if verifier is not None:
+            verifier.close()

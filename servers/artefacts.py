@@ -1,0 +1,328 @@
+"""Real artefacts for the ``fetch`` cases: ACI archives, OpenPGP keys and detached signatures.
+
+A case describes its artefacts as data (``artefacts``: name -> description) and this module
+builds them at run time:
+
+- ``{"aci": {"name": N, "labels": {...}, "compression": "none|gzip|bzip2|xz",
+  "manifest": TEXT, "no_manifest": true, "rootfs": {"path": "text"}}}``: an image archive
+  (a tar with ``manifest`` and ``rootfs/``). ``manifest`` (raw text) replaces the manifest made
+  from ``name`` and ``labels``.
+- ``{"text": "..."}``: these bytes as they are (a document, or something that is not an image).
+- ``{"json": VALUE}``: VALUE as JSON text (an image tags document).
+- ``{"signature": {"of": NAME, "key": SYMBOL, "armor": true}}``: a detached OpenPGP signature
+  of another artefact, made with the test key SYMBOL (``armor: false`` gives the binary form).
+- ``{"public_key": SYMBOL}``: the ASCII-armoured public key of the test key SYMBOL.
+
+Keys are made with GnuPG (``gpg``) in a temporary home folder, once per symbol and per run
+(``keyring()``), and the folder is removed when the process exits. docs/DECISIONS.md says why
+GnuPG is driven as a program rather than through a Python binding.
+
+After building, strings may name artefacts through placeholders: ``{{id:NAME}}`` (the image ID
+of an archive: ``sha512-`` and the hex SHA-512 of the uncompressed tar), ``{{size:NAME}}``
+(the byte count as served; a string that is only this placeholder becomes an integer) and
+``{{key:SYMBOL}}`` (the armoured public key).
+"""
+from __future__ import annotations
+
+import atexit
+import bz2
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+from typing import Any, Optional
+
+KINDS = ("aci", "text", "json", "signature", "public_key")
+COMPRESSIONS = ("none", "gzip", "bzip2", "xz")
+ACI_KEYS = {"name", "labels", "compression", "manifest", "no_manifest", "rootfs"}
+SIGNATURE_KEYS = {"of", "key", "armor"}
+KEY_SYMBOL = re.compile(r"^[a-z][a-z0-9_-]*$")
+ARTEFACT_PLACEHOLDER = re.compile(r"\{\{(id|size|key):([^{}\s]+)\}\}")
+GPG = "gpg"
+GPG_TIMEOUT = 60.0
+
+
+class ArtefactError(ValueError):
+    """An artefact description is malformed, or building it failed; the message names it."""
+
+
+# --- OpenPGP: test keys and signatures, through GnuPG --------------------------------------
+
+def _gpg(home: str, args: list, data: Optional[bytes] = None) -> bytes:
+    cmd = [GPG, "--homedir", home, "--batch", "--no-tty", "--quiet", "--pinentry-mode", "loopback",
+           "--passphrase", ""] + args
+    try:
+        proc = subprocess.run(cmd, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=None if data is not None else subprocess.DEVNULL,
+                              timeout=GPG_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise ArtefactError("GnuPG ('gpg') is not installed: the fetch cases need it "
+                            "(Debian package 'gnupg')") from None
+    if proc.returncode != 0:
+        raise ArtefactError(f"gpg {' '.join(args[:2])} failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+class Keyring:
+    """Test keys in a temporary GnuPG home; one ed25519 signing key per symbol, made on first use."""
+
+    def __init__(self):
+        self.home = tempfile.mkdtemp(prefix="appc-conformance-gpg-")
+        os.chmod(self.home, 0o700)
+        self._fpr: dict[str, str] = {}
+        self._public: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def fingerprint(self, symbol: str) -> str:
+        with self._lock:
+            if symbol not in self._fpr:
+                if not KEY_SYMBOL.match(symbol):
+                    raise ArtefactError(f"key symbol {symbol!r}: lowercase letters, digits, '-' and '_'")
+                uid = f"appc-conformance test key {symbol} <{symbol}@test.invalid>"
+                _gpg(self.home, ["--quick-gen-key", uid, "ed25519", "sign", "never"])
+                listing = _gpg(self.home, ["--with-colons", "--list-keys", f"={uid}"]).decode()
+                fprs = [ln.split(":")[9] for ln in listing.splitlines() if ln.startswith("fpr:")]
+                if not fprs:
+                    raise ArtefactError(f"gpg made no key for {symbol!r}")
+                self._fpr[symbol] = fprs[0]
+            return self._fpr[symbol]
+
+    def public_key(self, symbol: str) -> bytes:
+        fpr = self.fingerprint(symbol)
+        with self._lock:
+            if symbol not in self._public:
+                self._public[symbol] = _gpg(self.home, ["--armor", "--export", fpr])
+            return self._public[symbol]
+
+    def sign(self, symbol: str, data: bytes, armor: bool = True) -> bytes:
+        fpr = self.fingerprint(symbol)
+        return _gpg(self.home, ["--local-user", fpr, "--detach-sign"] + (["--armor"] if armor else [])
+                    + ["--output", "-"], data)
+
+    def close(self) -> None:
+        subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "all"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_KEYRING: Optional[Keyring] = None
+_KEYRING_LOCK = threading.Lock()
+
+
+def keyring() -> Keyring:
+    """The run's keyring (keys are made once per run; the folder goes when the process exits)."""
+    global _KEYRING
+    with _KEYRING_LOCK:
+        if _KEYRING is None:
+            _KEYRING = Keyring()
+            atexit.register(_KEYRING.close)
+        return _KEYRING
+
+
+# --- image archives ------------------------------------------------------------------------
+
+def manifest_text(name: str, labels: dict) -> str:
+    doc = {"acKind": "ImageManifest", "acVersion": "0.8.11", "name": name,
+           "labels": [{"name": k, "value": v} for k, v in labels.items()]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _member(tar: tarfile.TarFile, path: str, data: Optional[bytes]) -> None:
+    info = tarfile.TarInfo(path)
+    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "root", "root"
+    if data is None:
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(info)
+    else:
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+
+
+def build_tar(manifest: Optional[str], rootfs: dict) -> bytes:
+    """An uncompressed ACI: ``manifest`` (unless None), ``rootfs/`` and its files; reproducible."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        if manifest is not None:
+            _member(tar, "manifest", manifest.encode("utf-8"))
+        _member(tar, "rootfs", None)
+        dirs = set()
+        for path in sorted(rootfs):
+            parts = path.strip("/").split("/")
+            for i in range(1, len(parts)):
+                d = "rootfs/" + "/".join(parts[:i])
+                if d not in dirs:
+                    dirs.add(d)
+                    _member(tar, d, None)
+            _member(tar, "rootfs/" + "/".join(parts), rootfs[path].encode("utf-8"))
+    return buf.getvalue()
+
+
+def compress(data: bytes, how: str) -> bytes:
+    if how == "none":
+        return data
+    if how == "gzip":
+        return gzip.compress(data, mtime=0)
+    if how == "bzip2":
+        return bz2.compress(data)
+    if how == "xz":
+        return lzma.compress(data, format=lzma.FORMAT_XZ)
+    raise ArtefactError(f"compression {how!r}: one of {', '.join(COMPRESSIONS)}")
+
+
+def image_id(tar_bytes: bytes) -> str:
+    """aci.md, "Image ID": the SHA-512 of the uncompressed tar, written ``sha512-HEX``."""
+    return "sha512-" + hashlib.sha512(tar_bytes).hexdigest()
+
+
+# --- a case's artefacts ---------------------------------------------------------------------
+
+def check(spec: Any) -> list[str]:
+    """Problems of an ``artefacts`` description (empty list when it is fine)."""
+    if not isinstance(spec, dict) or not spec:
+        return ["artefacts: a non-empty object of artefact name to description"]
+    out = []
+    for name, desc in spec.items():
+        where = f"artefacts[{name!r}]"
+        if not isinstance(desc, dict) or len(desc) != 1 or next(iter(desc)) not in KINDS:
+            out.append(f"{where}: an object with exactly one of {', '.join(KINDS)}")
+            continue
+        kind, body = next(iter(desc.items()))
+        if kind == "aci":
+            if not isinstance(body, dict):
+                out.append(f"{where}.aci: an object")
+                continue
+            for k in body:
+                if k not in ACI_KEYS:
+                    out.append(f"{where}.aci: unknown key {k!r} (known: {', '.join(sorted(ACI_KEYS))})")
+            if body.get("compression", "none") not in COMPRESSIONS:
+                out.append(f"{where}.aci.compression: one of {', '.join(COMPRESSIONS)}")
+            if "manifest" not in body and not body.get("no_manifest") and not isinstance(body.get("name"), str):
+                out.append(f"{where}.aci: give 'name' (and 'labels'), 'manifest' or 'no_manifest'")
+            labels = body.get("labels", {})
+            if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+                out.append(f"{where}.aci.labels: an object of label name to string")
+            rootfs = body.get("rootfs", {})
+            if not isinstance(rootfs, dict) or not all(isinstance(v, str) for v in rootfs.values()):
+                out.append(f"{where}.aci.rootfs: an object of path to text")
+        elif kind == "text" and not isinstance(body, str):
+            out.append(f"{where}.text: a string")
+        elif kind == "signature":
+            if not isinstance(body, dict) or set(body) - SIGNATURE_KEYS or "of" not in body or "key" not in body:
+                out.append(f"{where}.signature: an object with 'of', 'key' and optionally 'armor'")
+                continue
+            if body["of"] not in spec:
+                out.append(f"{where}.signature.of: names no artefact of the case")
+            elif "signature" in spec[body["of"]]:
+                out.append(f"{where}.signature.of: a signature of a signature is not supported")
+            if not isinstance(body["key"], str) or not KEY_SYMBOL.match(body["key"]):
+                out.append(f"{where}.signature.key: a key symbol (lowercase letters, digits, '-', '_')")
+            if not isinstance(body.get("armor", True), bool):
+                out.append(f"{where}.signature.armor: true or false")
+        elif kind == "public_key" and not (isinstance(body, str) and KEY_SYMBOL.match(body)):
+            out.append(f"{where}.public_key: a key symbol")
+    return out
+
+
+def references(obj: Any) -> set[tuple[str, str]]:
+    """Every ``(kind, name)`` an artefact placeholder in ``obj`` refers to."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(obj, str):
+        found.update(ARTEFACT_PLACEHOLDER.findall(obj))
+    elif isinstance(obj, list):
+        for x in obj:
+            found |= references(x)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            found |= references(k) | references(v)
+    return found
+
+
+class Built:
+    """The bytes of every artefact of a case, and what placeholders stand for."""
+
+    def __init__(self, data: dict[str, bytes], ids: dict[str, str], keys: dict[str, str]):
+        self.data, self.ids, self.keys = data, ids, keys
+
+    def resolve(self, obj: Any) -> Any:
+        """Replace artefact placeholders in any JSON value (``{{size:X}}`` alone becomes an int)."""
+        if isinstance(obj, str):
+            whole = ARTEFACT_PLACEHOLDER.fullmatch(obj)
+            if whole and whole.group(1) == "size":
+                return len(self._data(whole.group(2)))
+            return ARTEFACT_PLACEHOLDER.sub(lambda m: self._one(m.group(1), m.group(2)), obj)
+        if isinstance(obj, list):
+            return [self.resolve(x) for x in obj]
+        if isinstance(obj, dict):
+            return {self.resolve(k): self.resolve(v) for k, v in obj.items()}
+        return obj
+
+    def _data(self, name: str) -> bytes:
+        if name not in self.data:
+            raise ArtefactError(f"placeholder names no artefact {name!r}")
+        return self.data[name]
+
+    def _one(self, kind: str, name: str) -> str:
+        if kind == "id":
+            if name not in self.ids:
+                raise ArtefactError(f"{{{{id:{name}}}}}: {name!r} is not an image archive of the case")
+            return self.ids[name]
+        if kind == "size":
+            return str(len(self._data(name)))
+        if name not in self.keys:
+            raise ArtefactError(f"{{{{key:{name}}}}}: no key {name!r} was made for this case")
+        return self.keys[name]
+
+    def placeholders_back(self) -> list[tuple[str, str]]:
+        """(text, placeholder) pairs that put keys and image IDs back as placeholders."""
+        return [(v, f"{{{{key:{k}}}}}") for k, v in self.keys.items()] + \
+               [(v, f"{{{{id:{k}}}}}") for k, v in self.ids.items()]
+
+
+def build(spec: dict, ring: Optional[Keyring] = None, extra_keys: Any = None) -> Built:
+    """Build every artefact of ``spec`` (already checked; host placeholders already substituted).
+
+    Keys named by ``{{key:SYMBOL}}`` placeholders in ``extra_keys`` (say, the case's input) are
+    made too, so that a case can trust a key that signs nothing."""
+    problems = check(spec) if spec else []
+    if problems:
+        raise ArtefactError("; ".join(problems))
+    ring = ring or keyring()
+    data: dict[str, bytes] = {}
+    ids: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    spec = spec or {}
+    for name, desc in spec.items():
+        kind, body = next(iter(desc.items()))
+        if kind == "aci":
+            if "manifest" in body:
+                text = body["manifest"]
+            elif body.get("no_manifest"):
+                text = None
+            else:
+                text = manifest_text(body["name"], body.get("labels", {}))
+            tar = build_tar(text, body.get("rootfs") or {"etc/hello.txt": f"{name}\n"})
+            ids[name] = image_id(tar)
+            data[name] = compress(tar, body.get("compression", "none"))
+        elif kind == "text":
+            data[name] = body.encode("utf-8")
+        elif kind == "json":
+            data[name] = (json.dumps(body, indent=2) + "\n").encode("utf-8")
+        elif kind == "public_key":
+            data[name] = ring.public_key(body)
+            keys[body] = data[name].decode("ascii")
+    for name, desc in spec.items():
+        if "signature" in desc:
+            sig = desc["signature"]
+            data[name] = ring.sign(sig["key"], data[sig["of"]], sig.get("armor", True))
+    for kind, symbol in sorted(references(extra_keys)):
+        if kind == "key" and symbol not in keys:
+            keys[symbol] = ring.public_key(symbol).decode("ascii")
+    return Built(data, ids, keys)

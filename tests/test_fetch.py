@@ -1,0 +1,164 @@
+"""The fetch artefacts (real archives, keys and signatures) and the reference's checks of them."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import tarfile
+import tempfile
+
+import pytest
+
+import servers
+from conformance.adapters.reference import fetch as ref_fetch
+from conformance.adapters.reference.errors import RefError
+from servers import artefacts
+
+
+def _gpg_verify(data: bytes, sig: bytes, pub: bytes) -> bool:
+    with tempfile.TemporaryDirectory() as home:
+        base = ["gpg", "--homedir", home, "--batch", "--no-tty", "--no-autostart"]
+        subprocess.run(base + ["--import"], input=pub, capture_output=True, check=True)
+        with open(f"{home}/d", "wb") as f:
+            f.write(data)
+        with open(f"{home}/s", "wb") as f:
+            f.write(sig)
+        return subprocess.run(base + ["--verify", f"{home}/s", f"{home}/d"], capture_output=True).returncode == 0
+
+
+SPEC = {
+    "app.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}, "compression": "gzip",
+                        "rootfs": {"etc/hello.txt": "hi\n"}}},
+    "plain.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"},
+                          "rootfs": {"etc/hello.txt": "hi\n"}}},
+    "other.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}}},
+    "app.aci.asc": {"signature": {"of": "app.aci", "key": "alice"}},
+    "app.aci.sig": {"signature": {"of": "app.aci", "key": "alice", "armor": False}},
+    "alice.pub": {"public_key": "alice"},
+    "tags.json": {"json": {"labels": {"stable": {"version": "1.0.0"}}}},
+}
+
+
+@pytest.fixture(scope="module")
+def built():
+    return artefacts.build(SPEC, extra_keys={"k": "{{key:bob}}"})
+
+
+def test_archive_is_a_real_aci(built):
+    tar_bytes = io.BytesIO(__import__("gzip").decompress(built.data["app.aci"]))
+    with tarfile.open(fileobj=tar_bytes) as tar:
+        names = tar.getnames()
+        manifest = json.loads(tar.extractfile("manifest").read())
+    assert "manifest" in names and "rootfs" in names and "rootfs/etc/hello.txt" in names
+    assert manifest["name"] == "example.com/app"
+    assert manifest["labels"] == [{"name": "version", "value": "1.0.0"}]
+
+
+def test_image_id_is_sha512_of_the_uncompressed_tar(built):
+    tar = __import__("gzip").decompress(built.data["app.aci"])
+    assert built.ids["app.aci"] == "sha512-" + hashlib.sha512(tar).hexdigest()
+    # the same content uncompressed: same image ID (reproducible archives)
+    assert built.ids["plain.aci"] == built.ids["app.aci"]
+    assert built.data["plain.aci"] == tar
+    # by default each archive's rootfs names the artefact: same manifest, different bytes
+    assert built.ids["other.aci"] != built.ids["plain.aci"]
+
+
+@pytest.mark.parametrize("how", artefacts.COMPRESSIONS)
+def test_every_compression_decompresses_to_the_same_tar(how):
+    tar = artefacts.build_tar(artefacts.manifest_text("example.com/x", {}), {"a": "b"})
+    assert ref_fetch.decompress(artefacts.compress(tar, how)) == tar
+
+
+def test_signatures_are_real_openpgp(built):
+    pub = built.data["alice.pub"]
+    assert pub.startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    assert built.data["app.aci.asc"].startswith(b"-----BEGIN PGP SIGNATURE-----")
+    assert not built.data["app.aci.sig"].startswith(b"-----")
+    assert _gpg_verify(built.data["app.aci"], built.data["app.aci.asc"], pub)
+    assert _gpg_verify(built.data["app.aci"], built.data["app.aci.sig"], pub)
+    assert not _gpg_verify(built.data["plain.aci"], built.data["app.aci.asc"], pub)  # other bytes
+
+
+def test_keys_are_made_once_per_run_and_extra_keys_too(built):
+    again = artefacts.build({"k.pub": {"public_key": "alice"}})
+    assert again.data["k.pub"] == built.data["alice.pub"]
+    assert built.keys["bob"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    assert built.keys["bob"] != built.keys["alice"]
+
+
+def test_placeholders(built):
+    got = built.resolve({"id": "{{id:app.aci}}", "size": "{{size:plain.aci}}", "k": "{{key:alice}}",
+                         "text": "n={{size:plain.aci}}"})
+    assert got["id"] == built.ids["app.aci"]
+    assert got["size"] == len(built.data["plain.aci"]) and isinstance(got["size"], int)
+    assert got["k"] == built.keys["alice"]
+    assert got["text"] == f"n={len(built.data['plain.aci'])}"
+
+
+def test_the_reference_verifier(built):
+    v = ref_fetch.Verifier()
+    try:
+        v.add(built.data["alice.pub"])
+        v.verify(built.data["app.aci"], built.data["app.aci.asc"], "x")  # no exception
+        with pytest.raises(RefError) as e:
+            v.verify(built.data["plain.aci"], built.data["app.aci.asc"], "x")
+        assert e.value.kind == "signature-invalid"
+        with pytest.raises(RefError) as e:
+            v.verify(built.data["app.aci"], built.data["app.aci.sig"], "x")
+        assert e.value.kind == "signature-invalid"  # binary: not ASCII-armoured
+    finally:
+        v.close()
+    v = ref_fetch.Verifier()
+    try:
+        v.add(built.keys["bob"].encode())
+        with pytest.raises(RefError) as e:
+            v.verify(built.data["app.aci"], built.data["app.aci.asc"], "x")
+        assert e.value.kind == "key-not-trusted"
+    finally:
+        v.close()
+
+
+def test_key_prefixes():
+    assert ref_fetch.key_covers("example.com/app", "example.com/app")
+    assert ref_fetch.key_covers("example.com", "example.com/app")
+    assert ref_fetch.key_covers("", "example.com/app")
+    assert not ref_fetch.key_covers("example.com/ap", "example.com/app")
+    assert not ref_fetch.key_covers("example.com/other", "example.com/app")
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ({"x": {"aci": {"name": "a", "compression": "zip"}}}, "compression"),
+    ({"x": {"signature": {"of": "nope", "key": "alice"}}}, "names no artefact"),
+    ({"x": {"signature": {"of": "x", "key": "Alice"}}}, "signature"),
+    ({"x": {"aci": {}}}, "give 'name'"),
+    ({"x": {"bogus": 1}}, "exactly one of"),
+])
+def test_check_names_the_place(spec, needle):
+    problems = artefacts.check(spec)
+    assert problems and any(needle in p for p in problems), problems
+
+
+def test_lint_finds_unknown_artefact_references():
+    case = {"op": "fetch", "input": {"app": "{{a.host}}/app", "dependency": {"imageID": "{{id:nope}}"}},
+            "artefacts": {"t": {"text": "x"}},
+            "hosts": {"a": {"paths": {"/x": {"artefact": "missing"}}}},
+            "expect": {"result": {"image_id": "{{id:t}}"}}}
+    problems = servers.lint_case(case)
+    assert any("names no artefact" in p and "/x" in p for p in problems), problems
+    assert any("{{id:nope}}" in p for p in problems), problems
+    assert any("{{id:t}}" in p for p in problems), problems  # a text is not an archive
+
+
+def test_the_mock_serves_artefact_bytes(built):
+    import ssl
+    import urllib.request
+    hosts = {"a": {"paths": {"/app.aci": {"artefact": "app.aci"}}}}
+    with servers.scenario(hosts, artefacts={"app.aci": SPEC["app.aci"]}) as sc:
+        ctx = ssl.create_default_context(cafile=sc.ca_file)
+        with urllib.request.urlopen(f"https://{sc.values['a']['netloc']}/app.aci", context=ctx, timeout=5) as r:
+            body = r.read()
+            ctype = r.headers["Content-Type"]
+    assert body == built.data["app.aci"]
+    assert ctype == "application/octet-stream"
