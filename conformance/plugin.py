@@ -80,7 +80,10 @@ class Harness:
         self.records: list = []
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
-        self.vector_set = vectors.load(self.vectors_root)
+        try:
+            self.vector_set = vectors.load(self.vectors_root)
+        except (vectors.VectorsError, OSError) as exc:
+            raise pytest.UsageError(str(exc)) from None
         self.problems = [str(p) for p in self.vector_set.problems]
         self.cases_by_file: dict[str, list] = {}
         for case in self.vector_set.cases:
@@ -168,9 +171,10 @@ def pytest_collect_file(file_path: Path, parent):
     if h is None or file_path.suffix != ".json":
         return None
     root = h.vectors_root
-    if root not in file_path.parents or "schema" in file_path.relative_to(root).parts \
-            or file_path.name == "requirements.json":
+    if root not in file_path.parents or "schema" in file_path.relative_to(root).parts:
         return None
+    if file_path.name == "requirements.json" and vectors._rel(file_path, root) not in h.problems_by_file:
+        return None  # the catalog is collected only to report its problems
     return VectorFile.from_parent(parent, path=file_path)
 
 
@@ -409,6 +413,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"known failure now passes (remove it from the expectations file): "
                                     f"{r.id} [{r.profile}]")
     if h.problems:
-        terminalreporter.write_line(f"broken vectors: {len(h.problems)} (see the failures above)")
+        terminalreporter.write_line(f"broken vectors: {len(h.problems)} (their cases did not run; every other case did)")
+        for p in h.problems[:20]:
+            terminalreporter.write_line(f"  {p}")
+        if len(h.problems) > 20:
+            terminalreporter.write_line(f"  ... {len(h.problems) - 20} more in the results file (run.problems) "
+                                        "and from: appc-conformance lint")
     if config.option.results:
         terminalreporter.write_line(f"results: {config.option.results}")

@@ -98,9 +98,56 @@ def _json_path(parts: Iterable[Any]) -> str:
     return out
 
 
+#: Deepest nesting of arrays and objects a vector file may have (the bundled ones stay under
+#: 20). Deeper files are a problem of that file: nothing recurses through them.
+MAX_DEPTH = 100
+
+
+class VectorsError(ValueError):
+    """The vector set itself cannot be used (its schema is unreadable); names the file."""
+
+
+def _too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``doc`` nests arrays and objects more than ``limit`` levels (without recursion)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
 def load_catalog(root: Path) -> dict:
     """The requirement catalog: ``{"requirements": [...], "ambiguities": [...]}``."""
     return json.loads((root / "requirements.json").read_text())
+
+
+def _checked_catalog(root: Path, rel: str) -> tuple[set | None, set | None, list[Problem]]:
+    """The requirement and ambiguity IDs of the catalog, or (None, None, [the problem]).
+
+    A broken catalog is a problem of ``requirements.json``; the cases are then loaded without
+    checking their requirement IDs, so every other file still runs.
+    """
+    try:
+        catalog = json.loads((root / "requirements.json").read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, RecursionError) as exc:
+        msg = "nested too deeply" if isinstance(exc, RecursionError) else f"cannot read: {exc}"
+        return None, None, [Problem(rel, "file", "", f"{msg}; requirement IDs of the cases are not checked")]
+    except json.JSONDecodeError as exc:
+        return None, None, [Problem(rel, f"line {exc.lineno} column {exc.colno}", "",
+                                    f"not valid JSON: {exc.msg}; requirement IDs of the cases are not checked")]
+    try:
+        reqs = {r["id"] for r in catalog["requirements"]}
+        ambs = {a["id"] for a in catalog.get("ambiguities", [])}
+        if not all(isinstance(x, str) for x in reqs | ambs):
+            raise TypeError("an ID is not a string")
+    except (TypeError, KeyError, AttributeError) as exc:
+        return None, None, [Problem(rel, "file", "", "not a requirement catalog ({\"requirements\": [{\"id\": ...}], "
+                                    f"\"ambiguities\": [...]}}: {type(exc).__name__}: {exc}); "
+                                    "requirement IDs of the cases are not checked")]
+    return reqs, ambs, []
 
 
 def vector_files(root: Path) -> list[Path]:
@@ -203,16 +250,23 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
     """
     root = Path(root or default_vectors_dir())
     vs = VectorSet(root=root)
-    schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
-    schema = json.loads(schema_bytes)
+    schema_path = root / "schema" / "vector-file.schema.json"
+    try:
+        schema_bytes = schema_path.read_bytes()
+        schema = json.loads(schema_bytes)
+        if not isinstance(schema, dict) or "case" not in schema.get("$defs", {}):
+            raise ValueError("not the vector file schema (no $defs.case)")
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except (OSError, ValueError, RecursionError, jsonschema.exceptions.SchemaError) as exc:
+        msg = exc.message if isinstance(exc, jsonschema.exceptions.SchemaError) else str(exc) or type(exc).__name__
+        raise VectorsError(f"{schema_path}: the vector set's schema cannot be used: {msg}") from None
     checked = _SchemaCache(cache_file() if cache else None, schema_bytes)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema)
     case_validator = validator_cls({"$schema": schema.get("$schema"), "$defs": schema["$defs"],
                                     "$ref": "#/$defs/case"})
-    catalog = load_catalog(root)
-    known_reqs = {r["id"] for r in catalog["requirements"]}
-    known_ambs = {a["id"] for a in catalog.get("ambiguities", [])}
+    known_reqs, known_ambs, catalog_problems = _checked_catalog(root, _rel(root / "requirements.json", root))
+    vs.problems += catalog_problems
     seen: dict[str, str] = {}
     for path in (list(files) if files is not None else vector_files(root)):
         vs.files.append(path)
@@ -220,6 +274,8 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
         try:
             data = path.read_bytes()
             doc = json.loads(data.decode("utf-8"))
+            if _too_deep(doc):
+                raise RecursionError
         except (OSError, UnicodeDecodeError) as exc:
             vs.problems.append(Problem(rel, "file", "", f"cannot read: {exc}"))
             continue
@@ -227,46 +283,59 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
             vs.problems.append(Problem(rel, f"line {exc.lineno} column {exc.colno}", "",
                                        f"not valid JSON: {exc.msg}"))
             continue
-        key = checked.key(data)
-        known_good = key in checked
-        # File-level shape first (everything but the cases themselves).
-        shell = dict(doc) if isinstance(doc, dict) else doc
-        cases = shell.get("cases") if isinstance(shell, dict) else None
-        if isinstance(shell, dict) and isinstance(cases, list):
-            shell = {**shell, "cases": [{}]}  # cases are checked one by one below
-        file_errors = [] if known_good else [e for e in validator.iter_errors(shell)
-                                             if not (list(e.absolute_path)[:1] == ["cases"])]
-        if file_errors:
-            for e in file_errors:
-                vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
-                                           e.message))
+        except RecursionError:
+            vs.problems.append(Problem(rel, "file", "", f"arrays and objects nested too deeply "
+                                                        f"(more than {MAX_DEPTH} levels)"))
             continue
-        area = doc["area"]
-        schema_clean = True
-        for i, raw in enumerate(cases):
-            cid = raw.get("id") if isinstance(raw, dict) else None
-            where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
-            errs = [] if known_good else sorted(case_validator.iter_errors(raw),
-                                                key=lambda e: list(e.absolute_path))
-            if errs:
-                schema_clean = False
-                best = jsonschema.exceptions.best_match(errs)
-                vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
-                                           best.message))
-                continue
-            bad = _semantic_problems(raw, area, known_reqs, known_ambs)
-            if cid in seen:
-                bad.append(("id", f"duplicate case ID, first defined in {seen[cid]}"))
-            if bad:
-                for fld, msg in bad:
-                    vs.problems.append(Problem(rel, where, fld, msg))
-                continue
-            seen[cid] = rel
-            vs.cases.append(Case(id=cid, file=rel, index=i, raw=raw))
-        if schema_clean and not known_good:
-            checked.add(key)
+        try:
+            _load_file(vs, rel, data, doc, checked, validator, case_validator, known_reqs, known_ambs, seen)
+        except Exception as exc:  # noqa: BLE001 (one file's oddity never stops the others)
+            vs.problems.append(Problem(rel, "file", "", f"cannot be checked: {type(exc).__name__}: {exc}"))
     checked.save()
     return vs
+
+
+def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_SchemaCache", validator,
+               case_validator, known_reqs: set | None, known_ambs: set | None, seen: dict) -> None:
+    """Check one parsed vector file; its cases go to ``vs.cases``, its problems to ``vs.problems``."""
+    key = checked.key(data)
+    known_good = key in checked
+    # File-level shape first (everything but the cases themselves).
+    shell = dict(doc) if isinstance(doc, dict) else doc
+    cases = shell.get("cases") if isinstance(shell, dict) else None
+    if isinstance(shell, dict) and isinstance(cases, list):
+        shell = {**shell, "cases": [{}]}  # cases are checked one by one below
+    file_errors = [] if known_good else [e for e in validator.iter_errors(shell)
+                                         if not (list(e.absolute_path)[:1] == ["cases"])]
+    if file_errors:
+        for e in file_errors:
+            vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
+                                       e.message))
+        return
+    area = doc["area"]
+    schema_clean = True
+    for i, raw in enumerate(cases):
+        cid = raw.get("id") if isinstance(raw, dict) else None
+        where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
+        errs = [] if known_good else sorted(case_validator.iter_errors(raw),
+                                            key=lambda e: list(e.absolute_path))
+        if errs:
+            schema_clean = False
+            best = jsonschema.exceptions.best_match(errs)
+            vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
+                                       best.message))
+            continue
+        bad = _semantic_problems(raw, area, known_reqs, known_ambs)
+        if cid in seen:
+            bad.append(("id", f"duplicate case ID, first defined in {seen[cid]}"))
+        if bad:
+            for fld, msg in bad:
+                vs.problems.append(Problem(rel, where, fld, msg))
+            continue
+        seen[cid] = rel
+        vs.cases.append(Case(id=cid, file=rel, index=i, raw=raw))
+    if schema_clean and not known_good:
+        checked.add(key)
 
 
 def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -> list[tuple[str, str]]:
@@ -274,10 +343,10 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
     if not raw["id"].startswith(area + "/"):
         out.append(("id", f"case ID must start with the file's area '{area}/'"))
     for j, r in enumerate(raw["requirements"]):
-        if r not in known_reqs:
+        if known_reqs is not None and r not in known_reqs:
             out.append((f"requirements[{j}]", f"unknown requirement ID {r!r} (see vectors/requirements.json)"))
     for j, a in enumerate(raw.get("ambiguities", [])):
-        if known_ambs and a not in known_ambs:
+        if known_ambs is not None and known_ambs and a not in known_ambs:
             out.append((f"ambiguities[{j}]", f"unknown ambiguity ID {a!r} (see vectors/requirements.json)"))
     exp = raw["expect"]
     outcomes = exp.get("any_of", [exp])

@@ -98,3 +98,56 @@ def test_a_run_whose_vector_carries_a_lone_surrogate_still_writes_its_results(tm
     assert doc is not None, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert [c["verdict"] for c in doc["cases"]] == ["pass"]
     assert doc["cases"][0]["description"] == "odd \ufffd text"
+
+
+# -- 2. a broken vector file or catalog stops nothing else ---------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def _app_strings_count() -> int:
+    from conformance import vectors
+    vs = vectors.load(VECTORS, vectors.vector_files(VECTORS / "app-strings"))
+    return sum(len([p for p in c.profiles]) for c in vs.cases)
+
+
+@pytest.mark.parametrize("damage", ["deep-vector-file", "deep-case", "broken-catalog", "catalog-shape"])
+def test_a_broken_file_is_a_problem_naming_it_and_every_other_case_runs(tmp_path, damage):
+    root = vector_copy(tmp_path, "app-strings")
+    if damage == "deep-vector-file":
+        (root / "app-strings" / "deep.json").write_text(DEEP)
+        name = "deep.json"
+    elif damage == "deep-case":  # parses (within the decoder's limit) but nests far deeper than any vector
+        (root / "app-strings" / "deep.json").write_text(json.dumps(case_doc("app-strings", [
+            parse_case(input={"app": "example.com/app", "x": json.loads("[" * 500 + "]" * 500)})])))
+        name = "deep.json"
+    elif damage == "broken-catalog":
+        (root / "requirements.json").write_text('{"requirements": [')
+        name = "requirements.json"
+    else:
+        (root / "requirements.json").write_text('{"requirements": 3}')
+        name = "requirements.json"
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--vectors", str(root), paths=[root])
+    out = proc.stdout + proc.stderr
+    assert "INTERNALERROR" not in out and "Traceback" not in out, out[-3000:]
+    assert doc is not None, out[-3000:]
+    assert any(name in p for p in doc["run"]["problems"]), doc["run"]["problems"]
+    assert name in proc.stdout  # said on the console too
+    verdicts = {c["verdict"] for c in doc["cases"]}
+    assert verdicts == {"pass"} and len(doc["cases"]) == _app_strings_count()
+    assert proc.returncode == 1  # a broken input fails the run
+
+    lint = cli("lint", "--vectors", str(root))
+    assert lint.returncode == 1, lint.stdout + lint.stderr
+    assert "Traceback" not in lint.stderr
+    assert name in lint.stderr
+
+
+def test_a_broken_schema_is_a_clean_usage_error(tmp_path):
+    root = vector_copy(tmp_path, "app-strings")
+    (root / "schema" / "vector-file.schema.json").write_text("{")
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--vectors", str(root), paths=[root])
+    assert "Traceback" not in proc.stdout + proc.stderr and "INTERNALERROR" not in proc.stdout
+    assert "vector-file.schema.json" in proc.stderr
+    lint = cli("lint", "--vectors", str(root))
+    assert lint.returncode == 2 and "vector-file.schema.json" in lint.stderr and "Traceback" not in lint.stderr
