@@ -126,7 +126,7 @@ class Harness:
         return {"id": self.impl_id, "name": info.get("name", self.impl_id or self.argv[0]),
                 "version": info.get("version"), "language": info.get("language"),
                 "homepage": info.get("homepage"), "available": True, "unavailable_reason": None,
-                "command": self.argv}
+                "command": public_argv(self.argv, self.config)}
 
 
 def ca_bundle() -> str | None:
@@ -353,26 +353,63 @@ def git_commit(root: Path) -> str | None:
         return None
 
 
-def case_json(h: Harness, rec) -> dict:
+#: The largest case input (and discovery hosts) a results file keeps, in characters of JSON:
+#: larger ones are kept as an excerpt of their JSON text (``input_truncated``, ``hosts_truncated``).
+INPUT_KEEP = 4096
+
+
+def _bounded(obj):
+    text = json.dumps(obj, ensure_ascii=False)
+    if len(text) <= INPUT_KEEP:
+        return obj, False
+    return text[:INPUT_KEEP] + "…", True
+
+
+def public_argv(argv, config) -> list:
+    """A command line without the machine's absolute paths (reports.model.public_arg)."""
+    from reports.model import public_arg  # noqa: PLC0415
+    roots = (vectors.project_root(), Path(config.invocation_params.dir))
+    return [public_arg(str(a), roots) for a in argv]
+
+
+def _public_folders(config) -> dict:
+    import tempfile  # noqa: PLC0415
+    return {str(Path(config.invocation_params.dir)): ".", str(vectors.project_root()): "<project>",
+            tempfile.gettempdir(): "<tmp>", str(Path.home()): "~"}
+
+
+def case_json(h: Harness, rec, case=None) -> dict:
     """A record as the results file has it, with what the run knows beside the verdict: whether
-    the expectations file lists the case as a known failure (``known_failure``: the reason)."""
+    the expectations file lists the case as a known failure (``known_failure``: the reason), and
+    what was sent: the case's ``input`` and, for a discovery case, the ``hosts`` its mock servers
+    served (both bounded, INPUT_KEEP). The adapter's stderr loses the machine's folders."""
     d = rec.to_json()
     known = h.expectations.lookup(rec.id, rec.profile) if h.expectations is not None else None
     if known is not None:
         d["known_failure"] = known.reason
+    if case is not None:
+        for key in ("input", "hosts"):
+            if key in case.raw:
+                d[key], cut = _bounded(case.raw[key])
+                if cut:
+                    d[f"{key}_truncated"] = True
+    if d.get("stderr"):
+        from reports.model import public_text  # noqa: PLC0415
+        d["stderr"] = public_text(d["stderr"], _public_folders(h.config))
     return d
 
 
 def results_document(h: Harness) -> dict:
+    by_id = {c.id: c for c in h.vector_set.cases}
     return {
         "format": "appc-conformance-results", "format_version": 1,
         "run": {"suite_version": __version__, "commit": git_commit(vectors.project_root()),
                 "vectors_hash": vectors_hash(h.vectors_root), "profiles": h.profiles,
                 "started": h.started.isoformat(timespec="seconds"),
                 "duration_s": round(time.monotonic() - h.t0, 3),
-                "argv": list(h.config.invocation_params.args), "problems": h.problems},
+                "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems},
         "implementation": h.implementation(),
-        "cases": [case_json(h, r) for r in h.records],
+        "cases": [case_json(h, r, by_id.get(r.id)) for r in h.records],
     }
 
 

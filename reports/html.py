@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from reports.model import KNOWN_FAILURE, NOW_PASSES, STATUSES, Model
+from reports.model import KNOWN_FAILURE, NOW_PASSES, STATUSES, Model, public_arg, public_path
 from reports.results import FAILING, SKIPPING, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -33,6 +33,8 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pretty"] = _pretty
     env.filters["ms"] = _ms
+    env.filters["public_arg"] = public_arg
+    env.filters["public_path"] = public_path
     return env
 
 
@@ -44,8 +46,9 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
     for row in model.rows:
         expected = [c.get("expected") for c in row.cells if c is not None]
         same_expected = all(e == expected[0] for e in expected)
+        sent = next((c for c in row.cells if c is not None and "input" in c), None)
         rows.append({"row": row, "expected": expected[0] if expected else None,
-                     "same_expected": same_expected})
+                     "same_expected": same_expected, "sent": sent})
     totals = {s: 0 for s in STATUSES}
     for r in model.rows:
         for x in r.statuses():

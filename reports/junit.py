@@ -17,7 +17,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from reports.model import Model, is_known
+from reports.model import Model, is_known, public_path
 from reports.results import FAILING
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -34,10 +34,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
+def _sent(c: dict, key: str, keep: int = 2000) -> str:
+    v = c[key]
+    text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+    cut = c.get(f"{key}_truncated") or len(text) > keep
+    return text[:keep] + (" … (truncated)" if cut else "")
+
+
 def _details(c: dict) -> str:
-    lines = [c.get("message", ""),
-             "expected: " + json.dumps(c.get("expected"), ensure_ascii=False),
-             "actual:   " + json.dumps(c.get("actual"), ensure_ascii=False)]
+    lines = [c.get("message", "")]
+    if "input" in c:
+        lines.append("input:    " + _sent(c, "input"))
+    if (c.get("extra") or {}).get("request") is not None:
+        lines.append("request:  " + json.dumps(c["extra"]["request"], ensure_ascii=False)[:2000])
+    if "hosts" in c:
+        lines.append("hosts:    " + _sent(c, "hosts"))
+    lines += ["expected: " + json.dumps(c.get("expected"), ensure_ascii=False),
+              "actual:   " + json.dumps(c.get("actual"), ensure_ascii=False)]
     if c.get("requirements"):
         lines.append("requirements: " + ", ".join(c["requirements"]) + f" ({c.get('strength', '')})")
     return _clean("\n".join(lines))
@@ -68,7 +81,7 @@ def render(model: Model) -> bytes:
                                 ("implementation.version", impl.get("version") or ""),
                                 ("profile", profile), ("suite_version", run.get("suite_version", "")),
                                 ("commit", run.get("commit") or ""), ("vectors_hash", run.get("vectors_hash", "")),
-                                ("results", col.results.path)):
+                                ("results", public_path(col.results.path))):
                 ET.SubElement(props, "property", name=name, value=_clean(value))
             n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
             known = sum(1 for r in rows if is_known(r.cells[col.index]) and r.cells[col.index]["verdict"] in FAILING)

@@ -6,6 +6,8 @@ a committed summary is stale exactly when a fresh run's verdicts differ.
 """
 from __future__ import annotations
 
+import json
+
 from reports.model import NOW_PASSES, Column, Counts, Model, is_known, status
 from reports.results import FAILING
 
@@ -30,6 +32,18 @@ def _cell(c: Counts) -> str:
     if c.skipped:
         parts.append(f"➖ {c.skipped}")
     return " ".join(parts)
+
+
+def _input(c: dict, keep: int = 120) -> str:
+    """The case's input, short, as a code span (the HTML report and JUnit have it whole)."""
+    if "input" not in c:
+        return ""
+    v = c["input"]
+    text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
+    if len(text) > keep or c.get("input_truncated"):
+        text = text[:keep] + "…"
+    text = _esc(text).replace("`", "'")
+    return f"`{text}`"
 
 
 def _impl_name(col: Column) -> str:
@@ -87,14 +101,14 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
     if failing and failing_details:
         out.append("<details><summary>Failing cases</summary>")
         out.append("")
-        out.append("| Implementation | Case | Profile | Verdict | Why |")
-        out.append("|---|---|---|---|---|")
+        out.append("| Implementation | Case | Profile | Verdict | Input | Why |")
+        out.append("|---|---|---|---|---|---|")
         for r, col in failing[:200]:
             c = r.cells[col.index]
-            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | "
+            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | {_input(c)} | "
                        f"{_esc(c.get('message', ''))[:200]} |")
         if len(failing) > 200:
-            out.append(f"| … | {len(failing) - 200} more | | | |")
+            out.append(f"| … | {len(failing) - 200} more | | | | |")
         out.append("")
         out.append("</details>")
         out.append("")

@@ -9,6 +9,9 @@ percentage say how much of the rest is failure and how much is missing.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +203,54 @@ class Model:
         return [r for r in self.requirements if not r.covered]
 
 
+def public_arg(arg: str, roots: Iterable[str | Path] = ()) -> str:
+    """``arg`` (a command-line word) without an absolute path of the machine that ran it.
+
+    An absolute path inside one of ``roots`` (the project, the current folder) becomes relative to
+    it; any other absolute path becomes its last component (``/home/u/.venv/bin/python`` ->
+    ``python``). ``--opt=/a/b`` keeps its option; a word with spaces (``--adapter-cmd``'s command
+    line) is treated word by word. Reports and results files are published as they are: they
+    must not carry the machine's folders (a user name, a temporary folder).
+    """
+    if not arg:
+        return arg
+    if any(ch.isspace() for ch in arg):
+        try:
+            words = shlex.split(arg)
+        except ValueError:
+            return arg
+        return " ".join(shlex.quote(public_arg(w, roots)) for w in words)
+    if arg.startswith("-") and "=" in arg:
+        opt, _, value = arg.partition("=")
+        return f"{opt}={public_arg(value, roots)}"
+    if not os.path.isabs(arg):
+        return arg
+    p = Path(arg)
+    for root in roots:
+        try:
+            rel = p.relative_to(root)
+        except ValueError:
+            continue
+        return rel.as_posix() or "."
+    return p.name or arg
+
+
+def public_text(text: str, folders: dict) -> str:
+    """``text`` (an adapter's stderr, a traceback) with each folder of ``folders`` (folder -> label),
+    where it starts a path, replaced by its label: ``/tmp/pytest-7/x.pem`` -> ``<tmp>/x.pem``. A
+    folder is only replaced where a path starts, never inside a URL (``https://host/root/app``)."""
+    for folder in sorted((str(f).rstrip("/") for f in folders), key=len, reverse=True):
+        if folder and folder in text:
+            label = folders[folder] if folder in folders else folders[folder + "/"]
+            text = re.sub(r"(?<![\w}.:/~-])" + re.escape(folder) + r"(?![\w.-])", lambda _m: label, text)
+    return text
+
+
+def public_path(path: str | Path | None) -> str:
+    """A results file's path as a report shows it: its file name."""
+    return Path(path).name if path else ""
+
+
 def default_catalog_path() -> Path | None:
     try:
         from conformance import vectors  # noqa: PLC0415
@@ -285,7 +336,7 @@ def coverage_json(model: Model) -> dict:
             "id": r.id, "strength": r.strength, "section": r.section, "summary": r.summary,
             "in_catalog": r.in_catalog, "cases": len(r.case_ids),
             "untestable_reason": r.untestable_reason, "testable_by": r.testable_by,
-            "implementations": [{"implementation": col.label, "results": col.results.path,
+            "implementations": [{"implementation": col.label, "results": public_path(col.results.path),
                                  **r.counts[col.index].as_json()} for col in model.columns],
         })
     return {"requirements": out,

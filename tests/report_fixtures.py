@@ -25,6 +25,20 @@ CASES = [
      {"result": {"aci": ["https://127.0.0.1:8443/app.aci"]}}),
 ]
 
+#: What each case sends (the record's ``input``; discovery cases also have ``hosts``).
+INPUTS = {
+    "app-strings/colon/version-label": {"app": "example.com/reduce-worker:1.0.0"},
+    "app-strings/colon/empty-name": {"app": ":1.0.0"},
+    "app-strings/labels/equals-in-value": {"app": "example.com/app,k=a=b"},
+    "imagetags/document/not-an-object": {"document": "[1, 2]"},
+    "imagetags/document/minimal": {"document": {"latest": {"version": "1.0.0"}}},
+    "resolution/alias/cycle": {"document": {"a": "b", "b": "a"}, "tag": "a"},
+    "discovery/walk-up/404-then-parent": {"app": "{{a.host}}/project/sub", "what": ["aci"]},
+    "discovery/meta/should-prefer-https": {"app": "{{a.host}}/app", "what": ["aci"]},
+}
+HOSTS = {"a": {"paths": {"/project?ac-discovery=1": {"meta": [
+    ["ac-discovery", "{{a.host}} https://{{a}}/{name}.{ext}"]]}}}}
+
 PROFILE_OF = {"imagetags": ["appc-imagetags"], "resolution": ["appc-imagetags"]}
 
 CATALOG = {
@@ -104,6 +118,9 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
                     "verdict": v, "message": message, "expected": copy.deepcopy(expected),
                     "actual": actual, "stderr": stderr, "time_s": 0.0012,
                 })
+                cases[-1]["input"] = copy.deepcopy(INPUTS[cid])
+                if op == "discover":
+                    cases[-1]["hosts"] = copy.deepcopy(HOSTS)
                 reason = known.get(f"{cid}@{profile}", known.get(cid))
                 if reason is not None:
                     cases[-1]["known_failure"] = reason

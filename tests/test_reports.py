@@ -614,3 +614,57 @@ def test_the_harness_records_known_failures_and_the_reports_follow(tmp_path, cap
     root = ET.parse(tmp_path / "o" / "junit.xml").getroot()
     assert root.get("failures") == "0" and root.get("errors") == "0"
     assert "❌" not in (tmp_path / "o" / "summary.md").read_text().split("Implementation |")[1].split("\n\n")[0]
+
+
+# -- what was sent; no machine paths ------------------------------------------------------------
+
+def test_reports_show_what_was_sent(files, catalog, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli(capsys, "report", files["reference"], files["go"], "--out", out, "--catalog", catalog)[0] == 0
+    html = (out / "report.html").read_text()
+    drill = html.split('data-key="app-strings/colon/version-label@appc-0.8.11"')[1].split("</details>")[0]
+    assert "<h4>Input" in drill and "example.com/reduce-worker:1.0.0" in drill
+    disc = html.split('data-key="discovery/walk-up/404-then-parent@appc-0.8.11"')[1].split('<details class="case"')[0]
+    assert "What the mock hosts served" in disc and "ac-discovery=1" in disc and "{{a.host}}/project/sub" in disc
+    md = (out / "summary.md").read_text()
+    assert "| fail | `{\"app\": \"example.com/reduce-worker:1.0.0\"}` |" in md
+    tc = [t for t in ET.parse(out / "junit.xml").getroot().iter("testcase")
+          if t.get("name") == "app-strings/colon/version-label" and "go-appc" in t.get("classname")][0]
+    assert 'input:    {"app": "example.com/reduce-worker:1.0.0"}' in tc.find("failure").text
+
+
+def test_a_truncated_input_says_so(tmp_path, capsys):
+    doc = make_results(verdicts={"app-strings/colon/version-label": "fail"})
+    c = doc["cases"][0]
+    c["input"], c["input_truncated"] = '{"app": "' + "a" * 4096 + "…", True
+    r = write_results(tmp_path / "r.json", doc)
+    assert run_cli(capsys, "report", r, "--out", tmp_path / "o")[0] == 0
+    assert "(truncated)" in (tmp_path / "o" / "report.html").read_text()
+    assert "(truncated)" in (tmp_path / "o" / "junit.xml").read_text()
+
+
+def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path, capsys):
+    """A real run (results in a temporary folder, the adapter started by an absolute path): the
+    results have each case's input (and a discovery case's hosts), and neither the results nor
+    any report carries the temporary folder, the project's folder or the Python executable's."""
+    from tests.helpers import run_suite
+    adapter = tmp_path / "adapter.py"  # a copy of the reference's entry point, in the temporary folder
+    adapter.write_text("import runpy\nrunpy.run_module('conformance.adapters.reference', run_name='__main__')\n")
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {adapter}",
+                          "--case", "app-strings/colon/*", "--case", "discovery/walk/first-level-wins",
+                          paths=[ROOT / "vectors" / "app-strings", ROOT / "vectors" / "discovery"])
+    assert doc is not None, proc.stdout[-3000:] + proc.stderr[-2000:]
+    by_id = {c["id"]: c for c in doc["cases"]}
+    first = by_id["discovery/walk/first-level-wins"]
+    assert first["input"] == {"app": "{{a.host}}/project/subproject", "what": ["aci"]}
+    assert "/project?ac-discovery=1" in first["hosts"]["a"]["paths"]
+    assert all("input" in c for c in doc["cases"]) and all("hosts" not in c for c in doc["cases"]
+                                                             if c["op"] != "discover")
+    res = write_results(tmp_path / "results-custom.json", doc)
+    assert run_cli(capsys, "report", res, "--out", tmp_path / "out")[0] == 0
+    private = {str(tmp_path), str(ROOT), os.path.realpath(sys.executable), sys.executable}
+    for f in [res, *sorted((tmp_path / "out").iterdir())]:
+        text = f.read_text()
+        for p in private:
+            assert p not in text, f"{f.name} carries the local path {p}"
+    assert doc["implementation"]["command"] == [Path(sys.executable).name, "adapter.py"]
