@@ -98,8 +98,6 @@ CATALOGUE: list[Bug] = [
        "a document member other than 'aliases' and 'labels' makes the document invalid"),
     _b("imagetags-dangling-alias-invalid", "imagetags", "TAG-04", "imagetags resolution",
        "an alias whose target has no entry makes the whole document invalid instead of failing resolution"),
-    _b("imagetags-null-members-accepted", "imagetags", "TAG-01", "imagetags",
-       "'aliases': null or 'labels': null are taken as absent ('or {}') instead of rejected"),
     _b("imagetags-alias-targets-unchecked", "imagetags", "TAG-01", "imagetags resolution",
        "alias targets are not checked to be strings"),
     # --- resolution -------------------------------------------------------------------------
@@ -159,6 +157,12 @@ CATALOGUE: list[Bug] = [
        "a dependency's size may be any JSON value"),
     _b("annotation-names-unchecked", "manifests", "TYPE-06", "manifests",
        "annotation names are not checked to be AC Identifiers"),
+    _b("duplicate-annotations-allowed", "manifests", "ANN-01", "manifests",
+       "an annotation name may appear twice in the annotations list"),
+    _b("annotation-url-scheme-unchecked", "manifests", "ANN-02", "manifests",
+       "homepage and documentation annotations are not checked to be http or https URLs"),
+    _b("annotation-created-unchecked", "manifests", "ANN-03", "manifests",
+       "the created annotation is not checked to be an RFC 3339 timestamp"),
     _b("member-names-case-insensitive", "manifests", "TYPE-06 LBL-01", "manifests",
        "manifest member names are matched case-insensitively (as Go's encoding/json does)"),
     _b("dependency-tag-unchecked", "manifests", "DEP-PR-01", "manifests",
@@ -236,6 +240,29 @@ CATALOGUE: list[Bug] = [
        "configured headers are never sent"),
     _b("body-read-unbounded", "security", "DISC-13 TAG-10", "discovery/limits",
        "an answer is read to its end with only a per-read timeout: no size limit, no time limit for the whole fetch"),
+    # --- fetch: signatures, keys and validation of real images (FETCH_BUGS) ---------------------
+    _b("signature-skipped", "fetch", "DISC-18 VAL-05", "fetch/signatures",
+       "the image's signature is never fetched or checked, even with signature checks on"),
+    _b("any-key-trusted", "fetch", "DISC-18", "fetch/signatures fetch/keys",
+       "a signature by a key the operator does not trust is accepted (only a bad signature is an error)"),
+    _b("key-prefix-ignored", "fetch", "DISC-18", "fetch/signatures",
+       "a trusted key is used for every name, whatever prefix the operator trusted it for"),
+    _b("discovered-keys-always-trusted", "fetch", "DISC-18", "fetch/keys",
+       "keys found through ac-discovery-pubkeys are trusted even when the operator does not allow it"),
+    _b("armour-not-required", "fetch", "VAL-05", "fetch/signatures",
+       "a binary (not ASCII-armoured) signature is accepted"),
+    _b("tags-signature-skipped", "fetch", "TAG-12", "fetch/imagetags fetch/dependencies",
+       "the image tags document is merged without fetching or checking its signature"),
+    _b("manifest-name-not-compared", "fetch", "VAL-01", "fetch/manifest",
+       "the manifest's name is not compared with the name used for discovery"),
+    _b("manifest-labels-not-compared", "fetch", "VAL-02 VAL-04", "fetch/manifest fetch/imagetags",
+       "the manifest's labels are not compared with the requested (merged) labels"),
+    _b("image-id-not-checked", "fetch", "DEP-03", "fetch/dependencies",
+       "a dependency's imageID is not compared with the hash of the retrieved image"),
+    _b("image-id-of-served-bytes", "fetch", "DEP-03", "fetch/dependencies",
+       "the image ID is the hash of the archive as served (compressed), not of the uncompressed tar"),
+    _b("image-read-unbounded", "fetch", "DEP-05", "fetch/dependencies",
+       "a dependency's size is checked only after the whole answer was read: endless data is read to the end"),
 ]
 
 # Readings the spec leaves open (AMB-xx). They are not bugs: the suite must accept each of them,
@@ -250,6 +277,8 @@ READINGS: list[Bug] = [
        "a meta tag's prefix must end at a path segment boundary of the name"),
     _b("stop-walk-on-5xx", "reading", "AMB-01", "discovery/walk",
        "a 5xx answer ends the walk instead of leading to the parent path"),
+    _b("imagetags-null-members-accepted", "reading", "AMB-30", "imagetags",
+       "'aliases': null or 'labels': null are taken as absent ('or {}'), as Go's encoding/json does"),
 ]
 
 BY_NAME = {b.name: b for b in CATALOGUE + READINGS}
@@ -453,7 +482,8 @@ RULE = {name: getattr(core, name) for name in (
     "imagetags_members", "check_alias_target", "check_tag_label_name", "check_tag_label_value",
     "members", "check_label_name", "check_label_value", "check_unique_label", "check_os_arch",
     "check_ackind", "check_acversion", "check_image_name", "check_image_id",
-    "check_dependency_labels", "check_size", "check_dependency_tag", "check_annotation_name")}
+    "check_dependency_labels", "check_size", "check_dependency_tag", "check_annotation_name",
+    "check_unique_annotation", "check_annotation_url", "check_annotation_created")}
 
 _IMAGE_ID_ANY = re.compile(r"^[A-Za-z0-9]+-[0-9a-fA-F]+$")
 
@@ -520,6 +550,9 @@ RULE_BUGS = {
     "dependency-size-unchecked": {"check_size": _unchecked},
     "dependency-tag-unchecked": {"check_dependency_tag": _unchecked},
     "annotation-names-unchecked": {"check_annotation_name": _unchecked},
+    "duplicate-annotations-allowed": {"check_unique_annotation": _unchecked},
+    "annotation-url-scheme-unchecked": {"check_annotation_url": _unchecked},
+    "annotation-created-unchecked": {"check_annotation_created": _unchecked},
 }
 
 
@@ -744,6 +777,42 @@ PATCHES = {
 }
 
 
+# --- fetch ------------------------------------------------------------------------------------------
+# The reference's fetch has one function per rule (conformance/adapters/reference/fetch.py); a bug
+# replaces that rule's function, as RULE_BUGS do for the manifest checks.
+
+def _accepts_unknown_key(status):
+    return ("VALIDSIG" in status and "GOODSIG" in status) or "NO_PUBKEY" in status
+
+
+def _always(*_args):
+    return True
+
+
+def _never(*_args):
+    return False
+
+
+def _hash_served(served, tar_bytes):
+    import hashlib
+    return "sha512-" + hashlib.sha512(served).hexdigest()
+
+
+FETCH_BUGS = {
+    "signature-skipped": {"fetches_signature": _never},
+    "any-key-trusted": {"accepts": _accepts_unknown_key},
+    "key-prefix-ignored": {"key_covers": _always},
+    "discovered-keys-always-trusted": {"uses_discovered_keys": _always},
+    "armour-not-required": {"is_armoured": _always},
+    "tags-signature-skipped": {"checks_tags_signature": _never},
+    "manifest-name-not-compared": {"name_matches": _always},
+    "manifest-labels-not-compared": {"labels_match": _always},
+    "image-id-not-checked": {"image_id_matches": _always},
+    "image-id-of-served-bytes": {"compute_image_id": _hash_served},
+    "image-read-unbounded": {"image_limit": lambda size: 1 << 62},
+}
+
+
 def install(bug: str) -> None:
     """Replace the reference's functions by the copies above and switch ``bug`` on."""
     if bug != "none" and bug not in BY_NAME:
@@ -757,6 +826,11 @@ def install(bug: str) -> None:
     for attr, fn in RULE_BUGS.get(bug, {}).items():
         assert attr in RULE, attr
         setattr(core, attr, fn)
+    if bug in FETCH_BUGS:  # imported after the discovery patches: its transport builds on theirs
+        from conformance.adapters.reference import fetch as ref_fetch
+        for attr, fn in FETCH_BUGS[bug].items():
+            assert hasattr(ref_fetch, attr), attr
+            setattr(ref_fetch, attr, fn)
     ACTIVE.clear()
     if bug != "none":
         ACTIVE.add(bug)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import RefError
 
@@ -256,6 +258,47 @@ def check_annotation_name(name: Any, where: str) -> None:
         _fail(f"{where}.name is not an AC Identifier")
 
 
+def check_unique_annotation(name: str, seen: set, where: str) -> None:
+    """aci.md: annotation names are unique within the list."""
+    if name in seen:
+        _fail(f"{where}: annotation {name!r} appears twice")
+
+
+# aci.md: these annotations hold URLs whose scheme is http or https.
+URL_ANNOTATIONS = ("homepage", "documentation")
+
+
+def check_annotation_url(name: str, value: str, where: str) -> None:
+    """homepage and documentation: a URL with the scheme http or https and a host."""
+    if name not in URL_ANNOTATIONS:
+        return
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        _fail(f"{where}: {name} {value!r} is not an http or https URL")
+
+
+# types.md, Timestamps Type: RFC 3339 date-time, with the 'T' between date and time.
+RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$")
+
+
+def check_annotation_created(name: str, value: str, where: str) -> None:
+    """created: a timestamp (RFC 3339 date-time, section 5.6)."""
+    if name != "created":
+        return
+    m = RFC3339.match(value)
+    ok = m is not None
+    if ok:
+        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+        try:  # a leap second (:60) is allowed by RFC 3339
+            datetime(year, month, day, hour, minute, min(second, 59))
+        except ValueError:
+            ok = False
+        if second > 60 or (m.group(9) and (int(m.group(9)) > 23 or int(m.group(10)) > 59)):
+            ok = False
+    if not ok:
+        _fail(f"{where}: created {value!r} is not an RFC 3339 timestamp")
+
+
 def load_manifest(text: str, profile: str) -> dict:
     try:
         doc = json.loads(text)
@@ -294,12 +337,14 @@ def load_manifest(text: str, profile: str) -> dict:
         if not isinstance(ann, dict):
             _fail(f"annotations[{i}] is not an object")
         ann = members(ann)
-        check_annotation_name(ann.get("name"), f"annotations[{i}]")
-        if not isinstance(ann.get("value"), str):
+        name, value = ann.get("name"), ann.get("value")
+        check_annotation_name(name, f"annotations[{i}]")
+        if not isinstance(value, str):
             _fail(f"annotations[{i}].value is not a string")
-        if ann.get("name") in seen:
-            _fail(f"annotations: {ann.get('name')!r} appears twice")
-        seen.add(ann.get("name"))
+        check_unique_annotation(name, seen, "annotations")
+        seen.add(name)
+        check_annotation_url(name, value, f"annotations[{i}]")
+        check_annotation_created(name, value, f"annotations[{i}]")
     return {"name": doc["name"], "labels": labels}
 
 
