@@ -82,6 +82,11 @@ def key_covers(prefix: str, name: str) -> bool:
     return prefix == "" or name == prefix or name.startswith(prefix + "/")
 
 
+def uses_discovered_keys(allowed: bool) -> bool:
+    """Keys found through ac-discovery-pubkeys are trusted only when the operator allows it."""
+    return allowed
+
+
 def fetches_signature(verify: bool) -> bool:
     """With checks off the signature is not fetched at all (discovery.md "Validation")."""
     return verify
@@ -97,6 +102,16 @@ def accepts(status: dict) -> bool:
     return "VALIDSIG" in status and "GOODSIG" in status
 
 
+def checks_tags_signature(verify: bool) -> bool:
+    """The draft: the image tags document's signature is checked like an image's."""
+    return verify
+
+
+def name_matches(wanted: str, got: str) -> bool:
+    """discovery.md "Validation": the manifest's name is the name used for discovery."""
+    return wanted == got
+
+
 def labels_match(wanted: dict, have: dict) -> bool:
     """discovery.md "Validation": every requested label present with the same value."""
     return all(have.get(k) == v for k, v in wanted.items())
@@ -104,6 +119,11 @@ def labels_match(wanted: dict, have: dict) -> bool:
 
 def image_id_matches(wanted: Optional[str], got: str) -> bool:
     return wanted is None or wanted == got
+
+
+def compute_image_id(served: bytes, tar_bytes: bytes) -> str:
+    """aci.md "Image ID": the SHA-512 of the uncompressed tar."""
+    return "sha512-" + hashlib.sha512(tar_bytes).hexdigest()
 
 
 def image_limit(size: Optional[int]) -> int:
@@ -246,7 +266,7 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
             for k in trust["keys"]:
                 if key_covers(k["prefix"], name):
                     verifier.add(k["key"].encode("utf-8"))
-            if trust["discovered"]:
+            if uses_discovered_keys(trust["discovered"]):
                 for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile),
                                           tr, attempts):
                     try:
@@ -261,7 +281,7 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
             if endpoints:
                 ep = endpoints[0]
                 doc = _get(tr, ep["url"], discovery.MAX_DOCUMENT, "fetch-failed", "the image tags document")
-                if verifier is not None:
+                if verifier is not None and checks_tags_signature(trust["verify"]):
                     sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing",
                                "the image tags document's signature")
                     verifier.verify(doc, sig, "the image tags document")
@@ -287,12 +307,12 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
             raise RefError("size-exceeded", f"the image is {len(data)} bytes, the dependency says {size}")
         tar_bytes = decompress(data)
         manifest = core.load_manifest(read_manifest(tar_bytes), profile)
-        if manifest["name"] != name:
+        if not name_matches(name, manifest["name"]):
             raise RefError("manifest-mismatch", f"the manifest names {manifest['name']!r}, not {name!r}")
         if not labels_match(labels, manifest["labels"]):
             raise RefError("manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match "
                                                 f"the requested {labels}")
-        got_id = "sha512-" + hashlib.sha512(tar_bytes).hexdigest()
+        got_id = compute_image_id(data, tar_bytes)
         if not image_id_matches(want_id, got_id):
             raise RefError("image-id-mismatch", f"the image hashes to {got_id[:30]}..., not {want_id}")
         return {"image_id": got_id, "name": manifest["name"], "labels": manifest["labels"],
