@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import __version__, grading, registry, vectors
+from conformance import __version__, grading, pool, registry, vectors
 from conformance.adapter import AdapterSession
 from conformance.runner import run_case
 
@@ -40,6 +40,9 @@ def pytest_addoption(parser):
     g.addoption("--pipeline", type=int, default=8, metavar="DEPTH",
                 help="requests sent ahead to the adapter while earlier cases are recorded "
                      "(default 8; 0: one request at a time)")
+    g.addoption("--network-sessions", type=int, default=pool.DEFAULT_WORKERS, metavar="N",
+                help="adapter sessions per profile that run the discovery cases side by side "
+                     f"(default {pool.DEFAULT_WORKERS}; 1: one after another, in the run's order)")
     g.addoption("--pytest-protocol", action="store_true", default=False,
                 help="run each case through pytest's full runtest protocol (setup, call and teardown "
                      "hooks) instead of the harness's lighter one: slower; for plugins that hook "
@@ -77,6 +80,9 @@ class Harness:
                 raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
         self.expectations = load_expectations(opt.expectations) if opt.expectations else None
         self.sessions: dict[str, AdapterSession] = {}
+        # Network cases side by side (conformance/pool.py); None: in the run's order, here.
+        self.pool = pool.NetworkPool(self.new_session, opt.network_sessions) \
+            if opt.network_sessions > 1 else None
         self.records: list = []
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
@@ -92,11 +98,23 @@ class Harness:
         for p in self.vector_set.problems:
             self.problems_by_file.setdefault(p.file, []).append(p)
 
+    def new_session(self, profile: str) -> AdapterSession:
+        return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle())
+
     def session(self, profile: str) -> AdapterSession:
         if profile not in self.sessions:
-            self.sessions[profile] = AdapterSession(self.argv, profile, timeout=self.timeout,
-                                                    ca_file=ca_bundle())
+            self.sessions[profile] = self.new_session(profile)
         return self.sessions[profile]
+
+    def run_item(self, item: "VectorItem"):
+        """The item's record: from the network pool (started with the first item) or run here."""
+        if self.pool is not None and pool.NetworkPool.is_network(item):
+            if not self.pool.started:
+                self.pool.start([i for i in self.items if isinstance(i, VectorItem)])
+            if item in self.pool:
+                return self.pool.record(item)
+        self.send_ahead(item)
+        return run_case(item.case, item.profile, self.session(item.profile), ticket=item.ticket)
 
     def send_ahead(self, item: "VectorItem") -> None:
         """Send ``item``'s request, then those of the next ``depth`` cases that need no mock
@@ -114,12 +132,14 @@ class Harness:
                 nxt.ticket = self.sessions[nxt.profile].submit(nxt.case.op, nxt.case.raw["input"])
 
     def close(self):
+        if self.pool is not None:
+            self.pool.close()
         for s in self.sessions.values():
             s.close()
 
     def implementation(self) -> dict:
         info = {}
-        for s in self.sessions.values():
+        for s in [*self.sessions.values(), *(self.pool.sessions() if self.pool else ())]:
             if s.hello and s.hello.ok:
                 info = dict(s.hello.implementation)
                 break
@@ -232,8 +252,7 @@ class VectorItem(pytest.Item):
 
     def runtest(self):
         h: Harness = self.config.stash[STASH]
-        h.send_ahead(self)
-        rec = run_case(self.case, self.profile, h.session(self.profile), ticket=self.ticket)
+        rec = h.run_item(self)
         self.record = rec
         h.records.append(rec)
         if rec.verdict == grading.PASS:
