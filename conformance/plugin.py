@@ -35,8 +35,8 @@ def pytest_addoption(parser):
     g.addoption("--vectors", default=None, metavar="DIR", help="vector set folder (default: the bundled one)")
     g.addoption("--case", action="append", default=None, metavar="PATTERN",
                 help="run only cases whose ID matches this glob (repeatable)")
-    g.addoption("--adapter-timeout", type=float, default=10.0, metavar="SECONDS",
-                help="per-request timeout (default 10)")
+    g.addoption("--adapter-timeout", type=vectors.adapter_timeout, default=10.0, metavar="SECONDS",
+                help=f"per-request timeout, more than 0 and at most {vectors.MAX_ADAPTER_TIMEOUT:g} (default 10)")
     g.addoption("--pipeline", type=int, default=8, metavar="DEPTH",
                 help="requests sent ahead to the adapter while earlier cases are recorded "
                      "(default 8; 0: one request at a time)")

@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT}/)")
     p.add_argument("--vectors", type=Path, default=None, help="vector set folder (default: the bundled one)")
     p.add_argument("--case", action="append", metavar="PATTERN", help="only cases whose ID matches (repeatable)")
-    p.add_argument("--adapter-timeout", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--adapter-timeout", type=vectors.adapter_timeout, default=None, metavar="SECONDS")
     p.add_argument("--expectations", type=Path, default=None,
                    help="folder of expectation files (IMPL.json); default: the bundled expectations/")
     p.add_argument("--no-report", action="store_true", help="write the results files only")

@@ -21,6 +21,25 @@ OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
 STRENGTHS = ("must", "should", "may", "library", "ambiguous")
 
+#: The per-request adapter timeout, in seconds, is a finite number in (0, MAX_ADAPTER_TIMEOUT]:
+#: zero or less times every case out, and infinity, NaN or a huge number overflow the deadlines.
+MAX_ADAPTER_TIMEOUT = 3600.0
+
+
+def adapter_timeout(text: str) -> float:
+    """``--adapter-timeout`` of the pytest plugin and of ``appc-conformance run``: the seconds,
+    or ``argparse.ArgumentTypeError`` saying the valid range."""
+    import argparse  # noqa: PLC0415
+    import math  # noqa: PLC0415
+    want = f"a number of seconds greater than 0 and at most {MAX_ADAPTER_TIMEOUT:g}"
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number: give {want}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_ADAPTER_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: give {want}")
+    return value
+
 
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent

@@ -151,3 +151,33 @@ def test_a_broken_schema_is_a_clean_usage_error(tmp_path):
     assert "vector-file.schema.json" in proc.stderr
     lint = cli("lint", "--vectors", str(root))
     assert lint.returncode == 2 and "vector-file.schema.json" in lint.stderr and "Traceback" not in lint.stderr
+
+
+# -- 3. --adapter-timeout out of range --------------------------------------------------------
+
+BAD_TIMEOUTS = ["inf", "nan", "1e12", "0", "-1", "3601", "ten", ""]
+
+
+@pytest.mark.parametrize("value", BAD_TIMEOUTS)
+def test_a_bad_adapter_timeout_is_refused_by_pytest(tmp_path, value):
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--adapter-timeout", value,
+                          "--case", "app-strings/basic/name-*", paths=[VECTORS / "app-strings"], timeout=120)
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-2000:]  # pytest's usage error
+    assert "--adapter-timeout" in proc.stderr and "3600" in proc.stderr
+    assert doc is None
+
+
+@pytest.mark.parametrize("value", ["inf", "0", "-1"])
+def test_a_bad_adapter_timeout_is_refused_by_run(tmp_path, value):
+    proc = cli("run", "--impl", "reference", "--adapter-timeout", value, "--out", str(tmp_path), "--no-report")
+    assert proc.returncode == 2 and "--adapter-timeout" in proc.stderr and "3600" in proc.stderr, proc.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_timeout_range_is_one_validator():
+    from conformance.vectors import MAX_ADAPTER_TIMEOUT, adapter_timeout
+    assert adapter_timeout("0.5") == 0.5 and adapter_timeout(" 10 ") == 10.0
+    assert adapter_timeout(str(MAX_ADAPTER_TIMEOUT)) == MAX_ADAPTER_TIMEOUT
+    for v in BAD_TIMEOUTS:
+        with pytest.raises(Exception, match="3600"):
+            adapter_timeout(v)
