@@ -61,6 +61,11 @@ VERBS: list[Verb] = [
          "and exits 1 when one regresses."),
     Verb("lint", "check the vector files against their schema and the catalog",
          "conformance.lint:add_arguments", "conformance.lint:run"),
+    Verb("check-publisher", "check what a discovery host publishes for an image (meta tags, templates, keys, "
+         "image tags, image, signatures, manifest)",
+         "conformance.publisher:add_arguments", "conformance.publisher:main",
+         "Walks the name's discovery pages as a client would and checks each rule a publisher must "
+         "follow; prints a report (and writes it as JSON with --json). Exit 1 when a rule fails."),
 ]
 
 
