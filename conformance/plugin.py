@@ -384,6 +384,18 @@ def _bounded(obj):
     return text[:INPUT_KEEP] + "…", True
 
 
+def port_mode(h: Harness) -> dict:
+    """``{"port_mode": ...}``: where the run's mock hosts listen, as discovery_runner decides it:
+    "custom-port" when the adapter's hello offers the feature, else "default-ports" (443 and 80).
+    Empty when no adapter session started."""
+    sessions = [*h.sessions.values(), *(h.pool.sessions() if getattr(h, "pool", None) else ())]
+    hellos = [s.hello for s in sessions if s.hello is not None and s.hello.ok]
+    if not hellos:
+        return {}
+    custom = all("custom-port" in hello.features for hello in hellos)
+    return {"port_mode": "custom-port" if custom else "default-ports"}
+
+
 def public_argv(argv, config) -> list:
     """A command line without the machine's absolute paths (reports.model.public_arg)."""
     from reports.model import public_arg  # noqa: PLC0415
@@ -425,7 +437,7 @@ def results_document(h: Harness) -> dict:
         "run": {"suite_version": __version__, "commit": git_commit(vectors.project_root()),
                 "vectors_hash": vectors_hash(h.vectors_root), "profiles": h.profiles,
                 "started": h.started.isoformat(timespec="seconds"),
-                "duration_s": round(time.monotonic() - h.t0, 3),
+                "duration_s": round(time.monotonic() - h.t0, 3), **port_mode(h),
                 "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems},
         "implementation": h.implementation(),
         "cases": [case_json(h, r, by_id.get(r.id)) for r in h.records],

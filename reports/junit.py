@@ -81,6 +81,7 @@ def render(model: Model) -> bytes:
                                 ("implementation.version", impl.get("version") or ""),
                                 ("profile", profile), ("suite_version", run.get("suite_version", "")),
                                 ("commit", run.get("commit") or ""), ("vectors_hash", run.get("vectors_hash", "")),
+                                ("port_mode", run.get("port_mode") or ""),
                                 ("results", public_path(col.results.path))):
                 ET.SubElement(props, "property", name=name, value=_clean(value))
             n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 
-from reports.model import NOW_PASSES, Column, Counts, Model, is_known, status
+from reports.model import NOW_PASSES, PORT_MODES, Column, Counts, Model, is_known, status
 from reports.results import FAILING
 
 LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error) · "
           "🔶 known failure (a failure the implementation's expectations file lists) · "
           "➖ not implemented, unsupported, or skipped (this machine could not run the case); "
-          "Pass = passed / graded (skipped cases left out)")
+          "Pass = passed / attempted (cases not implemented or declined are left out of the score); "
+          "Attempted = attempted / graded, the share of the vector set the implementation took on "
+          "(skipped cases left out of both)")
 
 
 def _esc(text: str) -> str:
@@ -32,6 +34,10 @@ def _cell(c: Counts) -> str:
     if c.skipped:
         parts.append(f"➖ {c.skipped}")
     return " ".join(parts)
+
+
+def _attempted(c: Counts) -> str:
+    return "–" if not c.graded else f"{c.coverage_text()} ({c.attempted}/{c.graded})"
 
 
 def _input(c: dict, keep: int = 120) -> str:
@@ -64,17 +70,22 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
     out.append("")
     available = [c for c in model.columns if c.available]
     if available:
-        out.append("| Implementation | Profile | " + " | ".join(model.areas) + " | Total | Pass |")
-        out.append("|---|---|" + "---|" * len(model.areas) + "---|---:|")
+        out.append("| Implementation | Profile | " + " | ".join(model.areas) + " | Total | Pass | Attempted |")
+        out.append("|---|---|" + "---|" * len(model.areas) + "---|---:|---:|")
         for col in available:
             for profile in col.results.run.get("profiles", []):
                 tot = model.totals_by_profile.get(profile, [Counts()] * len(model.columns))[col.index]
                 cells = [_cell(model.by_area_profile[(a, profile)][col.index]) for a in model.areas]
                 out.append(f"| {_impl_name(col)} | {profile} | " + " | ".join(cells)
-                           + f" | {_cell(tot)} | {tot.percent_text()} |")
+                           + f" | {_cell(tot)} | {tot.percent_text()} | {_attempted(tot)} |")
         out.append("")
         out.append(LEGEND)
         out.append("")
+        modes = [f"{_esc(col.label)}: {PORT_MODES[col.results.run['port_mode']]}" for col in available
+                 if col.results.run.get("port_mode") in PORT_MODES]
+        if modes:
+            out.append("Discovery ports: " + "; ".join(modes) + ".")
+            out.append("")
     unavailable = [c for c in model.columns if not c.available]
     if unavailable:
         out.append("Not run (not available on the machine that made this report):")

@@ -1,10 +1,12 @@
 """What every report shows, computed once: implementations, cases, and verdict counts by area,
 requirement and profile. The renderers (HTML, Markdown, JUnit, coverage) only format this.
 
-Percentages are ``pass / cases graded``: a case the implementation does not implement counts
-against it, because a user of the implementation cannot rely on that behaviour either; a case
-the environment could not run (verdict ``skipped``) is left out. The counts next to each
-percentage say how much of the rest is failure and how much is missing.
+Scores are over the cases an implementation attempted: ``pass / attempted``. A case it does not
+implement or declined (``not-implemented``, ``unsupported``) says nothing about how well it does
+what it does, so it is left out of the score and shown as coverage beside it: ``attempted /
+graded``, the share of the vector set it took on. A case the environment could not run (verdict
+``skipped``) is left out of both. A tile whose graded cases were all not attempted reads "not
+implemented", never 0 %.
 """
 from __future__ import annotations
 
@@ -44,6 +46,23 @@ def status(cell: dict) -> str:
         if v == PASS:
             return NOW_PASSES
     return v
+
+
+#: How each ``run.port_mode`` reads: the mock hosts on one custom port, or on 443 and 80.
+PORT_MODES = {"custom-port": "custom port", "default-ports": "443 and 80"}
+
+#: Verdicts of cases the implementation did not attempt: left out of scores, counted as coverage.
+NOT_ATTEMPTED = ("not-implemented", "unsupported")
+
+
+def _pct(p: float | None) -> str:
+    if p is None:
+        return "–"
+    if 99.5 <= p < 100:  # never round a failure up to a clean 100 %
+        return "99%"
+    if 0 < p < 0.5:  # nor a pass down to 0 %
+        return "1%"
+    return f"{p:.0f}%"
 
 
 @dataclass
@@ -94,16 +113,37 @@ class Counts:
         return self.total - self.by_verdict[ENVIRONMENT_SKIP]
 
     @property
+    def not_attempted(self) -> int:
+        """Cases the implementation does not implement or declined (not-implemented, unsupported)."""
+        return sum(self.by_verdict[v] for v in NOT_ATTEMPTED)
+
+    @property
+    def attempted(self) -> int:
+        """Graded cases the implementation took on: the denominator of every score."""
+        return self.graded - self.not_attempted
+
+    @property
+    def not_implemented(self) -> bool:
+        """Cases were graded, and the implementation attempted none of them."""
+        return self.graded > 0 and self.attempted == 0
+
+    @property
     def percent(self) -> float | None:
-        return 100.0 * self.passed / self.graded if self.graded else None
+        """Passed over attempted; None when nothing was attempted."""
+        return 100.0 * self.passed / self.attempted if self.attempted else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Attempted over graded: how much of the vector set the implementation took on."""
+        return 100.0 * self.attempted / self.graded if self.graded else None
 
     def percent_text(self) -> str:
-        p = self.percent
-        if p is None:
-            return "–"
-        if 99.5 <= p < 100:  # never round a failure up to a clean 100 %
-            return "99%"
-        return f"{p:.0f}%"
+        if self.not_implemented:
+            return "not implemented"
+        return _pct(self.percent)
+
+    def coverage_text(self) -> str:
+        return _pct(self.coverage)
 
     def verdict_list(self) -> list[tuple[str, int]]:
         return [(v, self.by_verdict[v]) for v in VERDICTS if self.by_verdict[v]]
@@ -113,7 +153,8 @@ class Counts:
         return [(s, self.by_status[s]) for s in STATUSES if self.by_status[s]]
 
     def as_json(self) -> dict:
-        return {"total": self.total, "graded": self.graded, "pass": self.passed, "failed": self.failed,
+        return {"total": self.total, "graded": self.graded, "attempted": self.attempted,
+                "pass": self.passed, "failed": self.failed,
                 "known_failures": self.known, "known_failures_now_passing": self.now_passing,
                 "skipped": self.skipped, "verdicts": {v: n for v, n in self.verdict_list()}}
 

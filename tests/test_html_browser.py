@@ -84,7 +84,13 @@ def test_matrix_is_shown(browser, report, tmp_path):
     assert _visible(browser, "#matrix-area")
     assert _cell(browser, "matrix-area", "app-strings", 0) == "100% 6/6"
     assert _cell(browser, "matrix-area", "app-strings", 1) == "33% 1/3"
-    assert _cell(browser, "matrix-area", "discovery", 1) == "50% 1/2"
+    # scores are over attempted cases: the case the Go library does not implement is coverage, not a fail
+    assert _cell(browser, "matrix-area", "discovery", 1) == "100% 1/1 1 of 2 attempted"
+    # a requirement whose only case it does not implement: no red 0 %
+    assert _cell(browser, "matrix-req", "DISC-08", 1) == "not implemented 0 of 1 attempted"
+    grey = browser.eval("getComputedStyle(document.querySelector('#matrix-req td[data-req=\"DISC-08\"][data-col=\"1\"]')).backgroundColor")
+    red = browser.eval("getComputedStyle(document.querySelector('#matrix-req td[data-req=\"APP-01\"][data-col=\"1\"]')).backgroundColor")
+    assert grey != red
     assert _text(browser, "#matrix-area td[data-area='app-strings'][data-col='2']") == "n/a"
     # Colour follows the percentage: a full pass is green, a 33 % cell is not.
     green = browser.eval("getComputedStyle(document.querySelector('#matrix-area td[data-area=\"app-strings\"][data-col=\"0\"]')).backgroundColor")

@@ -191,7 +191,8 @@ def test_report_writes_every_format(files, catalog, tmp_path, capsys):
     assert 'id="matrix-area"' in html and 'id="matrix-req"' in html
 
     md = (out / "summary.md").read_text()
-    assert "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 2 | ✅ 1 ➖ 1 | – | – | ✅ 2 ❌ 2 ➖ 1 | 40% |" in md
+    # the score is over attempted cases (4: the not-implemented one is left out), coverage beside it
+    assert "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 2 | ✅ 1 ➖ 1 | – | – | ✅ 2 ❌ 2 ➖ 1 | 50% | 80% (4/5) |" in md
     assert "| appc reference 0.1.0 | appc-imagetags |" in md
     assert "- actool: Go is not installed; install it with: apt-get install golang-go" in md
     assert "`app-strings/colon/version-label` | appc-0.8.11 | fail |" in md
@@ -530,14 +531,37 @@ def test_python_dash_m_conformance(tmp_path):
     assert p.returncode == 0 and "results file before" in p.stdout
 
 
-def test_percentages_leave_out_cases_the_environment_skipped():
+def test_scores_leave_out_skipped_and_not_attempted_cases():
     from reports import model
     r = load_results_doc(make_results(verdicts={"discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
-                                                "discovery/meta/should-prefer-https@appc-0.8.11": "not-implemented"}))
+                                                "discovery/meta/should-prefer-https@appc-0.8.11": "not-implemented",
+                                                "discovery/meta/should-prefer-https@appc-imagetags": "fail"}))
     m = model.build([r])
     disc = m.by_area["discovery"][0]
-    assert (disc.total, disc.graded, disc.passed) == (4, 3, 2)
-    assert disc.percent_text() == "67%"
+    assert (disc.total, disc.graded, disc.attempted, disc.passed) == (4, 3, 2, 1)
+    assert disc.percent_text() == "50%" and disc.coverage_text() == "67%"
+
+
+def test_a_tile_with_nothing_attempted_reads_not_implemented(tmp_path, capsys):
+    """Issue: a tile over cases that were all not-implemented or declined is no red 0 %."""
+    from reports import model
+    doc = make_results("tags-only", "tags only", profiles=("appc-0.8.11",), verdicts={
+        "discovery/walk-up/404-then-parent": "not-implemented", "discovery/meta/should-prefer-https": "unsupported"})
+    m = model.build([load_results_doc(doc)])
+    disc = m.by_area["discovery"][0]
+    assert disc.not_implemented and disc.percent is None and disc.percent_text() == "not implemented"
+    assert m.totals[0].percent_text() == "100%" and m.totals[0].coverage_text() == "60%"
+    nothing = make_results("declines", "declines all", profiles=("appc-0.8.11",),
+                           verdicts={cid: "not-implemented" for cid, *_ in CASES})
+    r1, r2 = write_results(tmp_path / "a.json", doc), write_results(tmp_path / "b.json", nothing)
+    assert run_cli(capsys, "report", r1, r2, "--out", tmp_path / "o")[0] == 0
+    md = (tmp_path / "o" / "summary.md").read_text()
+    assert "| declines all 0.1.0 | appc-0.8.11 | ➖ 3 | ➖ 2 | ➖ 5 | not implemented | 0% (0/5) |" in md
+    assert "| tags only 0.1.0 | appc-0.8.11 | ✅ 3 | ➖ 2 | ✅ 3 ➖ 2 | 100% | 60% (3/5) |" in md
+    html = (tmp_path / "o" / "report.html").read_text()
+    cell = re.search(r'<td class="cell empty notimpl" data-col="0" data-area="discovery".*?</td>', html, re.S)
+    assert cell and "not implemented" in cell.group(0) and "0 of 2 attempted" in cell.group(0)
+    assert "0%" not in cell.group(0)
 
 
 def load_results_doc(doc):
@@ -668,3 +692,9 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
         for p in private:
             assert p not in text, f"{f.name} carries the local path {p}"
     assert doc["implementation"]["command"] == [Path(sys.executable).name, "adapter.py"]
+    # the port mode of the run: the reference offers the custom-port feature
+    assert doc["run"]["port_mode"] == "custom-port"
+    assert "ports: <span class=\"port-mode\">custom port</span>" in (tmp_path / "out" / "report.html").read_text()
+    assert "Discovery ports: appc-conformance-reference" in (tmp_path / "out" / "summary.md").read_text()
+    suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
+    assert {p.get("name"): p.get("value") for p in suite.find("properties")}["port_mode"] == "custom-port"
