@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROTOCOL = 1
+PROTOCOL_MINOR = 1  # 1.1: hello validation and limits, the ``failed`` answer, the ``fetch`` op
 MAX_LINE = 16 * 1024 * 1024
 STDERR_KEEP = 200  # lines kept per process
 MAX_HANDSHAKE_FAILURES = 2
@@ -198,8 +199,8 @@ class AdapterSession:
             self._proc = None
             return Hello(ok=False, status="crash", reason=f"cannot start adapter {self.argv[0]!r}: {exc}")
         self._last_answer = 0.0
-        ex = self._roundtrip({"op": "hello", "protocol": PROTOCOL, "profile": self.profile,
-                              "ca_file": self.ca_file}, expect_id=None)
+        ex = self._roundtrip({"op": "hello", "protocol": PROTOCOL, "protocol_minor": PROTOCOL_MINOR,
+                              "profile": self.profile, "ca_file": self.ca_file}, expect_id=None)
         if ex.status != "answer":
             self._kill()
             tail = f"; adapter stderr: {ex.stderr.strip()[-800:]}" if ex.stderr.strip() else ""
@@ -389,9 +390,9 @@ def check_answer(ans: Any, expect_id: Any) -> str | None:
         return f"answer is not a JSON object: {json.dumps(ans)[:200]}"
     if expect_id is not None and ans.get("id") != expect_id:
         return f"answer id {ans.get('id')!r} does not match request id {expect_id}"
-    keys = [k for k in ("ok", "error", "unsupported") if k in ans]
+    keys = [k for k in ("ok", "error", "unsupported", "failed") if k in ans]
     if len(keys) != 1:
-        return "answer must have exactly one of 'ok', 'error', 'unsupported'"
+        return "answer must have exactly one of 'ok', 'error', 'unsupported', 'failed'"
     if "error" in ans:
         e = ans["error"]
         if not isinstance(e, dict) or not isinstance(e.get("kind"), str):
@@ -399,3 +400,7 @@ def check_answer(ans: Any, expect_id: Any) -> str | None:
     if "ok" in ans and expect_id is not None and not isinstance(ans["ok"], dict):
         return "'ok' must be an object"
     return None
+    if "failed" in ans:  # protocol 1.1: the adapter or the tool could not run
+        f = ans["failed"]
+        if not isinstance(f, dict) or not isinstance(f.get("message"), str):
+            return "'failed' must be an object with a string 'message'"

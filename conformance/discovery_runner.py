@@ -42,8 +42,7 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
     rec.message, rec.stderr = sc.unsubstitute(rec.message), sc.unsubstitute(rec.stderr)
     if sc.port is not None:
         rec.extra["request"]["port"] = "{{port}}"
-    if rec.verdict in grading.SKIPPING or rec.verdict in (grading.CRASH, grading.TIMEOUT,
-                                                          grading.PROTOCOL_ERROR):
+    if rec.verdict in grading.SKIPPING or rec.verdict in grading.BROKE_DOWN:
         return
     problems = sc.check(case.raw.get("requests"))
     if problems:

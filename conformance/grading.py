@@ -9,14 +9,22 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 NOT_IMPLEMENTED, UNSUPPORTED = "not-implemented", "unsupported"
 SKIPPED = "skipped"  # the environment cannot run the case (e.g. ports 443/80 not permitted)
 CRASH, TIMEOUT, PROTOCOL_ERROR = "crash", "timeout", "protocol-error"
-VERDICTS = (PASS, FAIL, ERROR, NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED, CRASH, TIMEOUT, PROTOCOL_ERROR)
+ADAPTER_ERROR = "adapter-error"  # the adapter answered ``failed``: it or the tool could not run
+VERDICTS = (PASS, FAIL, ERROR, NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED, CRASH, TIMEOUT, PROTOCOL_ERROR,
+            ADAPTER_ERROR)
 SKIPPING = (NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED)
+# Verdicts after which nothing else about the case is checked (its request log included).
+BROKE_DOWN = (CRASH, TIMEOUT, PROTOCOL_ERROR, ADAPTER_ERROR)
+OTHER = "other"  # the error kind of a rejection the adapter cannot classify
 
 
 @dataclass
 class Grade:
     verdict: str
     message: str = ""
+    # A pass that rests on an error of kind ``other`` where the case named specific kinds:
+    # the implementation rejected the input, for a reason nobody can check.
+    unclassified: bool = False
 
 
 def outcomes(expect: dict) -> list[dict]:
@@ -33,6 +41,20 @@ def _short(obj: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def describe(outcome: dict) -> str:
+    """One accepted answer, for a failure message."""
+    if "result" in outcome:
+        return f"result {_short(outcome['result'])}"
+    return "error " + " or ".join(_kinds(outcome))
+
+
+def _accepted(accepted: list[dict]) -> str:
+    """Every accepted answer of a case that accepts several (empty for one)."""
+    if len(accepted) < 2:
+        return ""
+    return "; accepted answers: " + "; ".join(describe(o) for o in accepted)
+
+
 def result_matches(expected: dict, actual: Any) -> str | None:
     """None if every key of ``expected`` is in ``actual`` with an equal value, else why not."""
     if not isinstance(actual, dict):
@@ -47,22 +69,27 @@ def result_matches(expected: dict, actual: Any) -> str | None:
 
 def grade(expect: dict, answer: dict) -> Grade:
     """``answer`` is a protocol answer already checked for shape (adapter.check_answer)."""
+    if "failed" in answer:  # protocol 1.1: the adapter or the tool could not run
+        return Grade(ADAPTER_ERROR, f"adapter failed: {answer['failed'].get('message', '')}")
     if "unsupported" in answer:
         return Grade(UNSUPPORTED, f"adapter: unsupported: {answer['unsupported']}")
     accepted = outcomes(expect)
     results = [o for o in accepted if "result" in o]
     errors = [o for o in accepted if "error" in o]
+    also = _accepted(accepted)
     if "error" in answer:
         kind = answer["error"].get("kind")
         msg = answer["error"].get("message", "")
-        for o in errors:
-            if kind == "other" or kind in _kinds(o):
-                return Grade(PASS)
+        if errors and any(kind in _kinds(o) for o in errors):
+            return Grade(PASS)
+        if errors and kind == OTHER:  # docs/ADAPTERS.md, section 4: accepted, but counted apart
+            return Grade(PASS, unclassified=True)
         if errors:
             want = sorted({k for o in errors for k in _kinds(o)})
-            return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})")
-        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; "
-                            f"expected {_short(results[0]['result'])}")
+            return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})"
+                               + also)
+        want = " or ".join(_short(o["result"]) for o in results)
+        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; expected {want}")
     actual = answer["ok"]
     reasons = []
     for o in results:
@@ -74,6 +101,8 @@ def grade(expect: dict, answer: dict) -> Grade:
         want = sorted({k for o in errors for k in _kinds(o)})
         return Grade(ERROR, f"accepted input that must be rejected (expected error "
                             f"{' or '.join(want)}), got {_short(actual)}")
-    if len(reasons) == 1:
+    if len(accepted) == 1:
         return Grade(FAIL, reasons[0])
-    return Grade(FAIL, "matches none of the accepted answers: " + "; ".join(reasons))
+    tried = [f"{describe(o)} ({why})" for o, why in zip(results, reasons)]
+    return Grade(FAIL, "matches none of the accepted answers: "
+                       + "; ".join(tried + [describe(o) for o in errors]))

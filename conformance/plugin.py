@@ -489,3 +489,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                         "and from: appc-conformance lint")
     if config.option.results:
         terminalreporter.write_line(f"results: {config.option.results}")
+    unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown
+    for r in h.records:
+        if r.unclassified and r.verdict == grading.PASS:
+            unclassified[r.profile] = unclassified.get(r.profile, 0) + 1
+    if unclassified:
+        terminalreporter.write_line("unclassified passes (an error of kind other where the case named kinds): "
+                                    + ", ".join(f"{n} in {p}" for p, n in sorted(unclassified.items())))

@@ -30,14 +30,25 @@ class Record:
     stderr: str = ""
     time_s: float = 0.0
     extra: dict = field(default_factory=dict)
+    # A pass on an error of kind ``other`` where the case named specific kinds (grading.Grade).
+    unclassified: bool = False
+    # Discovery cases: the requirement IDs cited by the case's request assertions beyond its own
+    # ``requirements``, and, when the case failed, the IDs the failure is filed under (those of
+    # the failing assertions, and the case's own when the answer itself was wrong).
+    assertion_requirements: list = field(default_factory=list)
+    failed_requirements: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         # A shallow copy: every field already holds JSON data (``dataclasses.asdict`` would
         # deep-copy it, a tenth of a millisecond per case for nothing).
         d = {f.name: getattr(self, f.name) for f in _FIELDS}
-        if not d["extra"]:
-            d.pop("extra")
+        for name in _OPTIONAL:  # written only when set
+            if not d[name]:
+                d.pop(name)
         return d
+
+
+_OPTIONAL = ("extra", "unclassified", "assertion_requirements", "failed_requirements")
 
 
 _FIELDS = fields(Record)
@@ -87,4 +98,4 @@ def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dic
         rec.message = ex.message
         return
     g = grading.grade(expect, ex.answer)
-    rec.verdict, rec.message = g.verdict, g.message
+    rec.verdict, rec.message, rec.unclassified = g.verdict, g.message, g.unclassified

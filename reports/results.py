@@ -23,9 +23,9 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
 
 PASS = "pass"
 VERDICTS = ("pass", "fail", "error", "not-implemented", "unsupported", "skipped", "crash", "timeout",
-            "protocol-error")
+            "protocol-error", "adapter-error")
 #: Verdicts that are a conformance failure (pytest fails them).
-FAILING = ("fail", "error", "crash", "timeout", "protocol-error")
+FAILING = ("fail", "error", "crash", "timeout", "protocol-error", "adapter-error")
 #: Verdicts that are neither pass nor failure (pytest skips them).
 SKIPPING = ("not-implemented", "unsupported", "skipped")
 #: The environment could not run the case (e.g. ports 443/80 not permitted): says nothing about

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A minimal adapter for the appc conformance suite (adapter protocol 1).
+"""A minimal adapter for the appc conformance suite (adapter protocol 1.1).
 
 It implements a single operation, ``parse_app``, for a single profile, ``appc-0.8.11``,
 using nothing but the Python standard library. Copy it as the starting point of your own
@@ -16,6 +16,10 @@ import re
 import sys
 
 PROFILE = "appc-0.8.11"
+# Protocol 1.1 adds the answer "failed": this adapter could not run the request (a bug here, a
+# tool that would not start). It is never a pass. A harness that announces no protocol_minor
+# (1.0) does not know it; such a harness gets an error of kind "other" instead.
+STATE = {"can_fail": False}
 
 # types.md: an AC Identifier is lowercase URI-unreserved characters, alphanumeric at both ends.
 AC_IDENTIFIER = re.compile(r"[a-z0-9]+(?:[-._~/][a-z0-9]+)*")
@@ -78,6 +82,8 @@ HANDLERS = {
 
 
 def hello(request):
+    minor = request.get("protocol_minor")
+    STATE["can_fail"] = isinstance(minor, int) and minor >= 1
     if request.get("profile") != PROFILE:
         # Declining a profile: the harness reports its cases as not implemented.
         return {"unsupported": f"only {PROFILE} is implemented"}
@@ -88,6 +94,13 @@ def hello(request):
         "ops": sorted(HANDLERS),
         "features": [],
     }}
+
+
+def failed(request_id, message):
+    """The answer when this adapter, not the implementation, could not run a request."""
+    if STATE["can_fail"]:
+        return {"id": request_id, "failed": {"message": message}}
+    return {"id": request_id, "error": {"kind": "other", "message": message}}
 
 
 def handle(request):
@@ -102,8 +115,8 @@ def handle(request):
         reply["ok"] = handler(request.get("args") or {})
     except Rejected as exc:
         reply["error"] = {"kind": exc.kind, "message": str(exc)}
-    except Exception as exc:  # a bug here must not take the process down
-        reply["error"] = {"kind": "other", "message": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:  # a bug here must not take the process down, nor pass a case
+        return failed(request.get("id"), f"{type(exc).__name__}: {exc}")
     return reply
 
 
@@ -118,11 +131,11 @@ def main():
             request = json.loads(line)
         except ValueError as exc:
             request = None
-            reply = {"id": None, "error": {"kind": "other", "message": f"bad JSON: {exc}"}}
+            reply = failed(None, f"bad JSON: {exc}")
         if isinstance(request, dict):
             reply = handle(request)
         elif request is not None:
-            reply = {"id": None, "error": {"kind": "other", "message": "request is not an object"}}
+            reply = failed(None, "request is not an object")
         # One answer per line, flushed at once: the harness waits for it.
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()

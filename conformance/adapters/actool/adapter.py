@@ -9,8 +9,15 @@ attempt a text line ``discover endpoints walk: prefix: P error: E`` (or ``discov
 keys walk: ...``) on stdout, *before* the JSON; then ``{"ACIEndpoints": [{"ACI", "ASC"}] or
 null, "PublicKeys": [...] or null}`` indented over several lines. Errors go to stderr with
 exit status 1: ``error fetching endpoints for APP: ...`` or ``error fetching public keys for
-APP: ...``. Flag errors exit 2. actool also adds the labels ``os`` and ``arch`` of its own
-build (linux/amd64 here) when the app string has none.
+APP: ...``. Flag errors and unknown subcommands exit 2 (``flag provided but not defined: -port``
+from an actool built without ``--port``), and so does a Go panic. actool also adds the labels
+``os`` and ``arch`` of its own build (linux/amd64 here) when the app string has none.
+
+What is actool's verdict and what is not: exit 1 with ``error fetching ...`` is a rejection
+(``discovery-failed``). A usage error, a panic, a kill after the time limit, an exit by a
+signal, a binary that cannot be started, exit 0 without a JSON document, and any exception
+in this adapter mean actool did not run to a verdict: they are answered ``failed`` (adapter
+protocol 1.1; to a harness of protocol 1.0 that cannot take it, an error of kind ``other``).
 
 Environment: ``ACTOOL`` (path of the binary, default: ``actool`` on PATH, then
 /usr/bin/actool), ``APPC_ACTOOL_TIMEOUT`` (seconds per actool run, default 20).
@@ -28,6 +35,8 @@ from typing import Any
 
 PROFILE = "appc-0.8.11"
 PROTOCOL = 1
+FAILED_MINOR = 1  # the protocol minor version that has the ``failed`` answer
+USAGE_STATUS = 2  # actool's exit status for a flag error or an unknown subcommand (and Go panics)
 OPS = ["discover"]
 DEFAULT_TIMEOUT = 20.0
 INSTALL = "apt-get install appc-spec"
@@ -52,7 +61,19 @@ def unsupported(reason: str) -> Answer:
 
 
 def bad_request(message: str) -> Answer:
-    return error("other", f"malformed request: {message}")
+    return Failed(f"malformed request: {message}")
+
+
+class Failed(Answer):
+    """actool or this adapter could not run: never the implementation's verdict."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"failed": {"message": message}})
+        self.message = message
+
+    def for_harness(self, can_fail: bool) -> dict[str, Any]:
+        """The answer a harness of protocol 1.0 (no ``failed``) can take: an error of kind other."""
+        return self.body if can_fail else {"error": {"kind": "other", "message": self.message}}
 
 
 def find_actool() -> str | None:
@@ -112,10 +133,13 @@ class Adapter:
     def __init__(self) -> None:
         self.actool = find_actool()
         self.declined: str | None = None
+        self.can_fail = False  # the harness said protocol_minor >= 1: ``failed`` answers are known
 
     # -------------------------------------------------------------- hello
     def hello(self, req: dict[str, Any]) -> dict[str, Any]:
         self.declined = None
+        minor = req.get("protocol_minor")
+        self.can_fail = isinstance(minor, int) and not isinstance(minor, bool) and minor >= FAILED_MINOR
         protocol = req.get("protocol", PROTOCOL)
         if protocol is not None and protocol != PROTOCOL:
             self.declined = f"adapter speaks protocol {PROTOCOL}, not {protocol!r}"
@@ -203,7 +227,7 @@ class Adapter:
             raise unsupported("actool discover cannot send per-host headers")
 
         if self.actool is None:
-            raise unsupported(f"actool is not installed; install it with: {INSTALL}")
+            raise Failed(f"actool is not installed; install it with: {INSTALL}")
         argv = [self.actool, "discover", "--json"]
         if port:
             argv += ["--port", str(port)]
@@ -215,16 +239,16 @@ class Adapter:
         try:
             status, out, err = run_actool(argv, timeout)
         except OSError as exc:
-            raise error("other", f"cannot run actool: {exc}")
+            raise Failed(f"cannot run actool {self.actool}: {exc}")
         doc, attempts, other = parse_output(out)
         err = err.strip()
         if status is None:
-            raise error("other", f"actool did not finish within {timeout:g}s and was killed"
-                        + (f"; stderr: {err}" if err else ""))
+            raise Failed(f"actool did not finish within {timeout:g}s and was killed"
+                         + (f"; stderr: {err}" if err else ""))
         if status != 0:
             raise self.failure(status, err, attempts, other)
         if not isinstance(doc, dict):
-            raise error("other", f"actool exited 0 without a JSON document; stdout: {out!r}")
+            raise Failed(f"actool exited 0 without a JSON document; stdout: {out[:500]!r}")
         result: dict[str, Any] = {}
         for w in dict.fromkeys(what):
             if w == "aci":
@@ -240,6 +264,7 @@ class Adapter:
     @staticmethod
     def failure(status: int, stderr: str, attempts: list[dict[str, str]],
                 other: list[str]) -> Answer:
+        """The answer for a non-zero exit: a rejection, or ``Failed`` when actool did not run."""
         detail = stderr or "(no stderr)"
         if attempts:
             detail += "; " + "; ".join(f"{a['what']} prefix {a['prefix']}: {a['error']}"
@@ -250,11 +275,16 @@ class Adapter:
             lines = stderr.splitlines()
             where = [ln.strip() for ln in lines if ".go:" in ln][:2]
             first = next((ln for ln in lines if ln.startswith("panic:")), lines[0])
-            return error("other", f"actool crashed (exit {status}): {first}"
-                         + (f" at {', '.join(where)}" if where else ""))
+            return Failed(f"actool crashed (exit {status}): {first}"
+                          + (f" at {', '.join(where)}" if where else ""))
+        if status == USAGE_STATUS or status < 0:  # a flag or subcommand it does not know; a signal
+            why = "was killed by signal " + str(-status) if status < 0 else f"exit {status}: usage error"
+            return Failed(f"actool did not run ({why}): {detail}")
         if status == 1 and (stderr.startswith("error fetching endpoints for ")
                             or stderr.startswith("error fetching public keys for ")):
             return error("discovery-failed", f"actool exit 1: {detail}")
+        if stderr.startswith("error generating JSON"):
+            return Failed(f"actool exit {status}: {detail}")
         return error("other", f"actool exit {status}: {detail}")
 
 
@@ -288,11 +318,13 @@ def main() -> int:
                 raise bad_request('missing "id"')
             else:
                 body = {"ok": adapter.handle(req)}
+        except Failed as ans:
+            body = ans.for_harness(adapter.can_fail)
         except Answer as ans:
             body = ans.body
         except Exception as exc:  # never die on one request
             print(f"actool adapter: {exc!r}", file=sys.stderr)
-            body = {"error": {"kind": "other", "message": f"adapter error: {exc!r}"}}
+            body = Failed(f"adapter error: {exc!r}").for_harness(adapter.can_fail)
         if has_id or not is_hello:  # hello without an id is answered without one
             body = {"id": req_id, **body}
         respond(out, body)

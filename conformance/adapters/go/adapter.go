@@ -1,7 +1,10 @@
 // Command adapter connects the appc/spec Go library (v0.8.11, GOPATH build)
-// to the conformance harness. It speaks the adapter protocol, version 1:
+// to the conformance harness. It speaks the adapter protocol, version 1.1:
 // one JSON request per line on stdin, one JSON answer per line on stdout,
-// in request order. Logs go to stderr.
+// in request order. Logs go to stderr. When the adapter itself cannot run a
+// request (a malformed request, a panic) it answers "failed" (protocol 1.1),
+// or, to a harness that did not announce protocol_minor 1, an error of kind
+// "other".
 //
 // Profile: appc-0.8.11 only. Ops: parse_app, validate_manifest, discover,
 // resolve. The adapter only translates: every verdict comes from the
@@ -30,6 +33,7 @@ import (
 
 const (
 	protocolVersion = 1
+	failedMinor     = 1 // the protocol minor version that has the "failed" answer
 	profile0811     = "appc-0.8.11"
 	libVersion      = "0.8.11"
 )
@@ -44,12 +48,13 @@ type request struct {
 	Args json.RawMessage `json:"args"`
 
 	// hello only
-	Protocol json.RawMessage `json:"protocol"`
-	Profile  json.RawMessage `json:"profile"`
-	CAFile   json.RawMessage `json:"ca_file"`
+	Protocol      json.RawMessage `json:"protocol"`
+	ProtocolMinor json.RawMessage `json:"protocol_minor"`
+	Profile       json.RawMessage `json:"profile"`
+	CAFile        json.RawMessage `json:"ca_file"`
 }
 
-// answer is built by the handlers; exactly one of ok, err, unsupported is set.
+// answer is built by the handlers; exactly one of ok, err, unsupported, failed is set.
 type answer struct {
 	ok          interface{}
 	errKind     string
@@ -57,12 +62,18 @@ type answer struct {
 	unsupported string
 	isErr       bool
 	isUnsupp    bool
+	isFailed    bool // the adapter could not run the request: never the library's verdict
 }
 
 func okAnswer(v interface{}) answer { return answer{ok: v} }
 
 func errAnswer(kind, format string, a ...interface{}) answer {
 	return answer{isErr: true, errKind: kind, errMessage: fmt.Sprintf(format, a...)}
+}
+
+// failedAnswer: the adapter (not the library) could not run the request.
+func failedAnswer(format string, a ...interface{}) answer {
+	return answer{isFailed: true, errMessage: fmt.Sprintf(format, a...)}
 }
 
 func unsupportedAnswer(format string, a ...interface{}) answer {
@@ -83,6 +94,7 @@ type session struct {
 	helloSeen bool
 	declined  string // non-empty: the profile was declined, with this reason
 	caLoaded  bool
+	canFail   bool // the hello said protocol_minor >= 1: "failed" answers are understood
 }
 
 func main() {
@@ -108,7 +120,7 @@ func (s *session) handleLine(line []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(os.Stderr, "adapter: panic: %v\n%s", r, debug.Stack())
-			s.write(id, false, errAnswer("other", "adapter panic: %v", r))
+			s.write(id, false, failedAnswer("adapter panic: %v", r))
 		}
 	}()
 
@@ -119,14 +131,14 @@ func (s *session) handleLine(line []byte) {
 		if json.Unmarshal(line, &loose) == nil {
 			id = loose["id"]
 		}
-		s.write(id, false, errAnswer("other", "malformed request: %v", err))
+		s.write(id, false, failedAnswer("malformed request: %v", err))
 		return
 	}
 	id = req.ID
 
 	var op string
 	if len(req.Op) == 0 || json.Unmarshal(req.Op, &op) != nil {
-		s.write(id, false, errAnswer("other", "malformed request: \"op\" must be a string"))
+		s.write(id, false, failedAnswer("malformed request: \"op\" must be a string"))
 		return
 	}
 	if op == "hello" {
@@ -135,7 +147,7 @@ func (s *session) handleLine(line []byte) {
 	}
 	if len(id) == 0 || string(id) == "null" {
 		// Still answer, so that answers stay in request order.
-		s.write(id, false, errAnswer("other", "malformed request: missing \"id\""))
+		s.write(id, false, failedAnswer("malformed request: missing \"id\""))
 		return
 	}
 	if s.declined != "" {
@@ -152,9 +164,14 @@ func (s *session) write(id json.RawMessage, isHello bool, a answer) {
 	} else if !isHello {
 		obj["id"] = nil
 	}
+	if a.isFailed && !s.canFail { // a harness of protocol 1.0 knows no "failed"
+		a = errAnswer("other", "%s", a.errMessage)
+	}
 	switch {
 	case a.isUnsupp:
 		obj["unsupported"] = a.unsupported
+	case a.isFailed:
+		obj["failed"] = map[string]string{"message": a.errMessage}
 	case a.isErr:
 		obj["error"] = map[string]string{"kind": a.errKind, "message": a.errMessage}
 	default:
@@ -167,6 +184,10 @@ func (s *session) write(id json.RawMessage, isHello bool, a answer) {
 		buf.Reset()
 		fallback := map[string]interface{}{"id": id,
 			"error": map[string]string{"kind": "other", "message": "cannot encode answer: " + err.Error()}}
+		if s.canFail {
+			delete(fallback, "error")
+			fallback["failed"] = map[string]string{"message": "cannot encode answer: " + err.Error()}
+		}
 		if len(id) == 0 {
 			fallback["id"] = nil
 		}
@@ -181,6 +202,13 @@ func (s *session) write(id json.RawMessage, isHello bool, a answer) {
 func (s *session) hello(req *request) answer {
 	s.helloSeen = true
 	s.declined = ""
+	s.canFail = false
+	if len(req.ProtocolMinor) > 0 && string(req.ProtocolMinor) != "null" {
+		var minor float64
+		if json.Unmarshal(req.ProtocolMinor, &minor) == nil && minor >= failedMinor {
+			s.canFail = true
+		}
+	}
 	if len(req.Protocol) > 0 && string(req.Protocol) != "null" {
 		var p float64
 		if json.Unmarshal(req.Protocol, &p) != nil {
@@ -283,7 +311,7 @@ func (s *session) dispatch(op string, rawArgs json.RawMessage) answer {
 	args := map[string]json.RawMessage{}
 	if len(rawArgs) > 0 && string(rawArgs) != "null" {
 		if err := json.Unmarshal(rawArgs, &args); err != nil {
-			return errAnswer("other", "malformed request: \"args\" must be an object: %v", err)
+			return failedAnswer("malformed request: \"args\" must be an object: %v", err)
 		}
 	}
 	var a answer
@@ -299,7 +327,7 @@ func (s *session) dispatch(op string, rawArgs json.RawMessage) answer {
 		a, err = opResolve(args)
 	}
 	if err != nil {
-		return errAnswer("other", "malformed request: %v", err)
+		return failedAnswer("malformed request: %v", err)
 	}
 	return a
 }
@@ -402,7 +430,7 @@ func parseApp(s string) (*discovery.App, *answer) {
 		return nil, &a
 	}
 	if app == nil {
-		a := errAnswer("other", "library returned neither an app nor an error")
+		a := failedAnswer("library returned neither an app nor an error")
 		return nil, &a
 	}
 	return app, nil

@@ -1,6 +1,6 @@
 """The reference adapter: ``python -m conformance.adapters.reference``.
 
-Speaks adapter protocol 1 on stdin/stdout. Every op of both profiles.
+Speaks adapter protocol 1.1 on stdin/stdout. Every op of both profiles.
 """
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ def answer(request: dict, state: dict) -> dict:
             return {"unsupported": f"profile {profile!r} is not one of {PROFILES}"}
         state["profile"] = profile
         state["ca_file"] = request.get("ca_file")
+        minor = request.get("protocol_minor")  # 1.1 and later have the ``failed`` answer
+        state["can_fail"] = isinstance(minor, int) and not isinstance(minor, bool) and minor >= 1
         return {"ok": {
             "implementation": {"name": "appc-conformance-reference", "version": __version__,
                                "language": "python", "homepage": None},
@@ -70,7 +72,19 @@ def answer(request: dict, state: dict) -> dict:
     except Unsupported as exc:
         return {"id": rid, "unsupported": str(exc)}
     except (KeyError, TypeError) as exc:
-        return {"id": rid, "error": {"kind": "other", "message": f"malformed request: {exc!r}"}}
+        return failed(rid, f"malformed request: {exc!r}", state)
+    except Exception as exc:  # noqa: BLE001 - a bug here is the adapter's failure, never a verdict
+        import traceback
+        traceback.print_exc(file=sys.stderr)
+        return failed(rid, f"reference adapter error: {exc!r}", state)
+
+
+def failed(rid, message: str, state: dict) -> dict:
+    """The adapter could not run the request: ``failed`` (protocol 1.1), or, to a harness of
+    protocol 1.0, an error of kind ``other``."""
+    if state.get("can_fail"):
+        return {"id": rid, "failed": {"message": message}}
+    return {"id": rid, "error": {"kind": "other", "message": message}}
 
 
 def main() -> int:
@@ -83,7 +97,7 @@ def main() -> int:
             if not isinstance(request, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
-            reply = {"id": None, "error": {"kind": "other", "message": f"bad request line: {exc}"}}
+            reply = failed(None, f"bad request line: {exc}", state)
         else:
             reply = answer(request, state)
         sys.stdout.write(json.dumps(reply) + "\n")
