@@ -26,7 +26,11 @@ from typing import Any
 PROTOCOL = 1
 PROTOCOL_MINOR = 1  # 1.1: hello validation and limits, the ``failed`` answer, the ``fetch`` op
 MAX_LINE = 16 * 1024 * 1024
+MAX_DEPTH = 64  # nesting of arrays and objects in one answer (the answer object is level 1)
+ACTUAL_KEEP = 16 * 1024  # characters of an answer's JSON text kept in its case's record
 STDERR_KEEP = 200  # lines kept per process
+STDERR_KEEP_BYTES = 256 * 1024  # and at most this many bytes of them
+STDERR_EXCERPT = 4000  # characters of stderr given to one case
 MAX_HANDSHAKE_FAILURES = 2
 PIPELINE_BYTES = 32 * 1024  # requests in flight at most, in bytes: a pipe buffer never fills
 KEEP_ANSWERS = 256  # answers read ahead and not yet claimed
@@ -207,13 +211,15 @@ class AdapterSession:
             return Hello(ok=False, status=ex.status, reason=f"handshake failed: {ex.message}{tail}")
         ans = ex.answer
         if "unsupported" in ans:
-            return Hello(ok=False, reason=str(ans["unsupported"]))
-        ok = ans.get("ok")
-        if not isinstance(ok, dict) or not isinstance(ok.get("ops", []), list):
+            return Hello(ok=False, reason=str(ans["unsupported"])[:MAX_HELLO_TEXT])
+        problem = check_hello(ans)
+        if problem:
             self._kill()
             return Hello(ok=False, status="protocol-error",
-                         reason=f"handshake answer is not valid: {json.dumps(ans)[:300]}")
-        return Hello(ok=True, implementation=ok.get("implementation") or {},
+                         reason=f"handshake answer is not valid: {problem}: {json.dumps(ans)[:300]}")
+        ok = ans["ok"]
+        impl = ok.get("implementation") or {}
+        return Hello(ok=True, implementation={k: impl.get(k) for k in IMPLEMENTATION_KEYS},
                      ops=list(ok.get("ops") or []), features=list(ok.get("features") or []),
                      profiles=list(ok.get("profiles") or []))
 
@@ -384,6 +390,52 @@ class _Pending:
     size: int
 
 
+IMPLEMENTATION_KEYS = ("name", "version", "language", "homepage")
+MAX_HELLO_TEXT = 256  # characters of each string of the handshake answer
+MAX_HELLO_LIST = 64  # entries of each of its lists
+
+
+def check_hello(ans: dict) -> str | None:
+    """Why ``ans`` (a JSON object) is not a valid handshake answer, or None.
+
+    ``implementation`` is an object whose ``name``, ``version``, ``language`` and ``homepage``
+    are strings or null (``name`` not empty); ``ops``, ``profiles`` and ``features`` are lists of
+    strings; an optional ``protocol`` is this suite's (1; an adapter of another major version
+    does not speak this protocol), an optional ``protocol_minor`` a non-negative integer.
+    """
+    ok = ans.get("ok")
+    if not isinstance(ok, dict) or len([k for k in ("ok", "error", "unsupported") if k in ans]) != 1:
+        return "expected {\"ok\": {...}} or {\"unsupported\": \"reason\"}"
+    if "protocol" in ok and (type(ok["protocol"]) is not int or ok["protocol"] != PROTOCOL):
+        return (f"'protocol' is {json.dumps(ok['protocol'])[:40]}: this suite speaks adapter protocol "
+                f"{PROTOCOL}.{PROTOCOL_MINOR} (docs/ADAPTERS.md)")
+    minor = ok.get("protocol_minor", 0)
+    if type(minor) is not int or minor < 0:
+        return "'protocol_minor' must be a non-negative integer"
+    impl = ok.get("implementation")
+    if impl is not None:
+        if not isinstance(impl, dict):
+            return "'implementation' must be an object"
+        for key in IMPLEMENTATION_KEYS:
+            value = impl.get(key)
+            if value is not None and not isinstance(value, str):
+                return f"implementation '{key}' must be a string or null"
+            if isinstance(value, str) and len(value) > MAX_HELLO_TEXT:
+                return f"implementation '{key}' is longer than {MAX_HELLO_TEXT} characters"
+        if impl.get("name") is not None and not impl["name"].strip():
+            return "implementation 'name' must not be empty"
+    for key in ("ops", "profiles", "features"):
+        value = ok.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= MAX_HELLO_TEXT
+                                                  for v in value):
+            return f"'{key}' must be a list of strings"
+        if len(value) > MAX_HELLO_LIST:
+            return f"'{key}' has more than {MAX_HELLO_LIST} entries"
+    return None
+
+
 def check_answer(ans: Any, expect_id: Any) -> str | None:
     """Why ``ans`` is not a valid protocol answer, or None."""
     if not isinstance(ans, dict):
@@ -404,3 +456,6 @@ def check_answer(ans: Any, expect_id: Any) -> str | None:
         f = ans["failed"]
         if not isinstance(f, dict) or not isinstance(f.get("message"), str):
             return "'failed' must be an object with a string 'message'"
+    if "ok" in ans and expect_id is not None and not isinstance(ans["ok"], dict):
+        return "'ok' must be an object"
+    return None

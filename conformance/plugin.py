@@ -456,6 +456,23 @@ def pytest_sessionfinish(session, exitstatus):
     write_results(path, results_document(h), validate_first=False)
 
 
+def handshake_warnings(h: Harness) -> list[str]:
+    """What the handshakes said that makes a run's verdicts hollow: an adapter that declares
+    no operation, or a handshake that failed (every case of the profile got that verdict)."""
+    pool_ = getattr(h, "pool", None)
+    lines: dict[str, str] = {}
+    for s in [*h.sessions.values(), *(pool_.sessions() if pool_ is not None else ())]:
+        hello = s.hello
+        if hello is None or s.profile in lines:
+            continue
+        if hello.ok and not hello.ops:
+            lines[s.profile] = (f"warning: the adapter declares no operations for profile {s.profile}: "
+                                f"every case is not-implemented")
+        elif not hello.ok and hello.status != "answer":
+            lines[s.profile] = f"warning: handshake failed for profile {s.profile}: {hello.reason[:500]}"
+    return [lines[p] for p in sorted(lines)]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     h = config.stash.get(STASH, None)
     if h is None:
@@ -469,6 +486,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                 f"({' '.join(shlex.quote(a) for a in h.argv)})")
     terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
                                                 or "no case ran"))
+    for line in handshake_warnings(h):
+        terminalreporter.write_line(line)
     ahead = sum(s.sent_ahead for s in h.sessions.values())
     quiet = all(s.quiet for s in h.sessions.values())
     terminalreporter.write_line(f"requests sent ahead (--pipeline {h.depth}): {ahead}"

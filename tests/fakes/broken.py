@@ -20,6 +20,21 @@ MODE is one of:
   ``hang`` and ``garbage`` as the modes of those names; ``err:TEXT`` writes TEXT to stderr,
   then answers; ``slow:MS`` waits MS milliseconds, then answers. Any other string is answered
   with ``{"name": APP, "pid": PID}``: the process id shows which process answered.
+
+Hostile modes, for the harness's own limits (tests/test_hostile_adapter.py). They behave like
+the reference unless said otherwise, and write nothing to stderr unless said otherwise:
+- ``hello:VARIANT``: a bad or odd handshake answer (``HELLO_VARIANTS`` names them);
+- ``surrogate``: every answer carries a lone surrogate (valid JSON, invalid Unicode);
+- ``deep`` or ``deep:LEVELS``: every answer holds a list nested LEVELS (100,000) levels deep;
+- ``deaf``: after the handshake it never reads stdin again (and never answers);
+- ``stderr-flood:MB``: writes MB mebibytes to stderr without a newline, then answers;
+- ``stderr-endless``: writes to stderr without end and never answers;
+- ``grandchild DIR``: on a request it starts a grandchild that keeps stdout open (its pid is
+  written to a file in DIR), then exits without answering;
+- ``daemon DIR``: at the handshake it starts a grandchild that lives on by itself (pid in DIR);
+- ``big:KIB``: every answer carries a member of KIB kibibytes;
+- ``crash-nth:N FILE``: exits without a word on every Nth request a process gets, and first
+  appends the request (profile, op, args) to FILE as one JSON line.
 """
 from __future__ import annotations
 
@@ -60,6 +75,75 @@ def negate(reply: dict, op: str) -> dict:
     return reply
 
 
+HELLO_VARIANTS = {
+    "impl-string": lambda ok: ok.update(implementation="broken"),
+    "name-int": lambda ok: ok["implementation"].update(name=7),
+    "version-list": lambda ok: ok["implementation"].update(version=["1"]),
+    "name-empty": lambda ok: ok["implementation"].update(name=""),
+    "ops-string": lambda ok: ok.update(ops="parse_app"),
+    "ops-ints": lambda ok: ok.update(ops=[1, 2]),
+    "profiles-string": lambda ok: ok.update(profiles="appc-0.8.11"),
+    "features-dict": lambda ok: ok.update(features={"custom-port": True}),
+    "protocol-2": lambda ok: ok.update(protocol=2),
+    "no-ops": lambda ok: ok.update(ops=[]),
+    "surrogate": lambda ok: ok["implementation"].update(name="broken\ud800"),
+}
+DEEP = 100_000
+
+
+def hostile_hello(variant: str, reply: dict) -> str:
+    """The handshake answer of ``hello:VARIANT``, as a line."""
+    if variant == "deep":
+        return '{"ok": {"implementation": ' + "[" * DEEP + "]" * DEEP + "}}\n"
+    HELLO_VARIANTS[variant](reply["ok"])
+    return json.dumps(reply) + "\n"
+
+
+def spawn_grandchild(folder: str, hold_stdout: bool) -> None:
+    """A ``sleep`` in the adapter's process group; its pid goes to a file in ``folder``."""
+    import subprocess  # noqa: PLC0415
+    quiet = None if hold_stdout else subprocess.DEVNULL
+    child = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL, stdout=quiet, stderr=quiet)
+    with open(os.path.join(folder, f"{child.pid}.pid"), "w") as f:
+        f.write(str(child.pid))
+
+
+def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
+    """Answer ``req`` as the hostile mode ``mode`` does (after the handshake)."""
+    name, _, param = mode.partition(":")
+    if name == "deaf":
+        time.sleep(3600)
+    if name == "stderr-endless":
+        chunk = b"x" * 65536
+        while True:
+            os.write(2, chunk)
+    if name == "grandchild":
+        spawn_grandchild(arg, hold_stdout=True)
+        os._exit(4)
+    if name == "crash-nth":
+        state["count"] = state.get("count", 0) + 1
+        if state["count"] % int(param) == 0:
+            with open(arg, "a") as f:
+                f.write(json.dumps({"profile": state["profile"], "op": req["op"], "args": req["args"]}) + "\n")
+            os._exit(5)
+    if name == "stderr-flood":
+        chunk, left = b"y" * 65536, int(param) << 20
+        while left > 0:
+            left -= os.write(2, chunk[:left])
+    reply = reference.answer(req, state)
+    if name == "deep":
+        levels = int(param or DEEP)
+        sys.stdout.write('{"id": %d, "ok": {"x": %s%s}}\n' % (req["id"], "[" * levels, "]" * levels))
+        sys.stdout.flush()
+        return
+    body = reply.get("ok") if "ok" in reply else reply.get("error")
+    if name == "surrogate" and isinstance(body, dict):
+        body["note"] = "lone \ud800 surrogate"
+    if name == "big" and isinstance(body, dict):
+        body["padding"] = "z" * (int(param) << 10)
+    out(reply)
+
+
 def misbehave(mode: str) -> None:
     if mode == "crash":
         os._exit(3)
@@ -83,12 +167,23 @@ def scripted(req: dict) -> None:
     out({"id": req["id"], "ok": {"name": app, "pid": os.getpid()}})
 
 
-def main(mode: str) -> int:
+HOSTILE = ("surrogate", "deep", "deaf", "stderr-flood", "stderr-endless", "grandchild", "daemon",
+           "big", "crash-nth")
+
+
+def main(mode: str, arg: str | None = None) -> int:
     state: dict = {"profile": "appc-0.8.11"}
     count = 0
     for line in sys.stdin:
         req = json.loads(line)
         if req.get("op") == "hello":
+            if mode.startswith("hello:"):
+                reply = reference.answer(req, state)
+                sys.stdout.write(hostile_hello(mode[6:], reply))
+                sys.stdout.flush()
+                continue
+            if mode == "daemon":
+                spawn_grandchild(arg, hold_stdout=False)
             if mode == "hang-hello":
                 time.sleep(3600)
             if mode == "no-profile":
@@ -101,6 +196,9 @@ def main(mode: str) -> int:
             out(reply)
             continue
         count += 1
+        if mode.startswith("hello:") or (mode.partition(":")[0] in HOSTILE and mode != "daemon"):
+            hostile(mode, arg, req, state)
+            continue
         if mode == "scripted":
             scripted(req)
             continue
@@ -116,10 +214,12 @@ def main(mode: str) -> int:
             out({"id": req["id"] + 1000, "ok": {}})
         elif mode == "negate":
             out(negate(reference.answer(req, state), req["op"]))
+        elif mode == "daemon":
+            out(reference.answer(req, state))
         else:  # crash-some, lacks-ops: behave like the reference
             out(reference.answer(req, state))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], *sys.argv[2:3]))
