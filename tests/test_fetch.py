@@ -162,3 +162,20 @@ def test_the_mock_serves_artefact_bytes(built):
             ctype = r.headers["Content-Type"]
     assert body == built.data["app.aci"]
     assert ctype == "application/octet-stream"
+
+
+def test_the_worked_example_ace_adapter_passes_fetch_cases():
+    """examples/ace-adapter/: the adapter that maps fetch onto an ACE command line, on a few cases."""
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    cmd = f"{sys.executable} {root / 'examples' / 'ace-adapter' / 'adapter.py'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(root / "vectors" / "fetch"), "-q", "-p", "no:cacheprovider",
+         "--adapter-cmd", cmd, "--profile", "appc-imagetags",
+         "--case", "fetch/signatures/trusted-key-gzip", "--case", "fetch/signatures/untrusted-key",
+         "--case", "fetch/imagetags/signed-document", "--case", "fetch/dependencies/image-id-differs",
+         "--case", "fetch/transport/image-401-with-credentials"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "5 passed" in proc.stdout, proc.stdout[-2000:]
