@@ -1,7 +1,8 @@
 """JUnit XML: one ``<testsuite>`` per implementation and profile, one ``<testcase>`` per case.
 
 Mapping: ``fail`` and ``error`` verdicts are ``<failure>`` (the implementation answered, wrongly);
-``crash``, ``timeout`` and ``protocol-error`` are ``<error>`` (the adapter broke down);
+``crash``, ``timeout``, ``protocol-error`` and ``adapter-error`` are ``<error>`` (the adapter broke
+down, or said that it or its tool could not run);
 ``not-implemented``, ``unsupported`` and ``skipped`` are ``<skipped>``. An unavailable implementation is a
 suite with one skipped test case that carries the reason.
 
@@ -10,6 +11,10 @@ A known failure (a failing verdict of a case the run's expectations file lists) 
 as its text, as pytest writes an expected failure (``xfail``), so CI readers do not count it as a
 failure. A known failure that now passes is a passed test case with the property
 ``known_failure_now_passes`` (and a line in ``<system-out>``). Each suite's properties count both.
+
+A pass that rests on a rejection of unknown reason (the record's ``unclassified``) has the test
+case property ``unclassified``, and each suite counts them (``unclassified_passes``). A suite of
+an incomplete run has the properties ``incomplete`` and ``not_run`` (how many did not run).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from reports.results import FAILING
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FAILURE = ("fail", "error")
-ERROR = ("crash", "timeout", "protocol-error")
+ERROR = ("crash", "timeout", "protocol-error", "adapter-error")
 SKIPPED = ("not-implemented", "unsupported", "skipped")
 
 
@@ -50,7 +55,8 @@ def _details(c: dict) -> str:
     if "hosts" in c:
         lines.append("hosts:    " + _sent(c, "hosts"))
     lines += ["expected: " + json.dumps(c.get("expected"), ensure_ascii=False),
-              "actual:   " + json.dumps(c.get("actual"), ensure_ascii=False)]
+              ("actual (truncated): " if c.get("actual_truncated") else "actual:   ")
+              + json.dumps(c.get("actual"), ensure_ascii=False)]
     if c.get("requirements"):
         lines.append("requirements: " + ", ".join(c["requirements"]) + f" ({c.get('strength', '')})")
     return _clean("\n".join(lines))
@@ -89,6 +95,12 @@ def render(model: Model) -> bytes:
             fixed = sum(1 for r in rows if is_known(r.cells[col.index]) and r.cells[col.index]["verdict"] == "pass")
             ET.SubElement(props, "property", name="known_failures", value=str(known))
             ET.SubElement(props, "property", name="known_failures_now_passing", value=str(fixed))
+            unclassified = sum(1 for r in rows if r.cells[col.index].get("unclassified") is True
+                               and r.cells[col.index]["verdict"] == "pass")
+            ET.SubElement(props, "property", name="unclassified_passes", value=str(unclassified))
+            if run.get("incomplete") is not None:
+                ET.SubElement(props, "property", name="incomplete", value=str(bool(run["incomplete"])).lower())
+                ET.SubElement(props, "property", name="not_run", value=str(len(run.get("not_run") or [])))
             for r in rows:
                 c = r.cells[col.index]
                 t = c.get("time_s") or 0.0
@@ -107,6 +119,9 @@ def render(model: Model) -> bytes:
                     ET.SubElement(tp, "property", name="known_failure_now_passes", value=_clean(c["known_failure"]))
                     ET.SubElement(tc, "system-out").text = _clean(
                         f"known failure now passes: remove it from the expectations file ({c['known_failure']})")
+                elif v == "pass" and c.get("unclassified") is True:
+                    tp = ET.SubElement(tc, "properties")
+                    ET.SubElement(tp, "property", name="unclassified", value="rejected, reason unknown")
                 elif v in FAILURE:
                     el = ET.SubElement(tc, "failure", type=v, message=_clean(f"{v}: {c.get('message', '')}"))
                     el.text = _details(c)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from reports.model import NOW_PASSES, PORT_MODES, Column, Counts, Model, is_known, status
+from reports.model import NOW_PASSES, PORT_MODES, Column, Counts, Model, incomplete_runs, is_known, status
 from reports.results import FAILING
 
-LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error) · "
+LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error, adapter-error) · "
           "🔶 known failure (a failure the implementation's expectations file lists) · "
           "➖ not implemented, unsupported, or skipped (this machine could not run the case); "
           "Pass = passed / attempted (cases not implemented or declined are left out of the score); "
@@ -68,6 +68,12 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
     out.append(f"Suite {', '.join(suites)}; vector set `{', '.join(x[:19] for x in hashes)}`; "
                f"{len({r.id for r in model.rows})} cases.")
     out.append("")
+    for col, not_run in incomplete_runs(model):
+        shown = ", ".join(f"`{_esc(x)}`" for x in not_run[:10]) + (f" and {len(not_run) - 10} more" if len(not_run) > 10 else "")
+        out.append(f"> ⛔ **Incomplete run: {_esc(col.label)}.** The run stopped before every case it selected had "
+                   f"run: its figures cover only the {len(col.results.cases)} case runs that ran"
+                   + (f"; {len(not_run)} did not run: {shown}." if not_run else "."))
+        out.append("")
     available = [c for c in model.columns if c.available]
     if available:
         out.append("| Implementation | Profile | " + " | ".join(model.areas) + " | Total | Pass | Attempted |")
@@ -86,6 +92,11 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         if modes:
             out.append("Discovery ports: " + "; ".join(modes) + ".")
             out.append("")
+        for col in available:
+            t = model.totals[col.index]
+            if t.unclassified:
+                out.append(f"⚠️ {_esc(col.label)}: {t.unclassified_text()}.")
+                out.append("")
     unavailable = [c for c in model.columns if not c.available]
     if unavailable:
         out.append("Not run (not available on the machine that made this report):")
@@ -116,8 +127,8 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append("|---|---|---|---|---|---|")
         for r, col in failing[:200]:
             c = r.cells[col.index]
-            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | {_input(c)} | "
-                       f"{_esc(c.get('message', ''))[:200]} |")
+            why = _esc(c.get('message', ''))[:200] + (" (answer truncated)" if c.get("actual_truncated") else "")
+            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | {_input(c)} | {why} |")
         if len(failing) > 200:
             out.append(f"| … | {len(failing) - 200} more | | | | |")
         out.append("")

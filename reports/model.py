@@ -71,9 +71,12 @@ class Counts:
     by_status: Counter = field(default_factory=Counter)
     known: int = 0  # failing verdicts of cases listed as known failures (included in ``failed``)
     now_passing: int = 0  # passes of cases listed as known failures (included in ``passed``)
+    unclassified: int = 0  # passes that rest on a rejection of unknown reason (included in ``passed``)
 
-    def add(self, verdict: str, *, known: bool = False) -> None:
+    def add(self, verdict: str, *, known: bool = False, unclassified: bool = False) -> None:
         self.by_verdict[verdict] += 1
+        if unclassified and verdict == PASS:
+            self.unclassified += 1
         if known and verdict in FAILING:
             self.known += 1
             self.by_status[KNOWN_FAILURE] += 1
@@ -84,7 +87,7 @@ class Counts:
             self.by_status[verdict] += 1
 
     def add_cell(self, cell: dict) -> None:
-        self.add(cell["verdict"], known=is_known(cell))
+        self.add(cell["verdict"], known=is_known(cell), unclassified=cell.get("unclassified") is True)
 
     @property
     def total(self) -> int:
@@ -145,6 +148,13 @@ class Counts:
     def coverage_text(self) -> str:
         return _pct(self.coverage)
 
+    def unclassified_text(self) -> str:
+        """"N of the passes are rejections of unknown reason", or "" when none is."""
+        if not self.unclassified:
+            return ""
+        return (f"{self.unclassified} of the {self.passed} passes {'is a rejection' if self.unclassified == 1 else 'are rejections'} "
+                "of unknown reason (an error of kind 'other' where the case expected specific kinds)")
+
     def verdict_list(self) -> list[tuple[str, int]]:
         return [(v, self.by_verdict[v]) for v in VERDICTS if self.by_verdict[v]]
 
@@ -155,6 +165,7 @@ class Counts:
     def as_json(self) -> dict:
         return {"total": self.total, "graded": self.graded, "attempted": self.attempted,
                 "pass": self.passed, "failed": self.failed,
+                "unclassified_passes": self.unclassified,
                 "known_failures": self.known, "known_failures_now_passing": self.now_passing,
                 "skipped": self.skipped, "verdicts": {v: n for v, n in self.verdict_list()}}
 
@@ -242,6 +253,13 @@ class Model:
     @property
     def uncovered_requirements(self) -> list[Requirement]:
         return [r for r in self.requirements if not r.covered]
+
+
+def incomplete_runs(model: "Model") -> list[tuple[Column, list]]:
+    """Columns whose run stopped before every selected case ran (``run.incomplete``), with the
+    case runs it did not run (``run.not_run``)."""
+    return [(c, list(c.results.run.get("not_run") or [])) for c in model.columns
+            if c.results.run.get("incomplete") is True]
 
 
 def public_arg(arg: str, roots: Iterable[str | Path] = ()) -> str:

@@ -698,3 +698,97 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
     assert "Discovery ports: appc-conformance-reference" in (tmp_path / "out" / "summary.md").read_text()
     suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
     assert {p.get("name"): p.get("value") for p in suite.find("properties")}["port_mode"] == "custom-port"
+
+
+# -- unclassified passes, adapter-error, truncated answers, incomplete runs ------------------------
+
+def _rejects_everything(tmp_path) -> Path:
+    """A reject-everything adapter as helper records describe it: each error case passes on an
+    error of kind 'other' (unclassified), one case is adapter-error, one answer was cut, and the
+    run stopped early."""
+    doc = make_results("rejector", "reject everything", profiles=("appc-0.8.11",), verdicts={
+        "app-strings/colon/version-label": "error", "app-strings/labels/equals-in-value": "error",
+        "discovery/walk-up/404-then-parent": "error"})
+    for c in doc["cases"]:
+        if c["verdict"] == "pass" and "error" in json.dumps(c["expected"]):
+            c["actual"], c["unclassified"] = {"error": {"kind": "other", "message": "no"}}, True
+    by = {c["id"]: c for c in doc["cases"]}
+    by["discovery/meta/should-prefer-https"].update(
+        verdict="adapter-error", actual={"failed": {"message": "flag provided but not defined: -port"}},
+        message="adapter failed: flag provided but not defined: -port")
+    by["app-strings/labels/equals-in-value"].update(actual="{\"ok\": {\"name\": \"xxxx", actual_truncated=True)
+    doc["run"].update(incomplete=True, not_run=["resolution/alias/cycle [appc-0.8.11]", "imagetags/x [appc-0.8.11]"])
+    return write_results(tmp_path / "results-rejector.json", doc)
+
+
+def test_unclassified_passes_adapter_errors_truncation_and_incomplete_runs_are_reported(tmp_path, capsys):
+    from reports import model
+    r = _rejects_everything(tmp_path)
+    m = model.build([load_results(r)])
+    t = m.totals[0]
+    assert (t.passed, t.unclassified) == (1, 1)
+    assert t.by_verdict["adapter-error"] == 1 and t.failed == 4 and t.percent_text() == "20%"
+    assert run_cli(capsys, "report", r, "--out", tmp_path / "o")[0] == 0
+    out = tmp_path / "o"
+
+    md = (out / "summary.md").read_text()
+    assert "⚠️ reject everything 0.1.0: 1 of the 1 passes is a rejection of unknown reason" in md
+    assert "⛔ **Incomplete run: reject everything 0.1.0.**" in md and "2 did not run" in md
+    assert "`resolution/alias/cycle [appc-0.8.11]`" in md
+    assert "| discovery/meta/should-prefer-https" not in md  # (IDs are code spans)
+    assert "`discovery/meta/should-prefer-https` | appc-0.8.11 | adapter-error |" in md
+    assert "(answer truncated)" in md
+
+    html = (out / "report.html").read_text()
+    assert 'class="banner incomplete"' in html and "Incomplete run: reject everything 0.1.0." in html
+    assert "1 of the 1 passes is a rejection of unknown reason" in html
+    assert "Rejected, reason unknown" in html
+    assert 'value="adapter-error"' in html and '<span class="v v-adapter-error">adapter-error</span>' in html
+    assert "(truncated: the answer was larger than the harness keeps)" in html
+
+    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["unclassified_passes"] == "1" and props["incomplete"] == "true" and props["not_run"] == "2"
+    tcs = {t.get("name"): t for t in suite.iter("testcase")}
+    assert tcs["discovery/meta/should-prefer-https"].find("error").get("type") == "adapter-error"
+    passed = tcs["app-strings/colon/empty-name"]
+    assert {p.get("name"): p.get("value") for p in passed.find("properties")} == {"unclassified": "rejected, reason unknown"}
+    assert "actual (truncated): " in tcs["app-strings/labels/equals-in-value"].find("failure").text
+    covj = json.loads((out / "coverage.json").read_text())
+    app01 = [x for x in covj["requirements"] if x["id"] == "APP-01"][0]["implementations"][0]
+    assert app01["unclassified_passes"] == 1
+
+
+REJECT_ALL = """
+import json, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    if req.get("op") == "hello":
+        out = {"ok": {"implementation": {"name": "reject-all", "version": "1", "language": "python"},
+                      "profiles": ["appc-0.8.11"], "ops": ["parse_app"], "features": []}}
+    else:
+        out = {"id": req["id"], "error": {"kind": "other", "message": "no"}}
+    print(json.dumps(out), flush=True)
+"""
+
+
+def test_a_reject_everything_adapter_is_seen_as_such_in_every_report(tmp_path, capsys):
+    """Issue 11: each pass of an adapter that rejects everything with kind 'other' rests on a
+    rejection of unknown reason; every report says how many of the passes those are."""
+    from tests.helpers import run_suite
+    script = tmp_path / "reject_all.py"
+    script.write_text(REJECT_ALL)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script}", "--case", "app-strings/colon/*",
+                          paths=[ROOT / "vectors" / "app-strings"])
+    assert doc is not None, proc.stdout[-3000:]
+    passes = [c for c in doc["cases"] if c["verdict"] == "pass"]
+    assert passes and all(c.get("unclassified") is True for c in passes)
+    res = write_results(tmp_path / "results-reject.json", doc)
+    assert run_cli(capsys, "report", res, "--out", tmp_path / "o")[0] == 0
+    n = len(passes)
+    text = f"{n} of the {n} passes are rejections of unknown reason"
+    assert text in (tmp_path / "o" / "summary.md").read_text()
+    assert text in (tmp_path / "o" / "report.html").read_text()
+    suites = ET.parse(tmp_path / "o" / "junit.xml").getroot().findall("testsuite")
+    assert sum(int({p.get("name"): p.get("value") for p in s.find("properties")}["unclassified_passes"])
+               for s in suites) == n
