@@ -444,16 +444,50 @@ def results_document(h: Harness) -> dict:
     }
 
 
+def run_completeness(h: Harness, exitstatus) -> dict:
+    """``incomplete``, ``not_run`` and ``selection`` of the results' ``run`` (docs/REPORTS.md).
+
+    Incomplete: a selected case run has no record (Ctrl-C, ``-x``, ``pytest.exit``) or the
+    session was interrupted (even before collection ended). A selection (``--case``, ``-k``,
+    ``--profile``, a sub-folder, ...) is a partial run by choice: it is complete when every case
+    run it selected ran.
+    """
+    ran = {(r.id, r.profile) for r in h.records}
+    selected = [i for i in h.items if isinstance(i, VectorItem)]
+    not_run = [f"{i.case.id} [{i.profile}]" for i in selected if (i.case.id, i.profile) not in ran]
+    interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+    total = sum(1 for c in h.vector_set.cases for p in c.profiles if p in vectors.PROFILES)
+    selection = None
+    if len(selected) < total:
+        o = h.config.option
+        by = [f"--case {p}" for p in o.case or ()]
+        by += [f"--profile {p}" for p in (h.profiles if set(h.profiles) != set(vectors.PROFILES) else ())]
+        by += [f"-k {o.keyword}"] if getattr(o, "keyword", "") else []
+        by += [f"-m {o.markexpr}"] if getattr(o, "markexpr", "") else []
+        by += [f"--deselect {d}" for d in getattr(o, "deselect", None) or ()]
+        for a in h.config.args:
+            p = Path(a.split("::")[0]).resolve()
+            if p != h.vectors_root and (h.vectors_root in p.parents or "::" in a):
+                by.append(vectors._rel(p, h.vectors_root) + (a[a.index("::"):] if "::" in a else ""))
+        selection = {"selected": len(selected), "of": total, "by": by}
+    return {"incomplete": bool(not_run) or interrupted, "not_run": not_run, "selection": selection}
+
+
 def pytest_sessionfinish(session, exitstatus):
     h = session.config.stash.get(STASH, None)
-    if h is None or not session.config.option.results:
+    if h is None:
+        return
+    h.completeness = run_completeness(h, exitstatus)
+    if not session.config.option.results:
         return
     from reports.results import write_results  # writes atomically
     path = Path(session.config.option.results)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Not validated here (a tenth of a millisecond per case): every reader validates, and the
     # project's tests validate the files the harness writes.
-    write_results(path, results_document(h), validate_first=False)
+    doc = results_document(h)
+    doc["run"].update(h.completeness)
+    write_results(path, doc, validate_first=False)
 
 
 def handshake_warnings(h: Harness) -> list[str]:
@@ -506,6 +540,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if len(h.problems) > 20:
             terminalreporter.write_line(f"  ... {len(h.problems) - 20} more in the results file (run.problems) "
                                         "and from: appc-conformance lint")
+    done = getattr(h, "completeness", None)
+    if done and done["incomplete"]:
+        terminalreporter.write_line(f"INCOMPLETE run: {len(done['not_run'])} selected case runs did not run "
+                                    "(interrupted or stopped early); the results file says so (run.not_run)",
+                                    red=True, bold=True)
     if config.option.results:
         terminalreporter.write_line(f"results: {config.option.results}")
     unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown

@@ -2,7 +2,9 @@
 
 Each verb is a pair ``<verb>_arguments(parser)`` / ``<verb>_main(args) -> exit code``, registered
 in ``conformance/cli.py``. Exit codes: 0 ok, 1 conformance failure or regression, 2 usage or
-input error (a missing, malformed or truncated file; a bad revision).
+input error (a missing, malformed or truncated file; a bad revision). ``check`` and ``diff``
+exit 1 for an interrupted run (``run.incomplete``) unless ``--allow-incomplete``; ``report``
+writes its reports and warns on the console.
 """
 from __future__ import annotations
 
@@ -43,6 +45,16 @@ def _load_all(paths) -> list[Results]:
         except ResultsError as exc:
             raise InputError(str(exc)) from None
     return out
+
+
+def _warn_partial(verb: str, results: list[Results]) -> None:
+    """Say on the console, loudly, which results files are of interrupted or partial runs."""
+    for r in results:
+        if r.incomplete:
+            print(f"appc-conformance {verb}: WARNING: {r.incomplete_line()}", file=sys.stderr)
+        sel = r.selection_line()
+        if sel:
+            print(f"appc-conformance {verb}: note: {sel}", file=sys.stderr)
 
 
 def _dump(obj) -> None:
@@ -123,6 +135,7 @@ def report_main(args: argparse.Namespace) -> int:
             raise InputError(f"{cat_path}: cannot read the requirement catalog: {exc}") from None
     except InputError as exc:
         return _err("report", str(exc))
+    _warn_partial("report", results)
     formats = args.formats or FORMATS
     files = render_all(results, formats, catalog, args.title, failing_list=not args.no_failing_list)
     if args.check:
@@ -160,6 +173,8 @@ def diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("b", type=Path, metavar="B", help="results file after")
     p.add_argument("--json", action="store_true", help="print the diff as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="say so when there is no difference")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="do not fail because A or B is an interrupted run (run.incomplete); it is still said")
 
 
 def diff_main(args: argparse.Namespace) -> int:
@@ -172,6 +187,10 @@ def diff_main(args: argparse.Namespace) -> int:
         _dump(d.as_json())
     else:
         sys.stdout.write(diffmod.format_results_diff(d, verbose=args.verbose))
+    if d.incomplete and not args.allow_incomplete:
+        print("appc-conformance diff: FAILED: an INCOMPLETE run cannot pass the gate "
+              "(give --allow-incomplete to compare it anyway)", file=sys.stderr)
+        return EXIT_FAIL
     return EXIT_FAIL if d.regressions else EXIT_OK
 
 
@@ -189,6 +208,8 @@ def check_arguments(p: argparse.ArgumentParser) -> None:
                    help="also fail when a known failure passes or is not in the run (the file needs cleaning)")
     p.add_argument("--allow-unavailable", action="store_true",
                    help="do not fail for an implementation that could not be run")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="do not fail for an interrupted run (run.incomplete); it is still reported as INCOMPLETE")
     p.add_argument("--write-template", type=Path, default=None, metavar="FILE",
                    help="write an expectations file listing every current failure of the (single) results file")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -221,13 +242,19 @@ def check_main(args: argparse.Namespace) -> int:
             reports.append(expmod.check(r, exp))
     except (InputError, expmod.ExpectationsError, OSError) as exc:
         return _err("check", str(exc))
-    ok = all(rep.ok(args.strict, args.allow_unavailable) for rep in reports)
+    ok = all(rep.ok(args.strict, args.allow_unavailable, args.allow_incomplete) for rep in reports)
+    incomplete = [rep.results.path for rep in reports if rep.incomplete]
     if args.json:
-        _dump({"ok": ok, "checks": [rep.as_json() for rep in reports]})
+        _dump({"ok": ok, "incomplete": bool(incomplete), "checks": [rep.as_json() for rep in reports]})
     else:
         for rep in reports:
             sys.stdout.write(expmod.format_text(rep))
-        print("check: ok" if ok else "check: FAILED")
+        verdict = "check: ok" if ok else "check: FAILED"
+        if incomplete:  # never a bare "ok" for an interrupted run
+            verdict += (f" (INCOMPLETE run: {', '.join(incomplete)}; "
+                        + ("allowed by --allow-incomplete)" if args.allow_incomplete
+                           else "give --allow-incomplete to accept a partial result)"))
+        print(verdict)
     return EXIT_OK if ok else EXIT_FAIL
 
 

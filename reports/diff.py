@@ -47,6 +47,14 @@ class ResultsDiff:
     removed: list = field(default_factory=list)
     unchanged: int = 0
     notes: list = field(default_factory=list)
+    only_a: int = 0  # case runs of A that B did not run (B partial): not compared
+    only_b: int = 0  # case runs of B that A did not run (A partial): not compared
+    partial: str = ""  # the one line saying what was compared, when either side is partial
+
+    @property
+    def incomplete(self) -> bool:
+        """A or B is an interrupted run: no gate can pass on it."""
+        return self.a.incomplete or self.b.incomplete
 
     @property
     def identical(self) -> bool:
@@ -65,7 +73,9 @@ class ResultsDiff:
                 "changed": [c.as_json() for c in self.changed],
                 "added": [c.as_json() for c in self.added],
                 "removed": [c.as_json() for c in self.removed],
-                "unchanged": self.unchanged}
+                "unchanged": self.unchanged,
+                "incomplete": {"a": self.a.incomplete, "b": self.b.incomplete},
+                "partial": self.partial or None, "not_compared": {"a": self.only_a, "b": self.only_b}}
 
 
 def diff_results(a: Results, b: Results) -> ResultsDiff:
@@ -105,16 +115,47 @@ def diff_results(a: Results, b: Results) -> ResultsDiff:
         d.regressions.extend(Change(c.id, c.profile, c.before, "unavailable") for c in d.removed
                              if c.before == PASS)
         d.removed = [c for c in d.removed if c.before != PASS]
+    _compare_only_what_both_ran(d)
     for lst in (d.regressions, d.fixes, d.changed, d.added, d.removed):
         lst.sort(key=lambda c: (c.id, c.profile))
     return d
 
 
+def _not_ran(r: Results, change: Change) -> bool:
+    """Whether ``r``, a partial run, left this case run out (by selection or interruption)."""
+    return r.selection is not None or f"{change.id} [{change.profile}]" in set(r.not_run)
+
+
+def _compare_only_what_both_ran(d: ResultsDiff) -> None:
+    """A partial side (a selection, or an interrupted run) is compared only on what it ran: the
+    case runs it left out are counted, not listed as removed or added, and one line says so."""
+    a, b = d.a, d.b
+    if b.selection is not None or b.incomplete:
+        gone = [c for c in d.removed if _not_ran(b, c)]
+        d.only_a = len(gone)
+        d.removed = [c for c in d.removed if c not in gone]
+    if a.selection is not None or a.incomplete:
+        new = [c for c in d.added if _not_ran(a, c)]
+        d.only_b = len(new)
+        d.added = [c for c in d.added if c not in new]
+    sides = [(tag, r) for tag, r in (("A", a), ("B", b)) if r.selection is not None or r.incomplete]
+    if sides:
+        both = d.unchanged + len(d.regressions) + len(d.fixes) + len(d.changed)
+        how = "; ".join(f"{tag} {'is INCOMPLETE (interrupted), ' if r.incomplete else ''}ran {len(r.cases)}"
+                        + (f" of {r.selection.get('of')} ({', '.join(r.selection.get('by') or []) or 'a selection'})"
+                           if r.selection else "") for tag, r in sides)
+        d.partial = (f"partial run: compared only the {both} case runs both ran ({how}; not compared: "
+                     f"{d.only_a} only in A, {d.only_b} only in B)")
+
+
 def format_results_diff(d: ResultsDiff, verbose: bool = False) -> str:
-    """Text for people; empty for identical runs unless ``verbose``."""
-    if d.identical and not verbose:
+    """Text for people; empty for identical complete runs unless ``verbose``."""
+    if d.identical and not verbose and not d.partial and not d.incomplete:
         return ""
     out = [f"{d.a.path} -> {d.b.path}"]
+    out += [line for line in (d.a.incomplete_line(), d.b.incomplete_line()) if line]
+    if d.partial:
+        out.append(d.partial)
     out += [f"note: {n}" for n in d.notes]
     sections = (("REGRESSION", "regressions (passed before, not now)", d.regressions),
                 ("FIXED", "fixes", d.fixes), ("CHANGED", "changed verdicts", d.changed),

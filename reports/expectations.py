@@ -99,10 +99,17 @@ class CheckReport:
     unexpected_failures: list = field(default_factory=list)  # case
     now_passing: list = field(default_factory=list)          # (case, KnownFailure)
     not_run: list = field(default_factory=list)              # KnownFailure without a case in the run
+    outside: list = field(default_factory=list)  # KnownFailure whose case a partial run did not run
     unavailable: bool = False
 
-    def ok(self, strict: bool = False, allow_unavailable: bool = False) -> bool:
+    @property
+    def incomplete(self) -> bool:
+        return self.results.incomplete
+
+    def ok(self, strict: bool = False, allow_unavailable: bool = False, allow_incomplete: bool = False) -> bool:
         if self.unavailable and not allow_unavailable:
+            return False
+        if self.incomplete and not allow_incomplete:
             return False
         if self.unexpected_failures:
             return False
@@ -122,6 +129,9 @@ class CheckReport:
             "known_failures_now_passing": [{"id": k.id, "profile": c["profile"], "reason": k.reason}
                                            for c, k in self.now_passing],
             "known_failures_not_run": [{"id": k.id, "profile": k.profile, "reason": k.reason} for k in self.not_run],
+            "incomplete": self.incomplete, "not_run": self.results.not_run,
+            "selection": self.results.selection,
+            "known_failures_outside_run": [{"id": k.id, "profile": k.profile} for k in self.outside],
         }
 
 
@@ -151,6 +161,15 @@ def check(results: Results, expectations: Expectations | None) -> CheckReport:
         profiles = set(results.run.get("profiles", []))
         rep.not_run = [k for k in expectations.known
                        if k not in seen_known and (k.profile is None or k.profile in profiles)]
+        # A partial run compares only what it ran: an entry whose case it did not run says nothing.
+        if results.selection is not None:
+            rep.outside, rep.not_run = rep.not_run, []
+        elif results.incomplete:
+            skipped = {tuple(x.rsplit(" [", 1)) for x in results.not_run}
+            skipped = {(i, p.rstrip("]")) for i, p in skipped}
+            rep.outside = [k for k in rep.not_run if any(i == k.id and (k.profile in (None, p))
+                                                         for i, p in skipped)]
+            rep.not_run = [k for k in rep.not_run if k not in rep.outside]
     return rep
 
 
@@ -161,6 +180,11 @@ def format_text(rep: CheckReport) -> str:
         return f"{name}: not available, nothing was checked: {r.implementation.get('unavailable_reason')}\n"
     lines = [f"{name}: {rep.passed} passed, {len(rep.expected_failures)} known failures, "
              f"{len(rep.unexpected_failures)} unexpected failures, {rep.skipped} not implemented, unsupported or skipped"]
+    if r.incomplete:
+        lines.append(f"  {r.incomplete_line()}")
+    if r.selection is not None or r.incomplete:
+        lines.append(f"  {r.selection_line() or 'partial run'}: compared only the case runs it ran "
+                     f"({len(rep.outside)} known failures outside it not checked)")
     for c in rep.unexpected_failures:
         lines.append(f"  UNEXPECTED {c['verdict']}: {c['id']} [{c['profile']}]: {c.get('message', '')}")
     src = rep.expectations.path if rep.expectations else "the expectations file"

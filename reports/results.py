@@ -159,6 +159,39 @@ class Results:
         """``{(case ID, profile): case}``."""
         return {(c["id"], c["profile"]): c for c in self.cases}
 
+    @property
+    def incomplete(self) -> bool:
+        """The run stopped before every case run it selected had run (``run.incomplete``)."""
+        return self.run.get("incomplete") is True
+
+    @property
+    def not_run(self) -> list[str]:
+        """The selected case runs that did not run, as 'CASE-ID [PROFILE]'."""
+        return list(self.run.get("not_run") or [])
+
+    @property
+    def selection(self) -> dict | None:
+        """A partial run by choice (``run.selection``): ``{"selected", "of", "by"}``, else None."""
+        sel = self.run.get("selection")
+        return sel if isinstance(sel, dict) else None
+
+    def incomplete_line(self) -> str | None:
+        """One loud line for the console when the run is incomplete, else None."""
+        if not self.incomplete:
+            return None
+        n = len(self.not_run)
+        some = ", ".join(self.not_run[:3]) + (", ..." if n > 3 else "")
+        return (f"INCOMPLETE: {self.path} is an interrupted run: {n} selected case runs did not run"
+                + (f" ({some})" if n else "") + "; its verdicts cover only what ran")
+
+    def selection_line(self) -> str | None:
+        """One line for a partial run by choice, else None."""
+        sel = self.selection
+        if sel is None:
+            return None
+        by = ", ".join(sel.get("by") or []) or "a selection"
+        return f"partial run: {self.path} ran {sel.get('selected')} of {sel.get('of')} case runs ({by})"
+
 
 def load_results(path: str | os.PathLike) -> Results:
     """Read and validate one results file; raise :class:`ResultsError` naming it on any problem."""

@@ -181,3 +181,128 @@ def test_the_timeout_range_is_one_validator():
     for v in BAD_TIMEOUTS:
         with pytest.raises(Exception, match="3600"):
             adapter_timeout(v)
+
+
+# -- 4. interrupted and partial runs are marked, and every reader says so ----------------------
+
+HANGING_ADAPTER = """
+import json, os, sys, time
+sys.path.insert(0, {root!r})
+from conformance.adapters.reference import __main__ as reference
+state = {{"profile": "appc-0.8.11"}}
+for line in sys.stdin:
+    req = json.loads(line)
+    if req.get("op") == "hello":
+        reply = reference.answer(req, state)
+        reply["ok"]["ops"] = ["parse_app"]
+        print(json.dumps(reply), flush=True)
+        continue
+    app = req["args"]["app"]
+    if app == "hang":
+        open({marker!r}, "w").close()
+        time.sleep(3600)
+    print(json.dumps({{"id": req["id"], "ok": {{"name": app, "tag": None, "labels": {{}}}}}}), flush=True)
+"""
+
+
+def _counting_vectors(tmp_path: Path) -> Path:
+    """Ten parse_app cases; the sixth makes the adapter below hang (and tell us so)."""
+    root = vector_copy(tmp_path)
+    (root / "app-strings").mkdir()
+    apps = [f"example.com/app{i}" for i in range(5)] + ["hang"] + [f"example.com/app{i}" for i in range(6, 10)]
+    cases = [parse_case(f"app-strings/count/c{i}", input={"app": a},
+                        expect={"result": {"name": a, "tag": None, "labels": {}}}) for i, a in enumerate(apps)]
+    (root / "app-strings" / "count.json").write_text(json.dumps(case_doc("app-strings", cases)))
+    return root
+
+
+def _interrupted_run(tmp_path: Path) -> Path:
+    root = _counting_vectors(tmp_path)
+    marker = tmp_path / "hanging"
+    adapter = tmp_path / "hanging_adapter.py"
+    adapter.write_text(HANGING_ADAPTER.format(root=str(ROOT), marker=str(marker)))
+    results = tmp_path / "interrupted.json"
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+                             str(root), "--vectors", str(root), "--results", str(results), "--pipeline", "0",
+                             "--adapter-cmd", f"{sys.executable} {adapter}", "--adapter-timeout", "300"],
+                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the run never reached the hanging case"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, out  # pytest's "interrupted"
+    assert "INCOMPLETE" in out
+    return results
+
+
+def test_an_interrupted_run_says_it_is_incomplete_and_every_reader_says_so_loudly(tmp_path):
+    results = _interrupted_run(tmp_path)
+    r = load_results(results)
+    assert r.run["incomplete"] is True
+    assert [c["id"] for c in r.cases] == [f"app-strings/count/c{i}" for i in range(5)]
+    assert r.run["not_run"] == [f"app-strings/count/c{i} [appc-0.8.11]" for i in range(5, 10)]
+    assert r.run["selection"] is None
+
+    check = cli("check", str(results), "--expectations-dir", str(tmp_path))
+    assert check.returncode == 1, check.stdout
+    assert "INCOMPLETE" in check.stdout and "check: ok" not in check.stdout
+    allowed = cli("check", str(results), "--expectations-dir", str(tmp_path), "--allow-incomplete")
+    assert allowed.returncode == 0, allowed.stdout
+    assert "check: ok (INCOMPLETE" in allowed.stdout
+
+    report = cli("report", str(results), "--out", str(tmp_path / "out"), "--format", "markdown")
+    assert report.returncode == 0 and "INCOMPLETE" in report.stderr, report.stderr
+
+    complete = tmp_path / "complete.json"
+    write_results(complete, {**r.data, "run": {**r.run, "incomplete": False, "not_run": []},
+                             "cases": r.cases + [record(f"app-strings/count/c{i}") for i in range(5, 10)]})
+    diff = cli("diff", str(complete), str(results))
+    assert diff.returncode == 1 and "INCOMPLETE" in diff.stdout, diff.stdout + diff.stderr
+    assert "REMOVED" not in diff.stdout and "compared only the 5 case runs both ran" in diff.stdout
+    assert cli("diff", str(complete), str(results), "--allow-incomplete").returncode == 0
+
+
+def test_a_complete_run_is_marked_complete(tmp_path):
+    root = _counting_vectors(tmp_path)
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--vectors", str(root), "--case", "app-strings/count/c1",
+                          paths=[root])
+    assert doc is not None, proc.stdout[-2000:]
+    assert doc["run"]["incomplete"] is False and doc["run"]["not_run"] == []
+    # --case selected 1 of the 10 case runs (one profile each): partial by choice, not interrupted
+    assert doc["run"]["selection"] == {"selected": 1, "of": 10, "by": ["--case app-strings/count/c1"]}
+
+
+def test_a_run_stopped_by_x_is_incomplete(tmp_path):
+    root = _counting_vectors(tmp_path)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", sys.executable + " " + str(ROOT / "tests/fakes/broken.py") + " wrong",
+                          "--vectors", str(root), "-x", paths=[root])
+    assert doc["run"]["incomplete"] is True and len(doc["run"]["not_run"]) == 9, doc["run"]
+
+
+def test_check_and_diff_of_a_partial_run_compare_only_what_both_sides_ran(tmp_path):
+    full = minimal_results([record(f"app-strings/x/c{i}") for i in range(6)], incomplete=False, not_run=[],
+                           selection=None)
+    part = minimal_results([record("app-strings/x/c1")], incomplete=False, not_run=[],
+                           selection={"selected": 1, "of": 6, "by": ["--case app-strings/x/c1"]})
+    write_results(tmp_path / "full.json", full)
+    write_results(tmp_path / "part.json", part)
+    exp = tmp_path / "reference.json"
+    exp.write_text(json.dumps({"implementation": "reference", "known_failures": [
+        {"id": "app-strings/x/c3", "profile": "appc-0.8.11", "reason": "not in the selection"}]}))
+    diff = cli("diff", str(tmp_path / "full.json"), str(tmp_path / "part.json"))
+    assert diff.returncode == 0, diff.stdout
+    lines = [x for x in diff.stdout.splitlines() if "partial run" in x]
+    assert len(lines) == 1 and "compared only the 1 case runs both ran" in lines[0] and "5 only in A" in lines[0]
+    assert "REMOVED" not in diff.stdout
+    check = cli("check", str(tmp_path / "part.json"), "--expectations", str(exp), "--strict")
+    assert check.returncode == 0, check.stdout
+    assert "check: ok" in check.stdout and "not in this run" not in check.stdout
+    assert len([x for x in check.stdout.splitlines() if "partial run" in x]) == 1
+    # without the selection the same entry is reported (and --strict fails on it)
+    assert cli("check", str(tmp_path / "full.json"), "--expectations", str(exp), "--strict").returncode == 1
