@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import __version__, grading, pool, registry, vectors
+from conformance import __version__, childlink, grading, pool, registry, vectors
 from conformance.adapter import AdapterSession
 from conformance.runner import run_case
 
@@ -40,6 +40,11 @@ def pytest_addoption(parser):
     g.addoption("--pipeline", type=int, default=8, metavar="DEPTH",
                 help="requests sent ahead to the adapter while earlier cases are recorded "
                      "(default 8; 0: one request at a time)")
+    g.addoption("--progress-file", default=None, metavar="FILE",
+                help="append a line per case run to FILE (appc-conformance run shows progress from it)")
+    g.addoption("--stop-on-eof", type=int, default=None, metavar="FD",
+                help="stop the run, without writing results, when file descriptor FD reaches its end "
+                     "(appc-conformance run passes a pipe whose end means it is gone)")
     g.addoption("--network-sessions", type=int, default=pool.DEFAULT_WORKERS, metavar="N",
                 help="adapter sessions per profile that run the discovery cases side by side "
                      f"(default {pool.DEFAULT_WORKERS}; 1: one after another, in the run's order)")
@@ -84,6 +89,9 @@ class Harness:
         self.pool = pool.NetworkPool(self.new_session, opt.network_sessions) \
             if opt.network_sessions > 1 else None
         self.records: list = []
+        self.progress = childlink.Progress(opt.progress_file) if opt.progress_file else None
+        if opt.stop_on_eof is not None:
+            childlink.watch_parent(opt.stop_on_eof, self.close)
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
         try:
@@ -255,6 +263,8 @@ class VectorItem(pytest.Item):
         rec = h.run_item(self)
         self.record = rec
         h.records.append(rec)
+        if h.progress is not None:
+            h.progress.case(rec.verdict, rec.id, rec.profile)
         if rec.verdict == grading.PASS:
             return
         if rec.verdict in grading.SKIPPING:
@@ -354,6 +364,8 @@ def pytest_collection_finish(session):
     for i, item in enumerate(h.items):
         if isinstance(item, VectorItem):
             item.position = i
+    if h.progress is not None:
+        h.progress.total(sum(isinstance(i, VectorItem) for i in h.items))
 
 
 def vectors_hash(root: Path) -> str:

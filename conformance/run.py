@@ -1,22 +1,39 @@
-"""``appc-conformance run``: the suite against one or every bundled implementation.
+"""``appc-conformance run``: the suite against one or every bundled implementation, or any adapter.
 
 Each implementation runs in its own pytest process (``pytest VECTORS --impl NAME --results
-FILE``), so a crash of one never touches another. An implementation that is not available
-(Go or actool missing) gets a results file that says so, with the install command, and no
-cases. Then every report is written from the results files.
+FILE``), so a crash of one never touches another; the processes run side by side (``--serial``:
+one after another). An implementation that is not available (Go or actool missing) gets a
+results file that says so, with the install command, and no cases. Then every report is
+written from the results files.
+
+What a run reads is what it wrote: each child writes into a folder this run created
+(``OUT/.run-PID-XXXX``), and only a file found there is moved to ``OUT/results-NAME.json``; the
+old ``results-NAME.json`` is removed before the child starts. The children stop with the CLI:
+SIGINT and SIGTERM are passed on to them (and, after a grace period, SIGKILL to their process
+groups); if the CLI is killed outright, each child sees the end of a pipe the CLI held open and
+stops its adapters and exits without writing results.
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance import __version__, registry, vectors
+from conformance import __version__, grading, registry, vectors
 
-DEFAULT_OUT = Path("out")
+DEFAULT_OUT = Path("reports/out")  # the default of ``appc-conformance report`` too
+PROGRESS_EVERY_S = 5.0  # a progress line per implementation at most this often in a CI log
+FAILING_SHOWN = 20  # failing cases listed on the console at the end; the reports have the rest
+GRACE_S = 5.0  # after SIGINT, how long a child may take to stop before its group gets SIGKILL
 
 # How a vector run starts pytest: with this harness and pytest's core only. Plugins installed in
 # the environment are not loaded (--disable-plugin-autoload: pytest-httpserver and hypothesis
@@ -36,19 +53,36 @@ def pytest_command(*args: str) -> list[str]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    who = p.add_mutually_exclusive_group()
-    who.add_argument("--impl", action="append", metavar="NAME",
-                     help=f"a bundled implementation (repeatable): {', '.join(registry.IMPLEMENTATIONS)}")
-    who.add_argument("--all", action="store_true", help="every bundled implementation (the default)")
-    who.add_argument("--adapter-cmd", metavar="COMMAND", help="any other adapter's command line")
+    p.add_argument("--impl", action="append", metavar="NAME",
+                   help=f"a bundled implementation (repeatable): {', '.join(registry.IMPLEMENTATIONS)}")
+    p.add_argument("--all", action="store_true",
+                   help="every bundled implementation (the default unless --impl or --adapter-cmd is given)")
+    p.add_argument("--adapter-cmd", metavar="COMMAND",
+                   help="any other adapter's command line (with --impl or --all: in the same reports)")
     p.add_argument("--name", default="custom", help="file name stem for --adapter-cmd results (default: custom)")
     p.add_argument("--profile", action="append", choices=vectors.PROFILES, help="profile (repeatable; default: all)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT}/)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"output folder (default: {DEFAULT_OUT}/, as for appc-conformance report)")
     p.add_argument("--vectors", type=Path, default=None, help="vector set folder (default: the bundled one)")
-    p.add_argument("--case", action="append", metavar="PATTERN", help="only cases whose ID matches (repeatable)")
-    p.add_argument("--adapter-timeout", type=vectors.adapter_timeout, default=None, metavar="SECONDS")
-    p.add_argument("--expectations", type=Path, default=None,
-                   help="folder of expectation files (IMPL.json); default: the bundled expectations/")
+    p.add_argument("--case", action="append", metavar="PATTERN",
+                   help="only cases whose ID matches this glob (repeatable); a pattern that matches "
+                        "no case is an error")
+    p.add_argument("--adapter-timeout", type=getattr(vectors, "adapter_timeout", float), default=None,
+                   metavar="SECONDS",
+                   help="how long the harness waits for one answer of the adapter before the case "
+                        "gets the verdict timeout (default 10)")
+    p.add_argument("--pipeline", type=int, default=None, metavar="DEPTH",
+                   help="requests sent ahead to an adapter while earlier cases are recorded "
+                        "(default 8; 0: one request at a time)")
+    p.add_argument("--serial", action="store_true",
+                   help="one implementation after another, and the discovery cases one at a time "
+                        "(the default runs them side by side: docs/DECISIONS.md, 'Speed of a run')")
+    p.add_argument("--progress-interval", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
+                   help="when stderr is not a terminal (a CI log): a progress line per implementation "
+                        f"at most this often (default {PROGRESS_EVERY_S:g}); on a terminal one line is kept up to date")
+    p.add_argument("--expectations", type=Path, default=None, metavar="FILE_OR_DIR",
+                   help="known failures: a folder of IMPL.json files, or one file (for the "
+                        "implementation it names); default: the bundled expectations/")
     p.add_argument("--no-report", action="store_true", help="write the results files only")
     p.add_argument("--publish", type=Path, default=None, metavar="FILE",
                    help="also write the Markdown compatibility summary to FILE (the committed "
@@ -58,7 +92,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def unavailable_results(impl_id: str, reason: str, profiles: list[str]) -> dict:
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime_now()
     return {"format": "appc-conformance-results", "format_version": 1,
             "run": {"suite_version": __version__, "commit": None, "vectors_hash": None,
                     "profiles": profiles, "started": now, "duration_s": 0.0, "argv": [], "problems": []},
@@ -68,87 +102,462 @@ def unavailable_results(impl_id: str, reason: str, profiles: list[str]) -> dict:
             "cases": []}
 
 
-def run_one(label: str, selector: list[str], args, results: Path) -> tuple[int, dict | None]:
-    root = args.vectors.resolve() if args.vectors else vectors.default_vectors_dir()
-    argv = pytest_command("--rootdir", str(root), str(root), "--vectors", str(root), "--results", str(results),
-                          *selector)
+def datetime_now() -> str:
+    from datetime import datetime, timezone  # noqa: PLC0415
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class UsageError(Exception):
+    """A bad command line: printed as ``run: MESSAGE``, exit 2."""
+
+
+# --- the plan ------------------------------------------------------------------------------------
+
+@dataclass
+class Job:
+    label: str
+    selector: list
+    results: Path  # OUT/results-LABEL.json, where the results end up
+    expectations: object = None  # reports.expectations.Expectations, or None
+    # set while it runs
+    private: Path | None = None  # this run's own file for the child's results
+    progress_path: Path | None = None
+    proc: subprocess.Popen | None = None
+    log_fh: object = None
+    t0: float = 0.0
+    total: int | None = None
+    done: int = 0
+    failing: int = 0
+    known: int = 0
+    offset: int = 0
+    code: int | None = None
+    doc: dict | None = None
+    elapsed: float = 0.0
+    reported: tuple = field(default_factory=tuple)
+
+    @property
+    def log(self) -> Path:
+        return self.results.with_suffix(".log")
+
+
+def _vector_root(args) -> Path:
+    return args.vectors.resolve() if args.vectors else vectors.default_vectors_dir()
+
+
+def check_cases(args) -> None:
+    """Every --case pattern matches at least one case of the vector set."""
+    if not args.case:
+        return
+    ids = [c.id for c in vectors.load(_vector_root(args)).cases]
+    empty = [p for p in args.case if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
+    if empty:
+        raise UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set "
+                         f"in {_vector_root(args)} ({len(ids)} cases; IDs look like {ids[0] if ids else '-'})")
+
+
+def load_expectations(args, labels: list[str]) -> dict:
+    """{label: Expectations} from --expectations (a file or a folder) or the bundled folder."""
+    from reports import expectations as expmod  # noqa: PLC0415
+    path = args.expectations
+    if path is not None and not path.exists():
+        raise UsageError(f"--expectations {path}: no such file or folder")
+    out = {}
+    try:
+        if path is not None and path.is_file():
+            exp = expmod.load(path)
+            if exp.implementation not in labels:
+                raise UsageError(f"--expectations {path} is for implementation {exp.implementation!r}, "
+                                 f"which this run does not run ({', '.join(labels)})")
+            out[exp.implementation] = exp
+        else:
+            folder = path if path is not None else expmod.default_dir()
+            for label in labels:
+                f = folder / f"{label}.json"
+                if f.is_file():
+                    out[label] = expmod.load(f)
+    except expmod.ExpectationsError as exc:
+        raise UsageError(f"--expectations: {exc}") from None
+    return out
+
+
+def make_plan(args) -> list[Job]:
+    names = list(dict.fromkeys(args.impl or []))
+    if args.all or (not names and not args.adapter_cmd):
+        names = list(dict.fromkeys([*names, *registry.IMPLEMENTATIONS]))
+    for name in names:
+        try:
+            registry.get(name)
+        except registry.UnknownImplementation as exc:
+            raise UsageError(str(exc)) from None
+    plan = [(n, ["--impl", n]) for n in names]
+    if args.adapter_cmd:
+        if args.name in names:
+            raise UsageError(f"--name {args.name!r} is a bundled implementation of this run: give "
+                             f"the --adapter-cmd results another --name")
+        plan.append((args.name, ["--adapter-cmd", args.adapter_cmd]))
+    out = args.out.resolve()
+    return [Job(label, sel, out / f"results-{label}.json") for label, sel in plan]
+
+
+def child_argv(job: Job, args, stop_fd: int) -> list[str]:
+    root = _vector_root(args)
+    argv = pytest_command("--rootdir", str(root), str(root), "--vectors", str(root),
+                          "--results", str(job.private), "--progress-file", str(job.progress_path),
+                          "--stop-on-eof", str(stop_fd), *job.selector)
     profiles = args.profile or []
-    if not profiles and selector[0] == "--impl":  # a bundled implementation: the profiles it has
-        profiles = list(registry.get(label).profiles)
+    if not profiles and job.selector[0] == "--impl":  # a bundled implementation: the profiles it has
+        profiles = list(registry.get(job.label).profiles)
     for prof in profiles:
         argv += ["--profile", prof]
     for pat in args.case or []:
         argv += ["--case", pat]
     if args.adapter_timeout:
         argv += ["--adapter-timeout", str(args.adapter_timeout)]
-    exp_dir = args.expectations or (vectors.project_root() / "expectations")
-    if (exp_dir / f"{label}.json").is_file():
-        argv += ["--expectations", str(exp_dir / f"{label}.json")]
-    argv += args.pytest_arg
-    log = results.with_suffix(".log")
-    with open(log, "w") as fh:
-        code = subprocess.call(argv, stdout=fh, stderr=subprocess.STDOUT)
-    if not results.exists():
-        return code, None
+    if args.pipeline is not None:
+        argv += ["--pipeline", str(args.pipeline)]
+    if args.serial:
+        argv += ["--network-sessions", "1"]
+    if job.expectations is not None:
+        argv += ["--expectations", str(job.expectations.path)]
+    return argv + args.pytest_arg
+
+
+# --- the children ----------------------------------------------------------------------------------
+
+class Interrupted(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum, frame):
+    raise Interrupted(signum)
+
+
+def _clean_stale_private(out: Path) -> None:
+    """Remove the private folders of runs whose CLI is gone (killed before it could clean up)."""
+    for d in out.glob(".run-*-*"):
+        try:
+            pid = int(d.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # that run is still going
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            continue
+
+
+def start(job: Job, args, private: Path, stop_fd: int) -> None:
+    job.private = private / f"results-{job.label}.json"
+    job.progress_path = private / f"progress-{job.label}.txt"
+    job.progress_path.touch()
+    for stale in (job.results, job.log):
+        stale.unlink(missing_ok=True)
+    job.log_fh = open(job.log, "w")
+    job.t0 = time.monotonic()
+    job.proc = subprocess.Popen(child_argv(job, args, stop_fd), stdout=job.log_fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, pass_fds=(stop_fd,), start_new_session=True)
+
+
+def read_progress(job: Job) -> None:
+    try:
+        with open(job.progress_path, "rb") as fh:
+            fh.seek(job.offset)
+            data = fh.read()
+    except OSError:
+        return
+    end = data.rfind(b"\n") + 1
+    job.offset += end
+    for line in data[:end].decode("utf-8", "replace").splitlines():
+        kind, _, rest = line.partition("\t")
+        if kind == "total":
+            job.total = int(rest)
+            continue
+        job.done += 1
+        if kind != grading.PASS and kind not in grading.SKIPPING:
+            case_id, _, profile = rest.rpartition(" [")
+            if job.expectations is not None and job.expectations.lookup(case_id, profile.rstrip("]")):
+                job.known += 1
+            else:
+                job.failing += 1
+
+
+def _status(job: Job) -> str:
+    total = "?" if job.total is None else job.total
+    extra = f", {job.known} known" if job.known else ""
+    return f"{job.label} {job.done}/{total} ({job.failing} failing{extra})"
+
+
+def stop_children(jobs: list[Job]) -> None:
+    """SIGINT to every running child's process group; SIGKILL to those still there after GRACE_S."""
+    running = [j for j in jobs if j.proc is not None and j.proc.poll() is None]
+    for j in running:
+        _killpg(j.proc.pid, signal.SIGINT)
+    deadline = time.monotonic() + GRACE_S
+    for j in running:
+        try:
+            j.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _killpg(j.proc.pid, signal.SIGKILL)  # whatever is left of its group
+        j.proc.wait()
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def finish(job: Job) -> None:
+    job.code = job.proc.wait()
+    job.elapsed = time.monotonic() - job.t0
+    job.log_fh.close()
+    read_progress(job)
+    if not job.private.exists():  # only this run's own file counts
+        return
     from reports.results import ResultsError, parse  # noqa: PLC0415
     try:
-        return code, parse(results.read_text(encoding="utf-8"), results)
+        job.doc = parse(job.private.read_text(encoding="utf-8"), job.results)
     except ResultsError as exc:
-        print(f"{label}: {exc}", file=sys.stderr)
-        return code, None
+        print(f"{job.label}: {exc}", file=sys.stderr)
+        return
+    os.replace(job.private, job.results)
 
 
-def _counts(doc: dict) -> str:
+class Console:
+    """Progress on stderr: one rewritten line on a terminal, a line per change every few
+    seconds otherwise (CI logs)."""
+
+    def __init__(self, stream=None, every: float = PROGRESS_EVERY_S):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = every
+        self.last = time.monotonic()
+        self.shown = False
+
+    def line(self, text: str) -> None:
+        self.clear()
+        print(text, file=self.stream, flush=True)
+
+    def clear(self) -> None:
+        if self.tty and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.shown = False
+
+    def progress(self, jobs: list[Job], force: bool = False) -> None:
+        live = [j for j in jobs if j.proc is not None and j.code is None]
+        if not live:
+            return
+        now = time.monotonic()
+        if self.tty:
+            if now - self.last >= 0.2 or force:
+                self.stream.write("\r\x1b[K" + " | ".join(_status(j) for j in live))
+                self.stream.flush()
+                self.shown, self.last = True, now
+            return
+        if now - self.last < self.every and not force:
+            return
+        self.last = now
+        for j in live:
+            state = (j.done, j.failing, j.known)
+            if state != j.reported:
+                j.reported = state
+                print(f"{_status(j)}, {now - j.t0:.0f} s", file=self.stream, flush=True)
+
+
+def run_jobs(jobs: list[Job], args, console: Console) -> None:
+    out = args.out.resolve()
+    _clean_stale_private(out)
+    private = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=out))
+    stop_r, stop_w = os.pipe()  # the children read stop_r: its end (EOF) means the CLI is gone
+    try:
+        waiting = list(jobs)
+        while waiting or any(j.proc is not None and j.code is None for j in jobs):
+            running = [j for j in jobs if j.proc is not None and j.code is None]
+            if waiting and (not args.serial or not running):
+                job = waiting.pop(0)
+                console.line(f"{job.label}: running ...")
+                start(job, args, private, stop_r)
+                continue
+            for j in running:
+                read_progress(j)
+                if j.proc.poll() is not None:
+                    finish(j)
+                    console.line(done_line(j))
+                    report_startup_problem(j, console)
+            console.progress(jobs)
+            time.sleep(0.1)
+    except Interrupted as exc:
+        console.line(f"run: interrupted ({signal.Signals(exc.signum).name}); stopping the "
+                     f"implementations' runs; no results are kept")
+        stop_children(jobs)
+        for j in jobs:
+            if j.log_fh is not None:
+                j.log_fh.close()
+        raise
+    finally:
+        os.close(stop_w)
+        os.close(stop_r)
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def done_line(job: Job) -> str:
+    if job.doc is None:
+        return (f"{job.label}: the run wrote no results (pytest exit {job.code}); "
+                f"see {job.log}")
     counts: dict[str, int] = {}
-    for c in doc["cases"]:
+    for c in job.doc["cases"]:
         counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
-    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran"
+    text = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran"
+    if job.known:
+        text += f" ({job.known} known failures)"
+    return f"{job.label}: {text} ({job.elapsed:.1f} s) -> {job.results}"
+
+
+def report_startup_problem(job: Job, console: Console) -> None:
+    """An adapter that did not start, or a child that stopped before running anything: say why
+    on the console, not only in the log."""
+    if job.doc is None:
+        try:
+            lines = job.log.read_text(errors="replace").splitlines()
+        except OSError:
+            lines = []
+        errors = [ln for ln in lines if ln.startswith(("ERROR", "INTERNALERROR", "E   "))] or lines[-8:]
+        for ln in errors[:12]:
+            console.line(f"{job.label}:   {ln}")
+        return
+    cases = job.doc["cases"]
+    if cases and not any(c["verdict"] == grading.PASS for c in cases):
+        for c in cases:
+            msg = c.get("message") or ""
+            if "handshake" in msg or "cannot start adapter" in msg:
+                console.line(f"{job.label}: the adapter did not start: {msg[:600]}")
+                return
+
+
+# --- the end -----------------------------------------------------------------------------------------
+
+def summarize_failures(jobs: list[Job], report_path: Path | None, console: Console) -> None:
+    new, known, fixed = [], [], []
+    for j in jobs:
+        for c in (j.doc or {}).get("cases", []):
+            entry = j.expectations.lookup(c["id"], c["profile"]) if j.expectations is not None else None
+            if c["verdict"] == grading.PASS:
+                if entry is not None:
+                    fixed.append((j, c))
+            elif c["verdict"] not in grading.SKIPPING:
+                (known if entry is not None else new).append((j, c))
+    if not (new or known or fixed):
+        return
+    shown = 0
+    if new:
+        console.line(f"failing cases: {len(new)}" + (f" (and {len(known)} known failures)" if known else ""))
+    elif known:
+        console.line(f"no new failure; {len(known)} known failures")
+    for tag, items in (("", new), ("known: ", known)):
+        for j, c in items:
+            if shown >= FAILING_SHOWN:
+                break
+            shown += 1
+            msg = (c.get("message") or "").replace("\n", " ")
+            console.line(f"  {tag}{j.label}  {c['id']} [{c['profile']}]  {c['verdict']}: {msg[:120]}")
+    rest = len(new) + len(known) - shown
+    if rest > 0:
+        where = report_path if report_path is not None else ", ".join(str(j.results) for j in jobs if j.doc)
+        console.line(f"  ... and {rest} more: see {where}")
+    for j, c in fixed:
+        console.line(f"news: known failure now passes (remove it from {j.expectations.path}): "
+                     f"{j.label}  {c['id']} [{c['profile']}]")
+
+
+def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]:
+    """Resolve each bundled implementation's adapter (building the Go one if needed); an
+    implementation that is not available gets its results file now. Returns the jobs to run."""
+    runnable = []
+    for job in jobs:
+        if job.selector[0] != "--impl":
+            runnable.append(job)
+            continue
+        outcome: dict = {}
+        worker = threading.Thread(target=_resolve, args=(job.label, outcome), daemon=True)
+        worker.start()
+        worker.join(1.0)
+        if worker.is_alive():
+            console.line(f"{job.label}: building its adapter (a first Go build takes about a minute) ...")
+            t0 = time.monotonic()
+            worker.join()
+            console.line(f"{job.label}: adapter built ({time.monotonic() - t0:.0f} s)")
+        if "error" in outcome:
+            console.line(f"{job.label}: not available: {outcome['error']}")
+            job.results.unlink(missing_ok=True)
+            _write(job.results, unavailable_results(job.label, outcome["error"], profiles))
+            job.doc = {"cases": []}
+            continue
+        runnable.append(job)
+    return runnable
+
+
+def _resolve(label: str, outcome: dict) -> None:
+    try:
+        registry.command(label)
+    except registry.NotAvailable as exc:
+        outcome["error"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a failed build: said, and the run goes on
+        outcome["error"] = f"{type(exc).__name__}: {exc}"
 
 
 def run(args: argparse.Namespace) -> int:
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run(args)
+    except Interrupted as exc:
+        return 128 + exc.signum
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _run(args: argparse.Namespace) -> int:
+    console = Console(every=args.progress_interval)
+    try:
+        jobs = make_plan(args)
+        check_cases(args)
+        exps = load_expectations(args, [j.label for j in jobs])
+    except UsageError as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     profiles = args.profile or list(vectors.PROFILES)
-    if args.adapter_cmd:
-        plan = [(args.name, ["--adapter-cmd", args.adapter_cmd])]
-    else:
-        names = args.impl or list(registry.IMPLEMENTATIONS)
-        plan = []
-        for name in names:
-            try:
-                registry.get(name)
-            except registry.UnknownImplementation as exc:
-                print(f"run: {exc}", file=sys.stderr)
-                return 2
-            plan.append((name, ["--impl", name]))
-    files, worst = [], 0
-    for label, selector in plan:
-        results = (args.out / f"results-{label}.json").resolve()
-        if selector[0] == "--impl":
-            try:
-                registry.command(label)  # builds the Go adapter on first use
-            except registry.NotAvailable as exc:
-                print(f"{label}: not available: {exc}", file=sys.stderr)
-                _write(results, unavailable_results(label, str(exc), profiles))
-                files.append(results)
-                continue
-        t0 = time.monotonic()
-        print(f"{label}: running ...", file=sys.stderr, flush=True)
-        code, doc = run_one(label, selector, args, results)
-        if doc is None:
-            print(f"{label}: the run wrote no results (pytest exit {code}); see {results.with_suffix('.log')}",
-                  file=sys.stderr)
+    for job in jobs:
+        job.expectations = exps.get(job.label)
+        if job.expectations is not None:
+            console.line(f"{job.label}: expectations {job.expectations.path}")
+    t0 = time.monotonic()
+    runnable = prepare(jobs, profiles, console)
+    run_jobs(runnable, args, console)
+    worst = 0
+    for j in runnable:
+        if j.doc is None:
             worst = 2
-            continue
-        files.append(results)
-        print(f"{label}: {_counts(doc)} ({time.monotonic() - t0:.1f} s) -> {results}", file=sys.stderr)
-        worst = max(worst, 1 if code == 1 else (0 if code == 0 else 2))
+        else:
+            worst = max(worst, 1 if j.code == 1 else (0 if j.code == 0 else 2))
+    files = [j.results for j in jobs if j.doc is not None and j.results.exists()]
+    report = None
     if not args.no_report and files:
         from reports import cli as reports_cli  # the report verbs own the formats
         reports_cli.write_all(files, args.out)
-        print(f"reports: {args.out}/", file=sys.stderr)
+        report = args.out / "report.html"
+        console.line(f"reports: {args.out}/")
         if args.publish:
             args.publish.write_bytes((args.out / "summary.md").read_bytes())
-            print(f"published: {args.publish}", file=sys.stderr)
+            console.line(f"published: {args.publish}")
+    summarize_failures(runnable, report, console)
+    console.line(f"run: {time.monotonic() - t0:.1f} s")
     return worst
 
 

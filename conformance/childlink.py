@@ -1,0 +1,45 @@
+"""What links a vector run (the pytest child) to the ``appc-conformance run`` that started it.
+
+- ``Progress``: one line per case run to a file the CLI reads while the run goes on
+  (``total N`` once collection is over, then ``VERDICT<TAB>CASE-ID [PROFILE]``).
+- ``watch_parent(fd, stop)``: the CLI holds the write end of a pipe and never writes to it; its
+  end (EOF, when the CLI exits or is killed, even by SIGKILL) means nobody waits for this run
+  any more: ``stop`` ends the adapters, and the process exits at once without writing results.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+EXIT_ORPHANED = 3
+
+
+class Progress:
+    def __init__(self, path: str):
+        self._fh = open(path, "a", encoding="utf-8", buffering=1)  # a line at a time
+
+    def total(self, n: int) -> None:
+        self._fh.write(f"total\t{n}\n")
+
+    def case(self, verdict: str, case_id: str, profile: str) -> None:
+        self._fh.write(f"{verdict}\t{case_id} [{profile}]\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def watch_parent(fd: int, stop) -> threading.Thread:
+    def watch():
+        try:
+            while os.read(fd, 4096):
+                pass
+        except OSError:
+            pass
+        closer = threading.Thread(target=stop, daemon=True)
+        closer.start()
+        closer.join(2.0)
+        os._exit(EXIT_ORPHANED)
+
+    t = threading.Thread(target=watch, name="appc-parent-watch", daemon=True)
+    t.start()
+    return t
