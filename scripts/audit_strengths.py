@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -70,4 +71,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):  # piped into head: stop quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
