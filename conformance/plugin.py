@@ -462,18 +462,17 @@ def run_completeness(h: Harness, exitstatus) -> dict:
     Incomplete: a selected case run has no record (Ctrl-C, ``-x``, ``pytest.exit``) or the
     session was interrupted (even before collection ended). A selection (``--case``, ``-k``,
     ``--profile``, a sub-folder, ...) is a partial run by choice: it is complete when every case
-    run it selected ran.
+    run it selected ran. The profiles are not a selection: ``run.profiles`` names them.
     """
     ran = {(r.id, r.profile) for r in h.records}
     selected = [i for i in h.items if isinstance(i, VectorItem)]
     not_run = [f"{i.case.id} [{i.profile}]" for i in selected if (i.case.id, i.profile) not in ran]
     interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
-    total = sum(1 for c in h.vector_set.cases for p in c.profiles if p in vectors.PROFILES)
+    total = sum(1 for c in h.vector_set.cases for p in c.profiles if p in h.profiles)
     selection = None
     if len(selected) < total:
         o = h.config.option
         by = [f"--case {p}" for p in o.case or ()]
-        by += [f"--profile {p}" for p in (h.profiles if set(h.profiles) != set(vectors.PROFILES) else ())]
         by += [f"-k {o.keyword}"] if getattr(o, "keyword", "") else []
         by += [f"-m {o.markexpr}"] if getattr(o, "markexpr", "") else []
         by += [f"--deselect {d}" for d in getattr(o, "deselect", None) or ()]

@@ -127,23 +127,27 @@ def _not_ran(r: Results, change: Change) -> bool:
 
 
 def _compare_only_what_both_ran(d: ResultsDiff) -> None:
-    """A partial side (a selection, or an interrupted run) is compared only on what it ran: the
-    case runs it left out are counted, not listed as removed or added, and one line says so."""
+    """A partial side (a selection, an interrupted run, or fewer profiles) is compared only on
+    what it ran: the case runs it left out are counted, not listed as removed or added, and one
+    line says so."""
     a, b = d.a, d.b
-    if b.selection is not None or b.incomplete:
-        gone = [c for c in d.removed if _not_ran(b, c)]
+    pa, pb = set(a.run.get("profiles") or ()), set(b.run.get("profiles") or ())
+    if b.selection is not None or b.incomplete or (pb and pa - pb):
+        gone = [c for c in d.removed if _not_ran(b, c) or (pb and c.profile not in pb)]
         d.only_a = len(gone)
         d.removed = [c for c in d.removed if c not in gone]
-    if a.selection is not None or a.incomplete:
-        new = [c for c in d.added if _not_ran(a, c)]
+    if a.selection is not None or a.incomplete or (pa and pb - pa):
+        new = [c for c in d.added if _not_ran(a, c) or (pa and c.profile not in pa)]
         d.only_b = len(new)
         d.added = [c for c in d.added if c not in new]
     sides = [(tag, r) for tag, r in (("A", a), ("B", b)) if r.selection is not None or r.incomplete]
-    if sides:
+    if sides or d.only_a or d.only_b:
         both = d.unchanged + len(d.regressions) + len(d.fixes) + len(d.changed)
         how = "; ".join(f"{tag} {'is INCOMPLETE (interrupted), ' if r.incomplete else ''}ran {len(r.cases)}"
                         + (f" of {r.selection.get('of')} ({', '.join(r.selection.get('by') or []) or 'a selection'})"
                            if r.selection else "") for tag, r in sides)
+        if pa != pb:
+            how = "; ".join(x for x in (how, f"profiles A {', '.join(sorted(pa))}, B {', '.join(sorted(pb))}") if x)
         d.partial = (f"partial run: compared only the {both} case runs both ran ({how}; not compared: "
                      f"{d.only_a} only in A, {d.only_b} only in B)")
 

@@ -306,3 +306,16 @@ def test_check_and_diff_of_a_partial_run_compare_only_what_both_sides_ran(tmp_pa
     assert len([x for x in check.stdout.splitlines() if "partial run" in x]) == 1
     # without the selection the same entry is reported (and --strict fails on it)
     assert cli("check", str(tmp_path / "full.json"), "--expectations", str(exp), "--strict").returncode == 1
+
+
+def test_diff_of_a_run_with_fewer_profiles_compares_the_common_profile_only(tmp_path):
+    both = minimal_results([record("app-strings/x/a"), record("app-strings/x/a", "appc-imagetags")],
+                           profiles=["appc-0.8.11", "appc-imagetags"], incomplete=False, not_run=[], selection=None)
+    one = minimal_results([record("app-strings/x/a")], incomplete=False, not_run=[], selection=None)
+    write_results(tmp_path / "both.json", both)
+    write_results(tmp_path / "one.json", one)
+    diff = cli("diff", str(tmp_path / "both.json"), str(tmp_path / "one.json"))
+    assert diff.returncode == 0 and "REMOVED" not in diff.stdout, diff.stdout
+    assert [x for x in diff.stdout.splitlines() if x.startswith("partial run")] == [
+        "partial run: compared only the 1 case runs both ran (profiles A appc-0.8.11, appc-imagetags, "
+        "B appc-0.8.11; not compared: 1 only in A, 0 only in B)"]
