@@ -23,9 +23,9 @@ from reports.results import FAILING, VERDICTS, Results, ResultsError, load_resul
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
-FORMATS = ("html", "markdown", "junit", "coverage")
+FORMATS = ("html", "markdown", "junit", "coverage", "badge")
 OUTPUT_FILES = {"html": ["report.html"], "markdown": ["summary.md"], "junit": ["junit.xml"],
-                "coverage": ["coverage.md", "coverage.json"]}
+                "coverage": ["coverage.md", "coverage.json"], "badge": ["badge-NAME.json", "badge-NAME.svg"]}
 
 
 class InputError(Exception):
@@ -69,7 +69,8 @@ def report_arguments(p: argparse.ArgumentParser) -> None:
                    help="results files, one per implementation (each becomes a column)")
     p.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR",
                    help="folder for the reports (default: reports/out): report.html, summary.md, "
-                        "junit.xml, coverage.md, coverage.json")
+                        "junit.xml, coverage.md, coverage.json, and badge-NAME.json and badge-NAME.svg "
+                        "per implementation (NAME: its ID)")
     p.add_argument("--format", dest="formats", action="append", choices=FORMATS,
                    help="write only this format (repeatable; default: all)")
     p.add_argument("--catalog", type=Path, default=None, metavar="FILE",
@@ -99,6 +100,9 @@ def render_all(results: list[Results], formats, catalog: dict | None, title: str
     if "coverage" in formats:
         out["coverage.md"] = markdown.coverage(m).encode()
         out["coverage.json"] = (json.dumps(modelmod.coverage_json(m), indent=1, ensure_ascii=False) + "\n").encode()
+    if "badge" in formats:
+        from reports import badge  # noqa: PLC0415
+        out.update(badge.render(m))
     return out
 
 

@@ -179,8 +179,10 @@ def test_report_writes_every_format(files, catalog, tmp_path, capsys):
                               "--out", out, "--catalog", catalog, "--json")
     assert code == 0
     written = json.loads(stdout)["written"]
-    assert sorted(Path(w).name for w in written) == ["coverage.json", "coverage.md", "junit.xml",
-                                                     "report.html", "summary.md"]
+    assert sorted(Path(w).name for w in written) == [
+        "badge-actool.json", "badge-actool.svg", "badge-go-appc.json", "badge-go-appc.svg",
+        "badge-reference.json", "badge-reference.svg", "coverage.json", "coverage.md", "junit.xml",
+        "report.html", "summary.md"]
 
     html = (out / "report.html").read_text()
     # Self-contained: nothing to load from anywhere (links to homepages are not loads).
