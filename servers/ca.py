@@ -5,6 +5,14 @@ between cases: ``bundle_path()`` creates it on first use and returns the same PE
 rest of the process. A second, *rogue* CA (never written to the bundle) signs the certificates
 of hosts that must not be trusted.
 
+Where the files go: one folder per process, ``ca-PID-RANDOM``, under one parent per user
+(``$TMPDIR/appc-conformance-UID``, mode 0700). The folder is removed at exit, on SIGTERM and
+SIGHUP (the handler removes it, then the signal takes its course) and on Ctrl-C (Python's exit
+runs). What cannot be caught (SIGKILL, a power cut) is made harmless: the folder holds only
+test keys readable by this user, leaf keys pass through the same folder (never the shared
+temporary folder), and the next PKI created by any run sweeps the folders of processes that are
+gone.
+
 Certificate kinds a host can present (``"cert"`` in a host description):
   ``trusted``    signed by the trusted CA, for the host's IP address (the default);
   ``untrusted``  signed by the rogue CA, for the host's IP address;
@@ -17,7 +25,9 @@ import atexit
 import datetime
 import os
 import shutil
+import signal
 import ssl
+import stat
 import tempfile
 import threading
 
@@ -25,6 +35,51 @@ import trustme
 
 CERT_KINDS = ("trusted", "untrusted", "wrong-host", "expired")
 _WRONG_HOST_IP = "127.0.0.254"
+_PREFIX = "ca-"
+
+
+def _parent() -> str | None:
+    """The per-user parent of the CA folders, or None when it is not safely ours (then the
+    system's temporary folder is used directly, without sweeping)."""
+    path = os.path.join(tempfile.gettempdir(), f"appc-conformance-{os.getuid()}")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return None
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: it exists
+        return True
+    return True
+
+
+def sweep(parent: str) -> list[str]:
+    """Remove the CA folders under ``parent`` whose process is gone; return what was removed."""
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        pid = name[len(_PREFIX):].split("-", 1)[0]
+        if name.startswith(_PREFIX) and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+            removed.append(name)
+    return removed
 
 
 class Pki:
@@ -32,7 +87,13 @@ class Pki:
 
     def __init__(self, directory: str | None = None):
         self._own_dir = directory is None
-        self.directory = directory or tempfile.mkdtemp(prefix="appc-mock-ca-")
+        if directory is None:
+            parent = _parent()
+            if parent is not None:
+                sweep(parent)
+            directory = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-" if parent else "appc-mock-ca-",
+                                         dir=parent)
+        self.directory = directory
         os.makedirs(self.directory, exist_ok=True)
         self.ca = trustme.CA(organization_name="appc conformance test CA")
         self.rogue = trustme.CA(organization_name="appc conformance rogue CA")
@@ -64,7 +125,10 @@ class Pki:
     def server_context(self, address: str, kind: str = "trusted") -> ssl.SSLContext:
         """A server-side TLS context presenting a certificate of ``kind`` for ``address``."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._leaf(address, kind).configure_cert(ctx)
+        # ssl reads a key only from a file: it passes through this PKI's own folder, so a kill in
+        # between leaves it where the sweep finds it (trustme's configure_cert uses the shared one).
+        with self._leaf(address, kind).private_key_and_cert_chain_pem.tempfile(dir=self.directory) as path:
+            ctx.load_cert_chain(path)
         return ctx
 
     def client_context(self) -> ssl.SSLContext:
@@ -81,13 +145,34 @@ _default_lock = threading.Lock()
 
 
 def default() -> Pki:
-    """The process-wide PKI, created on first use and removed at exit."""
+    """The process-wide PKI, created on first use and removed at exit (and on SIGTERM/SIGHUP)."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Pki()
             atexit.register(_default.close)
+            _remove_on_signals()
         return _default
+
+
+def _remove_on_signals() -> None:
+    """On SIGTERM and SIGHUP, when nobody else handles them: remove the PKI's folder, then let
+    the signal do what it would have done (the process still ends by that signal)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(sig) is signal.SIG_DFL:
+                signal.signal(sig, _on_signal)
+        except (ValueError, OSError):
+            pass
+
+
+def _on_signal(signum, frame) -> None:
+    if _default is not None:
+        _default.close()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def bundle_path() -> str:

@@ -319,3 +319,77 @@ def test_diff_of_a_run_with_fewer_profiles_compares_the_common_profile_only(tmp_
     assert [x for x in diff.stdout.splitlines() if x.startswith("partial run")] == [
         "partial run: compared only the 1 case runs both ran (profiles A appc-0.8.11, appc-imagetags, "
         "B appc-0.8.11; not compared: 1 only in A, 0 only in B)"]
+
+
+# -- 5. the mock CA folder does not outlive its process -----------------------------------------
+
+CA_HOLDER = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from servers import ca
+pki = ca.default()
+pki.server_context("127.0.0.2")  # a leaf certificate, as a discovery case makes
+print(pki.directory, flush=True)
+time.sleep(120)
+"""
+
+
+def _ca_process(tmp_path: Path):
+    env = dict(ENV, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", CA_HOLDER.format(root=str(ROOT))], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    assert line, "the process did not create its CA"
+    return proc, Path(line)
+
+
+def _leftovers(tmp_path: Path) -> list:
+    """Everything the PKI left in the temporary folder (key files included)."""
+    return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_the_ca_folder_is_removed_when_the_process_is_stopped(tmp_path, sig):
+    proc, folder = _ca_process(tmp_path)
+    assert folder.is_dir() and tmp_path in folder.parents
+    assert not [p for p in tmp_path.iterdir() if p.is_file()], "a key file outside the CA folder"
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    assert proc.returncode != 0  # still stopped by the signal
+    assert not folder.exists(), _leftovers(tmp_path)
+    assert _leftovers(tmp_path) == []
+
+
+def test_what_sigkill_leaves_is_swept_by_the_next_run(tmp_path):
+    proc, folder = _ca_process(tmp_path)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert folder.is_dir()  # nothing can run at SIGKILL
+    assert oct(folder.parent.stat().st_mode & 0o777) == "0o700"  # readable by this user only
+    nxt, folder2 = _ca_process(tmp_path)
+    try:
+        assert not folder.exists() and folder2.exists()
+    finally:
+        nxt.send_signal(signal.SIGTERM)
+        nxt.wait(timeout=30)
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_interrupted_discovery_run_leaves_no_ca_behind(tmp_path):
+    env = dict(ENV, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+                             str(VECTORS / "discovery"), "--impl", "reference", "--results", str(tmp_path / "r.json")],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.rglob("*.pem")):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _leftovers(tmp_path) == ["r.json"], out[-2000:]
+    assert load_results(tmp_path / "r.json").incomplete
