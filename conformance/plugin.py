@@ -4,6 +4,7 @@ Thin on purpose: options, collection, verdict -> pytest outcome, results file.
 """
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import hashlib
 import json
@@ -90,6 +91,8 @@ class Harness:
             if opt.network_sessions > 1 else None
         self.records: list = []
         self.progress = childlink.Progress(opt.progress_file) if opt.progress_file else None
+        self.vector_order: dict | None = None  # item -> place in the vector order, when the run's differs
+        self._record_places: list = []
         if opt.stop_on_eof is not None:
             childlink.watch_parent(opt.stop_on_eof, self.close)
         self.started = datetime.now(timezone.utc)
@@ -113,6 +116,16 @@ class Harness:
         if profile not in self.sessions:
             self.sessions[profile] = self.new_session(profile)
         return self.sessions[profile]
+
+    def add_record(self, item: "VectorItem", rec) -> None:
+        """Records are kept in the vector order, whatever order the items ran in."""
+        if self.vector_order is None:
+            self.records.append(rec)
+            return
+        place = self.vector_order[id(item)]
+        at = bisect.bisect(self._record_places, place)
+        self._record_places.insert(at, place)
+        self.records.insert(at, rec)
 
     def run_item(self, item: "VectorItem"):
         """The item's record: from the network pool (started with the first item) or run here."""
@@ -262,7 +275,7 @@ class VectorItem(pytest.Item):
         h: Harness = self.config.stash[STASH]
         rec = h.run_item(self)
         self.record = rec
-        h.records.append(rec)
+        h.add_record(self, rec)
         if h.progress is not None:
             h.progress.case(rec.verdict, rec.id, rec.profile)
         if rec.verdict == grading.PASS:
@@ -360,6 +373,9 @@ def pytest_collection_finish(session):
     h = session.config.stash.get(STASH, None)
     if h is None:
         return
+    if h.pool is not None:  # network cases last: the pool runs them while this runs the others
+        h.vector_order = {id(item): i for i, item in enumerate(session.items)}
+        session.items.sort(key=lambda it: isinstance(it, VectorItem) and pool.NetworkPool.is_network(it))
     h.items = list(session.items)
     for i, item in enumerate(h.items):
         if isinstance(item, VectorItem):
