@@ -44,10 +44,21 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
         rec.extra["request"]["port"] = "{{port}}"
     if rec.verdict in grading.SKIPPING or rec.verdict in grading.BROKE_DOWN:
         return
-    problems = sc.check(case.raw.get("requests"))
+    spec = case.raw.get("requests")
+    own = list(case.requirements)
+    rec.assertion_requirements = [r for r in servers.log.cited(spec) if r not in own]
+    problems = servers.log.check_groups(sc.substitute(spec), sc.log) if spec else []
     if problems:
-        text = "requests: " + "; ".join(problems)
+        # Each failing assertion is filed under its own requirement IDs (default: the case's).
+        texts, broken = [], []
+        for problem, reqs in problems:
+            reqs = reqs or own
+            texts.append(f"requests ({', '.join(reqs)}): {sc.unsubstitute(problem)}")
+            broken += [r for r in reqs if r not in broken]
+        text = "; ".join(texts)
         if rec.verdict == grading.PASS:
-            rec.verdict, rec.message = grading.FAIL, text
-        else:
+            rec.verdict, rec.message, rec.unclassified = grading.FAIL, text, False
+            rec.failed_requirements = broken
+        else:  # the answer was wrong too: the case's own requirements are broken as well
             rec.message = f"{rec.message}; {text}"
+            rec.failed_requirements = own + [r for r in broken if r not in own]

@@ -367,6 +367,12 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
     for j, a in enumerate(raw.get("ambiguities", [])):
         if known_ambs is not None and known_ambs and a not in known_ambs:
             out.append((f"ambiguities[{j}]", f"unknown ambiguity ID {a!r} (see vectors/requirements.json)"))
+    spec = raw.get("requests")
+    for i, g in enumerate(spec if isinstance(spec, list) else [spec]):  # assertions naming their own
+        where = f"requests[{i}]" if isinstance(spec, list) else "requests"
+        for j, r in enumerate(g.get("requirements", []) if isinstance(g, dict) else []):
+            if known_reqs is not None and r not in known_reqs:
+                out.append((f"{where}.requirements[{j}]", f"unknown requirement ID {r!r} (see vectors/requirements.json)"))
     exp = raw["expect"]
     outcomes = exp.get("any_of", [exp])
     if raw["strength"] != "ambiguous" and "any_of" in exp and not raw.get("ambiguities"):

@@ -326,6 +326,18 @@ def load_catalog(path: str | Path | None) -> dict | None:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def filed_under(cell: dict, rid: str, cited: list) -> dict:
+    """The record as requirement ``rid`` (one of the row's ``cited``) counts it. A failure is
+    filed under the requirements it breaks: a record whose ``failed_requirements`` name some of
+    ``cited`` but not ``rid`` checked ``rid`` and found it kept (the answer was right and the
+    assertions naming ``rid`` held), a pass there."""
+    broken = cell.get("failed_requirements")
+    if cell["verdict"] in FAILING and isinstance(broken, list) and rid not in broken \
+            and any(r in broken for r in cited):
+        return {k: v for k, v in cell.items() if k != "known_failure"} | {"verdict": PASS}
+    return cell
+
+
 def _req_sort_key(rid: str):
     prefix, _, num = rid.rpartition("-")
     return (prefix, int(num) if num.isdigit() else 0, rid)
@@ -368,7 +380,15 @@ def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
                                         r.get("untestable_reason"), True, counts=counts(),
                                         testable_by=list(r.get("testable_by") or []))
     for row in rows:
-        for rid in row.requirements:
+        # A requirement is covered by the cases that cite it and by the request assertions that
+        # name it (a record's assertion_requirements; counted for the profiles it belongs to).
+        cited = list(row.requirements)
+        for cell in row.cells:
+            for rid in (cell or {}).get("assertion_requirements") or ():
+                if rid not in cited and (rid not in reqs or not reqs[rid].profiles
+                                         or row.profile in reqs[rid].profiles):
+                    cited.append(rid)
+        for rid in cited:
             if rid not in reqs:
                 reqs[rid] = Requirement(rid, "", "", "", [], None, False, counts=counts())
             reqs[rid].case_ids.add(row.id)
@@ -376,8 +396,10 @@ def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
             if cell is None:
                 continue
             for c in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
-                      totals_by_profile[row.profile][i], *(reqs[rid].counts[i] for rid in row.requirements)):
+                      totals_by_profile[row.profile][i]):
                 c.add_cell(cell)
+            for rid in cited:
+                reqs[rid].counts[i].add_cell(filed_under(cell, rid, cited))
     ordered = list(reqs.values()) if catalog else sorted(reqs.values(), key=lambda r: _req_sort_key(r.id))
     if catalog:  # catalog order first, then IDs the catalog does not know
         ordered = [r for r in ordered if r.in_catalog] + sorted(

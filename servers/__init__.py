@@ -40,15 +40,16 @@ def lint_case(case: dict) -> list[str]:
             out.append(f"{fld}: placeholder {{{{{sym}}}}} names no host of the case")
     if "artefacts" in case or case.get("op") == "fetch":
         out += _lint_artefacts(case, hosts if isinstance(hosts, dict) else {})
-    req = case.get("requests")
-    if isinstance(req, dict) and not check_spec(req):
-        from .log import parse_matcher
+    spec = case.get("requests")
+    if spec is not None and not check_spec(spec):
+        from .log import groups, parse_matcher
         ms = []
-        if "first" in req:
-            ms.append(req["first"])
-        for k in ("sequence", "some", "never"):
-            ms += req.get(k, [])
-        ms += [c["match"] for c in req.get("count", [])] + [h["match"] for h in req.get("headers", [])]
+        for req in groups(spec):
+            if "first" in req:
+                ms.append(req["first"])
+            for k in ("sequence", "some", "never"):
+                ms += req.get(k, [])
+            ms += [c["match"] for c in req.get("count", [])] + [h["match"] for h in req.get("headers", [])]
         for m in ms:
             h = parse_matcher(m).get("host", "*")
             if h != "*" and not h.endswith("*") and h not in known:

@@ -3,6 +3,12 @@
 servers/README.md documents the assertion format. A matcher is either a string
 ``"[SCHEME] HOST TARGET"`` (each part may be ``*``; a TARGET ending in ``*`` matches by
 prefix) or an object with the keys of ``MATCHER_KEYS``.
+
+A ``requests`` description is one group of assertions (an object with the keys of
+``SPEC_KEYS``) or a list of groups. A group may name the requirement IDs its assertions
+check (``requirements``); without it they check the case's own requirements. ``check_groups``
+says which group each problem belongs to, so a failure is filed under the requirement it
+breaks.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from typing import Any, Optional
 # because the host does not serve that scheme.
 REQUEST, TLS_ERROR, REFUSED = "request", "tls-error", "refused"
 MATCHER_KEYS = {"scheme", "host", "target", "path", "method", "kind", "has_header", "lacks_header"}
-SPEC_KEYS = {"first", "sequence", "some", "never", "count", "headers"}
+SPEC_KEYS = {"first", "sequence", "some", "never", "count", "headers", "requirements"}
 
 
 @dataclass
@@ -151,61 +157,101 @@ def _show(m: Any) -> str:
     return m if isinstance(m, str) else repr(m)
 
 
+def groups(spec: Any) -> list:
+    """The assertion groups of a ``requests`` description: an object is one, a list holds several."""
+    if spec is None:
+        return []
+    return list(spec) if isinstance(spec, list) else [spec]
+
+
+def cited(spec: Any) -> list[str]:
+    """Requirement IDs the groups of a ``requests`` description name themselves, in order."""
+    out: list[str] = []
+    for g in groups(spec):
+        if isinstance(g, dict) and isinstance(g.get("requirements"), list):
+            out += [r for r in g["requirements"] if r not in out]
+    return out
+
+
 def check_spec(spec: Any) -> list[str]:
     """Problems of a ``requests`` description itself (for the lint)."""
     if spec is None:
         return []
+    if isinstance(spec, list):
+        if not spec:
+            return ["requests: an object, or a non-empty list of objects"]
+        return [p for i, g in enumerate(spec) for p in _check_group_spec(g, f"requests[{i}]")]
+    return _check_group_spec(spec, "requests")
+
+
+def _check_group_spec(spec: Any, name: str) -> list[str]:
     if not isinstance(spec, dict):
-        return ["requests: an object"]
+        return [f"{name}: an object"]
     out = []
     for k in spec:
         if k not in SPEC_KEYS:
-            out.append(f"requests: unknown key {k!r} (known: {', '.join(sorted(SPEC_KEYS))})")
+            out.append(f"{name}: unknown key {k!r} (known: {', '.join(sorted(SPEC_KEYS))})")
+    if "requirements" in spec:
+        reqs = spec["requirements"]
+        if not isinstance(reqs, list) or not reqs or not all(isinstance(r, str) for r in reqs) \
+                or len(set(reqs)) != len(reqs):
+            out.append(f"{name}.requirements: a non-empty list of distinct requirement IDs")
+    if not set(spec) - {"requirements"}:
+        out.append(f"{name}: no assertion")
 
     def m_ok(m, where):
         try:
             parse_matcher(m)
         except SpecError as exc:
-            out.append(f"requests.{where}: {exc}")
+            out.append(f"{name}.{where}: {exc}")
 
     if "first" in spec:
         m_ok(spec["first"], "first")
     for key in ("sequence", "some", "never"):
         if key in spec:
             if not isinstance(spec[key], list) or not spec[key]:
-                out.append(f"requests.{key}: a non-empty list of matchers")
+                out.append(f"{name}.{key}: a non-empty list of matchers")
             else:
                 for i, m in enumerate(spec[key]):
                     m_ok(m, f"{key}[{i}]")
     for i, c in enumerate(spec.get("count", [])):
         if not isinstance(c, dict) or "match" not in c or not set(c) <= {"match", "min", "max"} \
                 or not all(isinstance(c.get(k, 0), int) for k in ("min", "max")):
-            out.append(f"requests.count[{i}]: {{\"match\": MATCHER, \"min\": N, \"max\": N}}")
+            out.append(f"{name}.count[{i}]: {{\"match\": MATCHER, \"min\": N, \"max\": N}}")
         else:
             m_ok(c["match"], f"count[{i}].match")
     for i, h in enumerate(spec.get("headers", [])):
         if not isinstance(h, dict) or "match" not in h or not set(h) <= {"match", "present", "absent"} \
                 or not ("present" in h or "absent" in h):
-            out.append(f"requests.headers[{i}]: {{\"match\": MATCHER, \"present\": {{NAME: VALUE|null}}, "
+            out.append(f"{name}.headers[{i}]: {{\"match\": MATCHER, \"present\": {{NAME: VALUE|null}}, "
                        f"\"absent\": [NAME]}}")
             continue
         m_ok(h["match"], f"headers[{i}].match")
         if "present" in h and not (isinstance(h["present"], dict) and
                                    all(isinstance(v, (str, type(None))) for v in h["present"].values())):
-            out.append(f"requests.headers[{i}].present: an object of header name to value or null")
+            out.append(f"{name}.headers[{i}].present: an object of header name to value or null")
         if "absent" in h and not (isinstance(h["absent"], list) and all(isinstance(x, str) for x in h["absent"])):
-            out.append(f"requests.headers[{i}].absent: a list of header names")
+            out.append(f"{name}.headers[{i}].absent: a list of header names")
     return out
 
 
 def check(spec: Any, log: RequestLog) -> list[str]:
     """Check a ``requests`` description against the log; returns human-readable problems."""
+    return [problem for problem, _ in check_groups(spec, log)]
+
+
+def check_groups(spec: Any, log: RequestLog) -> list[tuple[str, Optional[list]]]:
+    """Like ``check``, each problem with the requirement IDs of its group (None: the case's own)."""
     if not spec:
         return []
     bad = check_spec(spec)
     if bad:
-        return bad
+        return [(p, None) for p in bad]
     entries = log.entries()
+    return [(p, g.get("requirements")) for g in groups(spec) for p in _check_group(g, entries)]
+
+
+def _check_group(spec: dict, entries: list[Entry]) -> list[str]:
     reqs = [e for e in entries if e.kind == REQUEST]
     out: list[str] = []
 

@@ -328,7 +328,7 @@ def test_check_reports_readable_problems():
     assert len(problems) == 3
     assert any(p.startswith("sequence: no request matching a /a?ac-discovery=1") for p in problems)
     assert servers.log.check({"bogus": 1}, log) == ["requests: unknown key 'bogus' (known: count, first, "
-                                                    "headers, never, sequence, some)"]
+                                                    "headers, never, requirements, sequence, some)"]
 
 
 def test_every_discovery_vector_passes_the_servers_lint():

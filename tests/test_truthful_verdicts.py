@@ -235,3 +235,129 @@ def test_failed_answers_are_adapter_errors_in_results_and_pytest(tmp_path):
     assert all(c["message"] == "adapter failed: the tool would not start" for c in doc["cases"])
     assert proc.returncode == 1
     assert f"{len(doc['cases'])} failed" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- requirement IDs
+
+# The reference, plus an image tags walk nobody asked for (no tag, and "imagetags" not in
+# "what"): the draft's discovery process looks for image tags only when a tag is requested.
+TAGS_WALKER = """
+import json, sys
+sys.path.insert(0, {root!r})
+from conformance.adapters.reference import __main__ as ref
+state = {{"profile": "appc-0.8.11"}}
+for line in sys.stdin:
+    req = json.loads(line)
+    reply = ref.answer(req, state)
+    args = req.get("args") or {{}}
+    if req.get("op") == "discover" and state["profile"] == "appc-imagetags" \\
+            and "imagetags" not in args.get("what", []):
+        ref.answer({{**req, "args": {{**args, "what": ["imagetags"]}}}}, state)
+    sys.stdout.write(json.dumps(reply) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+def test_needless_image_tags_walk_is_filed_under_disc_pr_05(tmp_path):
+    """Issue 11, point 3: the walk and redirect cases it fails name the requirement it breaks."""
+    script = _script(tmp_path / "tags_walker.py", TAGS_WALKER.format(root=str(ROOT)))
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script}",
+                          "--profile", "appc-imagetags", "--case", "discovery/walk/*",
+                          "--case", "discovery/redirects/status-30*", "--case", "discovery/limits/many-levels-bounded",
+                          paths=[VECTORS / "discovery"])
+    assert doc is not None, proc.stdout[-3000:]
+    failed = {c["id"]: c for c in verdicts(doc).get("fail", [])}
+    for cid in ("discovery/walk/first-level-wins", "discovery/walk/middle-level-wins",
+                "discovery/walk/all-levels-fail", "discovery/redirects/status-301",
+                "discovery/limits/many-levels-bounded"):
+        rec = failed.get(cid)
+        assert rec is not None, (cid, sorted(failed))
+        assert "DISC-PR-05" in rec["failed_requirements"], rec
+        assert "DISC-PR-05" in rec["assertion_requirements"], rec
+        assert "requests (" in rec["message"] and "DISC-PR-05" in rec["message"], rec["message"]
+    # The assertions it does not break are not named: the walk's sequence still holds.
+    assert "DISC-13): sequence" not in failed["discovery/walk/all-levels-fail"]["message"]
+    # Every failure the extra walk causes is filed under DISC-PR-05.
+    assert all("DISC-PR-05" in c.get("failed_requirements", []) for c in failed.values()), \
+        {cid: c.get("failed_requirements") for cid, c in failed.items()}
+
+
+def test_reference_passes_the_assertions_with_their_own_requirements(tmp_path):
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--case", "discovery/walk/*",
+                          "--case", "discovery/redirects/status-30*", paths=[VECTORS / "discovery"])
+    assert doc is not None and proc.returncode == 0, proc.stdout[-3000:]
+    first = next(c for c in doc["cases"] if c["id"] == "discovery/walk/first-level-wins")
+    assert first["verdict"] == "pass" and first["assertion_requirements"] == ["DISC-PR-05"]
+    assert not any("failed_requirements" in c for c in doc["cases"])
+
+
+def test_check_groups_names_each_groups_requirements():
+    from servers.log import RequestLog, check, check_groups, check_spec, cited
+    log = RequestLog()
+    for target in ("/a/b", "/a", "/"):
+        log.add(kind="request", scheme="https", host="a", address="127.0.0.2", port=1, method="GET",
+                path=target, query="ac-discovery=1", headers=[], status=404)
+    spec = [{"sequence": ["a /a/b?ac-discovery=1", "a /a?ac-discovery=1"]},
+            {"never": ["a /?ac-discovery=1"], "requirements": ["DISC-14", "DISC-PR-05"]},
+            {"never": ["http * *"], "requirements": ["DISC-20"]}]
+    assert check_spec(spec) == []
+    problems = check_groups(spec, log)
+    assert len(problems) == 1
+    text, reqs = problems[0]
+    assert reqs == ["DISC-14", "DISC-PR-05"] and text.startswith("no request should match a /?ac-discovery=1")
+    assert check(spec, log) == [text]
+    assert cited(spec) == ["DISC-14", "DISC-PR-05", "DISC-20"]
+    assert check_groups({"never": ["a /?ac-discovery=1"]}, log)[0][1] is None  # the case's own
+    assert check_spec([]) and check_spec([{"requirements": ["DISC-14"]}]) == ["requests[0]: no assertion"]
+    assert check_spec({"never": ["a *"], "requirements": []}) == \
+        ["requests.requirements: a non-empty list of distinct requirement IDs"]
+
+
+def test_lint_names_an_unknown_requirement_of_an_assertion(tmp_path):
+    from conformance import vectors
+    root = tmp_path / "vectors"
+    shutil.copytree(VECTORS / "schema", root / "schema")
+    shutil.copy(VECTORS / "requirements.json", root / "requirements.json")
+    (root / "discovery").mkdir()
+    case = next(c for c in json.loads((VECTORS / "discovery" / "walk.json").read_text())["cases"]
+                if c["id"] == "discovery/walk/first-level-wins")
+    case["requests"]["requirements"] = ["DISC-14", "DISC-99"]
+    (root / "discovery" / "walk.json").write_text(json.dumps(
+        {"area": "discovery", "description": "x", "cases": [case]}))
+    vs = vectors.load(root, cache=False)
+    assert not vs.cases
+    assert any("requests.requirements[1]" in str(p) and "DISC-99" in str(p) for p in vs.problems), \
+        [str(p) for p in vs.problems]
+
+
+def _record(cid, profile, verdict, requirements, **extra):
+    return {"id": cid, "profile": profile, "area": "discovery", "op": "discover", "requirements": requirements,
+            "strength": "must", "verdict": verdict, "message": "", "expected": None, "actual": None, **extra}
+
+
+def test_coverage_files_a_failure_under_the_requirement_it_breaks():
+    from reports import model
+    from reports.results import Results
+    catalog = json.loads((VECTORS / "requirements.json").read_text())
+    doc = {"format": "appc-conformance-results", "format_version": 1, "run": {}, "implementation": {},
+           "cases": [
+               # The answer was right; the assertion naming DISC-20 failed: DISC-13 held.
+               _record("discovery/walk/x", "appc-0.8.11", "fail", ["DISC-13"],
+                       assertion_requirements=["DISC-20"], failed_requirements=["DISC-20"]),
+               # A needless image tags walk: filed under DISC-PR-05 in the image tags profile only.
+               _record("discovery/walk/y", "appc-imagetags", "fail", ["DISC-14"],
+                       assertion_requirements=["DISC-PR-05"], failed_requirements=["DISC-14", "DISC-PR-05"]),
+               _record("discovery/walk/y", "appc-0.8.11", "pass", ["DISC-14"],
+                       assertion_requirements=["DISC-PR-05"]),
+               # A failure without failed_requirements (an older results file): the case's own.
+               _record("discovery/walk/z", "appc-0.8.11", "fail", ["DISC-16"]),
+           ]}
+    m = model.build([Results("r.json", doc)], catalog)
+    reqs = {r.id: r for r in m.requirements}
+    assert reqs["DISC-13"].counts[0].passed == 1 and reqs["DISC-13"].counts[0].failed == 0
+    assert reqs["DISC-20"].counts[0].failed == 1 and "discovery/walk/x" in reqs["DISC-20"].case_ids
+    assert reqs["DISC-PR-05"].counts[0].failed == 1 and reqs["DISC-PR-05"].counts[0].total == 1
+    assert reqs["DISC-PR-05"].case_ids == {"discovery/walk/y"}
+    assert reqs["DISC-14"].counts[0].failed == 1 and reqs["DISC-14"].counts[0].passed == 1
+    assert reqs["DISC-16"].counts[0].failed == 1
+    assert m.totals[0].failed == 3 and m.totals[0].passed == 1  # the case counts are the records'
