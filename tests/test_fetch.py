@@ -179,3 +179,23 @@ def test_the_worked_example_ace_adapter_passes_fetch_cases():
         cwd=root, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "5 passed" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_a_keyring_leaves_nothing_behind():
+    import os
+    ring = artefacts.Keyring()
+    ring.sign("temp", b"data")
+    home = ring.home
+    assert os.path.isdir(home)
+    ring.close()
+    assert not os.path.exists(home)
+
+
+def test_without_gpg_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(artefacts, "GPG", "gpg-that-does-not-exist")
+    ring = artefacts.Keyring()
+    try:
+        with pytest.raises(artefacts.ArtefactError, match="gnupg"):
+            ring.fingerprint("nobody")
+    finally:
+        ring.close()
