@@ -163,3 +163,25 @@ def test_the_verb(tmp_path, capsys):
 def test_bad_arguments_exit_2(argv, capsys):
     assert cli.main(argv) == 2
     assert "check-publisher" in capsys.readouterr().err
+
+
+def test_keys_and_headers_from_the_command_line(tmp_path):
+    """--key verifies where the host publishes no key; --header reaches only its host."""
+    paths = _meta(good_paths(), [GOOD_META[0], GOOD_META[2]])  # no pubkeys tag
+    paths[IMG] = {"artefact": "app.aci", "require_header": {"Authorization": "Basic dTpw"}}
+    with servers.scenario({"a": {"paths": paths}}, artefacts=ARTEFACTS) as sc:
+        key = tmp_path / "alice.asc"
+        key.write_bytes(sc.built.data["alice.pub"])
+        out = tmp_path / "r.json"
+        base = ["check-publisher", sc.substitute(APP), "--profile", "appc-imagetags", "--port", str(sc.port),
+                "--ca-file", sc.ca_file, "--json", str(out)]
+        assert cli.main(base + ["--key", str(key)]) == 1  # the image answers 401 without the header
+        checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
+        assert checks["image"]["status"] == "fail" and "401" in checks["image"]["messages"][0]
+        netloc = sc.values["a"]["netloc"]
+        assert cli.main(base + ["--key", str(key), "--header", f"{netloc}=Authorization:Basic dTpw"]) == 0
+        checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
+        assert checks["image-signature"]["status"] == "pass"
+        assert checks["pubkeys-tag"]["status"] == "warn"
+        sent = [e for e in sc.log.requests() if e.path.startswith("/images/")]
+        assert any(e.header_values("Authorization") for e in sent)
