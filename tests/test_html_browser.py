@@ -180,3 +180,57 @@ def test_a_link_with_filters_and_an_open_case(browser, report, tmp_path):
     assert bar <= top < 900
     _shot(browser, tmp_path, "report-link")
     assert browser.js_errors == []
+
+
+@pytest.fixture(scope="module")
+def report_known(tmp_path_factory) -> Path:
+    """A Go run with a known failure and a known failure that now passes, and an incomplete run of
+    an implementation that rejects everything (a pass of unknown reason)."""
+    from reports.results import write_results
+    from tests.report_fixtures import make_results
+    d = tmp_path_factory.mktemp("browser-known")
+    go = write_results(d / "results-go-appc.json", make_results(
+        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
+        verdicts={"app-strings/colon/version-label": "fail", "discovery/meta/should-prefer-https": "not-implemented",
+                  "discovery/walk-up/404-then-parent": "not-implemented"},
+        known={"app-strings/colon/version-label": "splits on the last colon",
+               "app-strings/labels/equals-in-value": "used to split on every ="}))
+    rej = make_results("rejector", "rejector", profiles=("appc-0.8.11",),
+                       verdicts={"discovery/walk-up/404-then-parent": "error"})
+    for c in rej["cases"]:
+        if c["id"] == "app-strings/colon/empty-name":
+            c["unclassified"] = True
+    rej["run"].update(incomplete=True, not_run=["resolution/alias/cycle [appc-0.8.11]"])
+    rej = write_results(d / "results-rejector.json", rej)
+    cat = d / "requirements.json"
+    cat.write_text(json.dumps(CATALOG))
+    assert cli.main(["report", str(go), str(rej), "--out", str(d / "out"), "--catalog", str(cat),
+                     "--format", "html"]) == 0
+    return d / "out" / "report.html"
+
+
+def test_known_failures_inputs_and_warnings_as_a_reader_sees_them(browser, report_known, tmp_path):
+    browser.open(report_known.as_uri())
+    assert browser.js_errors == []
+    # the incomplete run's banner is on top, in view
+    assert _visible(browser, ".banner.incomplete")
+    assert "Incomplete run: rejector 0.1.0." in _text(browser, ".banner.incomplete")
+    assert "1 of the 4 passes is a rejection of unknown reason" in _text(browser, "#implementations")
+    # a known failure is shown as known in the case list, and the known one that passes as news
+    sel = 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"]'
+    assert _text(browser, sel + " > summary .v-known-failure") == "known-failure"
+    assert _text(browser, 'details.case[data-key="app-strings/labels/equals-in-value@appc-0.8.11"] > summary .v-now-passes') \
+        == "now-passes"
+    # "failures only" leaves the known failure out; its own box brings it back
+    browser.click("#only-failures")
+    assert _text(browser, "#shown-count") == "1"  # the rejector's error
+    browser.click('input[name="verdict"][value="known-failure"]')
+    assert _text(browser, "#shown-count") == "2"
+    # the drill-down says what was sent and why the failure is known
+    browser.click(sel + " > summary")
+    drill = _text(browser, sel + " .drill")
+    assert "Input" in drill and "example.com/reduce-worker:1.0.0" in drill
+    assert "Known failure (listed in the expectations file): splits on the last colon" in drill
+    # discovery: nothing attempted by the Go run is "not implemented", in grey, not a red 0 %
+    assert _cell(browser, "matrix-area", "discovery", 0) == "not implemented 0 of 2 attempted"
+    _shot(browser, tmp_path, "report-known")
