@@ -286,7 +286,9 @@ def read_progress(job: Job) -> None:
 
 
 def _status(job: Job) -> str:
-    total = "?" if job.total is None else job.total
+    if job.total is None:
+        return f"{job.label} starting"
+    total = job.total
     extra = f", {job.known} known" if job.known else ""
     return f"{job.label} {job.done}/{total} ({job.failing} failing{extra})"
 

@@ -52,6 +52,7 @@ def test_side_by_side_network_cases_give_the_serial_verdicts(tmp_path, impl, pat
 # --- appc-conformance run: the CLI ------------------------------------------------------------------
 
 import json  # noqa: E402
+import re  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -176,3 +177,113 @@ def test_sigint_or_sigterm_of_the_cli_stops_its_children(tmp_path, sig):
         cli.kill()
         for pid in _procs_with(str(tmp_path)):
             os.kill(pid, signal.SIGKILL)
+
+
+# --- issue 12: what the console says ---------------------------------------------------------------
+
+def test_progress_lines_in_a_ci_log(tmp_path):
+    # discovery/walk/leaf-hangs keeps the reference 3 s: long enough for progress lines
+    proc = run_cli("--impl", "reference", "--profile", "appc-0.8.11", "--case", "discovery/walk/leaf-hangs",
+                   "--case", "app-strings/basic/*", "--out", tmp_path, "--progress-interval", "0.3", "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("reference ")]
+    assert lines, proc.stderr
+    counts = [ln for ln in lines if ln != "reference starting" and not ln.startswith("reference starting,")]
+    assert counts, proc.stderr
+    assert all(re.match(r"reference \d+/\d+ \(\d+ failing\), \d+ s$", ln) for ln in counts), counts
+    assert re.search(r"^reference: \d+ pass \(", proc.stderr, re.M)
+
+
+def test_failing_cases_are_listed_capped_with_the_report_path(tmp_path):
+    proc = run_cli("--adapter-cmd", broken_cmd("wrong"), "--case", "app-strings/colon/*", "--out", tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    listed = [ln for ln in proc.stderr.splitlines() if ln.startswith("  custom  app-strings/colon/")]
+    assert len(listed) == 20
+    assert "failing cases: 29" in proc.stderr
+    assert f"... and 9 more: see {tmp_path / 'report.html'}" in proc.stderr
+
+
+def test_known_failures_are_shown_as_known_and_a_fixed_one_as_news(tmp_path):
+    out = tmp_path / "out"
+    _, doc = run_suite(tmp_path, "--impl", "reference", "--case", "app-strings/basic/*")
+    ids = [c["id"] for c in doc["cases"]]
+    known = ids[0]
+    exp = tmp_path / "broken-wrong.json"
+    exp.write_text(json.dumps({"implementation": "broken-wrong", "known_failures": [
+        {"id": known, "reason": "a test: listed as known"}]}))
+    proc = run_cli("--adapter-cmd", broken_cmd("wrong"), "--name", "broken-wrong", "--case", "app-strings/basic/*",
+                   "--expectations", exp, "--out", out)
+    assert f"broken-wrong: expectations {exp}" in proc.stderr
+    assert f"  known: broken-wrong  {known} [" in proc.stderr
+    assert f"  broken-wrong  {ids[-1]} [" in proc.stderr  # a new failure: not marked known
+    # the reference passes the case this file lists as known: news
+    exp2 = tmp_path / "reference.json"
+    exp2.write_text(json.dumps({"implementation": "reference", "known_failures": [
+        {"id": known, "reason": "a test: listed, but it passes"}]}))
+    proc = run_cli("--impl", "reference", "--case", "app-strings/basic/*", "--expectations", exp2,
+                   "--out", out, "--no-report")
+    assert f"news: known failure now passes (remove it from {exp2}): reference  {known} [" in proc.stderr
+
+
+def test_expectations_folder_says_which_file_per_implementation(tmp_path):
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    (folder / "reference.json").write_text(json.dumps({"implementation": "reference", "known_failures": []}))
+    proc = run_cli("--impl", "reference", "--case", "app-strings/basic/*", "--expectations", folder,
+                   "--out", tmp_path / "out", "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    assert f"reference: expectations {folder / 'reference.json'}" in proc.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--case", "no/such/case*"], "--case 'no/such/case*' matches no case"),
+    (["--expectations", "no-such-expectations"], "--expectations no-such-expectations: no such file or folder"),
+    (["--adapter-timeout", "nan"], "--adapter-timeout"),
+    (["--adapter-timeout", "0"], "--adapter-timeout"),
+])
+def test_bad_selections_are_errors_that_say_so(tmp_path, args, says):
+    proc = run_cli("--impl", "reference", "--out", tmp_path, *args)
+    assert proc.returncode == 2
+    assert says in proc.stderr
+    assert not list(tmp_path.glob("results-*.json"))
+
+
+def test_a_handshake_failure_is_on_the_console(tmp_path):
+    proc = run_cli("--adapter-cmd", f"{sys.executable} -c pass", "--case", "app-strings/basic/*",
+                   "--out", tmp_path, "--no-report")
+    assert proc.returncode == 1
+    assert "custom: the adapter did not start: " in proc.stderr
+    assert "handshake failed" in proc.stderr
+
+
+def test_impl_and_adapter_cmd_in_one_report(tmp_path):
+    proc = run_cli("--impl", "reference", "--adapter-cmd", broken_cmd("wrong"), "--name", "mine",
+                   "--case", "app-strings/basic/*", "--out", tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert (tmp_path / "results-reference.json").is_file() and (tmp_path / "results-mine.json").is_file()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "broken-wrong" in summary and "reference" in summary
+
+
+def test_run_and_report_share_the_default_output_folder_and_run_documents_its_options():
+    from conformance import cli
+    parser = cli.build_parser()
+    run_args = parser.parse_args(["run"])
+    report_args = parser.parse_args(["report", "x.json"])
+    assert run_args.out == report_args.out
+    sub = next(a for a in parser._actions if a.dest == "verb").choices["run"]
+    helps = {a.dest: a.help for a in sub._actions}
+    assert helps["adapter_timeout"] and helps["pipeline"]
+
+
+def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
+    from conformance import run as runmod
+
+    def slow(name):
+        time.sleep(1.5)
+        return ["true"]
+    monkeypatch.setattr(runmod.registry, "command", slow)
+    jobs = [runmod.Job("go-appc", ["--impl", "go-appc"], Path("unused.json"))]
+    assert runmod.prepare(jobs, ["appc-0.8.11"], runmod.Console()) == jobs
+    err = capsys.readouterr().err
+    assert "go-appc: building its adapter" in err and "go-appc: adapter built" in err
