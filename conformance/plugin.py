@@ -85,6 +85,8 @@ class Harness:
             except registry.NotAvailable as exc:
                 raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
         self.expectations = load_expectations(opt.expectations) if opt.expectations else None
+        if self.expectations is not None and self.impl_id is not None:
+            expectations_match(self.expectations, self.impl_id, opt.expectations)
         self.sessions: dict[str, AdapterSession] = {}
         # Network cases side by side (conformance/pool.py); None: in the run's order, here.
         self.pool = pool.NetworkPool(self.new_session, opt.network_sessions) \
@@ -177,6 +179,25 @@ def ca_bundle() -> str | None:
     except ImportError:
         return None
     return ca.bundle_path()
+
+
+def expectations_match(exp, name: str, path: str) -> None:
+    """A usage error unless the expectations file is about ``name`` (what results files call the
+    implementation: its registry ID, or the name an external adapter gives in its hello)."""
+    if exp.implementation != name:
+        raise pytest.UsageError(f"--expectations {path} lists known failures of {exp.implementation!r}, "
+                                f"but this run tests {name!r}")
+
+
+def check_adapter_expectations(h: "Harness") -> None:
+    """For --adapter-cmd: the implementation's name is known from its hello only, so ask for it
+    before the first case (a failed hello is left to the cases, which report it)."""
+    first = next((i for i in h.items if isinstance(i, VectorItem)), None)
+    if first is None:
+        return
+    hello = h.session(first.profile).ensure()
+    if hello.ok:
+        expectations_match(h.expectations, hello.implementation.get("name"), h.config.option.expectations)
 
 
 def load_expectations(path: str):
@@ -380,6 +401,8 @@ def pytest_collection_finish(session):
     for i, item in enumerate(h.items):
         if isinstance(item, VectorItem):
             item.position = i
+    if h.expectations is not None and h.impl_id is None:
+        check_adapter_expectations(h)
     if h.progress is not None:
         h.progress.total(sum(isinstance(i, VectorItem) for i in h.items))
 
@@ -505,8 +528,8 @@ def pytest_sessionfinish(session, exitstatus):
     if h is None:
         return
     h.completeness = run_completeness(h, exitstatus)
-    if not session.config.option.results:
-        return
+    if not session.config.option.results or int(exitstatus) == int(pytest.ExitCode.USAGE_ERROR):
+        return  # a usage error found after start-up ran nothing: no results, as for any usage error
     from reports.results import write_results  # writes atomically
     path = Path(session.config.option.results)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,8 +78,13 @@ def load(path: str | Path) -> Expectations:
         best = jsonschema.exceptions.best_match(errors)
         where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in best.absolute_path).lstrip(".")
         raise ExpectationsError(f"{p}: field '{where or '(top level)'}': {best.message}")
+    from conformance.vectors import PROFILES  # noqa: PLC0415 (the suite's profiles)
     known, seen = [], {}
     for i, k in enumerate(doc["known_failures"]):
+        if "profile" in k and k["profile"] not in PROFILES:  # it would never match: say so
+            raise ExpectationsError(f"{p}: field 'known_failures[{i}].profile' ({k['id']}): unknown profile "
+                                    f"{k['profile']!r}; the profiles are {', '.join(PROFILES)} (or leave "
+                                    "'profile' out for every profile)")
         key = (k["id"], k.get("profile"))
         if key in seen:
             raise ExpectationsError(f"{p}: field 'known_failures[{i}]': {k['id']} is listed twice "

@@ -393,3 +393,48 @@ def test_an_interrupted_discovery_run_leaves_no_ca_behind(tmp_path):
             proc.kill()
     assert _leftovers(tmp_path) == ["r.json"], out[-2000:]
     assert load_results(tmp_path / "r.json").incomplete
+
+
+# -- 6. expectations that cannot match, or belong to another implementation --------------------
+
+def _expectations(tmp_path: Path, impl: str, **entry) -> Path:
+    p = tmp_path / f"{impl}.json"
+    p.write_text(json.dumps({"implementation": impl, "known_failures": [
+        {"id": "app-strings/basic/name-only", "reason": "r"},
+        {"id": "app-strings/basic/name-only", "reason": "r", **entry}]}))
+    return p
+
+
+def test_an_entry_for_an_unknown_profile_is_an_error_naming_the_file_and_the_entry(tmp_path):
+    from reports import expectations
+    exp = _expectations(tmp_path, "reference", profile="appc-0.9")
+    with pytest.raises(expectations.ExpectationsError) as err:
+        expectations.load(exp)
+    assert str(exp) in str(err.value) and "known_failures[1].profile" in str(err.value)
+    assert "appc-0.9" in str(err.value) and "appc-0.8.11" in str(err.value)
+    results = tmp_path / "r.json"
+    write_results(results, minimal_results([record("app-strings/basic/name-only")]))
+    check = cli("check", str(results), "--expectations", str(exp))
+    assert check.returncode == 2 and "known_failures[1].profile" in check.stderr, check.stdout + check.stderr
+    proc, doc = run_suite(tmp_path, "--impl", "reference", "--expectations", str(exp),
+                          "--case", "app-strings/basic/name-only", paths=[VECTORS / "app-strings"])
+    assert proc.returncode == 4 and "known_failures[1].profile" in proc.stderr, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("how", ["impl", "adapter-cmd"])
+def test_pytest_expectations_of_another_implementation_are_a_usage_error(tmp_path, how):
+    exp = _expectations(tmp_path, "go-appc", profile="appc-0.8.11")
+    who = ["--impl", "reference"] if how == "impl" else \
+        ["--adapter-cmd", sys.executable + " " + str(ROOT / "tests/fakes/broken.py") + " wrong"]
+    proc, doc = run_suite(tmp_path, *who, "--expectations", str(exp), "--case", "app-strings/basic/name-*",
+                          paths=[VECTORS / "app-strings"])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out[-3000:]
+    assert "go-appc" in out and ("'reference'" if how == "impl" else "'broken-wrong'") in out
+    assert "INTERNALERROR" not in out and "Traceback" not in out
+    assert doc is None  # nothing was run, nothing is written
+    # the matching name is accepted
+    ok = _expectations(tmp_path, "reference" if how == "impl" else "broken-wrong", profile="appc-0.8.11")
+    proc, doc = run_suite(tmp_path, *who, "--expectations", str(ok), "--case", "app-strings/basic/name-*",
+                          paths=[VECTORS / "app-strings"])
+    assert proc.returncode in (0, 1) and doc is not None, proc.stdout[-3000:]

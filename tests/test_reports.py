@@ -623,7 +623,7 @@ def test_the_harness_records_known_failures_and_the_reports_follow(tmp_path, cap
     made from them count no known failure as a failure (pytest exits 0 when only known ones fail)."""
     from tests.helpers import run_suite
     exp = tmp_path / "exp.json"
-    exp.write_text(json.dumps({"implementation": "custom", "known_failures": [
+    exp.write_text(json.dumps({"implementation": "mutant-trim-whitespace", "known_failures": [
         {"id": "app-strings/names/trailing-space", "reason": "trims the input"},
         {"id": "app-strings/names/leading-space", "reason": "trims the input"},
         {"id": "app-strings/names/spaces", "profile": "appc-0.8.11", "reason": "was wrong once"}]}))
