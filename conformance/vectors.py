@@ -21,6 +21,56 @@ OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
 STRENGTHS = ("must", "should", "may", "library", "ambiguous")
 
+# What each op can answer (docs/ADAPTERS.md, sections 4, 6 and 6.1): the keys of its result, and
+# the error kinds it can give. The lint refuses an expectation outside these (it could never be
+# met, or would be met by an answer of another op); "other" fits every op.
+_APP_ERRORS = ("invalid-app-string", "invalid-identifier")  # every op that takes an app string
+_TAG_ERRORS = ("alias-cycle", "tag-not-found", "invalid-imagetags")  # resolve_tag
+_MERGE_ERRORS = (*_TAG_ERRORS, "version-conflict")  # merge_tag
+OP_OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "parse_app": (("name", "tag", "labels"), _APP_ERRORS),
+    "validate_imagetags": (("valid",), ("invalid-imagetags",)),
+    "resolve_tag": (("labels",), _TAG_ERRORS),
+    "merge_tag": (("labels",), _MERGE_ERRORS),
+    "discover": (("aci", "pubkeys", "imagetags", "attempts"), ("discovery-failed", *_APP_ERRORS)),
+    "resolve": (("labels", "aci", "pubkeys"), ("discovery-failed", "fetch-failed", *_MERGE_ERRORS, *_APP_ERRORS)),
+    "validate_manifest": (("valid",), ("invalid-manifest",)),
+    # match_manifest reads the app string as parse_app does, with its tag merged (AMB-15, AMB-21)
+    "match_manifest": (("matches",), ("invalid-manifest", *_APP_ERRORS, *_MERGE_ERRORS)),
+    "fetch": (("image_id", "name", "labels", "urls"),
+              ("signature-missing", "signature-invalid", "key-not-trusted", "manifest-mismatch",
+               "image-id-mismatch", "size-exceeded", "not-an-image", "discovery-failed", "fetch-failed",
+               "invalid-manifest", *_MERGE_ERRORS, *_APP_ERRORS)),
+}
+
+
+def outcome_problems(op: str, outcome: dict, where: str) -> list[tuple[str, str]]:
+    """Why an accepted answer of a case cannot be right for ``op`` (field, message); [] if it fits."""
+    if op not in OP_OUTCOMES:
+        return []
+    keys, kinds = OP_OUTCOMES[op]
+    out = []
+    if "result" in outcome:
+        result = outcome["result"]
+        if not result:
+            out.append((f"{where}.result", "an empty result accepts any answer: give the keys the answer "
+                                           f"must have ({op} answers {', '.join(keys)})"))
+        for k in result:
+            if k not in keys:
+                out.append((f"{where}.result", f"{k!r} is never part of a {op} answer (its keys: {', '.join(keys)})"))
+        if "valid" in result and result["valid"] is not True:
+            out.append((f"{where}.result.valid", "'valid' is always true: an invalid input is an error answer "
+                                                 "(docs/ADAPTERS.md, section 6)"))
+        if "matches" in result and not isinstance(result["matches"], bool):
+            out.append((f"{where}.result.matches", "'matches' is true or false"))
+    if "error" in outcome:
+        given = outcome["error"] if isinstance(outcome["error"], list) else [outcome["error"]]
+        for k in given:
+            if k != "other" and k not in kinds:
+                out.append((f"{where}.error", f"{k!r} cannot come from {op} (its error kinds: "
+                                              f"{', '.join(kinds)}, other)"))
+    return out
+
 #: The per-request adapter timeout, in seconds, is a finite number in (0, MAX_ADAPTER_TIMEOUT]:
 #: zero or less times every case out, and infinity, NaN or a huge number overflow the deadlines.
 MAX_ADAPTER_TIMEOUT = 3600.0
@@ -385,6 +435,7 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
             out += [("hosts", p) for p in servers.lint_case(raw)]
     seen = []
     for j, o in enumerate(outcomes):
+        out += outcome_problems(raw["op"], o, f"expect.any_of[{j}]" if "any_of" in exp else "expect")
         key = json.dumps(o, sort_keys=True)
         if key in seen:
             out.append((f"expect.any_of[{j}]", "the same accepted answer is listed twice"))

@@ -438,3 +438,39 @@ def test_pytest_expectations_of_another_implementation_are_a_usage_error(tmp_pat
     proc, doc = run_suite(tmp_path, *who, "--expectations", str(ok), "--case", "app-strings/basic/name-*",
                           paths=[VECTORS / "app-strings"])
     assert proc.returncode in (0, 1) and doc is not None, proc.stdout[-3000:]
+
+
+# -- 7. expectations that pass anything, or cannot come from the op, are refused ----------------
+
+@pytest.mark.parametrize("op,input_,expect,field,words", [
+    ("parse_app", {"app": "example.com/app"}, {"result": {}}, "expect.result", "accepts any answer"),
+    ("parse_app", {"app": "example.com/app"}, {"any_of": [{"result": {"name": "example.com/app"}}, {"result": {}}]},
+     "expect.any_of[1].result", "accepts any answer"),
+    ("parse_app", {"app": "example.com/app"}, {"result": {"name": "example.com/app", "valid": True}},
+     "expect.result", "'valid'"),
+    ("parse_app", {"app": "example.com/app"}, {"error": "alias-cycle"}, "expect.error", "'alias-cycle'"),
+    ("validate_manifest", {"document": "{}"}, {"result": {"valid": False}}, "expect.result.valid", "error answer"),
+    ("validate_manifest", {"document": "{}"}, {"error": ["invalid-manifest", "tag-not-found"]}, "expect.error",
+     "'tag-not-found'"),
+    ("match_manifest", {"app": "example.com/app", "manifest": "{}"}, {"result": {"matches": "yes"}},
+     "expect.result.matches", "true or false"),
+])
+def test_lint_refuses_expectations_that_pass_anything_or_do_not_fit_the_op(tmp_path, op, input_, expect, field, words):
+    root = vector_copy(tmp_path)
+    (root / "app-strings").mkdir()
+    c = parse_case("app-strings/test/odd", op=op, input=input_, expect=expect)
+    if "any_of" in expect:
+        c.update(strength="ambiguous", ambiguities=["AMB-27"])
+    (root / "app-strings" / "odd.json").write_text(json.dumps(case_doc("app-strings", [c])))
+    lint = cli("lint", "--vectors", str(root))
+    assert lint.returncode == 1, lint.stdout + lint.stderr
+    line = [x for x in lint.stderr.splitlines() if "odd.json" in x]
+    assert len(line) == 1 and "app-strings/test/odd" in line[0] and f"field '{field}'" in line[0], lint.stderr
+    assert words in line[0], line[0]
+
+
+def test_the_bundled_vectors_fit_their_ops():
+    from conformance import vectors
+    vs = vectors.load(VECTORS, cache=False)
+    assert not vs.problems, "\n".join(map(str, vs.problems))
+    assert set(vectors.OP_OUTCOMES) == set(vectors.OPS)
