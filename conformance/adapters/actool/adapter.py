@@ -20,8 +20,18 @@ in this adapter mean actool did not run to a verdict: they are answered ``failed
 protocol 1.1; to a harness of protocol 1.0 that cannot take it, an error of kind ``other``).
 
 Environment: ``ACTOOL`` (path of the binary, default: ``actool`` on PATH, then
-/usr/bin/actool), ``APPC_ACTOOL_TIMEOUT`` (seconds per actool run, default 20).
-``SSL_CERT_FILE`` is passed on to actool unchanged.
+/usr/bin/actool), ``APPC_ACTOOL_TIMEOUT`` (seconds per actool run, default 20),
+``APPC_ACTOOL_PROFILES`` (the profiles this actool claims, comma-separated; default
+appc-0.8.11). ``SSL_CERT_FILE`` is passed on to actool unchanged. The adapter's own arguments
+say the same and win over the environment: ``--actool PATH`` and ``--profile NAME``
+(repeatable), e.g. ``python -m conformance.adapters.actool --actool ./actool --profile
+appc-imagetags`` for an actool built from a spec change (conformance/adapters/go/build.py
+builds one from any appc/spec tree).
+
+``--port``: at the hello the adapter asks ``actool help discover`` whether this actool has a
+``--port`` flag. One that has it declares the ``custom-port`` feature; one without it (older
+releases) does not, so the harness runs its discovery cases in the 443/80 mode (or skips them
+where it cannot bind those ports) instead of every case failing on a usage error.
 """
 from __future__ import annotations
 
@@ -76,7 +86,10 @@ class Failed(Answer):
         return self.body if can_fail else {"error": {"kind": "other", "message": self.message}}
 
 
-def find_actool() -> str | None:
+def find_actool(given: str | None = None) -> str | None:
+    if given:
+        path = given if os.sep in given else shutil.which(given)
+        return path if path and os.access(path, os.X_OK) else None
     env = os.environ.get("ACTOOL")
     if env:
         return env if os.access(env, os.X_OK) else None
@@ -129,9 +142,33 @@ def parse_output(stdout: str) -> tuple[dict[str, Any] | None, list[dict[str, str
     return doc, attempts, other
 
 
+def claimed_profiles(given: list[str] | None = None) -> list[str]:
+    """The profiles to claim: ``--profile`` values, else $APPC_ACTOOL_PROFILES, else appc-0.8.11."""
+    if given:
+        return list(dict.fromkeys(given))
+    env = [p.strip() for p in os.environ.get("APPC_ACTOOL_PROFILES", "").split(",") if p.strip()]
+    return list(dict.fromkeys(env)) or [PROFILE]
+
+
+def parse_args(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The adapter's own arguments: ``--actool PATH`` and ``--profile NAME`` (repeatable)."""
+    import argparse  # noqa: PLC0415
+
+    ap = argparse.ArgumentParser(prog="python -m conformance.adapters.actool",
+                                 description="adapter protocol over the actool CLI (stdin/stdout)")
+    ap.add_argument("--actool", metavar="PATH", help="the actool binary (default: $ACTOOL, else actool on PATH)")
+    ap.add_argument("--profile", action="append", metavar="NAME",
+                    help="a profile this actool claims (repeatable; default: $APPC_ACTOOL_PROFILES, else appc-0.8.11)")
+    args = ap.parse_args(argv)
+    return args.actool, claimed_profiles(args.profile)
+
+
 class Adapter:
-    def __init__(self) -> None:
-        self.actool = find_actool()
+    def __init__(self, actool: str | None = None, profiles: list[str] | None = None) -> None:
+        self.actool = find_actool(actool)
+        self.actool_given = actool
+        self.profiles = profiles or claimed_profiles()
+        self.has_port: bool | None = None  # does this actool have --port? (asked at the hello)
         self.declined: str | None = None
         self.can_fail = False  # the harness said protocol_minor >= 1: ``failed`` answers are known
 
@@ -144,12 +181,15 @@ class Adapter:
         if protocol is not None and protocol != PROTOCOL:
             self.declined = f"adapter speaks protocol {PROTOCOL}, not {protocol!r}"
             return {"unsupported": self.declined}
-        profile = req.get("profile") or PROFILE
-        if profile != PROFILE:
-            self.declined = f"actool 0.8.11 implements profile {PROFILE} only, not {profile!r}"
+        profile = req.get("profile") or self.profiles[0]
+        if profile not in self.profiles:
+            self.declined = (f"this actool claims profile {', '.join(self.profiles)} only, not {profile!r}"
+                             if self.profiles != [PROFILE] else
+                             f"actool 0.8.11 implements profile {PROFILE} only, not {profile!r}")
             return {"unsupported": self.declined}
         if self.actool is None:
-            self.declined = f"actool is not installed; install it with: {INSTALL}"
+            self.declined = (f"actool {self.actool_given} is not an executable" if self.actool_given
+                             else f"actool is not installed; install it with: {INSTALL}")
             return {"unsupported": self.declined}
         version = self.actool_version()
         if version is None:
@@ -158,10 +198,24 @@ class Adapter:
         return {"ok": {
             "implementation": {"name": "actool", "version": version, "language": "go",
                                "homepage": "https://github.com/appc/spec"},
-            "profiles": [PROFILE],
+            "profiles": self.profiles,
             "ops": OPS,
-            "features": ["custom-port"],
+            "features": ["custom-port"] if self.port_flag() else [],
         }}
+
+    def port_flag(self) -> bool:
+        """Whether this actool's discover has ``--port`` (``actool help discover`` lists it)."""
+        if self.has_port is None:
+            try:
+                _status, out, err = run_actool([self.actool, "help", "discover"], timeout_seconds())
+            except OSError as exc:
+                print(f"actool adapter: actool help discover: {exc}", file=sys.stderr)
+                out = err = ""
+            self.has_port = re.search(r"(^|\s)-{1,2}port\b", out + err, re.MULTILINE) is not None
+            if not self.has_port:
+                print("actool adapter: this actool has no --port: discovery runs on ports 443/80",
+                      file=sys.stderr)
+        return self.has_port
 
     def actool_version(self) -> str | None:
         try:
@@ -228,6 +282,8 @@ class Adapter:
 
         if self.actool is None:
             raise Failed(f"actool is not installed; install it with: {INSTALL}")
+        if port and not self.port_flag():
+            raise unsupported(f"this actool has no --port flag: it cannot use port {port}, only 443 and 80")
         argv = [self.actool, "discover", "--json"]
         if port:
             argv += ["--port", str(port)]
@@ -293,8 +349,8 @@ def respond(out, body: dict[str, Any]) -> None:
     out.flush()
 
 
-def main() -> int:
-    adapter = Adapter()
+def main(argv: list[str] | None = None) -> int:
+    adapter = Adapter(*parse_args(sys.argv[1:] if argv is None else argv))
     out = sys.stdout
     for raw in sys.stdin.buffer:
         if not raw.strip():

@@ -40,6 +40,19 @@ const (
 
 var ops = []string{"parse_app", "validate_manifest", "discover", "resolve"}
 
+// specLabel is set by build.py (-ldflags -X main.specLabel=...) when the adapter is built
+// against another appc/spec tree than Debian's: "+NAME.COMMIT", added to the tree's own
+// version in the hello, so results say which tree was tested.
+var specLabel string
+
+// reportedVersion is the library version the hello reports.
+func reportedVersion() string {
+	if specLabel == "" {
+		return libVersion
+	}
+	return schema.AppContainerVersion.String() + specLabel
+}
+
 // request is one line from the harness. Fields stay raw so that a bad field
 // still lets the adapter echo the id and say what was wrong.
 type request struct {
@@ -256,7 +269,7 @@ func (s *session) hello(req *request) answer {
 	return okAnswer(map[string]interface{}{
 		"implementation": map[string]string{
 			"name":     "appc-spec-go",
-			"version":  libVersion,
+			"version":  reportedVersion(),
 			"language": "go",
 			"homepage": "https://github.com/appc/spec",
 		},

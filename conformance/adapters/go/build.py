@@ -1,27 +1,49 @@
-"""Build the Go adapter (``adapter.go``) against Debian's appc/spec library, in GOPATH mode.
+"""Build the Go adapter (``adapter.go``) against an appc/spec source tree, in GOPATH mode.
 
 ``build()`` returns the path of a compiled adapter binary, compiling it only when no binary
-for this exact ``adapter.go`` and Go toolchain is cached yet. The binary is written to a
-temporary file and renamed into place, so two processes may build at once.
+for this exact ``adapter.go``, appc/spec tree and Go toolchain is cached yet. The binary is
+written to a temporary file and renamed into place, so two processes may build at once.
 
-``python -m conformance.adapters.go.build`` prints the binary's path (exit 3 when Go or the
-library is not installed, 1 when the build fails). ``APPC_CONFORMANCE_GO`` names the go
-binary to use (default: ``go`` on PATH, then /usr/bin/go).
+Which appc/spec tree: ``spec_src`` (``--spec-src DIR`` on the command line), else the
+environment's ``APPC_SPEC_SRC``, else Debian's library (golang-github-appc-spec-dev). A tree is
+the root of a checkout of the appc/spec repository (it holds ``discovery/`` and
+``schema/types/``), at any commit: a spec change can be built and compared with its base. Its
+``golang.org/x/net`` dependency comes from the tree's own ``vendor/`` when it has one, else from
+Debian's (golang-golang-x-net-dev, installed with the library).
+
+What the results say about the tree: a binary built from another tree than Debian's reports
+the version ``VERSION+NAME.COMMIT`` in its handshake (``0.8.11+change.1a2b3c4d5e6f``; ``-dirty``
+when the checkout has uncommitted changes; no ``.COMMIT`` outside git), and the results files
+and reports carry that version. NAME is ``spec_name`` (``--spec-name``, ``APPC_SPEC_NAME``),
+else the tree folder's name. The tree's path is never recorded: it is a path of the machine
+that built it, and results files are published. ``-trimpath`` keeps it out of the binary too.
+
+``build_actool()`` builds actool (the tree's ``actool/`` command) the same way, for runs of the
+actool adapter against a tree (``ACTOOL=PATH`` or ``--actool PATH`` for that adapter).
+
+``python -m conformance.adapters.go.build [--spec-src DIR] [--spec-name NAME] [--actool]``
+prints the binary's path (exit 3 when Go or the library is not installed, 1 when the build
+fails, 2 when DIR is not an appc/spec tree). ``APPC_CONFORMANCE_GO`` names the go binary to use
+(default: ``go`` on PATH, then /usr/bin/go).
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "adapter.go"
 GOCODE = Path("/usr/share/gocode")
 LIBRARY = GOCODE / "src" / "github.com" / "appc" / "spec"
+IMPORT_PATH = "github.com/appc/spec"
 # Packages adapter.go needs from the library, and the library's one outside dependency.
 NEEDED = (
     LIBRARY / "discovery",
@@ -29,6 +51,8 @@ NEEDED = (
     GOCODE / "src" / "golang.org" / "x" / "net" / "html",
 )
 INSTALL = "apt-get install golang-go golang-github-appc-spec-dev"
+ENV_SPEC_SRC = "APPC_SPEC_SRC"
+ENV_SPEC_NAME = "APPC_SPEC_NAME"
 # Part of the cache key: a change here rebuilds.
 BUILD_FLAGS = ("-trimpath",)
 BUILD_ENV = {"GO111MODULE": "off", "CGO_ENABLED": "0", "GOFLAGS": ""}
@@ -40,6 +64,70 @@ class NotAvailable(Exception):
 
 class BuildError(RuntimeError):
     """The toolchain and library are there, but the adapter did not compile (a bug)."""
+
+
+class SpecTreeError(NotAvailable):
+    """The appc/spec tree given (--spec-src, APPC_SPEC_SRC) is not one (so that implementation
+    cannot be had: callers that handle NotAvailable report it as such)."""
+
+
+@dataclass(frozen=True)
+class SpecTree:
+    """An appc/spec source tree to build against."""
+    path: Path
+    name: str | None = None     # None: Debian's library (the default)
+    commit: str | None = None   # the checkout's git commit, when it is one
+    dirty: bool = False         # the checkout has uncommitted changes
+
+    @property
+    def default(self) -> bool:
+        return self.name is None
+
+    def label(self) -> str:
+        """What the binary adds to its version: '' for Debian's library, else '+NAME[.COMMIT][-dirty]'."""
+        if self.default:
+            return ""
+        text = "+" + self.name + (f".{self.commit[:12]}" if self.commit else "")
+        return text + ("-dirty" if self.dirty else "")
+
+
+def _git(tree: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _safe_name(name: str) -> str:
+    """A name usable in a version string and a file name: letters, digits, '.', '-'."""
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip(".-")
+    return safe or "tree"
+
+
+def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None = None,
+              env: dict | None = None) -> SpecTree:
+    """The tree to build against: ``spec_src``, else $APPC_SPEC_SRC, else Debian's library."""
+    env = os.environ if env is None else env
+    src = spec_src if spec_src not in (None, "") else env.get(ENV_SPEC_SRC) or None
+    if src is None:
+        return SpecTree(LIBRARY)
+    path = Path(src).expanduser()
+    if not path.is_dir():
+        raise SpecTreeError(f"appc/spec tree {src}: no such folder")
+    path = path.resolve()
+    missing = [d for d in ("discovery", "schema/types") if not (path / d).is_dir()]
+    if missing:
+        raise SpecTreeError(f"{src} is not an appc/spec source tree: it has no {' or '.join(missing)} folder "
+                            f"(give the root of a checkout of the appc/spec repository)")
+    if path == LIBRARY.resolve() and not (spec_name or env.get(ENV_SPEC_NAME)):
+        return SpecTree(LIBRARY)
+    name = _safe_name(spec_name or env.get(ENV_SPEC_NAME) or path.name)
+    commit = None
+    if _git(path, "rev-parse", "--is-inside-work-tree") == "true":
+        commit = _git(path, "rev-parse", "--verify", "HEAD")
+    dirty = bool(commit) and bool(_git(path, "status", "--porcelain", "--untracked-files=no", "--", "."))
+    return SpecTree(path, name, commit, dirty)
 
 
 def default_cache_dir() -> Path:
@@ -76,58 +164,132 @@ def _go_version(go: str) -> str:
     return out.stdout.strip()
 
 
-def _check_library() -> None:
-    missing = [str(p) for p in NEEDED if not p.is_dir()]
+def _check_library(tree: SpecTree) -> None:
+    if tree.default:
+        missing = [str(p) for p in NEEDED if not p.is_dir()]
+    else:
+        net = [tree.path / "vendor" / "golang.org" / "x" / "net" / "html", NEEDED[-1]]
+        missing = [] if any(p.is_dir() for p in net) else [str(NEEDED[-1])]
     if missing:
         raise NotAvailable(
             f"the appc/spec Go library source is missing ({', '.join(missing)}); "
             f"install it with: {INSTALL}")
 
 
-def build(cache_dir: Path | None = None) -> Path:
-    """Return the path of an adapter binary built from the current ``adapter.go``."""
+def _tree_digest(tree: SpecTree) -> bytes:
+    """sha256 over the tree's Go files (names and contents): an edit of the library rebuilds."""
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(tree.path):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for f in sorted(filenames):
+            if f.endswith(".go") or f in ("go.mod", "go.sum"):
+                p = Path(dirpath) / f
+                h.update(str(p.relative_to(tree.path)).encode() + b"\0")
+                try:
+                    h.update(p.read_bytes())
+                except OSError:
+                    continue
+                h.update(b"\0")
+    return h.digest()
+
+
+def _gopath(tree: SpecTree, tmp: Path) -> str:
+    """GOPATH for a build: a private copy of the tree first (a concurrent edit cannot mix into the
+    build, and its vendor/ is used), then Debian's gocode for the dependencies."""
+    if tree.default:
+        return str(GOCODE)
+    dest = tmp / "gopath" / "src" / IMPORT_PATH
+    shutil.copytree(tree.path, dest, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+    return f"{tmp / 'gopath'}{os.pathsep}{GOCODE}"
+
+
+def _ldflags(tree: SpecTree) -> tuple:
+    if tree.default:
+        return ()
+    return ("-ldflags", f"-X main.specLabel={tree.label()}")
+
+
+def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, extra: bytes) -> Path:
     go = find_go()
-    _check_library()
+    _check_library(tree)
     version = _go_version(go)
-    source = SOURCE.read_bytes()
 
     key = hashlib.sha256()
-    for part in (source, version.encode(), repr(BUILD_FLAGS).encode(),
+    for part in (extra, version.encode(), repr(BUILD_FLAGS).encode(),
                  repr(sorted(BUILD_ENV.items())).encode()):
         key.update(part)
         key.update(b"\0")
+    if not tree.default:  # Debian's library keeps the key it always had
+        key.update(_tree_digest(tree) + repr(_ldflags(tree)).encode())
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    binary = cache / f"go-adapter-{key.hexdigest()[:16]}"
+    stem = kind if tree.default else f"{kind}-{tree.name}"
+    binary = cache / f"{stem}-{key.hexdigest()[:16]}"
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
 
     cache.mkdir(parents=True, exist_ok=True)
-    gopath = cache / "gopath"
-    gopath.mkdir(exist_ok=True)
     env = dict(os.environ)
     env.update(BUILD_ENV)
-    env["GOPATH"] = f"{gopath}{os.pathsep}{GOCODE}"
     if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
         env["GOCACHE"] = str(cache / "go-build")  # go has no default cache without these
 
-    with tempfile.TemporaryDirectory(prefix=".go-adapter-", dir=cache) as tmp:
-        # The source is copied too, so a concurrent edit of adapter.go cannot mix into this build.
-        src = Path(tmp) / "adapter.go"
-        src.write_bytes(source)
-        out = Path(tmp) / "adapter"
-        proc = subprocess.run([go, "build", *BUILD_FLAGS, "-o", str(out), str(src)],
-                              cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+    with tempfile.TemporaryDirectory(prefix=f".{kind}-", dir=cache) as tmp:
+        tmp = Path(tmp)
+        if tree.default:
+            gopath = cache / "gopath"
+            gopath.mkdir(exist_ok=True)
+            env["GOPATH"] = f"{gopath}{os.pathsep}{GOCODE}"
+        else:
+            env["GOPATH"] = _gopath(tree, tmp)
+        if target == "adapter.go":
+            # The source is copied too, so a concurrent edit of adapter.go cannot mix into this build.
+            src = tmp / "adapter.go"
+            src.write_bytes(extra)
+            target = str(src)
+        out = tmp / kind
+        proc = subprocess.run([go, "build", *BUILD_FLAGS, *_ldflags(tree), "-o", str(out), target],
+                              cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0 or not out.is_file():
-            raise BuildError(f"go build of {SOURCE} failed (exit {proc.returncode}):\n"
-                             f"{proc.stdout}{proc.stderr}")
+            what = SOURCE if kind == "go-adapter" else target
+            raise BuildError(f"go build of {what} against the appc/spec tree "
+                             f"{'of Debian' if tree.default else tree.name} failed "
+                             f"(exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
         os.chmod(out, 0o755)
         os.replace(out, binary)  # atomic; a concurrent builder's rename is equally good
     return binary
 
 
-def main() -> int:
+def build(cache_dir: Path | None = None, spec_src=None, spec_name: str | None = None) -> Path:
+    """Return the path of an adapter binary built from the current ``adapter.go`` and the tree."""
+    tree = spec_tree(spec_src, spec_name)
+    return _compile("go-adapter", "adapter.go", tree, cache_dir, SOURCE.read_bytes())
+
+
+def build_actool(cache_dir: Path | None = None, spec_src=None, spec_name: str | None = None) -> Path:
+    """Return the path of an actool binary built from the tree's ``actool/`` command."""
+    tree = spec_tree(spec_src, spec_name)
+    if not (tree.path / "actool").is_dir():
+        raise SpecTreeError(f"the appc/spec tree {tree.name or 'of Debian'} has no actool/ folder")
+    return _compile("actool", f"{IMPORT_PATH}/actool", tree, cache_dir, b"actool")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m conformance.adapters.go.build",
+                                 description="Build the Go adapter (or actool) against an appc/spec "
+                                             "tree and print the binary's path.")
+    ap.add_argument("--spec-src", metavar="DIR",
+                    help=f"root of an appc/spec checkout (default: ${ENV_SPEC_SRC}, else Debian's library)")
+    ap.add_argument("--spec-name", metavar="NAME",
+                    help=f"the tree's name in the version the adapter reports (default: ${ENV_SPEC_NAME}, "
+                         "else the folder's name)")
+    ap.add_argument("--actool", action="store_true", help="build the tree's actool instead of the adapter")
+    args = ap.parse_args(argv)
     try:
-        print(build())
+        make = build_actool if args.actool else build
+        print(make(spec_src=args.spec_src, spec_name=args.spec_name))
+    except SpecTreeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except NotAvailable as exc:
         print(f"not available: {exc}", file=sys.stderr)
         return 3
