@@ -83,6 +83,32 @@ def report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if a file in --out differs from what would be written (stale)")
     p.add_argument("--json", action="store_true", help="print the files written (or stale) as JSON")
+    p.add_argument("--expectations", type=Path, default=None, metavar="FILE|DIR",
+                   help="known failures to show as known, for results of runs made without them: an "
+                        "expectations file (used for the results of its implementation), or a folder "
+                        "of them (DIR/<implementation>.json for each results file)")
+
+
+def _mark_known(results: list[Results], path: Path) -> None:
+    """``report --expectations``: mark the known failures; say which file served which run."""
+    if not path.exists():
+        raise InputError(f"--expectations: {path}: no such file or folder")
+    try:
+        if path.is_dir():
+            pairs = [(r, expmod.load(path / f"{r.impl_key}.json")) for r in results
+                     if re.fullmatch(r"[A-Za-z0-9._-]+", r.impl_key) and (path / f"{r.impl_key}.json").is_file()]
+        else:
+            exp = expmod.load(path)
+            pairs = [(r, exp) for r in results if r.impl_key == exp.implementation]
+            if not pairs:
+                raise InputError(f"--expectations: {path} lists known failures of {exp.implementation!r}, "
+                                 f"and no results file is a run of it")
+    except expmod.ExpectationsError as exc:
+        raise InputError(f"--expectations: {exc}") from None
+    for r, exp in pairs:
+        n = modelmod.mark_known(r, exp)
+        print(f"report: known failures of {r.impl_key} ({r.path}) from {exp.path}: {n} cases marked",
+              file=sys.stderr)
 
 
 def render_all(results: list[Results], formats, catalog: dict | None, title: str | None,
@@ -137,6 +163,8 @@ def report_main(args: argparse.Namespace) -> int:
             catalog = modelmod.load_catalog(cat_path)
         except (OSError, ValueError) as exc:
             raise InputError(f"{cat_path}: cannot read the requirement catalog: {exc}") from None
+        if args.expectations is not None:
+            _mark_known(results, args.expectations)
     except InputError as exc:
         return _err("report", str(exc))
     _warn_partial("report", results)

@@ -255,6 +255,19 @@ class Model:
         return [r for r in self.requirements if not r.covered]
 
 
+def mark_known(results: Results, expectations) -> int:
+    """Give each case of ``results`` that ``expectations`` (reports.expectations.Expectations) lists
+    the record member ``known_failure`` (the entry's reason), as the harness does when it is given
+    the file; a mark the run already made is kept. Returns how many cases were marked."""
+    n = 0
+    for c in results.cases:
+        k = expectations.lookup(c["id"], c["profile"])
+        if k is not None and "known_failure" not in c:
+            c["known_failure"] = k.reason
+            n += 1
+    return n
+
+
 def incomplete_runs(model: "Model") -> list[tuple[Column, list]]:
     """Columns whose run stopped before every selected case ran (``run.incomplete``), with the
     case runs it did not run (``run.not_run``)."""

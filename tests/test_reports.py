@@ -794,3 +794,22 @@ def test_a_reject_everything_adapter_is_seen_as_such_in_every_report(tmp_path, c
     suites = ET.parse(tmp_path / "o" / "junit.xml").getroot().findall("testsuite")
     assert sum(int({p.get("name"): p.get("value") for p in s.find("properties")}["unclassified_passes"])
                for s in suites) == n
+
+
+def test_report_expectations_marks_known_failures_of_a_run_made_without_them(files, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "go-appc.json").write_text(json.dumps({"implementation": "go-appc", "known_failures": [
+        {"id": "app-strings/colon/version-label", "reason": "splits on the last colon"}]}))
+    for given in (exp, exp / "go-appc.json"):  # a folder, or the file itself
+        out = tmp_path / f"o-{given.name}"
+        code, _, err = run_cli(capsys, "report", files["reference"], files["go"], "--out", out, "--expectations", given)
+        assert code == 0
+        assert f"known failures of go-appc ({files['go']}) from {exp / 'go-appc.json'}: 1 cases marked" in err
+        go = [s for s in ET.parse(out / "junit.xml").getroot().iter("testsuite") if "Go" in s.get("name")][0]
+        assert go.get("failures") == "0"
+        assert "🔶 1" in (out / "summary.md").read_text()
+    assert run_cli(capsys, "report", files["go"], "--out", tmp_path / "x", "--expectations", tmp_path / "nope")[0] == 2
+    code, _, err = run_cli(capsys, "report", files["reference"], "--out", tmp_path / "x",
+                           "--expectations", exp / "go-appc.json")
+    assert code == 2 and "no results file is a run of it" in err
