@@ -1,6 +1,7 @@
 """Run one case through one adapter session and produce its record. No pytest here."""
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -68,12 +69,30 @@ def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | No
     try:
         if case.op in vectors.NETWORK_OPS:
             from conformance import discovery_runner  # the mock servers are only needed here
-            discovery_runner.run(case, profile, session, rec)
+            with case_timeout(case, session):
+                discovery_runner.run(case, profile, session, rec)
         else:
             exchange_and_grade(session, case.op, case.raw["input"], case.raw["expect"], rec, ticket=ticket)
     finally:
         rec.time_s = round(time.monotonic() - start, 6)
     return rec
+
+
+@contextlib.contextmanager
+def case_timeout(case: Case, session: AdapterSession):
+    """A case that tests a bound may say how long the harness waits for its answer (its
+    ``timeout``, in seconds): it applies when shorter than the session's. The adapter is started
+    first, so that its start is not part of the case's time (docs/VECTORS.md)."""
+    bound = case.raw.get("timeout")
+    if bound is None or bound >= session.timeout:
+        yield
+        return
+    session.ensure()
+    saved, session.timeout = session.timeout, bound
+    try:
+        yield
+    finally:
+        session.timeout = saved
 
 
 def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dict, rec: Record,

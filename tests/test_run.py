@@ -60,7 +60,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from tests.helpers import BROKEN, ROOT, broken_cmd  # noqa: E402
+from tests.helpers import BROKEN, ROOT, VECTORS, broken_cmd  # noqa: E402
 
 
 def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -287,3 +287,40 @@ def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
     assert runmod.prepare(jobs, ["appc-0.8.11"], runmod.Console()) == jobs
     err = capsys.readouterr().err
     assert "go-appc: building its adapter" in err and "go-appc: adapter built" in err
+
+
+# --- a case that tests a bound says how long the harness waits ------------------------------------
+
+def _one_case_set(tmp_path, timeout) -> Path:
+    import shutil
+    root = tmp_path / "vectors"
+    shutil.copytree(VECTORS / "schema", root / "schema")
+    shutil.copy(VECTORS / "requirements.json", root / "requirements.json")
+    doc = json.loads((VECTORS / "discovery" / "walk.json").read_text())
+    doc["cases"] = [c for c in doc["cases"] if c["id"] == "discovery/walk/leaf-hangs"]
+    doc["cases"][0]["timeout"] = timeout
+    doc["cases"][0]["profiles"] = ["appc-0.8.11"]
+    (root / "discovery").mkdir()
+    (root / "discovery" / "walk.json").write_text(json.dumps(doc))
+    return root
+
+
+@pytest.mark.parametrize("case_timeout, adapter_timeout, waited", [(1, "10", "1"), (5, "1", "1")])
+def test_the_case_timeout_applies_when_shorter(tmp_path, case_timeout, adapter_timeout, waited):
+    root = _one_case_set(tmp_path, case_timeout)
+    _, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("hang"), "--vectors", str(root),
+                       "--adapter-timeout", adapter_timeout, paths=[root])
+    [rec] = doc["cases"]
+    assert rec["verdict"] == "timeout"
+    assert rec["message"].startswith(f"no answer within {waited} s"), rec["message"]
+
+
+def test_the_bundled_wait_bound_cases_say_how_long_they_take():
+    """The discovery cases whose servers hang, trickle or never end all carry a bound (else one
+    of them holds a run for the whole per-request timeout); the reference passes them within it
+    (test_side_by_side_network_cases_give_the_serial_verdicts)."""
+    from conformance import pool, vectors
+    bound = {c.id: c.raw.get("timeout") for c in vectors.load(VECTORS).cases
+             if c.op in ("discover", "resolve") and pool.waits_on_purpose(c)}
+    assert set(bound) >= set(WAIT_BOUND) - {"discovery/walk/slow-leaf-answers"}
+    assert all(bound.values()), bound
