@@ -23,6 +23,10 @@ pytest item is measured the same way with both plugin sets.
 Whole suite: the vector set's wall time for every bundled implementation that is available here
 (reference, go-appc, actool), started as ``appc-conformance run`` starts it.
 
+The whole compatibility run: ``appc-conformance run --all`` (three implementations, both
+profiles, every report), side by side (the default) and ``--serial``, best of 3 (1 with
+--quick), with the two modes' verdicts compared case by case; ``--compat-only`` runs only this.
+
 Growth: the non-network cases copied 5, 10 and 20 times, the whole set 10 times (each copy's case
 IDs get a suffix), run through the harness; wall time and the peak RSS of the largest process of the run (resource.getrusage of the
 children, measured in a fresh wrapper process per run).
@@ -260,6 +264,55 @@ def bench_implementations(names: list) -> list:
     return rows
 
 
+# --- the whole compatibility run -----------------------------------------------------------------------
+
+def bench_compat(repeats: int) -> dict:
+    """``appc-conformance run --all`` (every bundled implementation, both profiles, every report),
+    as tox -e compat runs it, side by side (the default) and with ``--serial``; the Go adapter is
+    built first (a warm build cache). The two runs' verdicts are compared case by case."""
+    for name in registry.IMPLEMENTATIONS:
+        try:
+            registry.command(name)
+        except registry.NotAvailable:
+            pass
+    fig: dict = {}
+    verdicts: dict = {}
+    for mode, extra in (("concurrent", []), ("serial", ["--serial"])):
+        runs = []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="appc-bench-compat-") as td:
+                r = measured_run([sys.executable, "-m", "conformance", "run", "--all", "--out", td, *extra])
+                got = {}
+                for f in sorted(Path(td).glob("results-*.json")):
+                    for c in json.loads(f.read_text())["cases"]:
+                        got[(f.stem, c["id"], c["profile"])] = c["verdict"]
+                r["case_runs"] = len(got)
+                runs.append(r)
+                verdicts.setdefault(mode, got)
+        best = min(runs, key=lambda r: r["wall_s"])
+        fig[mode] = {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs], "rc": best["rc"],
+                     "maxrss_kb": best["maxrss_kb"], "cpu_s": best["cpu_s"], "case_runs": best["case_runs"]}
+    a, b = verdicts["concurrent"], verdicts["serial"]
+    fig["same_verdicts"] = a == b
+    fig["differences"] = [f"{k[0]} {k[1]} [{k[2]}]: {a.get(k)} vs {b.get(k)} (serial)"
+                          for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)][:20]
+    return fig
+
+
+def render_compat(fig: dict) -> list:
+    c, s = fig["concurrent"], fig["serial"]
+    lines = ["## The whole compatibility run (`appc-conformance run --all`, every report)", "",
+             "| mode | wall time (best) | every run | CPU time | peak RSS | case runs |", "|---|---|---|---|---|---|"]
+    for title, r in (("side by side (the default)", c), ("`--serial`", s)):
+        lines.append(f"| {title} | {r['wall_s']:.1f} s | {', '.join(f'{w:.1f}' for w in r['walls_s'])} s | "
+                     f"{r['cpu_s']:.1f} s | {r['maxrss_kb'] / 1024:.0f} MiB | {r['case_runs']} |")
+    lines += ["", f"Target of issue 13, at most 15 s from a warm Go build cache: "
+              f"**{'met' if c['wall_s'] <= 15 else 'not met'}** ({c['wall_s']:.1f} s; serial {s['wall_s']:.1f} s). "
+              f"Verdicts of the two modes, case by case: **{'the same' if fig['same_verdicts'] else 'DIFFERENT'}**."]
+    lines += [f"- {d}" for d in fig["differences"]]
+    return lines + [""]
+
+
 # --- report ----------------------------------------------------------------------------------------
 
 def us(seconds: float) -> str:
@@ -323,6 +376,8 @@ def render(fig: dict) -> str:
         lines.append("")
         lines.append("Linear growth shows as a constant marginal cost from row to row; the x1 wall time "
                      "includes the fixed cost of a run.")
+    if fig.get("compat"):
+        lines += [""] + render_compat(fig["compat"])
     return "\n".join(lines) + "\n"
 
 
@@ -358,16 +413,29 @@ def main(argv=None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--impl", action="append", help="implementations for the whole-suite times "
                                                     "(default: every bundled one)")
+    ap.add_argument("--compat-only", action="store_true",
+                    help="only the whole compatibility run, side by side and serial")
     args = ap.parse_args(argv)
     repeats = 2 if args.quick else 5
     fig = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": loadavg(),
            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                       f"{platform.system()} {platform.release()}",
            "command": "python scripts/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    if args.compat_only:
+        say("the whole compatibility run, side by side and serial ...")
+        fig["compat"] = bench_compat(1 if args.quick else 3)
+        fig["load_end"] = loadavg()
+        sys.stdout.write("\n".join([f"# appc conformance suite: benchmark ({fig['when']})", "",
+                                    f"Machine: {fig['machine']}; load average at start {fig['load_start']}, "
+                                    f"at end {fig['load_end']}.", f"Command: `{fig['command']}`", "",
+                                    *render_compat(fig["compat"])]))
+        if args.json:
+            Path(args.json).write_text(json.dumps(fig, indent=1) + "\n")
+        return 0
     vs = vectors.load()
     pairs = local_cases(vs)
     local_areas = sorted({c.area for c, _ in pairs})
-    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     say(f"(a) in-process over {len(pairs)} case runs ...")
     fig["a"] = bench_inprocess(pairs, repeats * 4)
     say("(b) adapter round trips ...")
@@ -394,6 +462,8 @@ def main(argv=None) -> int:
             fig["growth_all"] = bench_harness(tmp, 1, (1, 10))
     say("whole suite per implementation ...")
     fig["impls"] = bench_implementations(args.impl or list(registry.IMPLEMENTATIONS))
+    say("the whole compatibility run, side by side and serial ...")
+    fig["compat"] = bench_compat(1 if args.quick else 3)
     fig["load_end"] = loadavg()
     fig["ratios"] = {"c_over_b": fig["c"]["per_case_s"] / fig["b"]["per_case_s"],
                      "b_over_a": fig["b"]["per_case_s"] / fig["a"]["per_case_s"]}
