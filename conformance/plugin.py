@@ -567,7 +567,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     impl = h.implementation()
     terminalreporter.section("appc conformance")
     terminalreporter.write_line(f"implementation: {impl['name']} {impl.get('version') or ''} "
-                                f"({' '.join(shlex.quote(a) for a in h.argv)})")
+                                f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})")
     terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
                                                 or "no case ran"))
     for line in handshake_warnings(h):
@@ -596,7 +596,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                     "(interrupted or stopped early); the results file says so (run.not_run)",
                                     red=True, bold=True)
     if config.option.results:
-        terminalreporter.write_line(f"results: {config.option.results}")
+        terminalreporter.write_line(f"results: {public_argv([config.option.results], config)[0]}")
     unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown
     for r in h.records:
         if r.unclassified and r.verdict == grading.PASS:

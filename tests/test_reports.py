@@ -694,6 +694,9 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
         for p in private:
             assert p not in text, f"{f.name} carries the local path {p}"
     assert doc["implementation"]["command"] == [Path(sys.executable).name, "adapter.py"]
+    # nor does the run's log (run keeps pytest's output beside the reports): the summary's lines
+    summary = proc.stdout[proc.stdout.index("appc conformance"):]
+    assert str(tmp_path) not in summary and sys.executable not in summary
     # the port mode of the run: the reference offers the custom-port feature
     assert doc["run"]["port_mode"] == "custom-port"
     assert "ports: <span class=\"port-mode\">custom port</span>" in (tmp_path / "out" / "report.html").read_text()
