@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -407,6 +408,65 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
         checked.add(key)
 
 
+# A URL's host, wherever a string of a case holds one ("https://HOST/...", "HOST:PORT" included).
+_URL_HOST = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/\s\"'<>?#@]*@)?(\[[^\]]*\]|[^/\s\"'<>?#:]*)")
+
+
+def _strings(obj: Any):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, list):
+        for x in obj:
+            yield from _strings(x)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _strings(k)
+            yield from _strings(v)
+
+
+def outside_hosts(raw: dict) -> list[tuple[str, str]]:
+    """Hosts a network case would have an adapter contact that are not its own mock hosts.
+
+    The mock hosts are loopback addresses given through placeholders (``{{a}}``, ``{{a.host}}``);
+    any other host (a name, an outside address, another loopback address) in the app string's
+    name or in a URL of the input or of what the hosts serve is a problem: the suite never lets
+    a vector point an implementation off the machine. Returns (field, message) pairs.
+    """
+    from servers.scenario import FIRST_ADDRESS  # noqa: PLC0415 (how the scenario numbers its hosts)
+    from servers.spec import HostsError, substitute  # noqa: PLC0415
+    hosts = raw.get("hosts")
+    if not isinstance(hosts, dict):
+        return []
+    own = {f"127.0.0.{FIRST_ADDRESS + i}": sym for i, sym in enumerate(hosts)}
+    values = {sym: {"netloc": f"{addr}:1", "host": addr} for addr, sym in own.items()}
+    out: list[tuple[str, str]] = []
+
+    def check(fld: str, host: str) -> None:
+        host = host.strip("[]").lower()
+        if host and "{" not in host and host not in own:  # "{...}": a URI template variable
+            out.append((fld, f"host {host!r} is none of the case's mock hosts ({', '.join(sorted(hosts))}, "
+                             "written as {{SYMBOL}} or {{SYMBOL.host}}): vectors stay on the scenario's "
+                             "loopback addresses"))
+
+    for fld in ("input", "hosts"):
+        try:
+            part = substitute(raw.get(fld), values)
+        except HostsError:
+            continue  # an unknown placeholder: servers.lint_case names it
+        for text in _strings(part):
+            for m in _URL_HOST.finditer(text):
+                check(fld, m.group(1))
+            if text.startswith("//"):  # a scheme-relative URL (a redirect's target)
+                check(fld, re.split(r"[/?#]", text[2:], maxsplit=1)[0].rsplit("@", 1)[-1].split(":")[0])
+        if fld == "input" and isinstance(part, dict):
+            dep = part.get("dependency")
+            names = [part.get("app"), dep.get("imageName") if isinstance(dep, dict) else None]
+            for name in names:
+                if isinstance(name, str) and "://" not in name:
+                    check("input", re.split(r"[/:,]", name, maxsplit=1)[0])
+    return out
+
+
 def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -> list[tuple[str, str]]:
     out = []
     if not raw["id"].startswith(area + "/"):
@@ -433,6 +493,7 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
         else:
             import servers  # the host description format belongs to the mock servers
             out += [("hosts", p) for p in servers.lint_case(raw)]
+            out += outside_hosts(raw)
     seen = []
     for j, o in enumerate(outcomes):
         out += outcome_problems(raw["op"], o, f"expect.any_of[{j}]" if "any_of" in exp else "expect")

@@ -474,3 +474,105 @@ def test_the_bundled_vectors_fit_their_ops():
     vs = vectors.load(VECTORS, cache=False)
     assert not vs.problems, "\n".join(map(str, vs.problems))
     assert set(vectors.OP_OUTCOMES) == set(vectors.OPS)
+
+
+# -- 8. stays on loopback -----------------------------------------------------------------------
+
+def _discovery_case(app: str, meta_url: str = "https://{{a}}/aci/{name}.{ext}", **paths) -> dict:
+    return {"id": "discovery/test/outside", "description": "d", "requirements": ["DISC-13"],
+            "profiles": ["appc-0.8.11"], "strength": "must", "op": "discover",
+            "input": {"app": app, "what": ["aci"]},
+            "hosts": {"a": {"paths": {"/app?ac-discovery=1": {"meta": [["ac-discovery", "{{a.host}} " + meta_url]]},
+                                      **paths}}},
+            "expect": {"error": "discovery-failed"}}
+
+
+@pytest.mark.parametrize("case,words", [
+    (_discovery_case("example.com/app"), "'example.com'"),
+    (_discovery_case("192.0.2.1/app"), "'192.0.2.1'"),
+    (_discovery_case("{{a.host}}/app", "https://192.0.2.7/{name}.{ext}"), "'192.0.2.7'"),
+    (_discovery_case("{{a.host}}/app", "https://outside.example/{name}.{ext}"), "'outside.example'"),
+    (_discovery_case("{{a.host}}/app", **{"/x": {"redirect": "https://[2001:db8::1]/y", "status": 302}}),
+     "'2001:db8::1'"),
+    (_discovery_case("{{a.host}}/app", **{"/x": {"redirect": "//elsewhere.example/y", "status": 302}}),
+     "'elsewhere.example'"),
+    (_discovery_case("127.0.0.9/app"), "'127.0.0.9'"),  # loopback, but no host of the scenario
+])
+def test_lint_refuses_a_discovery_case_that_points_outside_its_mock_hosts(tmp_path, case, words):
+    root = vector_copy(tmp_path)
+    (root / "discovery").mkdir()
+    (root / "discovery" / "odd.json").write_text(json.dumps(case_doc("discovery", [case])))
+    lint = cli("lint", "--vectors", str(root))
+    assert lint.returncode == 1, lint.stdout + lint.stderr
+    line = [x for x in lint.stderr.splitlines() if "odd.json" in x and "mock hosts" in x]
+    assert line and words in line[0] and "discovery/test/outside" in line[0], lint.stderr
+
+
+def test_lint_accepts_a_discovery_case_on_its_own_hosts(tmp_path):
+    root = vector_copy(tmp_path)
+    (root / "discovery").mkdir()
+    case = _discovery_case("{{a.host}}/app", **{"/x": {"redirect": "https://{{a}}/y", "status": 302}})
+    (root / "discovery" / "ok.json").write_text(json.dumps(case_doc("discovery", [case])))
+    lint = cli("lint", "--vectors", str(root))
+    assert lint.returncode == 0, lint.stderr
+
+
+@pytest.fixture
+def no_packets_off_the_machine(monkeypatch):
+    """Record every address the code asks for or connects to; fail on any that is not loopback."""
+    import ipaddress
+    import socket
+    asked = []
+    real_gai, real_cc = socket.getaddrinfo, socket.create_connection
+
+    def loopback(host) -> bool:
+        try:
+            return ipaddress.ip_address(str(host).strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    def getaddrinfo(host, *a, **kw):
+        asked.append(("getaddrinfo", host))
+        assert loopback(host), f"name or address looked up outside loopback: {host!r}"
+        return real_gai(host, *a, **kw)
+
+    def create_connection(address, *a, **kw):
+        asked.append(("connect", address[0]))
+        assert loopback(address[0]), f"connection outside loopback: {address!r}"
+        return real_cc(address, *a, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return asked
+
+
+@pytest.mark.parametrize("app", ["192.0.2.1/app", "example.com/app", "10.1.2.3/app", "localhost/app",
+                                 "127.0.0.1.example.com/app"])
+def test_the_reference_refuses_to_connect_outside_loopback(no_packets_off_the_machine, app):
+    from conformance.adapters.reference import discovery
+    from conformance.adapters.reference.errors import RefError
+    for insecure in ([], ["http"]):
+        with pytest.raises(RefError) as err:
+            discovery.discover({"app": app, "what": ["aci"], "port": None, "insecure": insecure, "headers": {}},
+                               "appc-0.8.11", None)
+        assert "loopback" in str(err.value)
+    assert no_packets_off_the_machine == []
+
+
+@pytest.mark.parametrize("url", ["https://192.0.2.1/x", "http://example.com/x", "https://[2001:db8::1]:8443/x",
+                                 "https://10.0.0.1/x"])
+def test_the_reference_transport_refuses_every_url_outside_loopback(no_packets_off_the_machine, url):
+    from conformance.adapters.reference import discovery
+    t = discovery.Transport({"port": None, "insecure": ["http"], "headers": {}}, None)
+    with pytest.raises(discovery.FetchError, match="loopback"):
+        t.get(url, 1000)
+    assert no_packets_off_the_machine == []
+
+
+def test_the_reference_still_reaches_loopback(no_packets_off_the_machine):
+    """The refusal is not a blanket one: a loopback address is connected to (nothing listens)."""
+    from conformance.adapters.reference import discovery
+    t = discovery.Transport({"port": 9, "insecure": ["http"], "headers": {}}, None)
+    with pytest.raises(discovery.FetchError):
+        t.get("http://127.0.0.1:9/x", 1000)
+    assert ("connect", "127.0.0.1") in no_packets_off_the_machine

@@ -4,7 +4,9 @@ Written from disc.md (v0.8.11) and the image tags draft (PR 584). Choices the sp
 are in docs/DECISIONS.md, section "Discovery", each with the AMB-xx it reads. Standard library
 only (http.client, ssl, html.parser): this module is an implementation under test like any other.
 
-Security rules, whatever the input: certificates are verified unless ``tls`` is in ``insecure``;
+Security rules, whatever the input: connections go only to loopback addresses (127.0.0.0/8,
+::1) given as literals; no name is looked up (the suite's mock hosts are addresses), so nothing
+leaves the machine whatever a vector or a page points at. Certificates are verified unless ``tls`` is in ``insecure``;
 no plain-HTTP request is made unless ``http`` is in ``insecure``; configured headers go only to
 the exact host[:port] they are configured for, and only over HTTPS; every answer is read up to a
 size limit; every request and the whole operation have time limits; redirects stop after
@@ -13,6 +15,7 @@ size limit; every request and the whole operation have time limits; redirects st
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import re
 import ssl
 import time
@@ -41,6 +44,22 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 class FetchError(Exception):
     """One fetch failed (network, TLS, status, size, time, policy); the message says why."""
+
+
+def loopback_only(host: str, url: str) -> None:
+    """FetchError unless ``host`` is a loopback address literal (127.0.0.0/8 or ::1).
+
+    Checked before any socket is made: a name is refused without a lookup (no DNS query leaves
+    the machine), as is any other address.
+    """
+    try:
+        addr = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise FetchError(f"{url}: {host!r} is a name, not a loopback address: the reference connects "
+                         "only to 127.0.0.0/8 and ::1 and looks up no names") from None
+    if not addr.is_loopback:
+        raise FetchError(f"{url}: {host!r} is not a loopback address: the reference connects only to "
+                         "127.0.0.0/8 and ::1")
 
 
 # --- arguments -------------------------------------------------------------------------------
@@ -161,6 +180,7 @@ class Transport:
         host = parts.hostname
         if not host:
             raise FetchError(f"{url}: no host")
+        loopback_only(host, url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         fetch_deadline = min(time.monotonic() + FETCH_TIMEOUT, self.deadline)
         timeout = max(0.05, min(FETCH_TIMEOUT, fetch_deadline - time.monotonic()))
