@@ -17,7 +17,9 @@ from __future__ import annotations
 import collections
 import json
 import os
+import re
 import select
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -43,6 +45,9 @@ class Exchange:
     message: str = ""
     stderr: str = ""
     elapsed: float = 0.0
+    size: int = 0  # bytes of the answer line
+    notes: list = field(default_factory=list)  # what the harness changed in the answer, and why
+    retried: str = ""  # the request was sent again: what happened to the first sending
 
 
 @dataclass
@@ -57,119 +62,213 @@ class Hello:
 
 
 class _Process:
-    """One adapter process. Its stdout and stderr are read in the calling thread, with
-    ``select``: an answer already in the pipe costs no thread switch, and the stderr lines
-    written before an answer are in their pipe when the answer is read."""
+    """One adapter process, in a process group of its own. Its stdin, stdout and stderr are
+    non-blocking and served in the calling thread with ``select``: an answer already in the
+    pipe costs no thread switch, a request that does not fit in the pipe is written while the
+    harness waits for answers, and no read or write outlives the deadline of the request
+    being read. The process's exit (a pidfd, where the system has them) ends its output, even
+    when a grandchild still holds the pipe; the group is killed with the process."""
 
     def __init__(self, argv: list[str], env: dict):
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, bufsize=0, start_new_session=True)
+        self.pid = self.proc.pid  # also the process group's id
+        self._in_fd = self.proc.stdin.fileno()
         self._fd = self.proc.stdout.fileno()
-        self._buf = bytearray()
-        self._eof = False
         self._err_fd = self.proc.stderr.fileno()
-        os.set_blocking(self._err_fd, False)
-        self._err_partial = b""
+        for fd in (self._in_fd, self._fd, self._err_fd):
+            os.set_blocking(fd, False)
+        self._out = bytearray()  # requests not yet written
+        self.write_error: str | None = None
+        self._buf = bytearray()
+        self._scanned = 0  # bytes of _buf known to hold no newline
+        self._eof = False
+        self._err_partial = bytearray()  # the unfinished stderr line (its last STDERR_EXCERPT bytes)
         self._err_eof = False
-        self.stderr: list[str] = []  # the last STDERR_KEEP lines
+        self.stderr: collections.deque[str] = collections.deque()  # the last lines kept
+        self._stderr_chars = 0  # characters in self.stderr
         self._stderr_total = 0  # lines ever read: marks count from the start
+        self.wrote_stderr = False
+        try:
+            self._pidfd: int | None = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            self._pidfd = None  # no pidfd: the exit is polled on every wake-up (at least every 0.1 s)
+        self.exited = False
 
+    # -- stdin --------------------------------------------------------------------------
+    def send(self, data: bytes) -> None:
+        """Queue ``data`` and write what the pipe takes now; the rest is written while the
+        harness waits (``next_line``). A write error is kept in ``write_error``."""
+        if self.write_error is None:
+            self._out += data
+            self._flush()
+
+    def _flush(self) -> None:
+        while self._out:
+            try:
+                n = os.write(self._in_fd, self._out)
+            except BlockingIOError:
+                return
+            except OSError as exc:  # the adapter closed its stdin or exited
+                self.write_error = f"cannot write to the adapter: {exc}"
+                self._out.clear()
+                return
+            del self._out[:n]
+
+    def unwritten(self) -> int:
+        return len(self._out)
+
+    # -- stdout -------------------------------------------------------------------------
     def next_line(self, deadline: float) -> bytes | None:
-        """The next line of stdout (None at its end). ``TimeoutError`` when nothing complete
-        came by ``deadline``. A line longer than ``MAX_LINE`` comes back unfinished, for the
-        caller to refuse. Stderr is taken as it comes, so a chatty adapter never blocks."""
+        """The next line of stdout (None at its end, or once the process exited and its last
+        line is read). ``TimeoutError`` when nothing complete came by ``deadline``. A line longer
+        than ``MAX_LINE`` comes back unfinished, for the caller to refuse. Stderr is taken as it
+        comes, so a chatty adapter never blocks; the deadline is checked on every wake-up."""
         while True:
-            end = self._buf.find(b"\n")
-            if end >= 0 or len(self._buf) > MAX_LINE or (self._eof and self._buf):
-                cut = end + 1 if end >= 0 else len(self._buf)
-                line = bytes(self._buf[:cut])
-                del self._buf[:cut]
+            buf = self._buf
+            end = buf.find(b"\n", self._scanned)
+            if end >= 0 or len(buf) > MAX_LINE or (self._eof and buf):
+                cut = end + 1 if end >= 0 else min(len(buf), MAX_LINE + 1)
+                line = bytes(buf[:cut])
+                del buf[:cut]
+                self._scanned = 0
                 return line
+            self._scanned = len(buf)
             if self._eof:
                 return None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
-            fds = [self._fd] if self._err_eof else [self._fd, self._err_fd]
-            ready = select.select(fds, [], [], remaining)[0]
+            readers = [self._fd]
+            if not self._err_eof:
+                readers.append(self._err_fd)
+            if self._pidfd is not None:
+                readers.append(self._pidfd)
+            else:
+                remaining = min(remaining, 0.1)
+            writers = [self._in_fd] if self._out else []
+            ready, writable, _ = select.select(readers, writers, [], remaining)
+            if writable:
+                self._flush()
             if self._err_fd in ready:
                 self.read_stderr()
             if self._fd in ready:
-                try:
-                    chunk = os.read(self._fd, 1 << 16)
-                except OSError:
-                    chunk = b""
-                if chunk:
-                    self._buf += chunk
-                else:
-                    self._eof = True
+                self._read_stdout()
+            if (self._pidfd in ready) if self._pidfd is not None else self.proc.poll() is not None:
+                self._ended()
 
-    def read_stderr(self) -> None:
-        """Take what stderr holds now, without waiting."""
-        while not self._err_eof:
+    def _read_stdout(self) -> None:
+        try:
+            chunk = os.read(self._fd, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            self._buf += chunk
+        else:
+            self._eof = True
+
+    def _ended(self) -> None:
+        """The process exited: what it wrote is in the pipes now. Its group is killed (a
+        grandchild holding the pipes would keep them open), and the pipes are read to the end."""
+        self.exited = True
+        self.kill_group()
+        for _ in range((MAX_LINE >> 16) + 2):  # bounded: the group is gone, the pipe holds little
+            if self._eof or len(self._buf) > MAX_LINE:
+                break
+            before = len(self._buf)
+            self._read_stdout()
+            if len(self._buf) == before and not self._eof:
+                break  # nothing more in the pipe
+        self._eof = True
+        self.read_stderr()
+
+    # -- stderr -------------------------------------------------------------------------
+    def read_stderr(self, chunks: int = 16) -> None:
+        """Take what stderr holds now (at most ``chunks`` reads), without waiting. Linear in
+        what is read; a line is kept to its last ``STDERR_EXCERPT`` bytes and the kept lines to
+        ``STDERR_KEEP`` lines and ``STDERR_KEEP_BYTES``."""
+        for _ in range(chunks):
+            if self._err_eof:
+                return
             try:
                 chunk = os.read(self._err_fd, 1 << 16)
             except BlockingIOError:
                 return
             except OSError:
                 chunk = b""
-            lines = (self._err_partial + chunk).split(b"\n")
-            self._err_partial = lines.pop() if chunk else b""  # at the end, an unfinished line counts
-            lines = [ln for ln in lines if ln or chunk]
-            self.stderr.extend(ln.decode("utf-8", "replace") for ln in lines)
-            self._stderr_total += len(lines)
-            if len(self.stderr) > STDERR_KEEP:
-                del self.stderr[: len(self.stderr) - STDERR_KEEP]
             if not chunk:
                 self._err_eof = True
-
-    def stderr_to_end(self, wait: float) -> None:
-        """After the process ended: its last stderr lines, waiting ``wait`` seconds at most."""
-        deadline = time.monotonic() + wait
-        while not self._err_eof:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self._err_fd], [], [], remaining)[0]:
+                if self._err_partial:
+                    self._keep_line(self._err_partial)
+                    self._err_partial = bytearray()
                 return
-            self.read_stderr()
+            self.wrote_stderr = True
+            *lines, rest = chunk.split(b"\n")
+            if lines:
+                self._keep_line(self._err_partial + lines[0])
+                for ln in lines[1:]:
+                    self._keep_line(ln)
+                self._err_partial = bytearray(rest[-STDERR_EXCERPT:])
+            else:
+                self._err_partial += rest
+                if len(self._err_partial) > STDERR_EXCERPT:
+                    del self._err_partial[:-STDERR_EXCERPT]
+
+    def _keep_line(self, raw: bytes) -> None:
+        text = bytes(raw[-STDERR_EXCERPT:]).decode("utf-8", "replace")
+        self.stderr.append(text)
+        self._stderr_chars += len(text)
+        self._stderr_total += 1
+        while len(self.stderr) > STDERR_KEEP or self._stderr_chars > STDERR_KEEP_BYTES:
+            self._stderr_chars -= len(self.stderr.popleft())
 
     def stderr_mark(self) -> int:
         self.read_stderr()
         return self._stderr_total
 
     def stderr_since(self, mark: int) -> str:
+        """The stderr lines from ``mark`` on, with the unfinished one: the last ``STDERR_EXCERPT``
+        characters."""
         self.read_stderr()
-        start = max(0, len(self.stderr) - (self._stderr_total - mark))
-        return "\n".join(self.stderr[start:])[-4000:]
+        count = min(len(self.stderr), self._stderr_total - mark)
+        lines = [self.stderr[i] for i in range(len(self.stderr) - count, len(self.stderr))]
+        if self._err_partial:
+            lines.append(bytes(self._err_partial).decode("utf-8", "replace"))
+        return "\n".join(lines)[-STDERR_EXCERPT:]
 
-    def send(self, data: bytes) -> str | None:
-        self.read_stderr()  # an adapter blocked on a full stderr pipe would not read its input
+    # -- the end ------------------------------------------------------------------------
+    def kill_group(self) -> None:
         try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-            return None
-        except (BrokenPipeError, OSError, ValueError) as exc:
-            return f"cannot write to the adapter: {exc}"
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            if self.proc.poll() is None:
+                self.proc.kill()
 
-    def stop(self, graceful: bool = True):
-        if self.proc.poll() is None:
+    def stop(self, graceful: bool = True) -> None:
+        """End the process: with ``graceful``, close its stdin and give it a second to exit;
+        then kill its whole process group (grandchildren included) in every case."""
+        if graceful and self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
             except OSError:
                 pass
             try:
-                self.proc.wait(timeout=1 if graceful else 0.05)
+                self.proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, 9)
-                except (ProcessLookupError, PermissionError):
-                    self.proc.kill()
-                self.proc.wait()
+                pass
+        self.kill_group()
+        self.proc.wait()
         for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
             try:
                 stream.close()
             except (OSError, ValueError):
                 pass
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
 
 
 class AdapterSession:
@@ -188,6 +287,8 @@ class AdapterSession:
         self._next_id = 0
         self._inflight: collections.OrderedDict[int, _Pending] = collections.OrderedDict()
         self._answers: collections.OrderedDict[int, Exchange] = collections.OrderedDict()
+        # tickets whose process was stopped before it answered them: why (they are sent again)
+        self._dropped: collections.OrderedDict[int, str] = collections.OrderedDict()
         self._last_answer = 0.0  # when the latest answer arrived (monotonic)
         self._stderr_mark = 0  # the stderr line where the oldest request in flight starts
         self.quiet = True  # no adapter process of this session has written to stderr yet
@@ -231,7 +332,9 @@ class AdapterSession:
         """
         if self.failed_handshakes >= MAX_HANDSHAKE_FAILURES:
             return self.hello
-        if self._proc is None or self._proc.proc.poll() is not None:
+        # A process that exited with requests in flight is left to them: they are read first
+        # (answers it wrote, then the crash of the one it died on), then it is replaced.
+        if self._proc is None or (self._proc.proc.poll() is not None and not self._inflight):
             if self._proc is not None:
                 self._kill()
             self.hello = self._start()
@@ -243,8 +346,17 @@ class AdapterSession:
                     self.hello.reason += f" (gave up after {self.failed_handshakes} attempts)"
         return self.hello
 
-    def _kill(self, graceful: bool = False):
-        self._inflight.clear()  # sent to this process: sent again to the next one
+    def _kill(self, graceful: bool = False, why: str = ""):
+        """Stop the process (and its group). The requests still in flight are sent again to the
+        next process; each keeps ``why`` (what ended the first one) for its record."""
+        if self._inflight and self._proc is not None:
+            for ticket in self._inflight:
+                self._dropped[ticket] = (f"first sent to adapter process {self._proc.pid}, which was "
+                                         f"stopped before answering it ({why or 'the session ended'}); "
+                                         f"this verdict is a fresh process's answer")
+            while len(self._dropped) > KEEP_ANSWERS:
+                self._dropped.popitem(last=False)
+        self._inflight.clear()
         if self._proc is not None:
             self._proc.stop(graceful)
             self._proc = None
@@ -253,20 +365,15 @@ class AdapterSession:
         self._kill(graceful=True)
 
     # -- requests -----------------------------------------------------------------------
-    def _send(self, obj: dict | bytes, expect_id: Any) -> Exchange | None:
-        """Send one request; None, or the ``crash`` exchange when it cannot be written."""
+    def _send(self, obj: dict | bytes, expect_id: Any) -> None:
+        """Send one request: queued, written as the adapter reads it (never blocking). A
+        request the adapter cannot take gets its verdict when its answer is read."""
         proc = self._proc
         data = obj if isinstance(obj, bytes) else (json.dumps(obj) + "\n").encode()
         if not self._inflight:
             self._stderr_mark = proc.stderr_mark()
-        sent = time.monotonic()
-        err = proc.send(data)
-        if err:
-            code = proc.proc.poll()
-            return Exchange("crash", message=f"{err} (exit status {code})",
-                            stderr=proc.stderr_since(self._stderr_mark))
-        self._inflight[expect_id] = _Pending(sent, len(data))
-        return None
+        self._inflight[expect_id] = _Pending(time.monotonic(), len(data))
+        proc.send(data)
 
     def _read_answer(self, expect_id: Any, timeout: float | None) -> Exchange:
         """Read the answer to the oldest request in flight, which must be ``expect_id``."""
@@ -278,39 +385,38 @@ class AdapterSession:
         try:
             line = proc.next_line(began + limit)
         except TimeoutError:
-            return Exchange("timeout", message=f"no answer within {limit:g} s",
+            left = proc.unwritten()
+            why = f" (the adapter did not read its input: {left} bytes of requests not written)" if left else ""
+            return Exchange("timeout", message=f"no answer within {limit:g} s{why}",
                             stderr=proc.stderr_since(mark), elapsed=time.monotonic() - began)
         arrived = time.monotonic()  # read now; it may have waited in the pipe since
         elapsed = max(0.0, arrived - began)
         self._last_answer = arrived
         if line is None:
             try:
-                code = proc.proc.wait(timeout=1)
+                code = proc.proc.wait(timeout=0 if proc.exited else 1)
             except subprocess.TimeoutExpired:
                 code = None
-            proc.stderr_to_end(wait=0.5)  # the process is gone: let its last stderr lines arrive
-            return Exchange("crash", message=f"the adapter closed its output (exit status {code})",
+            proc.read_stderr()  # the process is gone: its last stderr lines are in the pipe
+            why = f"; {proc.write_error}" if proc.write_error else ""
+            return Exchange("crash", message=f"the adapter closed its output (exit status {code}){why}",
                             stderr=proc.stderr_since(mark), elapsed=elapsed)
         stderr = proc.stderr_since(mark)
         self._stderr_mark = proc.stderr_mark()
         if len(line) > MAX_LINE:
             return Exchange("protocol-error", message=f"answer line longer than {MAX_LINE} bytes",
-                            stderr=stderr, elapsed=elapsed)
-        text = line.decode("utf-8", "replace").strip()
-        problem = None
-        try:
-            ans = json.loads(text)
-        except ValueError:
-            ans, problem = None, f"answer is not JSON: {text[:200]!r}"
+                            stderr=stderr, elapsed=elapsed, size=len(line))
+        ans, problem, notes = read_json(line)
         if problem is None:
             problem = check_answer(ans, expect_id)
         if problem:
             return Exchange("protocol-error", answer=ans if isinstance(ans, dict) else None,
-                            message=problem, stderr=stderr, elapsed=elapsed)
-        return Exchange("answer", answer=ans, stderr=stderr, elapsed=elapsed)
+                            message=problem, stderr=stderr, elapsed=elapsed, size=len(line), notes=notes)
+        return Exchange("answer", answer=ans, stderr=stderr, elapsed=elapsed, size=len(line), notes=notes)
 
     def _roundtrip(self, obj: dict, expect_id: Any, timeout: float | None = None) -> Exchange:
-        return self._send(obj, expect_id) or self._read_answer(expect_id, timeout)
+        self._send(obj, expect_id)
+        return self._read_answer(expect_id, timeout)
 
     def submit(self, op: str, args: dict) -> int | None:
         """Send a request now, to be collected later by ``request(op, args, ticket=...)``.
@@ -322,7 +428,10 @@ class AdapterSession:
         hello = self.hello
         if self._proc is None or hello is None or not hello.ok or op not in hello.ops:
             return None
-        if self._proc.stderr_mark():
+        if self._proc.exited or self._proc.write_error or self._proc.proc.poll() is not None:
+            return None  # its requests in flight are read first (ensure)
+        self._proc.read_stderr()
+        if self._proc.wrote_stderr:
             # The adapter writes to stderr: one request at a time from now on, so that each
             # case keeps the lines written while it ran (lines of requests sent ahead cannot
             # be told apart: both pipes hold data by the time the harness reads them).
@@ -333,9 +442,7 @@ class AdapterSession:
         if self._inflight and sum(p.size for p in self._inflight.values()) + len(data) > PIPELINE_BYTES:
             return None
         self._next_id += 1
-        if self._send(data, self._next_id) is not None:
-            self._kill()
-            return None
+        self._send(data, self._next_id)
         self.sent_ahead += 1
         return self._next_id
 
@@ -343,8 +450,10 @@ class AdapterSession:
                 ticket: int | None = None) -> Exchange:
         """The answer to one request: the one sent as ``ticket`` by ``submit``, or a new one.
 
-        A ticket whose process was stopped meanwhile (another request failed) is sent again.
+        A ticket whose process was stopped meanwhile (another request failed) is sent again,
+        and the exchange says so (``retried``).
         """
+        retried = ""
         if ticket is not None:
             if ticket in self._answers:
                 return self._answers.pop(ticket)
@@ -352,19 +461,23 @@ class AdapterSession:
                 ex = self._collect(ticket, timeout)
                 if ex is not None:
                     return ex
+            retried = self._dropped.pop(ticket, "")
         while True:
             hello = self.ensure()
             if not hello.ok:
                 status = hello.status if hello.status != "answer" else "crash"
-                return Exchange(status, message=hello.reason)
+                return Exchange(status, message=hello.reason, retried=retried)
             self._next_id += 1
-            ex = self._send({"id": self._next_id, "op": op, "args": args}, self._next_id)
+            self._send({"id": self._next_id, "op": op, "args": args}, self._next_id)
+            ex = self._collect(self._next_id, timeout)
             if ex is None:
-                ex = self._collect(self._next_id, timeout)
-            if ex is None:
-                continue  # a request sent before it failed: the process is new, nothing is in flight
+                # a request sent before it failed: the process is new, nothing is in flight
+                retried = retried or self._dropped.pop(self._next_id, "")
+                self._dropped.pop(self._next_id, None)
+                continue
             if ex.status != "answer":
-                self._kill()  # a fresh process for the next case
+                self._kill(why=f"this request got {ex.status}")  # a fresh process for the next case
+            ex.retried = retried
             return ex
 
     def _collect(self, ticket: int, timeout: float | None) -> Exchange | None:
@@ -373,7 +486,7 @@ class AdapterSession:
             head = next(iter(self._inflight))
             ex = self._read_answer(head, timeout if head == ticket else None)
             if ex.status != "answer":
-                self._kill()
+                self._kill(why=f"an earlier request got {ex.status}: {ex.message[:200]}")
             if head == ticket:
                 return ex
             self._answers[head] = ex
@@ -382,6 +495,72 @@ class AdapterSession:
             if ex.status != "answer":
                 return None
         return None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def read_json(line: bytes) -> tuple[Any, str | None, list[str]]:
+    """One answer line as (JSON value, why it is refused or None, notes).
+
+    Refused: not JSON, or nested deeper than ``MAX_DEPTH`` (without recursing that deep). Bytes
+    that are not UTF-8 and lone surrogates (``\\ud800``: valid JSON, but no Unicode character,
+    which no UTF-8 writer accepts) are replaced by U+FFFD, and a note says so.
+    """
+    notes = []
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text = line.decode("utf-8", "replace")
+        notes.append("bytes that are not UTF-8 were replaced by U+FFFD")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return None, f"answer is nested deeper than {MAX_DEPTH} levels", notes
+    except ValueError:
+        return None, f"answer is not JSON: {text.strip()[:200]!r}", notes
+    if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
+        return None, f"answer is nested deeper than {MAX_DEPTH} levels", notes
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        value, count = _replace_surrogates(value)
+        if count:
+            notes.append(f"{count} string(s) of the answer held lone surrogates (escapes \\ud800 to "
+                         f"\\udfff that are no Unicode character): replaced by U+FFFD")
+    return value, None, notes
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v if isinstance(x, (dict, list)))
+    return False
+
+
+def _replace_surrogates(value: Any) -> tuple[Any, int]:
+    """``value`` with lone surrogates replaced, and how many strings had them (the depth is
+    already bounded by ``MAX_DEPTH``)."""
+    if isinstance(value, str):
+        fixed, n = _SURROGATE.subn("\ufffd", value)
+        return fixed, int(n > 0)
+    if isinstance(value, list):
+        pairs = [_replace_surrogates(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        out, total = {}, 0
+        for k, v in value.items():
+            k2, n1 = _replace_surrogates(k)
+            v2, n2 = _replace_surrogates(v)
+            out[k2] = v2
+            total += n1 + n2
+        return out, total
+    return value, 0
 
 
 @dataclass
@@ -449,9 +628,6 @@ def check_answer(ans: Any, expect_id: Any) -> str | None:
         e = ans["error"]
         if not isinstance(e, dict) or not isinstance(e.get("kind"), str):
             return "'error' must be an object with a string 'kind'"
-    if "ok" in ans and expect_id is not None and not isinstance(ans["ok"], dict):
-        return "'ok' must be an object"
-    return None
     if "failed" in ans:  # protocol 1.1: the adapter or the tool could not run
         f = ans["failed"]
         if not isinstance(f, dict) or not isinstance(f.get("message"), str):

@@ -1,12 +1,13 @@
 """Run one case through one adapter session and produce its record. No pytest here."""
 from __future__ import annotations
 
+import json
 import contextlib
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from conformance import grading, vectors
+from conformance import adapter, grading, vectors
 from conformance.adapter import AdapterSession
 from conformance.vectors import Case
 
@@ -38,6 +39,10 @@ class Record:
     # the failing assertions, and the case's own when the answer itself was wrong).
     assertion_requirements: list = field(default_factory=list)
     failed_requirements: list = field(default_factory=list)
+    # The answer was larger than the harness keeps: ``actual`` holds the start of its JSON text.
+    actual_truncated: bool = False
+    # The request was sent again after its first process was stopped: what happened to it.
+    retried: str = ""
 
     def to_json(self) -> dict:
         # A shallow copy: every field already holds JSON data (``dataclasses.asdict`` would
@@ -49,7 +54,8 @@ class Record:
         return d
 
 
-_OPTIONAL = ("extra", "unclassified", "assertion_requirements", "failed_requirements")
+_OPTIONAL = ("extra", "unclassified", "assertion_requirements", "failed_requirements",
+             "actual_truncated", "retried")
 
 
 _FIELDS = fields(Record)
@@ -110,11 +116,32 @@ def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dic
         rec.message = f"the adapter does not implement {op!r}"
         return
     ex = session.request(op, args, timeout=timeout, ticket=ticket)
-    rec.stderr = ex.stderr
-    rec.actual = {k: v for k, v in ex.answer.items() if k != "id"} if ex.answer else ex.answer
-    if ex.status != "answer":
-        rec.verdict = TRANSPORT_VERDICTS[ex.status]
-        rec.message = ex.message
-        return
-    g = grading.grade(expect, ex.answer)
-    rec.verdict, rec.message, rec.unclassified = g.verdict, g.message, g.unclassified
+    try:
+        rec.stderr = ex.stderr
+        rec.actual = {k: v for k, v in ex.answer.items() if k != "id"} if ex.answer else ex.answer
+        if ex.status != "answer":
+            rec.verdict = TRANSPORT_VERDICTS[ex.status]
+            rec.message = ex.message
+            return
+        g = grading.grade(expect, ex.answer)
+        rec.verdict, rec.message, rec.unclassified = g.verdict, g.message, g.unclassified
+    finally:
+        transport_notes(ex, rec)
+
+
+def transport_notes(ex, rec: Record) -> None:
+    """What the transport did to the answer, in the record: a large answer kept as an excerpt
+    (graded whole), replaced characters, a request sent again (docs/ADAPTERS.md, "Limits")."""
+    notes = list(ex.notes)
+    if ex.size > adapter.ACTUAL_KEEP and rec.actual is not None:
+        text = json.dumps(rec.actual, ensure_ascii=False)
+        if len(text) > adapter.ACTUAL_KEEP:
+            rec.actual = text[:adapter.ACTUAL_KEEP]
+            rec.actual_truncated = True
+            notes.append(f"the answer is {ex.size} bytes: the record keeps its first "
+                         f"{adapter.ACTUAL_KEEP} characters")
+    if ex.retried:
+        rec.retried = ex.retried
+        notes.append(f"sent again: {ex.retried}")
+    if notes:
+        rec.message = "; ".join([rec.message, *notes] if rec.message else notes)

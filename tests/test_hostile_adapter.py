@@ -260,11 +260,12 @@ def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
     assert n >= 100, n
     assert all(c.get("actual_truncated") is True for c in doc["cases"])
     assert all(isinstance(c["actual"], str) and len(c["actual"]) <= adapter.ACTUAL_KEEP for c in doc["cases"])
-    assert all("kept" in c["message"] for c in doc["cases"])
+    assert all("the record keeps its first" in c["message"] for c in doc["cases"])
     # graded on the whole answer: the reference's answer plus padding passes
     assert {c["verdict"] for c in doc["cases"]} == {"pass"}
     size = results.stat().st_size
     assert size < n * (adapter.ACTUAL_KEEP + 8192), size  # not n MiB
+    print(f"{n} answers of 1 MiB: peak {peak_mib:.0f} MiB, results {size} bytes, {wall:.0f} s")
     assert peak_mib < 250, peak_mib  # n MiB of answers went through; far less was held
     assert wall < 300, wall
 

@@ -111,8 +111,6 @@ def spawn_grandchild(folder: str, hold_stdout: bool) -> None:
 def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
     """Answer ``req`` as the hostile mode ``mode`` does (after the handshake)."""
     name, _, param = mode.partition(":")
-    if name == "deaf":
-        time.sleep(3600)
     if name == "stderr-endless":
         chunk = b"x" * 65536
         while True:
@@ -194,6 +192,8 @@ def main(mode: str, arg: str | None = None) -> int:
                 reply["ok"]["ops"] = ["parse_app"]
             reply["ok"]["implementation"]["name"] = f"broken-{mode}"
             out(reply)
+            if mode == "deaf":
+                time.sleep(3600)
             continue
         count += 1
         if mode.startswith("hello:") or (mode.partition(":")[0] in HOSTILE and mode != "daemon"):
