@@ -10,7 +10,14 @@ Pipelining: the protocol answers in request order, so the harness may send the n
 then works while pytest records the previous case. A request's timeout runs from when the
 adapter could start on it: the later of its sending and the previous answer. When a request
 fails, the process is stopped and the requests sent behind it are sent again to the fresh
-process, so every case keeps its own verdict.
+process, so every case keeps its own verdict; their exchanges say so (``retried``). When the
+process dies, its requests in flight are read first: the answers it wrote, then ``crash`` for
+the one it died on.
+
+Limits (docs/ADAPTERS.md, section 9.1): no write or read outlives the request's deadline; the
+process's exit ends its output and its process group is killed with it; answers nested deeper
+than ``MAX_DEPTH`` are refused without recursion; lone surrogates are replaced where answers
+are read; stderr is kept as a bounded tail.
 """
 from __future__ import annotations
 
