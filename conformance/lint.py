@@ -25,5 +25,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for problem in vs.problems:
         print(problem, file=sys.stderr)
-    print(f"{len(vs.files)} files, {len(vs.cases)} valid cases, {len(vs.problems)} problems")
+    suite = f" (and {len(vs.suite_cases)} publisher cases, run by the suite itself)" if vs.suite_cases else ""
+    print(f"{len(vs.files)} files, {len(vs.cases)} valid cases{suite}, {len(vs.problems)} problems")
     return 1 if vs.problems else 0

@@ -20,6 +20,10 @@ PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
        "discover", "resolve", "validate_manifest", "match_manifest", "fetch")
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
+#: Ops the suite runs itself, never sent to an adapter (docs/VECTORS.md, "Publisher cases"): their
+#: cases are kept apart, in ``VectorSet.suite_cases``, so that no adapter run collects them.
+SUITE_OPS = ("check_publisher",)
+SUITE_AREAS = {"publisher": "check_publisher"}  # area -> the one op its cases have
 STRENGTHS = ("must", "should", "may", "library", "ambiguous")
 
 # What each op can answer (docs/ADAPTERS.md, sections 4, 6 and 6.1): the keys of its result, and
@@ -42,6 +46,8 @@ OP_OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
               ("signature-missing", "signature-invalid", "key-not-trusted", "manifest-mismatch",
                "image-id-mismatch", "size-exceeded", "not-an-image", "discovery-failed", "fetch-failed",
                "invalid-manifest", *_MERGE_ERRORS, *_APP_ERRORS)),
+    # the suite's own publisher check: the status of each rule (conformance/publisher_cases.py)
+    "check_publisher": (("checks", "ok", "messages"), ()),
 }
 
 
@@ -158,6 +164,7 @@ class VectorSet:
     root: Path
     cases: list[Case] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    suite_cases: list[Case] = field(default_factory=list)  # SUITE_OPS cases: run by the suite, not adapters
     files: list[Path] = field(default_factory=list)
 
 
@@ -403,7 +410,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
                 vs.problems.append(Problem(rel, where, fld, msg))
             continue
         seen[cid] = rel
-        vs.cases.append(Case(id=cid, file=rel, index=i, raw=raw))
+        (vs.suite_cases if raw["op"] in SUITE_OPS else vs.cases).append(Case(id=cid, file=rel, index=i, raw=raw))
     if schema_clean and not known_good:
         checked.add(key)
 
@@ -487,7 +494,13 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
     outcomes = exp.get("any_of", [exp])
     if raw["strength"] != "ambiguous" and "any_of" in exp and not raw.get("ambiguities"):
         out.append(("expect.any_of", "several accepted answers need 'ambiguities' naming why"))
-    if raw["op"] in NETWORK_OPS:
+    if (area in SUITE_AREAS or raw["op"] in SUITE_OPS) and SUITE_AREAS.get(area) != raw["op"]:
+        out.append(("op", f"the area {area!r} holds {SUITE_AREAS.get(area) or 'adapter'} cases, not "
+                          f"{raw['op']} cases (check_publisher cases go to the area publisher, alone)"))
+    if raw["op"] == "check_publisher":
+        from conformance import publisher_cases  # noqa: PLC0415 (what the publisher check reports)
+        out += publisher_cases.problems(raw)
+    if raw["op"] in NETWORK_OPS or raw["op"] in SUITE_OPS:
         if not raw.get("hosts"):
             out.append(("hosts", "discovery cases must describe the hosts"))
         else:

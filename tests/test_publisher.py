@@ -1,5 +1,6 @@
 """The publisher check (``appc-conformance check-publisher``) against mock hosts that get each rule
-right, and then each rule wrong, one at a time."""
+right, and then each rule wrong, one at a time: the hosts are the publisher cases of
+vectors/publisher (run here, by the suite itself); the verb's options are tested below."""
 from __future__ import annotations
 
 import copy
@@ -8,7 +9,7 @@ import json
 import pytest
 
 import servers
-from conformance import cli, publisher
+from conformance import cli, publisher, publisher_cases, vectors
 
 APP = "{{a.host}}/app,version=1.0.0"
 IMG, ASC = "/images/{{a.host}}/app-1.0.0.aci", "/images/{{a.host}}/app-1.0.0.aci.asc"
@@ -40,104 +41,128 @@ def good_paths() -> dict:
             TJ: {"artefact": "tags.json"}, TA: {"artefact": "tags.json.asc"}}
 
 
-def run_check(paths: dict, app: str = APP, profile: str = "appc-imagetags") -> dict:
-    with servers.scenario({"a": {"paths": paths}}, artefacts=ARTEFACTS) as sc:
-        client = publisher.Client(sc.port, sc.ca_file, False, {})
-        report = publisher.check(sc.substitute(app), profile, client, [])
-    return {c["rule"]: c for c in report.to_json()["checks"]} | {"_ok": report.to_json()["ok"],
-                                                                 "_text": report.text()}
-
-
-def statuses(result: dict) -> dict:
-    return {k: v["status"] for k, v in result.items() if not k.startswith("_")}
-
-
-def test_a_good_host_passes_every_rule():
-    r = run_check(good_paths())
-    assert set(statuses(r).values()) == {"pass"}, r["_text"]
-    assert r["_ok"]
-
-
-def test_a_good_host_in_the_released_profile():
-    r = run_check(good_paths(), profile="appc-0.8.11")
-    s = statuses(r)
-    assert s.pop("imagetags-tag") == s.pop("imagetags-document") == s.pop("imagetags-signature") == "skip"
-    assert set(s.values()) == {"pass"}, r["_text"]
-
-
 def _meta(paths, meta):
     paths["/app?ac-discovery=1"] = {"meta": meta}
     return paths
 
 
-BROKEN = {
-    # rule -> (how the host gets it wrong, the status expected)
-    "template-ext": (lambda p: _meta(p, [["ac-discovery", "{{a.host}}/app https://{{a}}/images/{name}-{version}.aci"],
-                                         *GOOD_META]), "fail"),
-    "https-template": (lambda p: _meta(p, [["ac-discovery", "{{a.host}}/app http://{{a}}/images/{name}-{version}.{ext}"],
-                                           *GOOD_META[1:]]), "warn"),
-    "pubkeys-tag": (lambda p: _meta(p, [GOOD_META[0], GOOD_META[2]]), "warn"),
-    "imagetags-tag": (lambda p: _meta(p, GOOD_META[:2]), "warn"),
-    "imagetags-document": (lambda p: {**p, TJ: {"artefact": "bad-tags.json"}, TA: {"artefact": "bad-tags.json.asc"}},
-                           "fail"),
-    "imagetags-signature": (lambda p: {**p, TA: {"status": 404}}, "fail"),
-    "image": (lambda p: {**p, IMG: {"status": 404}}, "fail"),
-    "image-signature": (lambda p: {**p, IMG: {"artefact": "evil.aci"}}, "fail"),
-    "image-manifest": (lambda p: {**p, IMG: {"artefact": "other.aci"}, ASC: None}, "fail"),
-    "meta-tags": (lambda p: _meta(p, [["ac-discovery", "{{a.host}}/app"], *GOOD_META]), "fail"),
-}
+# -- the publisher cases (vectors/publisher): every host scenario, as data -----------------------
+
+PUBLISHER_VECTORS = vectors.default_vectors_dir() / "publisher"
 
 
-@pytest.mark.parametrize("rule", sorted(BROKEN))
-def test_each_rule_broken_alone(rule):
-    how, expected = BROKEN[rule]
-    paths = {k: v for k, v in how(good_paths()).items() if v is not None}
-    r = run_check(paths)
-    s = statuses(r)
-    assert s[rule] == expected, r["_text"]
-    assert r[rule]["messages"], r["_text"]
-    if rule == "pubkeys-tag":  # without published keys no signature can be verified (unless --key)
-        assert s["image-signature"] == "fail" and not r["_ok"]
-        assert any("no published key" in m for m in r["image-signature"]["messages"])
-    else:
-        assert r["_ok"] == (expected != "fail")
-    # the rules that do not depend on the broken one still pass
-    independent = {"meta-tags", "template-ext", "https-template", "pubkeys-tag", "imagetags-tag"} - {rule}
-    for other in independent:
-        assert s[other] in ("pass",), (other, r["_text"])
+def _publisher_set():
+    vs = vectors.load(vectors.default_vectors_dir(), vectors.vector_files(PUBLISHER_VECTORS))
+    assert not vs.problems, "\n".join(map(str, vs.problems))
+    return vs
 
 
-@pytest.mark.parametrize("sig, needle", [
-    ("mallory.asc", "does not publish"),
-    ("binary.asc", "not an ASCII-armoured"),
+PUBLISHER_SET = _publisher_set()
+RUNS = [(c, p) for c in PUBLISHER_SET.suite_cases for p in c.profiles]
+
+
+def _run(case, profile):
+    out = publisher_cases.run(case, profile)
+    if out.skipped:
+        pytest.skip(out.skipped)
+    return out
+
+
+@pytest.mark.parametrize("case, profile", RUNS, ids=[f"{c.id}[{p}]" for c, p in RUNS])
+def test_every_publisher_case_gets_the_rule_verdicts_it_expects(case, profile):
+    """check-publisher against the case's mock hosts gives each rule the status the case states."""
+    out = _run(case, profile)
+    assert out.mismatches == [], out.text()
+
+
+def test_the_publisher_cases_break_every_rule_and_keep_it():
+    """Each rule passes in some case and fails (or warns, for a SHOULD) in another: no rule is
+    only ever seen right, and the cases cite each rule's requirements."""
+    seen: dict = {}
+    cited = set()
+    for c in PUBLISHER_SET.suite_cases:
+        cited |= set(c.requirements)
+        for rule, status in c.raw["expect"]["result"]["checks"].items():
+            seen.setdefault(rule, set()).add(status)
+    for rule, reqs, strength in publisher.RULES:
+        assert "pass" in seen[rule], rule
+        assert ("fail" if strength == "must" else "warn") in seen[rule] or "fail" in seen[rule], rule
+    assert {r for _, reqs, _ in publisher.RULES for r in reqs} <= cited
+    assert {"DISC-06", "DISC-12", "DISC-PR-01"} <= cited
+
+
+def _forgets_rule(rule):
+    """A publisher check that never reports ``rule`` failing (as if the rule were not coded)."""
+    real = publisher.Report.set
+
+    def set_(self, name, status, message=""):
+        if name == rule and status in (publisher.FAIL, publisher.WARN):
+            status = publisher.PASS
+        real(self, name, status, message)
+    return set_
+
+
+@pytest.mark.parametrize("rule, case_id", [
+    ("template-ext", "publisher/template-ext/no-ext/imagetags"),
+    ("https-template", "publisher/https-template/plain-http-only/0.8.11"),
+    ("imagetags-tag", "publisher/imagetags-tag/missing"),
 ])
-def test_image_signature_problems_are_named(sig, needle):
-    r = run_check({**good_paths(), ASC: {"artefact": sig}})
-    assert r["image-signature"]["status"] == "fail"
-    assert any(needle in m for m in r["image-signature"]["messages"]), r["_text"]
+def test_a_check_that_forgets_a_rule_is_caught_by_its_case(monkeypatch, rule, case_id):
+    case = next(c for c in PUBLISHER_SET.suite_cases if c.id == case_id)
+    monkeypatch.setattr(publisher.Report, "set", _forgets_rule(rule))
+    out = _run(case, case.profiles[0])
+    assert any(m.startswith(f"rule {rule}: expected ") for m in out.mismatches), out.text()
 
 
-def test_labels_the_image_is_served_for():
-    r = run_check({**good_paths(), IMG: {"artefact": "v2.aci"}})
-    assert r["image-manifest"]["status"] == "fail"
-    assert any("version" in m for m in r["image-manifest"]["messages"]), r["_text"]
+def test_a_check_that_trusts_any_signature_is_caught(monkeypatch):
+    monkeypatch.setattr(publisher.Keys, "verify", lambda self, data, sig: None)
+    case = next(c for c in PUBLISHER_SET.suite_cases if c.id == "publisher/image-signature/tampered-image")
+    out = _run(case, "appc-imagetags")
+    assert "rule image-signature: expected fail, the check gave pass" in " ".join(out.mismatches), out.text()
 
 
-def test_a_tag_is_resolved_through_the_document():
-    r = run_check(good_paths(), app="{{a.host}}/app:stable")
-    assert set(statuses(r).values()) == {"pass"}, r["_text"]
+def test_a_message_the_case_names_must_be_there():
+    case = copy.deepcopy(next(c for c in PUBLISHER_SET.suite_cases if c.id == "publisher/image/missing/0.8.11"))
+    case.raw["expect"]["result"]["messages"] = {"image": "HTTP 410"}
+    out = _run(case, "appc-0.8.11")
+    assert out.mismatches and "no message contains 'HTTP 410'" in out.mismatches[0], out.text()
 
 
-def test_tags_on_a_parent_page_are_found():
-    paths = good_paths()
-    paths["/?ac-discovery=1"] = paths.pop("/app?ac-discovery=1")
-    r = run_check(paths)
-    assert set(statuses(r).values()) == {"pass"}, r["_text"]
+def _lint(tmp_path, cases, area="publisher"):
+    import shutil  # noqa: PLC0415
+    root = tmp_path / "v"
+    shutil.copytree(vectors.default_vectors_dir() / "schema", root / "schema")
+    shutil.copy(vectors.default_vectors_dir() / "requirements.json", root / "requirements.json")
+    (root / area).mkdir()
+    (root / area / "x.json").write_text(json.dumps({"area": area, "description": "d", "cases": cases}))
+    return vectors.load(root, cache=False)
 
 
-def test_no_discovery_page():
-    r = run_check({"/other": {"body": "x"}})
-    assert r["meta-tags"]["status"] == "fail" and not r["_ok"]
+def _case(**over):
+    raw = copy.deepcopy(next(c for c in PUBLISHER_SET.suite_cases if c.id == "publisher/image/missing/0.8.11").raw)
+    return {**raw, **over}
+
+
+@pytest.mark.parametrize("over, area, needle", [
+    ({}, "discovery", "holds adapter cases, not check_publisher"),
+    ({"op": "resolve", "expect": {"result": {"labels": {}}}}, "publisher", "holds check_publisher cases"),
+    ({"requirements": ["APP-01"]}, "publisher", "APP-01 is checked by no rule"),
+    ({"input": {"app": "{{a.host}}/app", "keys": ["nope"]}}, "publisher", "names no public_key artefact"),
+    ({"expect": {"result": {"checks": {"image": "fail"}}}}, "publisher", "required"),
+    ({"expect": {"error": "other"}}, "publisher", "result"),
+])
+def test_lint_refuses_a_publisher_case_that_cannot_be_right(tmp_path, over, area, needle):
+    c = _case(**over)
+    c["id"] = f"{area}/x/y"
+    vs = _lint(tmp_path, [c], area)
+    assert not vs.cases and not vs.suite_cases
+    assert any(needle in str(p) for p in vs.problems), vs.problems
+
+
+def test_publisher_cases_are_kept_apart_from_adapter_cases():
+    vs = vectors.load()
+    assert vs.suite_cases and all(c.op == "check_publisher" for c in vs.suite_cases)
+    assert not any(c.op in vectors.SUITE_OPS or c.area == "publisher" for c in vs.cases)
 
 
 def test_the_verb(tmp_path, capsys):
