@@ -234,3 +234,18 @@ def test_known_failures_inputs_and_warnings_as_a_reader_sees_them(browser, repor
     # discovery: nothing attempted by the Go run is "not implemented", in grey, not a red 0 %
     assert _cell(browser, "matrix-area", "discovery", 0) == "not implemented 0 of 2 attempted"
     _shot(browser, tmp_path, "report-known")
+
+
+def test_the_badge_svg_renders_offline(browser, report, tmp_path):
+    """The SVG badge written beside the report opens on its own: drawn, nothing fetched."""
+    from reports import badge
+    svg = tmp_path / "badge.svg"
+    svg.write_text(badge.svg({"label": "appc conformance", "message": "97% pass · 80% attempted", "color": "green"}))
+    browser.open(svg.as_uri())
+    assert [u for u in browser.requests if not u.startswith(("file:", "data:", "about:"))] == []
+    # the message fits in its box: the text is not wider than the coloured part (the third rect:
+    # after the clip path's and the label's)
+    fits = browser.eval("(function(){var t=document.querySelectorAll('text'), r=document.querySelectorAll('rect');"
+                        "var m=t[t.length-1].getBBox(); var box=r[2].getBBox();"
+                        "return [m.width > 50, m.x >= box.x - 1, m.x + m.width <= box.x + box.width + 1];})()")
+    assert fits == [True, True, True]
