@@ -112,9 +112,9 @@ def _mark_known(results: list[Results], path: Path) -> None:
 
 
 def render_all(results: list[Results], formats, catalog: dict | None, title: str | None,
-               failing_list: bool = True) -> dict[str, bytes]:
+               failing_list: bool = True, suite_checks: dict | None = None) -> dict[str, bytes]:
     from reports import html, junit, markdown  # noqa: PLC0415 (Jinja2 only when rendering)
-    m = modelmod.build(results, catalog)
+    m = modelmod.build(results, catalog, suite_checks)
     out: dict[str, bytes] = {}
     if "html" in formats:
         out["report.html"] = html.render(m, **({"title": title} if title else {})).encode()
@@ -139,7 +139,8 @@ def write_all(results_files, out_dir, catalog_path=None, title: str | None = Non
     """
     results = [load_results(p) for p in results_files]
     catalog = modelmod.load_catalog(catalog_path or modelmod.default_catalog_path())
-    return _write_files(Path(out_dir), render_all(results, FORMATS, catalog, title))
+    suite = modelmod.suite_checks(catalog_path or modelmod.default_catalog_path())
+    return _write_files(Path(out_dir), render_all(results, FORMATS, catalog, title, suite_checks=suite))
 
 
 def _write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
@@ -169,7 +170,9 @@ def report_main(args: argparse.Namespace) -> int:
         return _err("report", str(exc))
     _warn_partial("report", results)
     formats = args.formats or FORMATS
-    files = render_all(results, formats, catalog, args.title, failing_list=not args.no_failing_list)
+    suite = modelmod.suite_checks(cat_path)  # publisher cases beside the catalog cover server rules
+    files = render_all(results, formats, catalog, args.title, failing_list=not args.no_failing_list,
+                       suite_checks=suite)
     if args.check:
         stale = []
         for name, data in files.items():
@@ -185,7 +188,7 @@ def report_main(args: argparse.Namespace) -> int:
         written = [str(p) for p in _write_files(args.out, files)]
         if args.append_summary:
             summary = files.get("summary.md") or render_all(results, ["markdown"], catalog, args.title,
-                                                            not args.no_failing_list)["summary.md"]
+                                                            not args.no_failing_list, suite)["summary.md"]
             with open(args.append_summary, "ab") as fh:
                 fh.write(summary)
     except OSError as exc:

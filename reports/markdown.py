@@ -162,16 +162,31 @@ def coverage(model: Model, title: str = "Requirement coverage", heading_level: i
     cols = [c for c in model.columns if c.available]
     out = [f"{h} {title}", ""]
     covered, uncovered = model.covered_requirements, model.uncovered_requirements
+    by_publisher = [r for r in covered if r.publisher_case_ids]
     out.append(f"{len(model.requirements)} requirements: {len(covered)} with at least one case, "
-               f"{len(uncovered)} without.")
+               f"{len(uncovered)} without."
+               + (f" {len(by_publisher)} are (also) covered by publisher checks: cases of the suite's own "
+                  "check of a discovery host (vectors/publisher), run by the suite, not by implementations."
+                  if by_publisher else ""))
     out.append("")
     out.append("| Requirement | Strength | Cases | " + " | ".join(_esc(c.label) for c in cols) + " |")
     out.append("|---|---|---:|" + "---|" * len(cols))
     for r in model.requirements:
         rid = r.id if r.in_catalog or not model.catalog_used else f"{r.id} (not in the catalog)"
-        out.append(f"| {rid} | {r.strength or '–'} | {len(r.case_ids)} | "
-                   + " | ".join(_verdicts_text(r.counts[c.index]) for c in cols) + " |")
+        n = f"{len(r.case_ids)}" + (f" + {len(r.publisher_case_ids)} publisher" if r.publisher_case_ids else "")
+        if not r.case_ids and r.publisher_case_ids:
+            cells = ["covered by publisher checks"] * len(cols)
+        else:
+            cells = [_verdicts_text(r.counts[c.index]) for c in cols]
+        out.append(f"| {rid} | {r.strength or '–'} | {n} | " + " | ".join(cells) + " |")
     out.append("")
+    if by_publisher:
+        out.append(f"{h}# Requirements covered by publisher checks")
+        out.append("")
+        for r in by_publisher:
+            out.append(f"- {r.id} ({r.strength or '?'}): {len(r.publisher_case_ids)} publisher cases"
+                       + ("" if r.case_ids else ", no adapter case (a rule for servers)"))
+        out.append("")
     if uncovered:
         out.append(f"{h}# Requirements without a case")
         out.append("")

@@ -226,10 +226,13 @@ class Requirement:
     testable_by: list = field(default_factory=list)
     case_ids: set = field(default_factory=set)
     counts: list = field(default_factory=list)  # per column: Counts
+    publisher_case_ids: set = field(default_factory=set)  # publisher cases citing it (suite_checks)
+    side: str = ""  # the catalog's "side": "server" for a rule that constrains servers
 
     @property
     def covered(self) -> bool:
-        return bool(self.case_ids)
+        """Cited by an adapter case, or by a publisher case (run by the suite itself)."""
+        return bool(self.case_ids or self.publisher_case_ids)
 
 
 @dataclass
@@ -356,7 +359,31 @@ def _req_sort_key(rid: str):
     return (prefix, int(num) if num.isdigit() else 0, rid)
 
 
-def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
+def suite_checks(catalog_path: str | Path | None) -> dict[str, list[str]]:
+    """``{requirement ID: [publisher case IDs]}``: the publisher cases (area ``publisher``, run by
+    the suite itself, not by adapters) of the vector set the catalog belongs to, by the
+    requirements they cite. Empty when the catalog is not in a vector set folder that has them."""
+    if catalog_path is None:
+        return {}
+    root = Path(catalog_path).resolve().parent
+    if not (root / "schema" / "vector-file.schema.json").is_file() or not (root / "publisher").is_dir():
+        return {}
+    try:
+        from conformance import vectors  # noqa: PLC0415
+        vs = vectors.load(root, vectors.vector_files(root / "publisher"))
+    except (ImportError, OSError, ValueError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for c in vs.suite_cases:
+        for rid in c.requirements:
+            out.setdefault(rid, []).append(c.id)
+    return out
+
+
+def build(results: Iterable[Results], catalog: dict | None = None,
+          suite_checks: dict | None = None) -> Model:
+    """``suite_checks``: requirement ID -> the publisher cases citing it (see ``suite_checks``);
+    a rule for servers among them counts as covered (by publisher checks) without an adapter case."""
     columns = [Column(i, r) for i, r in enumerate(results)]
     n = len(columns)
     rows_by_key: dict[tuple[str, str], Row] = {}
@@ -391,7 +418,8 @@ def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
             reqs[r["id"]] = Requirement(r["id"], r.get("strength", ""), r.get("section", ""),
                                         r.get("summary", ""), list(r.get("profiles", [])),
                                         r.get("untestable_reason"), True, counts=counts(),
-                                        testable_by=list(r.get("testable_by") or []))
+                                        testable_by=list(r.get("testable_by") or []),
+                                        side=r.get("side") or "")
     for row in rows:
         # A requirement is covered by the cases that cite it and by the request assertions that
         # name it (a record's assertion_requirements; counted for the profiles it belongs to).
@@ -413,6 +441,12 @@ def build(results: Iterable[Results], catalog: dict | None = None) -> Model:
                 c.add_cell(cell)
             for rid in cited:
                 reqs[rid].counts[i].add_cell(filed_under(cell, rid, cited))
+    # Publisher cases cover the rules for servers only (the catalog's side "server", or a rule it
+    # says check-publisher tests): a client's duty they happen to cite stays with the adapter cases.
+    for rid, ids in (suite_checks or {}).items():
+        r = reqs.get(rid)
+        if r is not None and (r.side == "server" or "check-publisher" in r.testable_by):
+            r.publisher_case_ids.update(ids)
     ordered = list(reqs.values()) if catalog else sorted(reqs.values(), key=lambda r: _req_sort_key(r.id))
     if catalog:  # catalog order first, then IDs the catalog does not know
         ordered = [r for r in ordered if r.in_catalog] + sorted(
@@ -429,6 +463,7 @@ def coverage_json(model: Model) -> dict:
         out.append({
             "id": r.id, "strength": r.strength, "section": r.section, "summary": r.summary,
             "in_catalog": r.in_catalog, "cases": len(r.case_ids),
+            "publisher_cases": len(r.publisher_case_ids),
             "untestable_reason": r.untestable_reason, "testable_by": r.testable_by,
             "implementations": [{"implementation": col.label, "results": public_path(col.results.path),
                                  **r.counts[col.index].as_json()} for col in model.columns],

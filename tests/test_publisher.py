@@ -210,3 +210,45 @@ def test_keys_and_headers_from_the_command_line(tmp_path):
         assert checks["pubkeys-tag"]["status"] == "warn"
         sent = [e for e in sc.log.requests() if e.path.startswith("/images/")]
         assert any(e.header_values("Authorization") for e in sent)
+
+
+# -- coverage: the publisher cases cover the rules for servers ------------------------------------
+
+def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
+    """With the bundled catalog, coverage.md/.json and the HTML show DISC-06, DISC-12 and DISC-PR-01
+    covered by publisher checks, though no adapter case cites them."""
+    from reports.results import write_results  # noqa: PLC0415
+    from tests.report_fixtures import make_results  # noqa: PLC0415
+    r = tmp_path / "r.json"
+    write_results(r, make_results())
+    assert cli.main(["report", str(r), "--out", str(tmp_path / "o"),
+                            "--format", "coverage", "--format", "html"]) == 0
+    capsys.readouterr()
+    cov = json.loads((tmp_path / "o" / "coverage.json").read_text())
+    by = {x["id"]: x for x in cov["requirements"]}
+    for rid in ("DISC-06", "DISC-12", "DISC-PR-01"):
+        assert rid not in cov["uncovered"]
+        assert by[rid]["cases"] == 0 and by[rid]["publisher_cases"] >= 2, by[rid]
+    # a client's duty a publisher case cites (the manifest against the request) is not covered by it
+    assert by["VAL-01"]["publisher_cases"] == 0 and "VAL-01" in cov["uncovered"]
+    md = (tmp_path / "o" / "coverage.md").read_text()
+    assert "## Requirements covered by publisher checks" in md
+    line = next(x for x in md.splitlines() if x.startswith("| DISC-06 |"))
+    assert "0 + " in line and "publisher" in line and "covered by publisher checks" in line
+    assert "- DISC-06 (must)" not in md.split("## Requirements without a case")[-1] or \
+        "## Requirements without a case" not in md
+    assert "covered by publisher checks:" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_coverage_without_publisher_cases_keeps_them_uncovered(tmp_path):
+    """The check above can fail: a catalog with no publisher cases beside it leaves the rules
+    without a case (and a requirement cited only by a publisher case is covered by it)."""
+    from reports import model  # noqa: PLC0415
+    catalog = json.loads((vectors.default_vectors_dir() / "requirements.json").read_text())
+    (tmp_path / "requirements.json").write_text(json.dumps(catalog))
+    assert model.suite_checks(tmp_path / "requirements.json") == {}
+    bare = model.build([], catalog)
+    assert {"DISC-06", "DISC-12", "DISC-PR-01"} <= {r.id for r in bare.uncovered_requirements}
+    suite = model.suite_checks(vectors.default_vectors_dir() / "requirements.json")
+    full = model.build([], catalog, suite)
+    assert not {"DISC-06", "DISC-12", "DISC-PR-01"} & {r.id for r in full.uncovered_requirements}
