@@ -327,7 +327,8 @@ class AdapterSession:
                          reason=f"handshake answer is not valid: {problem}: {json.dumps(ans)[:300]}")
         ok = ans["ok"]
         impl = ok.get("implementation") or {}
-        return Hello(ok=True, implementation={k: impl.get(k) for k in IMPLEMENTATION_KEYS},
+        return Hello(ok=True, implementation={k: impl[k] for k in IMPLEMENTATION_KEYS
+                                                     if impl.get(k) is not None},
                      ops=list(ok.get("ops") or []), features=list(ok.get("features") or []),
                      profiles=list(ok.get("profiles") or []))
 
@@ -394,6 +395,8 @@ class AdapterSession:
         except TimeoutError:
             left = proc.unwritten()
             why = f" (the adapter did not read its input: {left} bytes of requests not written)" if left else ""
+            if proc.write_error:
+                why += f" ({proc.write_error})"
             return Exchange("timeout", message=f"no answer within {limit:g} s{why}",
                             stderr=proc.stderr_since(mark), elapsed=time.monotonic() - began)
         arrived = time.monotonic()  # read now; it may have waited in the pipe since
