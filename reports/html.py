@@ -11,8 +11,8 @@ from typing import Any
 
 import jinja2
 
-from reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, public_arg,
-                           public_path)
+from reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, partial_runs,
+                           partial_text, public_arg, public_path)
 from reports.results import FAILING, SKIPPING, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -61,7 +61,7 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
         title=title, model=model, rows=rows, verdicts=shown, failing=FAILING, skipping=SKIPPING,
         hashes=hashes, suite_versions=suite, reqs_by_id=reqs_by_id, verdict_totals=totals,
         known_failure=KNOWN_FAILURE, now_passes=NOW_PASSES, port_modes=PORT_MODES,
-        incomplete=incomplete_runs(model))
+        incomplete=incomplete_runs(model), partial=[partial_text(c, s) for c, s in partial_runs(model)])
 
 
 def write(model: Model, path: str | Path, title: str | None = None) -> Path:

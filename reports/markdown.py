@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from reports.model import NOW_PASSES, PORT_MODES, Column, Counts, Model, incomplete_runs, is_known, status
+from reports.model import (NOW_PASSES, PORT_MODES, Column, Counts, Model, incomplete_runs, is_known, partial_runs,
+                           partial_text, status)
 from reports.results import FAILING
 
 LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error, adapter-error) · "
@@ -73,6 +74,9 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append(f"> ⛔ **Incomplete run: {_esc(col.label)}.** The run stopped before every case it selected had "
                    f"run: its figures cover only the {len(col.results.cases)} case runs that ran"
                    + (f"; {len(not_run)} did not run: {shown}." if not_run else "."))
+        out.append("")
+    for col, sel in partial_runs(model):
+        out.append(f"ℹ️ {_esc(partial_text(col, sel))}")
         out.append("")
     available = [c for c in model.columns if c.available]
     if available:

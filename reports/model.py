@@ -271,6 +271,19 @@ def mark_known(results: Results, expectations) -> int:
     return n
 
 
+def partial_runs(model: "Model") -> list[tuple[Column, dict]]:
+    """Columns whose run selected part of the vector set by choice (``run.selection``: how many
+    case runs of how many, and by which options): its coverage is of that part only."""
+    return [(c, c.results.run["selection"]) for c in model.columns
+            if isinstance(c.results.run.get("selection"), dict)]
+
+
+def partial_text(col: Column, sel: dict) -> str:
+    by = ", ".join(sel.get("by") or []) or "a selection"
+    return (f"Partial run: {col.label} ran {sel.get('selected', '?')} of the {sel.get('of', '?')} case runs "
+            f"of the vector set ({by}); its figures are about that part only.")
+
+
 def incomplete_runs(model: "Model") -> list[tuple[Column, list]]:
     """Columns whose run stopped before every selected case ran (``run.incomplete``), with the
     case runs it did not run (``run.not_run``)."""

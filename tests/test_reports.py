@@ -816,3 +816,13 @@ def test_report_expectations_marks_known_failures_of_a_run_made_without_them(fil
     code, _, err = run_cli(capsys, "report", files["reference"], "--out", tmp_path / "x",
                            "--expectations", exp / "go-appc.json")
     assert code == 2 and "no results file is a run of it" in err
+
+
+def test_a_partial_run_says_which_part_its_figures_are_about(tmp_path, capsys):
+    doc = make_results()
+    doc["run"]["selection"] = {"selected": 13, "of": 1280, "by": ["--case app-strings/*"]}
+    r = write_results(tmp_path / "r.json", doc)
+    assert run_cli(capsys, "report", r, "--out", tmp_path / "o")[0] == 0
+    text = "Partial run: appc reference 0.1.0 ran 13 of the 1280 case runs of the vector set (--case app-strings/*)"
+    assert text in (tmp_path / "o" / "summary.md").read_text()
+    assert text in (tmp_path / "o" / "report.html").read_text()
