@@ -48,8 +48,11 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
         expected = [c.get("expected") for c in row.cells if c is not None]
         same_expected = all(e == expected[0] for e in expected)
         sent = next((c for c in row.cells if c is not None and "input" in c), None)
+        # the search box finds a case by what it sent, too (the input's JSON, its start)
+        search_input = "" if sent is None else (sent["input"] if isinstance(sent["input"], str)
+                                                 else json.dumps(sent["input"], ensure_ascii=False))[:300]
         rows.append({"row": row, "expected": expected[0] if expected else None,
-                     "same_expected": same_expected, "sent": sent})
+                     "same_expected": same_expected, "sent": sent, "search_input": search_input})
     totals = {s: 0 for s in STATUSES}
     for r in model.rows:
         for x in r.statuses():
