@@ -208,6 +208,7 @@ def test_a_stderr_flood_without_newlines_costs_linear_time_and_keeps_a_bounded_t
 def test_the_deadline_fires_while_stderr_streams():
     s = start("stderr-endless", timeout=1.0)
     try:
+        assert s.ensure().ok  # started outside the measured time
         ex, wall = bounded(lambda: s.request("parse_app", {"app": "example.com/app"}), 30)
         assert ex.status == "timeout" and wall < 4, (ex.status, wall)
     finally:
@@ -218,6 +219,7 @@ def test_the_deadline_fires_while_stderr_streams():
 def test_an_adapter_that_exits_while_a_grandchild_holds_stdout_is_a_crash(tmp_path):
     s = start("grandchild", str(tmp_path), timeout=5)
     try:
+        assert s.ensure().ok  # started outside the measured time
         ex, wall = bounded(lambda: s.request("parse_app", {"app": "example.com/app"}), 30)
         assert ex.status == "crash" and wall < 3, (ex.status, wall)
         assert pids(tmp_path) and not no_survivors(tmp_path)
@@ -229,12 +231,13 @@ def test_an_adapter_that_exits_while_a_grandchild_holds_stdout_is_a_crash(tmp_pa
 def test_no_grandchild_survives_a_run(tmp_path, mode):
     folder = tmp_path / "pids"
     folder.mkdir()
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"{mode} {folder}"), "--adapter-timeout", "5",
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"{mode} {folder}"), "--adapter-timeout", "10",
                           *SLICE, paths=NON_NETWORK)
     assert doc is not None and len(doc["cases"]) >= 8, proc.stdout[-2000:]
     assert {c["verdict"] for c in doc["cases"]} == ({"crash"} if mode == "grandchild" else {"pass"})
     if mode == "grandchild":
-        assert all(c["time_s"] < 3 for c in doc["cases"]), [c["time_s"] for c in doc["cases"]]
+        # a crash at once (each case includes starting a fresh adapter), not the 10 s timeout
+        assert all(c["time_s"] < 6 for c in doc["cases"]), [c["time_s"] for c in doc["cases"]]
     assert pids(folder)
     assert not no_survivors(folder)
 
