@@ -130,9 +130,13 @@ def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dic
 
 
 def transport_notes(ex, rec: Record) -> None:
-    """What the transport did to the answer, in the record: a large answer kept as an excerpt
-    (graded whole), replaced characters, a request sent again (docs/ADAPTERS.md, "Limits")."""
+    """What the transport did to the answer, in the record: a large answer (or message) kept as
+    an excerpt (graded whole), replaced characters, a request sent again (docs/ADAPTERS.md, 9.1)."""
     notes = list(ex.notes)
+    if len(rec.message) > adapter.ACTUAL_KEEP:  # it may quote the answer (an unsupported reason)
+        notes.insert(0, f"the record keeps the first {adapter.ACTUAL_KEEP} of {len(rec.message)} "
+                        f"characters of the message")
+        rec.message = rec.message[:adapter.ACTUAL_KEEP] + " ..."
     if ex.size > adapter.ACTUAL_KEEP and rec.actual is not None:
         text = json.dumps(rec.actual, ensure_ascii=False)
         if len(text) > adapter.ACTUAL_KEEP:

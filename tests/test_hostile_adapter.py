@@ -273,6 +273,18 @@ def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
     assert wall < 300, wall
 
 
+def test_a_large_message_in_an_answer_is_kept_bounded():
+    s = start("big-unsupported:1024")
+    try:
+        case = vectors.load(VECTORS).cases[0]
+        rec = run_case(case, "appc-0.8.11", s)
+        assert rec.verdict == "unsupported"
+        assert len(rec.message) <= adapter.ACTUAL_KEEP + 200 and "characters of the message" in rec.message
+        assert rec.actual_truncated and len(rec.actual) <= adapter.ACTUAL_KEEP
+    finally:
+        s.close()
+
+
 # -- 8. a request that killed its process never silently passes ------------------------------
 def test_every_request_that_killed_its_process_is_reported_in_a_pipeline(tmp_path):
     log = tmp_path / "fatal.jsonl"

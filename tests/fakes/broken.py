@@ -33,6 +33,7 @@ the reference unless said otherwise, and write nothing to stderr unless said oth
   written to a file in DIR), then exits without answering;
 - ``daemon DIR``: at the handshake it starts a grandchild that lives on by itself (pid in DIR);
 - ``big:KIB``: every answer carries a member of KIB kibibytes;
+- ``big-unsupported:KIB``: answers every request ``unsupported``, with a reason of KIB kibibytes;
 - ``crash-nth:N FILE``: exits without a word on every Nth request a process gets, and first
   appends the request (profile, op, args) to FILE as one JSON line.
 """
@@ -128,6 +129,9 @@ def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
         chunk, left = b"y" * 65536, int(param) << 20
         while left > 0:
             left -= os.write(2, chunk[:left])
+    if name == "big-unsupported":
+        out({"id": req["id"], "unsupported": "u" * (int(param) << 10)})
+        return
     reply = reference.answer(req, state)
     if name == "deep":
         levels = int(param or DEEP)
@@ -166,7 +170,7 @@ def scripted(req: dict) -> None:
 
 
 HOSTILE = ("surrogate", "deep", "deaf", "stderr-flood", "stderr-endless", "grandchild", "daemon",
-           "big", "crash-nth")
+           "big", "big-unsupported", "crash-nth")
 
 
 def main(mode: str, arg: str | None = None) -> int:
