@@ -122,7 +122,7 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
             out.append(f"- {_esc(col.label)}: `{r.id}` [{r.profile}]")
         out.append("")
     failing = [(r, col) for r, col, c in cells
-               if c["verdict"] not in ("pass", "not-implemented", "unsupported") and not is_known(c)]
+               if c["verdict"] in FAILING and not is_known(c)]
     known = [(r, col) for r, col, c in cells if c["verdict"] in FAILING and is_known(c)]
     if failing and failing_details:
         out.append("<details><summary>Failing cases</summary>")

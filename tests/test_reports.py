@@ -826,3 +826,14 @@ def test_a_partial_run_says_which_part_its_figures_are_about(tmp_path, capsys):
     text = "Partial run: appc reference 0.1.0 ran 13 of the 1280 case runs of the vector set (--case app-strings/*)"
     assert text in (tmp_path / "o" / "summary.md").read_text()
     assert text in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_the_failing_list_holds_failures_only(tmp_path, capsys):
+    """A case this machine could not run (skipped) is no failure of the implementation."""
+    doc = make_results(verdicts={"discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
+                                 "app-strings/colon/version-label@appc-0.8.11": "fail"})
+    r = write_results(tmp_path / "r.json", doc)
+    assert run_cli(capsys, "report", r, "--out", tmp_path / "o", "--format", "markdown")[0] == 0
+    failing = (tmp_path / "o" / "summary.md").read_text().split("Failing cases")[1]
+    assert "`app-strings/colon/version-label`" in failing
+    assert "`discovery/walk-up/404-then-parent`" not in failing
