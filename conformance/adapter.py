@@ -307,7 +307,7 @@ class AdapterSession:
     def _start(self) -> Hello:
         try:
             self._proc = _Process(self.argv, self.env)
-        except OSError as exc:
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:  # ValueError: a NUL in argv
             self._proc = None
             return Hello(ok=False, status="crash", reason=f"cannot start adapter {self.argv[0]!r}: {exc}")
         self._last_answer = 0.0
