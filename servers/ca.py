@@ -175,6 +175,12 @@ def _on_signal(signum, frame) -> None:
     os.kill(os.getpid(), signum)
 
 
+# Also now: the PKI may first be needed in a worker thread (the harness runs network cases side
+# by side), where no handler can be installed; this module is imported in the main thread first
+# (the vector lint reads CERT_KINDS). Until a PKI exists the handler only does what SIG_DFL does.
+_remove_on_signals()
+
+
 def bundle_path() -> str:
     """Path of the PEM file holding the trusted test CA (pass it as SSL_CERT_FILE and ca_file)."""
     return default().ca_file

@@ -326,7 +326,12 @@ def test_diff_of_a_run_with_fewer_profiles_compares_the_common_profile_only(tmp_
 CA_HOLDER = """
 import os, sys, time
 sys.path.insert(0, {root!r})
+import threading
 from servers import ca
+if {in_thread!r}:  # as the harness's network workers first need it
+    box = []
+    t = threading.Thread(target=lambda: box.append(ca.default()))
+    t.start(); t.join()
 pki = ca.default()
 pki.server_context("127.0.0.2")  # a leaf certificate, as a discovery case makes
 print(pki.directory, flush=True)
@@ -334,9 +339,10 @@ time.sleep(120)
 """
 
 
-def _ca_process(tmp_path: Path):
+def _ca_process(tmp_path: Path, in_thread: bool = False):
     env = dict(ENV, TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-c", CA_HOLDER.format(root=str(ROOT))], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", CA_HOLDER.format(root=str(ROOT), in_thread=in_thread)],
+                            cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     assert line, "the process did not create its CA"
@@ -348,9 +354,10 @@ def _leftovers(tmp_path: Path) -> list:
     return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_the_ca_folder_is_removed_when_the_process_is_stopped(tmp_path, sig):
-    proc, folder = _ca_process(tmp_path)
+@pytest.mark.parametrize("sig,in_thread", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+                                           (signal.SIGTERM, True)])
+def test_the_ca_folder_is_removed_when_the_process_is_stopped(tmp_path, sig, in_thread):
+    proc, folder = _ca_process(tmp_path, in_thread)
     assert folder.is_dir() and tmp_path in folder.parents
     assert not [p for p in tmp_path.iterdir() if p.is_file()], "a key file outside the CA folder"
     proc.send_signal(sig)
