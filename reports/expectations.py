@@ -175,6 +175,9 @@ def check(results: Results, expectations: Expectations | None) -> CheckReport:
             rep.outside = [k for k in rep.not_run if any(i == k.id and (k.profile in (None, p))
                                                          for i, p in skipped)]
             rep.not_run = [k for k in rep.not_run if k not in rep.outside]
+        # entries of a profile the run did not have (a --profile run): outside it too
+        rep.outside += [k for k in expectations.known
+                        if k not in seen_known and k.profile is not None and k.profile not in profiles]
     return rep
 
 
@@ -187,8 +190,9 @@ def format_text(rep: CheckReport) -> str:
              f"{len(rep.unexpected_failures)} unexpected failures, {rep.skipped} not implemented, unsupported or skipped"]
     if r.incomplete:
         lines.append(f"  {r.incomplete_line()}")
-    if r.selection is not None or r.incomplete:
-        lines.append(f"  {r.selection_line() or 'partial run'}: compared only the case runs it ran "
+    if r.selection is not None or r.incomplete or rep.outside:
+        what = r.selection_line() or f"partial run: {r.path} ran the profiles {', '.join(r.run.get('profiles', []))}"
+        lines.append(f"  {what}: compared only the case runs it ran "
                      f"({len(rep.outside)} known failures outside it not checked)")
     for c in rep.unexpected_failures:
         lines.append(f"  UNEXPECTED {c['verdict']}: {c['id']} [{c['profile']}]: {c.get('message', '')}")

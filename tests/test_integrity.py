@@ -583,3 +583,15 @@ def test_the_reference_still_reaches_loopback(no_packets_off_the_machine):
     with pytest.raises(discovery.FetchError):
         t.get("http://127.0.0.1:9/x", 1000)
     assert ("connect", "127.0.0.1") in no_packets_off_the_machine
+
+
+def test_check_of_a_run_with_fewer_profiles_says_so_in_one_line(tmp_path):
+    one = minimal_results([record("app-strings/x/a")], incomplete=False, not_run=[], selection=None)
+    write_results(tmp_path / "one.json", one)
+    exp = tmp_path / "reference.json"
+    exp.write_text(json.dumps({"implementation": "reference", "known_failures": [
+        {"id": "app-strings/x/b", "profile": "appc-imagetags", "reason": "r"}]}))
+    check = cli("check", str(tmp_path / "one.json"), "--expectations", str(exp), "--strict")
+    assert check.returncode == 0, check.stdout
+    lines = [x for x in check.stdout.splitlines() if "partial run" in x]
+    assert len(lines) == 1 and "appc-0.8.11" in lines[0] and "1 known failures outside it" in lines[0], check.stdout
