@@ -17,8 +17,9 @@ from conformance import cli
 from tests.chromium_pipe import BrowserError, Chromium, find_chromium
 from tests.report_fixtures import CATALOG, three_runs
 
-pytestmark = pytest.mark.skipif(find_chromium() is None,
-                                reason="chromium is not installed (apt-get install -y chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(find_chromium() is None,
+                                 reason="chromium is not installed (apt-get install -y chromium)")]
 
 GO = "appc/spec (Go) 0.8.11"
 
