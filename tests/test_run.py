@@ -324,3 +324,59 @@ def test_the_bundled_wait_bound_cases_say_how_long_they_take():
              if c.op in ("discover", "resolve") and pool.waits_on_purpose(c)}
     assert set(bound) >= set(WAIT_BOUND) - {"discovery/walk/slow-leaf-answers"}
     assert all(bound.values()), bound
+
+
+# --- the pool: ports 443/80 hold one scenario at a time ---------------------------------------------
+
+class _FakeHello:
+    def __init__(self, features):
+        self.ok, self.features = True, features
+
+
+class _FakeSession:
+    def __init__(self, features):
+        self.hello = _FakeHello(features)
+
+    def ensure(self):
+        return self.hello
+
+    def close(self):
+        pass
+
+
+class _FakeCase:
+    op, raw = "discover", {"hosts": {}}
+
+    def __init__(self, n):
+        self.id = f"discovery/x/{n}"
+
+
+class _FakeItem:
+    def __init__(self, n):
+        self.case, self.profile = _FakeCase(n), "appc-0.8.11"
+
+
+@pytest.mark.parametrize("features", [["custom-port"], []])
+def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, features):
+    import threading
+    from conformance import pool
+    lock, now, peak = threading.Lock(), [0], [0]
+
+    def fake_run_case(case, profile, session):
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.2)
+        with lock:
+            now[0] -= 1
+        return case.id
+    monkeypatch.setattr(pool, "run_case", fake_run_case)
+    p = pool.NetworkPool(lambda profile: _FakeSession(features), workers=4)
+    items = [_FakeItem(n) for n in range(8)]
+    p.start(items)
+    assert [p.record(i) for i in items] == [i.case.id for i in items]  # each item gets its own record
+    p.close()
+    if features:  # custom ports: side by side
+        assert peak[0] > 1
+    else:  # ports 443/80 of fixed addresses: one scenario at a time
+        assert peak[0] == 1
