@@ -480,7 +480,7 @@ def test_the_bundled_vectors_fit_their_ops():
     from conformance import vectors
     vs = vectors.load(VECTORS, cache=False)
     assert not vs.problems, "\n".join(map(str, vs.problems))
-    assert set(vectors.OP_OUTCOMES) == set(vectors.OPS)
+    assert set(vectors.OPS) <= set(vectors.OP_OUTCOMES)  # every adapter op has its row
 
 
 # -- 8. stays on loopback -----------------------------------------------------------------------
