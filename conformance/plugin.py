@@ -61,7 +61,7 @@ class Harness:
     def __init__(self, config):
         self.config = config
         opt = config.option
-        self.vectors_root = Path(opt.vectors).resolve() if opt.vectors else vectors.default_vectors_dir()
+        self.vectors_root = Path(opt.vectors).resolve() if opt.vectors else path_vector_root(config)
         self.profiles = opt.profile or list(vectors.PROFILES)
         self.timeout = opt.adapter_timeout
         self.depth = max(0, opt.pipeline)
@@ -107,6 +107,9 @@ class Harness:
         self.cases_by_file: dict[str, list] = {}
         for case in self.vector_set.cases:
             self.cases_by_file.setdefault(case.file, []).append(case)
+        self.suite_files = {c.file for c in self.vector_set.suite_cases}  # publisher cases: not for adapters
+        self.suite_files_collected = 0
+        self.cases_collected = 0  # case runs collected (before any deselection)
         self.problems_by_file: dict[str, list] = {}
         for p in self.vector_set.problems:
             self.problems_by_file.setdefault(p.file, []).append(p)
@@ -219,7 +222,38 @@ def _vector_args(config) -> bool:
         p = Path(a.split("::")[0]).resolve()
         if p == root or root in p.parents:
             return True
-    return False
+    return bool(_path_vector_roots(config))
+
+
+def vector_root_of(path: Path) -> Path | None:
+    """The vector folder ``path`` is, or is inside: the nearest folder (``path`` itself or a
+    parent) that holds ``schema/vector-file.schema.json``. None when there is none."""
+    path = path.resolve()
+    for folder in ([path] if path.is_dir() else []) + list(path.parents):
+        if (folder / "schema" / "vector-file.schema.json").is_file():
+            return folder
+    return None
+
+
+def _path_vector_roots(config) -> list[Path]:
+    """The vector folders of the paths given on the command line (in their order, once each)."""
+    roots: list[Path] = []
+    for a in config.args:
+        p = Path(config.invocation_params.dir) / a.split("::")[0]
+        root = vector_root_of(p) if p.exists() else None
+        if root is not None and root not in roots:
+            roots.append(root)
+    return roots
+
+
+def path_vector_root(config) -> Path:
+    """Without --vectors: the vector folder the paths given are in (any folder with its own
+    schema, installed or not), else the bundled one. Paths in two vector folders: a usage error."""
+    roots = _path_vector_roots(config)
+    if len(roots) > 1:
+        raise pytest.UsageError("the paths given are in different vector folders ("
+                                + ", ".join(map(str, roots)) + "): run one at a time, or give --vectors DIR")
+    return roots[0] if roots else vectors.default_vectors_dir()
 
 
 def pytest_unconfigure(config):
@@ -244,11 +278,13 @@ class VectorFile(pytest.File):
     def collect(self):
         h: Harness = self.config.stash[STASH]
         rel = vectors._rel(self.path, h.vectors_root)
+        h.suite_files_collected += rel in h.suite_files
         for i, p in enumerate(h.problems_by_file.get(rel, ())):
             yield ProblemItem.from_parent(self, name=f"<invalid-vector-{i}>", problem=str(p))
         for case in h.cases_by_file.get(rel, ()):
             for profile in h.profiles:
                 if profile in case.profiles:
+                    h.cases_collected += 1
                     yield VectorItem.from_parent(self, name=f"{case.id}[{profile}]", case=case, profile=profile)
 
 
@@ -570,6 +606,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                 f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})")
     terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
                                                 or "no case ran"))
+    if not h.cases_collected and not any(isinstance(i, ProblemItem) for i in h.items):
+        terminalreporter.write_line(f"no vector cases collected; the bundled vectors are in "
+                                    f"{vectors.default_vectors_dir()}; give a vector folder as a path "
+                                    "or --vectors DIR" + ("" if h.vectors_root == vectors.default_vectors_dir()
+                                                          else f" (this run's vector folder: {h.vectors_root})"),
+                                    yellow=True)
+        if h.suite_files_collected:
+            terminalreporter.write_line("the publisher cases (vectors/publisher) are run by the suite itself, "
+                                        "not by adapters: python -m pytest tests/test_publisher.py")
     for line in handshake_warnings(h):
         terminalreporter.write_line(line)
     ahead = sum(s.sent_ahead for s in h.sessions.values())
