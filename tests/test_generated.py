@@ -6,6 +6,9 @@
   when run through the ordinary vector harness.
 - A mutant with one realistic bug (tests/fakes/mutants.py, when present) is caught and shrunk.
 - The accepted answers they build are never stricter than a hand-written vector's.
+
+The tests that run the generated suite (a pytest subprocess with hypothesis's CI budget) are
+marked slow: they are left out of the quick loop (tox -e quick) and run in the full one.
 """
 from __future__ import annotations
 
@@ -60,6 +63,7 @@ def run_vectors(root: Path, *args: str):
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
+@pytest.mark.slow
 def test_reference_finds_no_disagreement_with_itself():
     proc = run_generated("--impl", "reference")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
@@ -67,6 +71,7 @@ def test_reference_finds_no_disagreement_with_itself():
     assert "generated differential cases" in proc.stdout
 
 
+@pytest.mark.slow
 def test_broken_adapter_fails_and_prints_valid_vectors(tmp_path):
     proc = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "parse_app or validate_manifest or resolve_tag")
     out = proc.stdout
@@ -88,6 +93,7 @@ def test_broken_adapter_fails_and_prints_valid_vectors(tmp_path):
     assert f"{len([1 for c in cases for _ in c['profiles']])} failed" in bad.stdout, bad.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_ignored_signatures_are_passed_over():
     first = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11")
     keys = [line.split("(key ")[1].split(")")[0] for line in first.stdout.splitlines() if "(key " in line]
@@ -121,6 +127,7 @@ MUTANT_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bug,test,area", MUTANT_CASES, ids=[m[0] for m in MUTANT_CASES])
 def test_mutant_is_caught_with_a_shrunk_vector(bug, test, area):
     if bug not in _mutants():
