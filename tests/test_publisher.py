@@ -252,3 +252,10 @@ def test_coverage_without_publisher_cases_keeps_them_uncovered(tmp_path):
     suite = model.suite_checks(vectors.default_vectors_dir() / "requirements.json")
     full = model.build([], catalog, suite)
     assert not {"DISC-06", "DISC-12", "DISC-PR-01"} & {r.id for r in full.uncovered_requirements}
+
+
+def test_a_case_with_an_app_string_the_check_refuses_is_a_mismatch_not_a_crash():
+    case = copy.deepcopy(next(c for c in PUBLISHER_SET.suite_cases if c.id == "publisher/image/missing/0.8.11"))
+    case.raw["input"]["app"] = "Not An Identifier"
+    out = _run(case, "appc-0.8.11")
+    assert not out.ok and "input.app 'Not An Identifier'" in out.mismatches[0], out.text()
