@@ -18,7 +18,7 @@ import jsonschema
 
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
-       "discover", "resolve", "validate_manifest", "match_manifest", "fetch", "check_publisher")
+       "discover", "resolve", "validate_manifest", "match_manifest", "fetch")  # the adapter protocol's
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
 #: Ops the suite runs itself, never sent to an adapter (docs/VECTORS.md, "Publisher cases"): their
 #: cases are kept apart, in ``VectorSet.suite_cases``, so that no adapter run collects them.
