@@ -357,7 +357,7 @@ def list_main(args: argparse.Namespace) -> int:
         vs = vectors.load(root)
     except (OSError, ValueError) as exc:
         return _err("list", f"cannot load the vector set at {root}: {exc}")
-    for c in vs.cases:
+    for c in [*vs.cases, *vs.suite_cases]:  # publisher cases too (op check_publisher, run by the suite)
         if _matches(args, c.id, c.area, c.profiles, c.strength, c.op, c.requirements):
             rows.append({"id": c.id, "profiles": c.profiles, "strength": c.strength, "op": c.op,
                          "requirements": c.requirements, "ambiguities": c.raw.get("ambiguities", []),

@@ -259,3 +259,10 @@ def test_a_case_with_an_app_string_the_check_refuses_is_a_mismatch_not_a_crash()
     case.raw["input"]["app"] = "Not An Identifier"
     out = _run(case, "appc-0.8.11")
     assert not out.ok and "input.app 'Not An Identifier'" in out.mismatches[0], out.text()
+
+
+def test_list_shows_the_publisher_cases(capsys):
+    assert cli.main(["list", "--area", "publisher", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in rows} == {c.id for c in PUBLISHER_SET.suite_cases}
+    assert {r["op"] for r in rows} == {"check_publisher"}
