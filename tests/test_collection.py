@@ -77,6 +77,7 @@ def test_a_file_inside_a_vector_folder(copy, tmp_path):
     assert ran(doc) == {(ONLY_IN_COPY, "appc-0.8.11")}
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_a_sub_folder_and_a_relative_path_without_impl(copy, tmp_path):
     """From inside the folder, a relative sub-folder; without --impl the reference is tested."""
     proc, doc = pytest_in(copy, AREA, results=tmp_path / "results.json")
@@ -85,6 +86,7 @@ def test_a_sub_folder_and_a_relative_path_without_impl(copy, tmp_path):
     assert doc["implementation"]["id"] == "reference"
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_the_installed_copy_of_the_vectors_is_collected_too(tmp_path):
     """A vector folder laid out as an installed package has it (conformance/_vectors) works as any other."""
     inst = tmp_path / "site" / "conformance" / "_vectors"
@@ -122,6 +124,7 @@ def test_a_run_that_collects_nothing_says_where_the_vectors_are(tmp_path):
     assert line in proc.stdout, proc.stdout[-2000:]
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_the_publisher_area_alone_collects_nothing_and_says_why(tmp_path):
     """Publisher cases are the suite's own (tests/test_publisher.py): an adapter run never gets them."""
     proc, doc = pytest_in(tmp_path, VECTORS / "publisher", "--impl", "reference")

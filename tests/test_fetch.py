@@ -164,6 +164,7 @@ def test_the_mock_serves_artefact_bytes(built):
     assert ctype == "application/octet-stream"
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_the_worked_example_ace_adapter_passes_fetch_cases():
     """examples/ace-adapter/: the adapter that maps fetch onto an ACE command line, on a few cases."""
     import sys

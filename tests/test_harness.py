@@ -24,6 +24,7 @@ def vector_set():
     return vs
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_reference_passes_every_case_of_both_profiles(tmp_path, vector_set):
     proc, doc = run_suite(tmp_path)
     assert doc is not None, proc.stdout + proc.stderr
@@ -35,6 +36,7 @@ def test_reference_passes_every_case_of_both_profiles(tmp_path, vector_set):
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_every_case_fails_against_the_negating_adapter(tmp_path, vector_set):
     """Every vector can fail: the reference's answer turned around is caught by every case."""
     proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("negate"))
@@ -45,6 +47,7 @@ def test_every_case_fails_against_the_negating_adapter(tmp_path, vector_set):
     assert proc.returncode == 1
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_always_wrong_adapter_fails_every_case(tmp_path):
     proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("wrong"), paths=NON_NETWORK)
     assert {c["verdict"] for c in doc["cases"]} <= {"fail", "error"}
@@ -56,6 +59,7 @@ def test_always_wrong_adapter_fails_every_case(tmp_path):
     ("crash", "crash"), ("hang", "timeout"), ("garbage", "protocol-error"),
     ("bad-id", "protocol-error"), ("hang-hello", "timeout"),
 ])
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_transport_failures_get_their_own_verdict_and_the_run_goes_on(tmp_path, mode, verdict):
     proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(mode), "--adapter-timeout", "0.5",
                           *SLICE, paths=NON_NETWORK)
@@ -159,6 +163,7 @@ def test_lint_passes_on_the_bundled_vectors():
     assert " 0 problems" in proc.stdout
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_broken_vector_does_not_stop_the_run(tmp_path, broken_vector_set):
     root, case_id = broken_vector_set
     proc, doc = run_suite(tmp_path, "--vectors", str(root), paths=[root / "app-strings", root / "merging"])

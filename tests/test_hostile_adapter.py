@@ -94,6 +94,7 @@ def test_a_bad_hello_is_a_protocol_error_for_every_case(variant):
         s.close()
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("variant", ["impl-string", "name-int", "name-empty"])
 def test_a_bad_hello_leaves_a_readable_results_file(tmp_path, variant):
     proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"hello:{variant}"), *SLICE,
@@ -132,6 +133,7 @@ def test_lone_surrogates_are_replaced_where_answers_are_read():
         s.close()
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_lone_surrogates_leave_a_readable_results_file(tmp_path):
     proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("surrogate"), *SLICE, paths=NON_NETWORK)
     assert doc is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -246,6 +248,7 @@ def test_no_grandchild_survives_a_run(tmp_path, mode):
 
 
 # -- 7. what is kept of an answer is bounded ---------------------------------------------------
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
     results = tmp_path / "results.json"
     argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
@@ -314,6 +317,7 @@ def test_every_request_that_killed_its_process_is_reported_in_a_pipeline(tmp_pat
         s.close()
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("depth", ["8", "0"])
 def test_every_fatal_request_of_a_run_gets_crash_or_a_recorded_retry(tmp_path, depth):
     log = tmp_path / "fatal.jsonl"

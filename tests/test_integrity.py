@@ -241,6 +241,7 @@ def _interrupted_run(tmp_path: Path) -> Path:
     return results
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_an_interrupted_run_says_it_is_incomplete_and_every_reader_says_so_loudly(tmp_path):
     results = _interrupted_run(tmp_path)
     r = load_results(results)
@@ -356,6 +357,7 @@ def _leftovers(tmp_path: Path) -> list:
 
 @pytest.mark.parametrize("sig,in_thread", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
                                            (signal.SIGTERM, True)])
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_the_ca_folder_is_removed_when_the_process_is_stopped(tmp_path, sig, in_thread):
     proc, folder = _ca_process(tmp_path, in_thread)
     assert folder.is_dir() and tmp_path in folder.parents
@@ -382,6 +384,7 @@ def test_what_sigkill_leaves_is_swept_by_the_next_run(tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_an_interrupted_discovery_run_leaves_no_ca_behind(tmp_path):
     env = dict(ENV, TMPDIR=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",

@@ -49,6 +49,7 @@ def verdicts_of(doc) -> list:
     return [(c["id"], c["profile"], c["verdict"], c["actual"]) for c in doc["cases"]]
 
 
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_known_failures_fail_and_pass_the_same_under_both_protocols(tmp_path):
     paths = [VECTORS / "app-strings"]
     adapter = ("--adapter-cmd", f"{sys.executable} {MUTANTS} trim-whitespace")

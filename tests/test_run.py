@@ -30,6 +30,7 @@ def _case_args(patterns) -> list:
     # each; the rest of the subset is cheap.
     ("go-appc", ["discovery/redirects/*", "discovery/walk/slow-leaf-answers", "app-strings/basic/*"]),
 ])
+@pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_side_by_side_network_cases_give_the_serial_verdicts(tmp_path, impl, patterns):
     if impl != "reference":
         try:
