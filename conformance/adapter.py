@@ -28,6 +28,8 @@ import re
 import select
 import signal
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +45,58 @@ STDERR_EXCERPT = 4000  # characters of stderr given to one case
 MAX_HANDSHAKE_FAILURES = 2
 PIPELINE_BYTES = 32 * 1024  # requests in flight at most, in bytes: a pipe buffer never fills
 KEEP_ANSWERS = 256  # answers read ahead and not yet claimed
+
+
+# The watcher: one small process per harness process, started with the first adapter. The
+# harness tells it each adapter process group it starts ("+ PGID") and stops ("- PGID") through
+# a pipe that only the harness holds. When that pipe breaks without the groups being stopped
+# (the harness was killed with SIGKILL, which it cannot catch), the watcher kills the groups
+# still listed, so no adapter outlives the run. It has a session of its own, so a Ctrl-C at the
+# terminal reaches the harness (which stops its adapters itself) and not the watcher.
+_WATCHER = r"""
+import os, signal, sys
+live = set()
+for line in sys.stdin:
+    sign, _, pgid = line.partition(" ")
+    try:
+        (live.add if sign == "+" else live.discard)(int(pgid))
+    except ValueError:
+        pass
+for pgid in live:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Watcher:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._owner = 0
+
+    def _tell(self, line: str) -> None:
+        with self._lock:
+            try:
+                if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
+                    self._proc = subprocess.Popen([sys.executable, "-c", _WATCHER], stdin=subprocess.PIPE,
+                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                  start_new_session=True)
+                    self._owner = os.getpid()
+                self._proc.stdin.write(line.encode())
+                self._proc.stdin.flush()
+            except OSError:
+                self._proc = None  # no watcher: the harness still stops its adapters on every path it sees
+
+    def started(self, pgid: int) -> None:
+        self._tell(f"+ {pgid}\n")
+
+    def stopped(self, pgid: int) -> None:
+        self._tell(f"- {pgid}\n")
+
+
+WATCHER = _Watcher()
 
 
 @dataclass
@@ -81,6 +135,7 @@ class _Process:
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, bufsize=0, start_new_session=True)
         self.pid = self.proc.pid  # also the process group's id
+        WATCHER.started(self.pid)
         self._in_fd = self.proc.stdin.fileno()
         self._fd = self.proc.stdout.fileno()
         self._err_fd = self.proc.stderr.fileno()
@@ -268,6 +323,7 @@ class _Process:
                 pass
         self.kill_group()
         self.proc.wait()
+        WATCHER.stopped(self.pid)
         for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
             try:
                 stream.close()

@@ -343,3 +343,48 @@ def test_every_fatal_request_of_a_run_gets_crash_or_a_recorded_retry(tmp_path, d
         assert not any(c.get("retried") for c in doc["cases"])
     by = verdicts(doc)
     assert len(by["crash"]) == sum(fatal.values()) and "pass" in by
+
+
+SLEEPER = """
+import json, os, sys, time
+for line in sys.stdin:
+    req = json.loads(line)
+    if req.get("op") == "hello":
+        print(json.dumps({"ok": {"implementation": {"name": "sleeper"}, "profiles": ["appc-0.8.11"],
+                                 "ops": ["parse_app"], "features": []}}), flush=True)
+        continue
+    with open(sys.argv[1], "w") as fh:
+        fh.write(str(os.getpid()))
+    time.sleep(3600)  # ignores stdin from now on: only a kill ends it
+"""
+
+
+def test_an_adapter_outlives_no_harness_killed_with_sigkill(tmp_path):
+    """What the harness cannot catch (SIGKILL) must still end its adapters: a watcher process
+    holds a pipe from the harness and kills the adapters' process groups when it breaks."""
+    script = tmp_path / "sleeper.py"
+    script.write_text(SLEEPER)
+    marker = tmp_path / "pid"
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+                             str(VECTORS / "app-strings"), "--case", "app-strings/basic/*", "--pipeline", "0",
+                             "--profile", "appc-0.8.11", "--adapter-timeout", "300",
+                             "--adapter-cmd", f"{sys.executable} {script} {marker}"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (marker.exists() and marker.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, "the adapter never got a case"
+            time.sleep(0.05)
+        pid = int(marker.read_text())
+        assert alive(pid)
+        proc.kill()
+        proc.wait()
+        end = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not alive(pid), "the adapter outlived the harness killed with SIGKILL"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if marker.exists() and marker.read_text() and alive(int(marker.read_text())):
+            os.kill(int(marker.read_text()), 9)
