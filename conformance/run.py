@@ -30,7 +30,8 @@ from pathlib import Path
 
 from conformance import __version__, grading, registry, vectors
 
-DEFAULT_OUT = Path("reports/out")  # the default of ``appc-conformance report`` too
+DEFAULT_OUT = Path("appc-conformance-out")  # the default of ``appc-conformance report`` too; a name of
+# its own, so a run from an implementer's repository never writes into a reports/ folder of theirs
 PROGRESS_EVERY_S = 5.0  # a progress line per implementation at most this often in a CI log
 FAILING_SHOWN = 20  # failing cases listed on the console at the end; the reports have the rest
 GRACE_S = 5.0  # after SIGINT, how long a child may take to stop before its group gets SIGKILL

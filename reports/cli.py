@@ -67,8 +67,8 @@ def _dump(obj) -> None:
 def report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
                    help="results files, one per implementation (each becomes a column)")
-    p.add_argument("--out", type=Path, default=Path("reports/out"), metavar="DIR",
-                   help="folder for the reports (default: reports/out): report.html, summary.md, "
+    p.add_argument("--out", type=Path, default=Path("appc-conformance-out"), metavar="DIR",
+                   help="folder for the reports (default: appc-conformance-out): report.html, summary.md, "
                         "junit.xml, coverage.md, coverage.json, and badge-NAME.json and badge-NAME.svg "
                         "per implementation (NAME: its ID)")
     p.add_argument("--format", dest="formats", action="append", choices=FORMATS,
