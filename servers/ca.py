@@ -100,6 +100,7 @@ class Pki:
         self.ca_file = os.path.join(self.directory, "appc-mock-ca.pem")
         self.ca.cert_pem.write_to_path(self.ca_file)
         self._certs: dict[tuple[str, str], trustme.LeafCert] = {}
+        self._contexts: dict[tuple[str, str], ssl.SSLContext] = {}
         self._lock = threading.Lock()
 
     def _leaf(self, address: str, kind: str) -> trustme.LeafCert:
@@ -123,13 +124,25 @@ class Pki:
             return cert
 
     def server_context(self, address: str, kind: str = "trusted") -> ssl.SSLContext:
-        """A server-side TLS context presenting a certificate of ``kind`` for ``address``."""
+        """A server-side TLS context presenting a certificate of ``kind`` for ``address``.
+
+        Made once per (address, kind) for the life of this PKI and shared by every scenario that
+        asks again: building one (and loading its key) was most of a discovery case's CPU. A
+        shared context changes nothing a client sees: it holds only the certificate and key, and
+        no client of the suite resumes TLS sessions across connections."""
+        key = (address, kind)
+        with self._lock:
+            ctx = self._contexts.get(key)
+        if ctx is not None:
+            return ctx
+        leaf = self._leaf(address, kind)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         # ssl reads a key only from a file: it passes through this PKI's own folder, so a kill in
         # between leaves it where the sweep finds it (trustme's configure_cert uses the shared one).
-        with self._leaf(address, kind).private_key_and_cert_chain_pem.tempfile(dir=self.directory) as path:
+        with leaf.private_key_and_cert_chain_pem.tempfile(dir=self.directory) as path:
             ctx.load_cert_chain(path)
-        return ctx
+        with self._lock:
+            return self._contexts.setdefault(key, ctx)
 
     def client_context(self) -> ssl.SSLContext:
         """A client context trusting only the test CA (for the project's own tests)."""

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import os
 import re
 import ssl
+import threading
 import time
 from html.parser import HTMLParser
 from typing import Optional
@@ -99,6 +101,32 @@ def _norm_netloc(netloc: str, scheme: str) -> str:
 
 # --- HTTP ----------------------------------------------------------------------------------
 
+_CONTEXTS: dict = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _client_context(ca_file: Optional[str], insecure_tls: bool) -> ssl.SSLContext:
+    """The client TLS context for (ca_file, insecure TLS), made once for the life of the process:
+    loading the trust store was most of a request's CPU. The context is never changed after it is
+    made, and no connection is given a session to resume, so sharing it changes no outcome. The
+    key holds the file's identity and modification time too, so a CA file rewritten in place
+    (a new test PKI in the same folder) gets a fresh context."""
+    try:
+        st = os.stat(ca_file) if ca_file else None
+    except OSError:
+        st = None  # let ssl report the missing file, as before
+    key = (ca_file, insecure_tls, st and (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size))
+    with _CONTEXTS_LOCK:
+        ctx = _CONTEXTS.get(key)
+        if ctx is None:
+            ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+            if insecure_tls:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            _CONTEXTS[key] = ctx
+        return ctx
+
+
 class Transport:
     """Fetches URLs under the security rules of the module docstring."""
 
@@ -106,11 +134,7 @@ class Transport:
         self.port, insecure, self.headers = _options(args)
         self.allow_http = "http" in insecure
         self.deadline = time.monotonic() + OP_DEADLINE
-        ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
-        if "tls" in insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        self.tls = ctx
+        self.tls = _client_context(ca_file, "tls" in insecure)
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
