@@ -2,8 +2,8 @@
 
 The metadata lives in pyproject.toml; this file only adds one step to ``build_py``. The
 vectors have one home, the top-level ``vectors/`` folder. A build copies its JSON files into
-``conformance/_vectors`` inside the build tree (never into the source tree), which is where
-``conformance.vectors.default_vectors_dir()`` looks when it is not running from a checkout.
+``appc_conformance/conformance/_vectors`` inside the build tree (never into the source tree), which is where
+``appc_conformance.conformance.vectors.default_vectors_dir()`` looks when it is not running from a checkout.
 An editable install needs no copy: it runs from the checkout, whose ``vectors/`` is used.
 """
 import shutil
@@ -14,7 +14,11 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "vectors"
-TARGET = ("conformance", "_vectors")
+TARGET = ("appc_conformance", "conformance", "_vectors")
+# The folders of the checkout and the package each installs as (docs/DECISIONS.md, "Packaging").
+TOP = "appc_conformance"
+FOLDERS = ("conformance", "reports", "servers")
+
 
 
 class build_py_with_vectors(build_py):
@@ -40,4 +44,16 @@ class build_py_with_vectors(build_py):
         return outputs
 
 
-setup(cmdclass={"build_py": build_py_with_vectors})
+def _packages():
+    """Every package of the three folders, named under TOP, and where each folder lives."""
+    names, dirs = [TOP], {TOP: TOP}
+    for folder in FOLDERS:
+        dirs[f"{TOP}.{folder}"] = folder
+        for init in sorted((HERE / folder).rglob("__init__.py")):
+            rel = init.parent.relative_to(HERE)
+            names.append(".".join((TOP, *rel.parts)))
+    return names, dirs
+
+
+PACKAGES, PACKAGE_DIR = _packages()
+setup(cmdclass={"build_py": build_py_with_vectors}, packages=PACKAGES, package_dir=PACKAGE_DIR)

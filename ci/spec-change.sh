@@ -25,7 +25,7 @@
 #   --python PY             the Python that has appc-conformance installed (default: $PYTHON,
 #                           else python3)
 #
-# Implementations are built with the suite's Go build (python -m conformance.adapters.go.build
+# Implementations are built with the suite's Go build (python -m appc_conformance.conformance.adapters.go.build
 # --spec-src TREE --spec-name base|change): the reports show each side's version as
 # VERSION+base.COMMIT and VERSION+change.COMMIT, without the trees' paths.
 #
@@ -110,7 +110,7 @@ fi
 build() {  # build KIND TREE SIDE -> prints the binary's path
   local flag=()
   [ "$1" = actool ] && flag=(--actool)
-  "$python" -m conformance.adapters.go.build "${flag[@]}" --spec-src "$2" --spec-name "$3"
+  "$python" -m appc_conformance.conformance.adapters.go.build "${flag[@]}" --spec-src "$2" --spec-name "$3"
 }
 
 rc=0
@@ -125,7 +125,7 @@ for side in base change; do
       adapter=("$bin")
     else
       bin="$(build actool "$tree" "$side")" || die "actool did not build from the $side tree"
-      adapter=("$python" -m conformance.adapters.actool --actool "$bin")
+      adapter=("$python" -m appc_conformance.conformance.adapters.actool --actool "$bin")
       if [ "$side" = change ]; then
         for p in "${actool_profiles[@]+"${actool_profiles[@]}"}"; do adapter+=(--profile "$p"); done
       fi

@@ -1,3 +1,3 @@
-from conformance.cli import main
+from appc_conformance.conformance.cli import main
 
 raise SystemExit(main())

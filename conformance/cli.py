@@ -38,32 +38,32 @@ class Verb:
 
 VERBS: list[Verb] = [
     Verb("run", "run the suite against one or every bundled implementation (or any adapter) and write reports",
-         "conformance.run:add_arguments", "conformance.run:run",
+         "appc_conformance.conformance.run:add_arguments", "appc_conformance.conformance.run:run",
          "Runs pytest once per implementation, writes OUT/results-NAME.json for each, then every report."),
     Verb("report", "turn results files into the HTML matrix, Markdown summary, JUnit XML and coverage table",
-         "reports.cli:report_arguments", "reports.cli:report_main",
+         "appc_conformance.reports.cli:report_arguments", "appc_conformance.reports.cli:report_main",
          "Writes report.html (self-contained, works offline), summary.md, junit.xml, coverage.md and "
          "coverage.json. With --check, writes nothing and exits 1 when the files in --out are stale."),
     Verb("diff", "compare two results files; exit 1 on a regression (quiet when nothing changed)",
-         "reports.cli:diff_arguments", "reports.cli:diff_main",
+         "appc_conformance.reports.cli:diff_arguments", "appc_conformance.reports.cli:diff_main",
          "Lists regressions (passed in A, not in B), fixes, other changed verdicts, added and removed "
          "cases. Prints nothing when the runs agree."),
     Verb("check", "check results against an implementation's known failures; exit 1 on an unexpected failure",
-         "reports.cli:check_arguments", "reports.cli:check_main",
+         "appc_conformance.reports.cli:check_arguments", "appc_conformance.reports.cli:check_main",
          "Fails only on failures the expectations file does not list. A listed failure that passes is "
          "reported so the entry gets removed (a failure with --strict)."),
     Verb("list", "list the cases of the vector set (or of a results file), filtered",
-         "reports.cli:list_arguments", "reports.cli:list_main"),
+         "appc_conformance.reports.cli:list_arguments", "appc_conformance.reports.cli:list_main"),
     Verb("vectors-diff", "which cases changed between two git revisions of the vectors, and how verdicts move",
-         "reports.cli:vectors_diff_arguments", "reports.cli:vectors_diff_main",
+         "appc_conformance.reports.cli:vectors_diff_arguments", "appc_conformance.reports.cli:vectors_diff_main",
          "Compares vectors/ at REV_A and REV_B (default: the working tree). Given results files of runs "
          "on each side (--before, --after), shows each implementation's verdicts on the changed cases "
          "and exits 1 when one regresses."),
     Verb("lint", "check the vector files against their schema and the catalog",
-         "conformance.lint:add_arguments", "conformance.lint:run"),
+         "appc_conformance.conformance.lint:add_arguments", "appc_conformance.conformance.lint:run"),
     Verb("check-publisher", "check what a discovery host publishes for an image (meta tags, templates, keys, "
          "image tags, image, signatures, manifest)",
-         "conformance.publisher:add_arguments", "conformance.publisher:main",
+         "appc_conformance.conformance.publisher:add_arguments", "appc_conformance.conformance.publisher:main",
          "Walks the name's discovery pages as a client would and checks each rule a publisher must "
          "follow; prints a report (and writes it as JSON with --json). Exit 1 when a rule fails."),
 ]
@@ -80,7 +80,7 @@ def _resolve(spec: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conformance import __version__  # noqa: PLC0415
+    from appc_conformance.conformance import __version__  # noqa: PLC0415
     parser = argparse.ArgumentParser(
         prog="appc-conformance", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Conformance suite for appc image discovery, app strings and image tags.",

@@ -2,11 +2,11 @@
 answer, then check the request log against the case's ``requests`` assertions."""
 from __future__ import annotations
 
-import servers
-from conformance import grading
-from conformance.adapter import AdapterSession
-from conformance.runner import Record, exchange_and_grade
-from conformance.vectors import Case
+from appc_conformance import servers
+from appc_conformance.conformance import grading
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.runner import Record, exchange_and_grade
+from appc_conformance.conformance.vectors import Case
 
 LOG_KEEP = 60  # request log lines kept in the record
 

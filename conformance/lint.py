@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import __version__, childlink, grading, pool, registry, vectors
-from conformance.adapter import AdapterSession
-from conformance.runner import run_case
+from appc_conformance.conformance import __version__, childlink, grading, pool, registry, vectors
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.runner import run_case
 
 STASH = pytest.StashKey["Harness"]()
 
@@ -178,7 +178,7 @@ class Harness:
 def ca_bundle() -> str | None:
     """The PEM file with the mock servers' CA, created once per run (None until servers exist)."""
     try:
-        from servers import ca  # noqa: PLC0415
+        from appc_conformance.servers import ca  # noqa: PLC0415
     except ImportError:
         return None
     return ca.bundle_path()
@@ -204,7 +204,7 @@ def check_adapter_expectations(h: "Harness") -> None:
 
 
 def load_expectations(path: str):
-    from reports import expectations  # the expectations file format belongs to the reports
+    from appc_conformance.reports import expectations  # the expectations file format belongs to the reports
     try:
         return expectations.load(path)
     except expectations.ExpectationsError as exc:
@@ -485,7 +485,7 @@ def port_mode(h: Harness) -> dict:
 
 def public_argv(argv, config) -> list:
     """A command line without the machine's absolute paths (reports.model.public_arg)."""
-    from reports.model import public_arg  # noqa: PLC0415
+    from appc_conformance.reports.model import public_arg  # noqa: PLC0415
     roots = (vectors.project_root(), Path(config.invocation_params.dir))
     return [public_arg(str(a), roots) for a in argv]
 
@@ -512,7 +512,7 @@ def case_json(h: Harness, rec, case=None) -> dict:
                 if cut:
                     d[f"{key}_truncated"] = True
     if d.get("stderr"):
-        from reports.model import public_text  # noqa: PLC0415
+        from appc_conformance.reports.model import public_text  # noqa: PLC0415
         d["stderr"] = public_text(d["stderr"], _public_folders(h.config))
     return d
 
@@ -566,7 +566,7 @@ def pytest_sessionfinish(session, exitstatus):
     h.completeness = run_completeness(h, exitstatus)
     if not session.config.option.results or int(exitstatus) == int(pytest.ExitCode.USAGE_ERROR):
         return  # a usage error found after start-up ran nothing: no results, as for any usage error
-    from reports.results import write_results  # writes atomically
+    from appc_conformance.reports.results import write_results  # writes atomically
     path = Path(session.config.option.results)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Not validated here (a tenth of a millisecond per case): every reader validates, and the
@@ -617,6 +617,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                         "not by adapters: python -m pytest tests/test_publisher.py")
     for line in handshake_warnings(h):
         terminalreporter.write_line(line)
+    unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown
+    for r in h.records:
+        if r.unclassified and r.verdict == grading.PASS:
+            unclassified[r.profile] = unclassified.get(r.profile, 0) + 1
+    if unclassified:
+        terminalreporter.write_line("unclassified passes (an error of kind other where the case named kinds): "
+                                    + ", ".join(f"{n} in {p}" for p, n in sorted(unclassified.items())))
     ahead = sum(s.sent_ahead for s in h.sessions.values())
     quiet = all(s.quiet for s in h.sessions.values())
     terminalreporter.write_line(f"requests sent ahead (--pipeline {h.depth}): {ahead}"
@@ -642,10 +649,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                     red=True, bold=True)
     if config.option.results:
         terminalreporter.write_line(f"results: {public_argv([config.option.results], config)[0]}")
-    unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown
-    for r in h.records:
-        if r.unclassified and r.verdict == grading.PASS:
-            unclassified[r.profile] = unclassified.get(r.profile, 0) + 1
-    if unclassified:
-        terminalreporter.write_line("unclassified passes (an error of kind other where the case named kinds): "
-                                    + ", ".join(f"{n} in {p}" for p, n in sorted(unclassified.items())))

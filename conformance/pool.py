@@ -22,9 +22,9 @@ import contextlib
 import threading
 from typing import Callable
 
-from conformance import vectors
-from conformance.adapter import AdapterSession
-from conformance.runner import Record, run_case
+from appc_conformance.conformance import vectors
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.runner import Record, run_case
 
 DEFAULT_WORKERS = 4
 

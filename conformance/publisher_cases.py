@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance import publisher
+from appc_conformance.conformance import publisher
 
 RULE_NAMES = tuple(r for r, _, _ in publisher.RULES)
 #: Every requirement a publisher rule checks: what a publisher case may cite.
@@ -93,7 +93,7 @@ def run(case, profile: str) -> Outcome:
     ``case``: a ``vectors.Case`` of op check_publisher. Mock hosts listen on one ephemeral port
     of 127.0.0.x (the check is the suite's own code, so it always takes the custom port).
     """
-    import servers  # noqa: PLC0415 (the mock hosts)
+    from appc_conformance import servers  # noqa: PLC0415 (the mock hosts)
     raw = case.raw
     out = Outcome(case.id, profile)
     try:

@@ -29,11 +29,11 @@ class Implementation:
 
 
 def _reference() -> list:
-    return [sys.executable, "-m", "conformance.adapters.reference"]
+    return [sys.executable, "-m", "appc_conformance.conformance.adapters.reference"]
 
 
 def _go() -> list:
-    from conformance.adapters.go import build  # builds the adapter binary, not the harness' code
+    from appc_conformance.conformance.adapters.go import build  # builds the adapter binary, not the harness' code
     try:
         return [str(build.build())]
     except build.NotAvailable as exc:
@@ -43,7 +43,7 @@ def _go() -> list:
 def _actool() -> list:
     if shutil.which("actool") is None:
         raise NotAvailable("actool is not installed; install it with: apt-get install appc-spec")
-    return [sys.executable, "-m", "conformance.adapters.actool"]
+    return [sys.executable, "-m", "appc_conformance.conformance.adapters.actool"]
 
 
 IMPLEMENTATIONS = {

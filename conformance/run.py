@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance import __version__, grading, registry, vectors
+from appc_conformance.conformance import __version__, grading, registry, vectors
 
 DEFAULT_OUT = Path("appc-conformance-out")  # the default of ``appc-conformance report`` too; a name of
 # its own, so a run from an implementer's repository never writes into a reports/ folder of theirs
@@ -43,14 +43,20 @@ GRACE_S = 5.0  # after SIGINT, how long a child may take to stop before its grou
 # capture, output capture: the harness keeps each adapter's stderr with its case itself, and the
 # run's output goes to a log). Together they cost a case more than the case itself: see
 # docs/BENCHMARK.md. Give ``--pytest-arg=-p --pytest-arg=NAME`` to load a plugin.
-PYTEST_ARGS = ("--disable-plugin-autoload", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+PYTEST_ARGS = ("--disable-plugin-autoload", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
                "-p", "no:logging", "-p", "no:warnings", "-p", "no:unraisableexception",
                "-p", "no:threadexception", "--capture=no")
 
 
+# pytest started so that the current folder is not on its import path (``python -m`` would put
+# it first): run from an implementer's repository, a package of theirs named like one of pytest's
+# plugins or dependencies is never imported in place of it.
+PYTEST_MAIN = "import sys; del sys.path[0]; import pytest; sys.exit(pytest.console_main())"
+
+
 def pytest_command(*args: str) -> list[str]:
     """The command line of a vector run: ``pytest`` with PYTEST_ARGS, then ``args``."""
-    return [sys.executable, "-m", "pytest", *PYTEST_ARGS, *args]
+    return [sys.executable, "-c", PYTEST_MAIN, *PYTEST_ARGS, *args]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -158,7 +164,7 @@ def check_cases(args) -> None:
 
 def load_expectations(args, labels: list[str]) -> dict:
     """{label: Expectations} from --expectations (a file or a folder) or the bundled folder."""
-    from reports import expectations as expmod  # noqa: PLC0415
+    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
     path = args.expectations
     if path is not None and not path.exists():
         raise UsageError(f"--expectations {path}: no such file or folder")
@@ -323,7 +329,7 @@ def finish(job: Job) -> None:
     read_progress(job)
     if not job.private.exists():  # only this run's own file counts
         return
-    from reports.results import ResultsError, parse  # noqa: PLC0415
+    from appc_conformance.reports.results import ResultsError, parse  # noqa: PLC0415
     try:
         job.doc = parse(job.private.read_text(encoding="utf-8"), job.results)
     except ResultsError as exc:
@@ -552,7 +558,7 @@ def _run(args: argparse.Namespace) -> int:
     files = [j.results for j in jobs if j.doc is not None and j.results.exists()]
     report = None
     if not args.no_report and files:
-        from reports import cli as reports_cli  # the report verbs own the formats
+        from appc_conformance.reports import cli as reports_cli  # the report verbs own the formats
         reports_cli.write_all(files, args.out)
         report = args.out / "report.html"
         console.line(f"reports: {args.out}/")
@@ -565,5 +571,5 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path, doc: dict) -> None:
-    from reports.results import write_results
+    from appc_conformance.reports.results import write_results
     write_results(path, doc)

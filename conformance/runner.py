@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from conformance import adapter, grading, vectors
-from conformance.adapter import AdapterSession
-from conformance.vectors import Case
+from appc_conformance.conformance import adapter, grading, vectors
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.vectors import Case
 
 TRANSPORT_VERDICTS = {"crash": grading.CRASH, "timeout": grading.TIMEOUT,
                       "protocol-error": grading.PROTOCOL_ERROR}
@@ -74,7 +74,7 @@ def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | No
     start = time.monotonic()
     try:
         if case.op in vectors.NETWORK_OPS:
-            from conformance import discovery_runner  # the mock servers are only needed here
+            from appc_conformance.conformance import discovery_runner  # the mock servers are only needed here
             with case_timeout(case, session):
                 discovery_runner.run(case, profile, session, rec)
         else:

@@ -439,8 +439,8 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     name or in a URL of the input or of what the hosts serve is a problem: the suite never lets
     a vector point an implementation off the machine. Returns (field, message) pairs.
     """
-    from servers.scenario import FIRST_ADDRESS  # noqa: PLC0415 (how the scenario numbers its hosts)
-    from servers.spec import HostsError, substitute  # noqa: PLC0415
+    from appc_conformance.servers.scenario import FIRST_ADDRESS  # noqa: PLC0415 (how the scenario numbers its hosts)
+    from appc_conformance.servers.spec import HostsError, substitute  # noqa: PLC0415
     hosts = raw.get("hosts")
     if not isinstance(hosts, dict):
         return []
@@ -498,13 +498,13 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -
         out.append(("op", f"the area {area!r} holds {SUITE_AREAS.get(area) or 'adapter'} cases, not "
                           f"{raw['op']} cases (check_publisher cases go to the area publisher, alone)"))
     if raw["op"] == "check_publisher":
-        from conformance import publisher_cases  # noqa: PLC0415 (what the publisher check reports)
+        from appc_conformance.conformance import publisher_cases  # noqa: PLC0415 (what the publisher check reports)
         out += publisher_cases.problems(raw)
     if raw["op"] in NETWORK_OPS or raw["op"] in SUITE_OPS:
         if not raw.get("hosts"):
             out.append(("hosts", "discovery cases must describe the hosts"))
         else:
-            import servers  # the host description format belongs to the mock servers
+            from appc_conformance import servers  # the host description format belongs to the mock servers
             out += [("hosts", p) for p in servers.lint_case(raw)]
             out += outside_hosts(raw)
     seen = []

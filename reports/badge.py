@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reports.model import Column, Model
+from appc_conformance.reports.model import Column, Model
 
 LABEL = "appc conformance"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -66,7 +66,7 @@ def text_width(text: str) -> int:
 
 def svg(doc: dict) -> str:
     """The endpoint document drawn as a flat badge (self-contained SVG)."""
-    from reports.html import environment  # noqa: PLC0415 (the reports' Jinja2 set-up)
+    from appc_conformance.reports.html import environment  # noqa: PLC0415 (the reports' Jinja2 set-up)
     label, message = doc["label"], doc["message"]
     lw, mw = text_width(label) + 10, text_width(message) + 10
     return environment().get_template("badge.svg.j2").render(

@@ -16,10 +16,10 @@ import re
 import sys
 from pathlib import Path
 
-from reports import diff as diffmod
-from reports import expectations as expmod
-from reports import model as modelmod
-from reports.results import FAILING, VERDICTS, Results, ResultsError, load_results
+from appc_conformance.reports import diff as diffmod
+from appc_conformance.reports import expectations as expmod
+from appc_conformance.reports import model as modelmod
+from appc_conformance.reports.results import FAILING, VERDICTS, Results, ResultsError, load_results
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -113,7 +113,7 @@ def _mark_known(results: list[Results], path: Path) -> None:
 
 def render_all(results: list[Results], formats, catalog: dict | None, title: str | None,
                failing_list: bool = True, suite_checks: dict | None = None) -> dict[str, bytes]:
-    from reports import html, junit, markdown  # noqa: PLC0415 (Jinja2 only when rendering)
+    from appc_conformance.reports import html, junit, markdown  # noqa: PLC0415 (Jinja2 only when rendering)
     m = modelmod.build(results, catalog, suite_checks)
     out: dict[str, bytes] = {}
     if "html" in formats:
@@ -127,7 +127,7 @@ def render_all(results: list[Results], formats, catalog: dict | None, title: str
         out["coverage.md"] = markdown.coverage(m).encode()
         out["coverage.json"] = (json.dumps(modelmod.coverage_json(m), indent=1, ensure_ascii=False) + "\n").encode()
     if "badge" in formats:
-        from reports import badge  # noqa: PLC0415
+        from appc_conformance.reports import badge  # noqa: PLC0415
         out.update(badge.render(m))
     return out
 
@@ -351,7 +351,7 @@ def list_main(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.verdict:
         return _err("list", "--verdict needs --results FILE")
-    from conformance import vectors  # noqa: PLC0415
+    from appc_conformance.conformance import vectors  # noqa: PLC0415
     root = args.vectors or vectors.default_vectors_dir()
     try:
         vs = vectors.load(root)

@@ -18,7 +18,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports.results import FAILING, PASS, Results
+from appc_conformance.reports.results import FAILING, PASS, Results
 
 WORKTREE = "WORKTREE"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jsonschema
 
-from reports.results import FAILING, PASS, Results
+from appc_conformance.reports.results import FAILING, PASS, Results
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "expectations.schema.json"
 
@@ -78,7 +78,7 @@ def load(path: str | Path) -> Expectations:
         best = jsonschema.exceptions.best_match(errors)
         where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in best.absolute_path).lstrip(".")
         raise ExpectationsError(f"{p}: field '{where or '(top level)'}': {best.message}")
-    from conformance.vectors import PROFILES  # noqa: PLC0415 (the suite's profiles)
+    from appc_conformance.conformance.vectors import PROFILES  # noqa: PLC0415 (the suite's profiles)
     known, seen = [], {}
     for i, k in enumerate(doc["known_failures"]):
         if "profile" in k and k["profile"] not in PROFILES:  # it would never match: say so

@@ -11,9 +11,9 @@ from typing import Any
 
 import jinja2
 
-from reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, partial_runs,
+from appc_conformance.reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, partial_runs,
                            partial_text, public_arg, public_path)
-from reports.results import FAILING, SKIPPING, VERDICTS
+from appc_conformance.reports.results import FAILING, SKIPPING, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -22,8 +22,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from reports.model import Model, is_known, public_path
-from reports.results import FAILING
+from appc_conformance.reports.model import Model, is_known, public_path
+from appc_conformance.reports.results import FAILING
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FAILURE = ("fail", "error")

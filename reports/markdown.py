@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from reports.model import (NOW_PASSES, PORT_MODES, Column, Counts, Model, incomplete_runs, is_known, partial_runs,
+from appc_conformance.reports.model import (NOW_PASSES, PORT_MODES, Column, Counts, Model, incomplete_runs, is_known, partial_runs,
                            partial_text, status)
-from reports.results import FAILING
+from appc_conformance.reports.results import FAILING
 
 LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error, adapter-error) · "
           "🔶 known failure (a failure the implementation's expectations file lists) · "

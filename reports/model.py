@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from reports.results import ENVIRONMENT_SKIP, FAILING, PASS, SKIPPING, VERDICTS, Results
+from appc_conformance.reports.results import ENVIRONMENT_SKIP, FAILING, PASS, SKIPPING, VERDICTS, Results
 
 STRENGTH_ORDER = ("must", "should", "may", "library", "ambiguous")
 
@@ -341,7 +341,7 @@ def public_path(path: str | Path | None) -> str:
 
 def default_catalog_path() -> Path | None:
     try:
-        from conformance import vectors  # noqa: PLC0415
+        from appc_conformance.conformance import vectors  # noqa: PLC0415
     except ImportError:
         return None
     p = vectors.default_vectors_dir() / "requirements.json"
@@ -382,7 +382,7 @@ def suite_checks(catalog_path: str | Path | None) -> dict[str, list[str]]:
     if not (root / "schema" / "vector-file.schema.json").is_file() or not (root / "publisher").is_dir():
         return {}
     try:
-        from conformance import vectors  # noqa: PLC0415
+        from appc_conformance.conformance import vectors  # noqa: PLC0415
         vs = vectors.load(root, vectors.vector_files(root / "publisher"))
     except (ImportError, OSError, ValueError):
         return {}

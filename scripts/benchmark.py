@@ -48,8 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance import registry, run, vectors  # noqa: E402
-from conformance.adapter import AdapterSession  # noqa: E402
+from appc_conformance.conformance import registry, run, vectors  # noqa: E402
+from appc_conformance.conformance.adapter import AdapterSession  # noqa: E402
 
 
 # Runs a command and prints its children's resource use (peak RSS of the largest one, CPU time).
@@ -75,8 +75,8 @@ def local_cases(vs) -> list:
 # --- (a) in-process --------------------------------------------------------------------------------
 
 def bench_inprocess(pairs: list, repeats: int) -> dict:
-    from conformance.adapters.reference import __main__ as ref  # the measurement needs it in-process
-    from conformance.adapters.reference.errors import RefError, Unsupported
+    from appc_conformance.conformance.adapters.reference import __main__ as ref  # the measurement needs it in-process
+    from appc_conformance.conformance.adapters.reference.errors import RefError, Unsupported
 
     def once():
         for case, profile in pairs:
@@ -149,7 +149,7 @@ def multiplied_set(src: Path, dest: Path, factor: int, areas=None) -> Path:
 
 
 # pytest as a user starts it by hand: every plugin installed in the environment, the built-in ones.
-PLAIN_PYTEST = (sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider")
+PLAIN_PYTEST = (sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider")
 
 
 def pytest_argv(vector_root: Path, impl: str, paths=None, extra=(), plain=False) -> list:
@@ -281,7 +281,7 @@ def bench_compat(repeats: int) -> dict:
         runs = []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory(prefix="appc-bench-compat-") as td:
-                r = measured_run([sys.executable, "-m", "conformance", "run", "--all", "--out", td, *extra])
+                r = measured_run([sys.executable, "-m", "appc_conformance", "run", "--all", "--out", td, *extra])
                 got = {}
                 for f in sorted(Path(td).glob("results-*.json")):
                     for c in json.loads(f.read_text())["cases"]:

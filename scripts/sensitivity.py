@@ -57,7 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance import run, vectors  # noqa: E402  (the command line of a vector run; the cases)
+from appc_conformance.conformance import run, vectors  # noqa: E402  (the command line of a vector run; the cases)
 
 VECTORS = ROOT / "vectors"
 MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"
@@ -164,7 +164,7 @@ class ParseProbe:
         self.control: dict = {}
 
     def _answers(self, bug: str, wanted: list) -> dict:
-        from conformance.adapter import AdapterSession  # noqa: PLC0415
+        from appc_conformance.conformance.adapter import AdapterSession  # noqa: PLC0415
 
         out = {}
         for profile in sorted({p for _a, p in wanted}):
@@ -193,7 +193,7 @@ SAMPLE_PORT = 54321  # a port as the custom-port mode puts it into {{host}} plac
 
 def spec_netloc(text: str) -> bool:
     """Does ``text`` hold a ``{{host}}`` placeholder (address and port), not only ``{{host.host}}``?"""
-    from servers import spec  # noqa: PLC0415
+    from appc_conformance.servers import spec  # noqa: PLC0415
 
     return any(m.group(2) is None for m in spec.PLACEHOLDER.finditer(text))
 
@@ -208,7 +208,7 @@ def app_strings(case) -> list | None:
         return None
     if "{{" not in app:
         return [app]
-    from servers import spec  # noqa: PLC0415
+    from appc_conformance.servers import spec  # noqa: PLC0415
 
     symbols = list(case.raw.get("hosts") or {})
     out = []

@@ -2,7 +2,7 @@
 
 The harness uses:
 
-    import servers
+    from appc_conformance import servers
     ca_file = servers.ca.bundle_path()           # once per run: SSL_CERT_FILE and hello's ca_file
     try:
         with servers.scenario(case["hosts"], port_mode="custom") as sc:   # or "default"
@@ -13,7 +13,7 @@ The harness uses:
     except servers.PortsUnavailable as exc:
         skip(exc.reason)
 
-``servers.lint_case(case)`` checks a case's ``hosts`` and ``requests`` without starting anything.
+``appc_conformance.servers.lint_case(case)`` checks a case's ``hosts`` and ``requests`` without starting anything.
 servers/README.md documents the formats.
 """
 from __future__ import annotations

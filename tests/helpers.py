@@ -21,13 +21,13 @@ def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
     The results file is parsed and validated against the results schema, as every reader does.
     """
     results = tmp_path / f"results-{len(list(tmp_path.glob('results-*.json')))}.json"
-    argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+    argv = [sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
             *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     doc = None
     if results.exists():
-        from reports.results import parse  # the harness writes without validating: every test checks
+        from appc_conformance.reports.results import parse  # the harness writes without validating: every test checks
         doc = parse(results.read_text(), results)
     return proc, doc
 

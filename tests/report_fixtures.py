@@ -133,7 +133,7 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
             "id": impl_id, "name": name, "version": version if available else None, "language": "python",
             "homepage": None, "available": available,
             "unavailable_reason": None if available else "Go is not installed; install it with: apt-get install golang-go",
-            "command": ["python3", "-m", "conformance.adapters.reference"]},
+            "command": ["python3", "-m", "appc_conformance.conformance.adapters.reference"]},
         "cases": cases,
     }
 
@@ -141,7 +141,7 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
 def three_runs(folder) -> dict:
     """Three results files in ``folder``: the reference (all pass), a Go library with failures
     (one profile), and an implementation that is not available."""
-    from reports.results import write_results
+    from appc_conformance.reports.results import write_results
     ref = write_results(folder / "results-reference.json", make_results())
     go = write_results(folder / "results-go-appc.json", make_results(
         "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),

@@ -61,7 +61,7 @@ def server(tls):
 
 @pytest.fixture
 def adapter(tls):
-    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1]))
+    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(tls[1]))
     answer = proc.hello()
     assert "ok" in answer, answer
     yield proc
@@ -77,7 +77,7 @@ def discover(adapter, app, port, what=("aci", "pubkeys"), insecure=(), headers=N
 
 def test_hello_reports_actool(tls):
     version = subprocess.run([ACTOOL, "version"], capture_output=True, text=True).stdout.split()[-1]
-    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1]))
+    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(tls[1]))
     try:
         answer = proc.hello()
     finally:
@@ -93,7 +93,7 @@ def test_hello_reports_actool(tls):
 
 
 def test_other_profiles_are_declined(tls):
-    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1]))
+    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(tls[1]))
     try:
         assert set(proc.hello(profile="appc-imagetags")) == {"unsupported"}
     finally:
@@ -101,7 +101,7 @@ def test_other_profiles_are_declined(tls):
 
 
 def test_missing_actool_declines_the_profile(tmp_path):
-    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(None, ACTOOL=str(tmp_path / "no-such-actool")))
+    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(None, ACTOOL=str(tmp_path / "no-such-actool")))
     try:
         answer = proc.hello()
     finally:
@@ -211,7 +211,7 @@ def test_a_hanging_actool_is_killed(tls):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # accepts connections in the kernel, never answers
-    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], adapter_env(tls[1], APPC_ACTOOL_TIMEOUT="1"))
+    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(tls[1], APPC_ACTOOL_TIMEOUT="1"))
     try:
         assert "ok" in proc.hello()
         start = time.monotonic()

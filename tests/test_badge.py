@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance import cli
-from reports import badge, model
-from reports.results import Results, parse, write_results
+from appc_conformance.conformance import cli
+from appc_conformance.reports import badge, model
+from appc_conformance.reports.results import Results, parse, write_results
 from tests.report_fixtures import CASES, make_results, three_runs
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -13,7 +13,7 @@ import collections
 
 import pytest
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 
 VS = vectors.load(cache=False)
 CATALOG = vectors.load_catalog(VS.root)

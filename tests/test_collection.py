@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 from tests.helpers import ROOT, VECTORS
 
 AREA = "app-strings"

@@ -10,10 +10,10 @@ import tempfile
 
 import pytest
 
-import servers
-from conformance.adapters.reference import fetch as ref_fetch
-from conformance.adapters.reference.errors import RefError
-from servers import artefacts
+from appc_conformance import servers
+from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
+from appc_conformance.conformance.adapters.reference.errors import RefError
+from appc_conformance.servers import artefacts
 
 
 def _gpg_verify(data: bytes, sig: bytes, pub: bytes) -> bool:

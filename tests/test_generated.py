@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import grading, registry, vectors
-from conformance.adapter import AdapterSession
-from conformance.generated import budget, expectation
-from conformance.generated.to_vector import extract_cases, validate_case
+from appc_conformance.conformance import grading, registry, vectors
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.generated import budget, expectation
+from appc_conformance.conformance.generated.to_vector import extract_cases, validate_case
 
 from .helpers import ROOT, broken_cmd
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from conformance.adapters.go import build as go_build  # noqa: E402
+from appc_conformance.conformance.adapters.go import build as go_build  # noqa: E402
 from tests.rawadapter import AdapterProcess, adapter_env, make_test_ca, page  # noqa: E402
 
 pytestmark = pytest.mark.go
@@ -100,7 +100,7 @@ def test_concurrent_builds_into_a_fresh_cache(binary, tmp_path):
 
 
 def test_build_module_prints_the_binary_path(binary):
-    out = subprocess.run([sys.executable, "-m", "conformance.adapters.go.build"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.go.build"], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(binary)
@@ -122,7 +122,7 @@ def test_missing_toolchain_or_library_names_the_install_command(monkeypatch, tmp
 
 def test_module_entry_point_declines_when_go_is_missing(tmp_path):
     env = {**adapter_env(None), "APPC_CONFORMANCE_GO": str(tmp_path / "no-go")}
-    proc = subprocess.Popen([sys.executable, "-m", "conformance.adapters.go"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "appc_conformance.conformance.adapters.go"], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     out, _ = proc.communicate(b'{"op": "hello", "protocol": 1, "profile": "appc-0.8.11"}\n'
@@ -133,7 +133,7 @@ def test_module_entry_point_declines_when_go_is_missing(tmp_path):
 
 
 def test_module_entry_point_runs_the_binary(binary):
-    proc = AdapterProcess([sys.executable, "-m", "conformance.adapters.go"], adapter_env(None))
+    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.go"], adapter_env(None))
     try:
         assert proc.hello()["ok"]["implementation"]["name"] == "appc-spec-go"
         assert proc.call("parse_app", app="example.com/app")["ok"]["name"] == "example.com/app"

@@ -1,7 +1,7 @@
 import pytest
 
-from conformance.adapter import check_answer
-from conformance.grading import VERDICTS, grade
+from appc_conformance.conformance.adapter import check_answer
+from appc_conformance.conformance.grading import VERDICTS, grade
 
 RESULT = {"result": {"name": "example.com/app", "tag": None, "labels": {"version": "1"}}}
 ERROR = {"error": ["invalid-app-string", "invalid-identifier"]}

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
@@ -148,7 +148,7 @@ def broken_vector_set(tmp_path):
 
 def test_lint_names_file_case_and_field(broken_vector_set):
     root, case_id = broken_vector_set
-    proc = subprocess.run([sys.executable, "-m", "conformance", "lint", "--vectors", str(root)],
+    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "lint", "--vectors", str(root)],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
@@ -158,7 +158,7 @@ def test_lint_names_file_case_and_field(broken_vector_set):
 
 
 def test_lint_passes_on_the_bundled_vectors():
-    proc = subprocess.run([sys.executable, "-m", "conformance", "lint"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "lint"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert " 0 problems" in proc.stdout
 

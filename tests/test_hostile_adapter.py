@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from conformance import adapter, vectors
-from conformance.adapter import AdapterSession
-from conformance.runner import run_case
+from appc_conformance.conformance import adapter, vectors
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.runner import run_case
 from tests.helpers import BROKEN, ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
@@ -251,7 +251,7 @@ def test_no_grandchild_survives_a_run(tmp_path, mode):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
     results = tmp_path / "results.json"
-    argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+    argv = [sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
             str(VECTORS / "app-strings"), "--results", str(results), "--adapter-cmd", broken_cmd("big:1024"),
             "--case", "app-strings/[a-l]*"]
     # the run's peak memory: measured in a child of its own, which has no other children
@@ -263,7 +263,7 @@ def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
                          env=env, timeout=600)
     wall = time.monotonic() - t0
     peak_mib = int(out.stdout.split()[-1]) / 1024
-    from reports.results import parse
+    from appc_conformance.reports.results import parse
     doc = parse(results.read_text(), results)
     n = len(doc["cases"])
     assert n >= 100, n
@@ -365,7 +365,7 @@ def test_an_adapter_outlives_no_harness_killed_with_sigkill(tmp_path):
     script = tmp_path / "sleeper.py"
     script.write_text(SLEEPER)
     marker = tmp_path / "pid"
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
                              str(VECTORS / "app-strings"), "--case", "app-strings/basic/*", "--pipeline", "0",
                              "--profile", "appc-0.8.11", "--adapter-timeout", "300",
                              "--adapter-cmd", f"{sys.executable} {script} {marker}"],

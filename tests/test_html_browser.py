@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import cli
+from appc_conformance.conformance import cli
 from tests.chromium_pipe import BrowserError, Chromium, find_chromium
 from tests.report_fixtures import CATALOG, three_runs
 
@@ -191,7 +191,7 @@ def test_a_link_with_filters_and_an_open_case(browser, report, tmp_path):
 def report_known(tmp_path_factory) -> Path:
     """A Go run with a known failure and a known failure that now passes, and an incomplete run of
     an implementation that rejects everything (a pass of unknown reason)."""
-    from reports.results import write_results
+    from appc_conformance.reports.results import write_results
     from tests.report_fixtures import make_results
     d = tmp_path_factory.mktemp("browser-known")
     go = write_results(d / "results-go-appc.json", make_results(
@@ -243,7 +243,7 @@ def test_known_failures_inputs_and_warnings_as_a_reader_sees_them(browser, repor
 
 def test_the_badge_svg_renders_offline(browser, report, tmp_path):
     """The SVG badge written beside the report opens on its own: drawn, nothing fetched."""
-    from reports import badge
+    from appc_conformance.reports import badge
     svg = tmp_path / "badge.svg"
     svg.write_text(badge.svg({"label": "appc conformance", "message": "97% pass · 80% attempted", "color": "green"}))
     browser.open(svg.as_uri())

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from reports.results import dumps, load_results, parse, write_results
+from appc_conformance.reports.results import dumps, load_results, parse, write_results
 from tests.helpers import ROOT, VECTORS, run_suite
 
-CLI = [sys.executable, "-m", "conformance"]
+CLI = [sys.executable, "-m", "appc_conformance"]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
@@ -106,7 +106,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 
 def _app_strings_count() -> int:
-    from conformance import vectors
+    from appc_conformance.conformance import vectors
     vs = vectors.load(VECTORS, vectors.vector_files(VECTORS / "app-strings"))
     return sum(len([p for p in c.profiles]) for c in vs.cases)
 
@@ -175,7 +175,7 @@ def test_a_bad_adapter_timeout_is_refused_by_run(tmp_path, value):
 
 
 def test_the_timeout_range_is_one_validator():
-    from conformance.vectors import MAX_ADAPTER_TIMEOUT, adapter_timeout
+    from appc_conformance.conformance.vectors import MAX_ADAPTER_TIMEOUT, adapter_timeout
     assert adapter_timeout("0.5") == 0.5 and adapter_timeout(" 10 ") == 10.0
     assert adapter_timeout(str(MAX_ADAPTER_TIMEOUT)) == MAX_ADAPTER_TIMEOUT
     for v in BAD_TIMEOUTS:
@@ -188,7 +188,7 @@ def test_the_timeout_range_is_one_validator():
 HANGING_ADAPTER = """
 import json, os, sys, time
 sys.path.insert(0, {root!r})
-from conformance.adapters.reference import __main__ as reference
+from appc_conformance.conformance.adapters.reference import __main__ as reference
 state = {{"profile": "appc-0.8.11"}}
 for line in sys.stdin:
     req = json.loads(line)
@@ -222,7 +222,7 @@ def _interrupted_run(tmp_path: Path) -> Path:
     adapter = tmp_path / "hanging_adapter.py"
     adapter.write_text(HANGING_ADAPTER.format(root=str(ROOT), marker=str(marker)))
     results = tmp_path / "interrupted.json"
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
                              str(root), "--vectors", str(root), "--results", str(results), "--pipeline", "0",
                              "--adapter-cmd", f"{sys.executable} {adapter}", "--adapter-timeout", "300"],
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -328,7 +328,7 @@ CA_HOLDER = """
 import os, sys, time
 sys.path.insert(0, {root!r})
 import threading
-from servers import ca
+from appc_conformance.servers import ca
 if {in_thread!r}:  # as the harness's network workers first need it
     box = []
     t = threading.Thread(target=lambda: box.append(ca.default()))
@@ -387,7 +387,7 @@ def test_what_sigkill_leaves_is_swept_by_the_next_run(tmp_path):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_an_interrupted_discovery_run_leaves_no_ca_behind(tmp_path):
     env = dict(ENV, TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
                              str(VECTORS / "discovery"), "--impl", "reference", "--results", str(tmp_path / "r.json")],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -416,7 +416,7 @@ def _expectations(tmp_path: Path, impl: str, **entry) -> Path:
 
 
 def test_an_entry_for_an_unknown_profile_is_an_error_naming_the_file_and_the_entry(tmp_path):
-    from reports import expectations
+    from appc_conformance.reports import expectations
     exp = _expectations(tmp_path, "reference", profile="appc-0.9")
     with pytest.raises(expectations.ExpectationsError) as err:
         expectations.load(exp)
@@ -480,7 +480,7 @@ def test_lint_refuses_expectations_that_pass_anything_or_do_not_fit_the_op(tmp_p
 
 
 def test_the_bundled_vectors_fit_their_ops():
-    from conformance import vectors
+    from appc_conformance.conformance import vectors
     vs = vectors.load(VECTORS, cache=False)
     assert not vs.problems, "\n".join(map(str, vs.problems))
     assert set(vectors.OPS) <= set(vectors.OP_OUTCOMES)  # every adapter op has its row
@@ -559,8 +559,8 @@ def no_packets_off_the_machine(monkeypatch):
 @pytest.mark.parametrize("app", ["192.0.2.1/app", "example.com/app", "10.1.2.3/app", "localhost/app",
                                  "127.0.0.1.example.com/app"])
 def test_the_reference_refuses_to_connect_outside_loopback(no_packets_off_the_machine, app):
-    from conformance.adapters.reference import discovery
-    from conformance.adapters.reference.errors import RefError
+    from appc_conformance.conformance.adapters.reference import discovery
+    from appc_conformance.conformance.adapters.reference.errors import RefError
     for insecure in ([], ["http"]):
         with pytest.raises(RefError) as err:
             discovery.discover({"app": app, "what": ["aci"], "port": None, "insecure": insecure, "headers": {}},
@@ -572,7 +572,7 @@ def test_the_reference_refuses_to_connect_outside_loopback(no_packets_off_the_ma
 @pytest.mark.parametrize("url", ["https://192.0.2.1/x", "http://example.com/x", "https://[2001:db8::1]:8443/x",
                                  "https://10.0.0.1/x"])
 def test_the_reference_transport_refuses_every_url_outside_loopback(no_packets_off_the_machine, url):
-    from conformance.adapters.reference import discovery
+    from appc_conformance.conformance.adapters.reference import discovery
     t = discovery.Transport({"port": None, "insecure": ["http"], "headers": {}}, None)
     with pytest.raises(discovery.FetchError, match="loopback"):
         t.get(url, 1000)
@@ -581,7 +581,7 @@ def test_the_reference_transport_refuses_every_url_outside_loopback(no_packets_o
 
 def test_the_reference_still_reaches_loopback(no_packets_off_the_machine):
     """The refusal is not a blanket one: a loopback address is connected to (nothing listens)."""
-    from conformance.adapters.reference import discovery
+    from appc_conformance.conformance.adapters.reference import discovery
     t = discovery.Transport({"port": 9, "insecure": ["http"], "headers": {}}, None)
     with pytest.raises(discovery.FetchError):
         t.get("http://127.0.0.1:9/x", 1000)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+INSTALLED_VECTORS = "appc_conformance/conformance/_vectors"  # where a wheel carries the vector set
 IGNORE = shutil.ignore_patterns(".git", ".tox", ".venv", ".benchmarks", ".hypothesis", "build", "dist",
                                 "out", "*.egg-info", "__pycache__", "*.pyc", "node_modules")
 
@@ -101,29 +102,32 @@ def test_wheel_carries_vectors_schemas_templates_and_entry_points(built):
     names = set(zipfile.ZipFile(wheel).namelist())
     vectors = sorted(p.relative_to(src / "vectors").as_posix() for p in (src / "vectors").rglob("*.json"))
     assert "schema/vector-file.schema.json" in vectors and "requirements.json" in vectors
-    missing = [v for v in vectors if f"conformance/_vectors/{v}" not in names]
+    missing = [v for v in vectors if f"{INSTALLED_VECTORS}/{v}" not in names]
     assert not missing, f"vector files missing from the wheel: {missing}"
-    extra = sorted(n for n in names if n.startswith("conformance/_vectors/")
-                   and n[len("conformance/_vectors/"):] not in vectors)
+    extra = sorted(n for n in names if n.startswith(f"{INSTALLED_VECTORS}/")
+                   and n[len(INSTALLED_VECTORS) + 1:] not in vectors)
     assert not extra, f"files in the wheel's vectors that the source does not have: {extra}"
     with zipfile.ZipFile(wheel) as zf:
-        copy = json.loads(zf.read("conformance/_vectors/requirements.json"))
+        copy = json.loads(zf.read(f"{INSTALLED_VECTORS}/requirements.json"))
     assert copy == json.loads((src / "vectors" / "requirements.json").read_text())
 
     for folder, pattern in (("reports/schema", "*.json"), ("reports/templates", "*")):
         files = sorted((src / folder).glob(pattern))
         assert files, f"{folder} is empty in the source"
         for f in files:
-            assert f"{folder}/{f.name}" in names, f"{folder}/{f.name} is not in the wheel"
-    for required in ("servers/__init__.py", "conformance/adapters/go/adapter.go",
-                     "conformance/adapters/reference/__main__.py", "conformance/plugin.py"):
-        assert required in names, f"{required} is not in the wheel"
+            assert f"appc_conformance/{folder}/{f.name}" in names, f"{folder}/{f.name} is not in the wheel"
+    for required in ("__init__.py", "servers/__init__.py", "conformance/adapters/go/adapter.go",
+                     "conformance/adapters/reference/__main__.py", "conformance/plugin.py", "reports/cli.py"):
+        assert f"appc_conformance/{required}" in names, f"appc_conformance/{required} is not in the wheel"
+    # One distinctive top-level name: nothing else is installed at the top of site-packages.
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert tops == {"appc_conformance"}, tops
     assert not any(n.startswith(("tests/", "examples/")) for n in names)
 
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "appc-conformance = conformance.cli:main" in text
-    assert "[pytest11]" in text and "conformance.plugin" in text
+    assert "appc-conformance = appc_conformance.conformance.cli:main" in text
+    assert "[pytest11]" in text and "appc_conformance.conformance.plugin" in text
 
 
 def test_build_leaves_one_copy_of_the_vectors(built):
@@ -137,8 +141,8 @@ def test_installed_package_lints_its_own_vectors_outside_the_checkout(installed,
     work = _outside(tmp_path_factory)
     env = _clean_env()
     py = installed / "python"
-    where = _run([str(py), "-c", "import conformance, conformance.vectors as v; "
-                                 "print(conformance.__file__); print(v.default_vectors_dir())"],
+    where = _run([str(py), "-c", "import appc_conformance.conformance.vectors as v; "
+                                 "print(v.__file__); print(v.default_vectors_dir())"],
                  cwd=work, env=env)
     assert where.returncode == 0, where.stderr
     module, vectors_dir = where.stdout.split()
@@ -201,3 +205,34 @@ def test_ci_script_passes_the_exit_code_and_publishes_the_summary(installed, tmp
     failed = _run(["bash", str(script), *common, f"{sys.executable} {bad}", "out-bad", *tail], cwd=work, env=env)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "compatibility summary" in failed.stdout  # printed when there is no step summary file
+
+
+CLASH = "raise ImportError('this is the project\\'s own {name} package, not the suite\\'s')\n"
+
+
+def test_an_implementers_own_packages_named_like_the_suites_do_not_clash(installed, tmp_path_factory):
+    """Run from a repository that has its own conformance/, reports/ and servers/ packages (the
+    CI recipe runs from the repository root): the installed suite imports none of them, through
+    appc-conformance run or through pytest started by hand."""
+    work = _outside(tmp_path_factory)
+    for name in ("conformance", "reports", "servers"):
+        (work / name).mkdir()
+        (work / name / "__init__.py").write_text(CLASH.format(name=name))
+    adapter = work / "adapter.py"
+    shutil.copyfile(ROOT / "examples" / "minimal-adapter" / "adapter.py", adapter)
+    env = _clean_env()
+    ran = _run([str(installed / "appc-conformance"), "run", "--adapter-cmd", f"{sys.executable} {adapter}",
+                "--name", "minimal", "--out", "out", "--case", "app-strings/basic/*"], cwd=work, env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    results = json.loads((work / "out" / "results-minimal.json").read_text())
+    assert {c["verdict"] for c in results["cases"]} == {"pass", "not-implemented"}
+
+    py = installed / "python"
+    where = _run([str(py), "-c", "import appc_conformance.conformance.vectors as v; print(v.default_vectors_dir())"],
+                 cwd=work, env=env)
+    assert where.returncode == 0, where.stderr
+    by_hand = _run([str(py), "-m", "pytest", where.stdout.strip(), "-q", "-p", "no:cacheprovider",
+                    "--adapter-cmd", f"{sys.executable} {adapter}", "--case", "app-strings/basic/*"],
+                   cwd=work, env=env)
+    assert by_hand.returncode == 0, by_hand.stdout[-3000:] + by_hand.stderr[-3000:]
+    assert " passed" in by_hand.stdout and "ImportError" not in by_hand.stdout

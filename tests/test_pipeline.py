@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from conformance import adapter
-from conformance.adapter import AdapterSession
+from appc_conformance.conformance import adapter
+from appc_conformance.conformance.adapter import AdapterSession
 from tests.helpers import BROKEN, VECTORS, run_suite
 
 SCRIPTED = [sys.executable, str(BROKEN), "scripted"]

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance import run
+from appc_conformance.conformance import run
 from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite
 
 MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"

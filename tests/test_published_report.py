@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conformance import registry
+from appc_conformance.conformance import registry
 from tests.helpers import ROOT
 
 PUBLISHED = ROOT / "reports" / "COMPATIBILITY.md"
@@ -31,7 +31,7 @@ def test_published_compatibility_report_is_current(tmp_path):
     if missing:
         pytest.skip("the published report needs every bundled implementation: " + "; ".join(missing))
     fresh = tmp_path / "COMPATIBILITY.md"
-    proc = subprocess.run([sys.executable, "-m", "conformance", "run", "--all", "--out", str(tmp_path / "out"),
+    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--all", "--out", str(tmp_path / "out"),
                            "--publish", str(fresh)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert fresh.exists(), proc.stderr[-3000:]
     # run exits 1 only on failures not listed in expectations/IMPL.json

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-import servers
-from conformance import cli, publisher, publisher_cases, vectors
+from appc_conformance import servers
+from appc_conformance.conformance import cli, publisher, publisher_cases, vectors
 
 APP = "{{a.host}}/app,version=1.0.0"
 IMG, ASC = "/images/{{a.host}}/app-1.0.0.aci", "/images/{{a.host}}/app-1.0.0.aci.asc"
@@ -217,7 +217,7 @@ def test_keys_and_headers_from_the_command_line(tmp_path):
 def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
     """With the bundled catalog, coverage.md/.json and the HTML show DISC-06, DISC-12 and DISC-PR-01
     covered by publisher checks, though no adapter case cites them."""
-    from reports.results import write_results  # noqa: PLC0415
+    from appc_conformance.reports.results import write_results  # noqa: PLC0415
     from tests.report_fixtures import make_results  # noqa: PLC0415
     r = tmp_path / "r.json"
     write_results(r, make_results())
@@ -243,7 +243,7 @@ def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
 def test_coverage_without_publisher_cases_keeps_them_uncovered(tmp_path):
     """The check above can fail: a catalog with no publisher cases beside it leaves the rules
     without a case (and a requirement cited only by a publisher case is covered by it)."""
-    from reports import model  # noqa: PLC0415
+    from appc_conformance.reports import model  # noqa: PLC0415
     catalog = json.loads((vectors.default_vectors_dir() / "requirements.json").read_text())
     (tmp_path / "requirements.json").write_text(json.dumps(catalog))
     assert model.suite_checks(tmp_path / "requirements.json") == {}

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-import servers
-from conformance.adapters.reference import discovery as d
-from conformance.adapters.reference.errors import RefError, Unsupported
+from appc_conformance import servers
+from appc_conformance.conformance.adapters.reference import discovery as d
+from appc_conformance.conformance.adapters.reference.errors import RefError, Unsupported
 
 
 def test_render_is_single_pass_every_occurrence_raw():

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance import cli
+from appc_conformance.conformance import cli
 from tests.report_fixtures import CASES, CATALOG, make_results, three_runs
-from reports import diff as diffmod
-from reports import expectations as expmod
-from reports.results import FAILING, VERDICTS, ResultsError, load_results, parse, schema, write_results
+from appc_conformance.reports import diff as diffmod
+from appc_conformance.reports import expectations as expmod
+from appc_conformance.reports.results import FAILING, VERDICTS, ResultsError, load_results, parse, schema, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def files(tmp_path) -> dict[str, Path]:
 # -- results files ------------------------------------------------------------------------------
 
 def test_schema_verdicts_match_the_harness():
-    from conformance import grading
+    from appc_conformance.conformance import grading
     assert tuple(schema()["$defs"]["case"]["properties"]["verdict"]["enum"]) == VERDICTS == grading.VERDICTS
 
 
@@ -62,7 +62,7 @@ def test_write_then_load_round_trip(tmp_path):
     {"format": "x", "cases": []},
 ])
 def test_results_text_is_the_document(doc):
-    from reports.results import dumps
+    from appc_conformance.reports.results import dumps
     text = dumps(doc)
     assert json.loads(text) == doc and text.endswith("\n")
     if doc.get("cases") and len(doc) > 1 and list(doc)[-1] == "cases":
@@ -154,7 +154,7 @@ def test_missing_file(tmp_path):
 
 
 def test_unavailable_implementation_as_the_runner_writes_it(tmp_path):
-    from conformance.run import unavailable_results
+    from appc_conformance.conformance.run import unavailable_results
     path = write_results(tmp_path / "r.json", unavailable_results("go-appc", "install it with: apt-get install golang-go",
                                                                   ["appc-0.8.11"]))
     assert not load_results(path).available
@@ -528,13 +528,13 @@ def test_lint_still_works(capsys):
 
 
 def test_python_dash_m_conformance(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "conformance", "diff", "--help"], cwd=ROOT, capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "appc_conformance", "diff", "--help"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0 and "results file before" in p.stdout
 
 
 def test_scores_leave_out_skipped_and_not_attempted_cases():
-    from reports import model
+    from appc_conformance.reports import model
     r = load_results_doc(make_results(verdicts={"discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
                                                 "discovery/meta/should-prefer-https@appc-0.8.11": "not-implemented",
                                                 "discovery/meta/should-prefer-https@appc-imagetags": "fail"}))
@@ -546,7 +546,7 @@ def test_scores_leave_out_skipped_and_not_attempted_cases():
 
 def test_a_tile_with_nothing_attempted_reads_not_implemented(tmp_path, capsys):
     """Issue: a tile over cases that were all not-implemented or declined is no red 0 %."""
-    from reports import model
+    from appc_conformance.reports import model
     doc = make_results("tags-only", "tags only", profiles=("appc-0.8.11",), verdicts={
         "discovery/walk-up/404-then-parent": "not-implemented", "discovery/meta/should-prefer-https": "unsupported"})
     m = model.build([load_results_doc(doc)])
@@ -567,7 +567,7 @@ def test_a_tile_with_nothing_attempted_reads_not_implemented(tmp_path, capsys):
 
 
 def load_results_doc(doc):
-    from reports.results import Results
+    from appc_conformance.reports.results import Results
     return Results("mem.json", parse(json.dumps(doc), "mem.json"))
 
 
@@ -675,7 +675,7 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
     any report carries the temporary folder, the project's folder or the Python executable's."""
     from tests.helpers import run_suite
     adapter = tmp_path / "adapter.py"  # a copy of the reference's entry point, in the temporary folder
-    adapter.write_text("import runpy\nrunpy.run_module('conformance.adapters.reference', run_name='__main__')\n")
+    adapter.write_text("import runpy\nrunpy.run_module('appc_conformance.conformance.adapters.reference', run_name='__main__')\n")
     proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {adapter}",
                           "--case", "app-strings/colon/*", "--case", "discovery/walk/first-level-wins",
                           paths=[ROOT / "vectors" / "app-strings", ROOT / "vectors" / "discovery"])
@@ -727,7 +727,7 @@ def _rejects_everything(tmp_path) -> Path:
 
 
 def test_unclassified_passes_adapter_errors_truncation_and_incomplete_runs_are_reported(tmp_path, capsys):
-    from reports import model
+    from appc_conformance.reports import model
     r = _rejects_everything(tmp_path)
     m = model.build([load_results(r)])
     t = m.totals[0]

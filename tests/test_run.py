@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import registry
+from appc_conformance.conformance import registry
 from tests.helpers import run_suite
 
 # The discovery cases whose servers hang, trickle or never end on purpose, and a few others
@@ -66,7 +66,7 @@ from tests.helpers import BROKEN, ROOT, VECTORS, broken_cmd  # noqa: E402
 
 def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "conformance", "run", *map(str, args)], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "appc_conformance", "run", *map(str, args)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -131,7 +131,7 @@ def _start_cli(tmp_path, *extra):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     adapter = f"{sys.executable} {BROKEN} hang {tmp_path}"  # the folder in its command line marks it
     return out, subprocess.Popen(
-        [sys.executable, "-m", "conformance", "run", "--adapter-cmd", adapter, "--case", "app-strings/basic/*",
+        [sys.executable, "-m", "appc_conformance", "run", "--adapter-cmd", adapter, "--case", "app-strings/basic/*",
          "--adapter-timeout", "120", "--out", str(out), *extra],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -267,7 +267,7 @@ def test_impl_and_adapter_cmd_in_one_report(tmp_path):
 
 
 def test_run_and_report_share_the_default_output_folder_and_run_documents_its_options():
-    from conformance import cli
+    from appc_conformance.conformance import cli
     parser = cli.build_parser()
     run_args = parser.parse_args(["run"])
     report_args = parser.parse_args(["report", "x.json"])
@@ -278,7 +278,7 @@ def test_run_and_report_share_the_default_output_folder_and_run_documents_its_op
 
 
 def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
-    from conformance import run as runmod
+    from appc_conformance.conformance import run as runmod
 
     def slow(name):
         time.sleep(1.5)
@@ -320,7 +320,7 @@ def test_the_bundled_wait_bound_cases_say_how_long_they_take():
     """The discovery cases whose servers hang, trickle or never end all carry a bound (else one
     of them holds a run for the whole per-request timeout); the reference passes them within it
     (test_side_by_side_network_cases_give_the_serial_verdicts)."""
-    from conformance import pool, vectors
+    from appc_conformance.conformance import pool, vectors
     bound = {c.id: c.raw.get("timeout") for c in vectors.load(VECTORS).cases
              if c.op in ("discover", "resolve") and pool.waits_on_purpose(c)}
     assert set(bound) >= set(WAIT_BOUND) - {"discovery/walk/slow-leaf-answers"}
@@ -360,7 +360,7 @@ class _FakeItem:
 @pytest.mark.parametrize("features", [["custom-port"], []])
 def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, features):
     import threading
-    from conformance import pool
+    from appc_conformance.conformance import pool
     lock, now, peak = threading.Lock(), [0], [0]
 
     def fake_run_case(case, profile, session):

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 from tests.helpers import ROOT, VECTORS
 
 

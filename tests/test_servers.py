@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-import servers
-from servers.log import RequestLog
+from appc_conformance import servers
+from appc_conformance.servers.log import RequestLog
 
 META_PAGE = {"meta": [["ac-discovery", "{{a.host}} https://{{a}}/{name}.{ext}"],
                       ["ac-discovery-pubkeys", "{{a.host}} https://{{a}}/keys.gpg"]]}
@@ -275,7 +275,7 @@ def test_default_ports_mode():
 
 
 def test_default_ports_unavailable_is_a_specific_exception(monkeypatch):
-    from servers import mock
+    from appc_conformance.servers import mock
 
     def refuse(address, port):
         if port in (80, 443):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.adapters.go import build as go_build
+from appc_conformance.conformance.adapters.go import build as go_build
 from tests.helpers import ROOT
 
 SCRIPT = ROOT / "ci" / "spec-change.sh"
@@ -81,7 +81,7 @@ def test_a_folder_that_is_no_spec_tree_is_a_clear_error(tmp_path):
         go_build.spec_tree(tmp_path / "missing")
     with pytest.raises(go_build.SpecTreeError, match="not an appc/spec source tree"):
         go_build.spec_tree(tmp_path)
-    out = subprocess.run([sys.executable, "-m", "conformance.adapters.go.build", "--spec-src", str(tmp_path)],
+    out = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.go.build", "--spec-src", str(tmp_path)],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 2 and "not an appc/spec source tree" in out.stderr
 
@@ -121,7 +121,7 @@ exec {ACTOOL} "$@"
 
 
 def test_actool_adapter_takes_binary_and_profiles(actool_without_port):
-    cmd = [sys.executable, "-m", "conformance.adapters.actool"]
+    cmd = [sys.executable, "-m", "appc_conformance.conformance.adapters.actool"]
     plain = _hello(cmd)
     assert plain["ok"]["features"] == ["custom-port"]  # Debian's actool has --port
     assert plain["ok"]["profiles"] == ["appc-0.8.11"]
@@ -141,7 +141,7 @@ def test_actool_adapter_takes_binary_and_profiles(actool_without_port):
 def test_actool_without_port_is_not_failed(actool_without_port):
     reqs = [{"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11"},
             {"id": 1, "op": "discover", "args": {"app": "example.com/app", "port": 8443}}]
-    out = subprocess.run([sys.executable, "-m", "conformance.adapters.actool", "--actool", str(actool_without_port)],
+    out = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.actool", "--actool", str(actool_without_port)],
                          input="".join(json.dumps(r) + "\n" for r in reqs), capture_output=True, text=True,
                          timeout=120, cwd=ROOT)
     answers = [json.loads(line) for line in out.stdout.splitlines()]

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from conformance.adapters.reference import discovery
-from servers import ca as camod
+from appc_conformance.conformance.adapters.reference import discovery
+from appc_conformance.servers import ca as camod
 
 
 @pytest.fixture

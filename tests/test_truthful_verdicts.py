@@ -65,7 +65,7 @@ def test_actool_without_port_flag_gets_zero_passes(tmp_path, fake_actool_path):
 
 
 def test_actool_adapter_answers_failed_for_what_did_not_run(tmp_path, fake_actool_path):
-    adapter = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], dict(os.environ))
+    adapter = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], dict(os.environ))
     try:
         assert "ok" in adapter.send_raw(json.dumps(HELLO_11))
         usage = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=4443, insecure=[], headers={})
@@ -83,7 +83,7 @@ def test_actool_adapter_answers_failed_for_what_did_not_run(tmp_path, fake_actoo
 
 def test_actool_adapter_keeps_protocol_10_answers(fake_actool_path):
     """A harness that announces no protocol_minor cannot take ``failed``: an error of kind other."""
-    adapter = AdapterProcess([sys.executable, "-m", "conformance.adapters.actool"], dict(os.environ))
+    adapter = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], dict(os.environ))
     try:
         assert "ok" in adapter.hello()
         usage = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=4443, insecure=[], headers={})
@@ -102,7 +102,7 @@ def test_actool_adapter_keeps_protocol_10_answers(fake_actool_path):
     ((1, "something else"), "other"),
 ])
 def test_actool_exit_statuses(statuses, kind):
-    from conformance.adapters.actool import adapter as actool
+    from appc_conformance.conformance.adapters.actool import adapter as actool
     status, stderr = statuses
     ans = actool.Adapter.failure(status, stderr, [], [])
     if kind is None:
@@ -124,7 +124,7 @@ def _raw_session(argv, *lines):
 
 def test_reference_adapter_answers_failed_on_its_own_errors():
     hello, malformed, garbage = _raw_session(
-        [sys.executable, "-m", "conformance.adapters.reference"], json.dumps(HELLO_11),
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.reference"], json.dumps(HELLO_11),
         json.dumps({"id": 5, "op": "parse_app", "args": {}}), "[1, 2")
     assert "ok" in hello
     assert malformed["id"] == 5 and "failed" in malformed and "app" in malformed["failed"]["message"]
@@ -132,7 +132,7 @@ def test_reference_adapter_answers_failed_on_its_own_errors():
 
 
 def test_reference_adapter_turns_an_unexpected_exception_into_failed(monkeypatch):
-    from conformance.adapters.reference import __main__ as ref
+    from appc_conformance.conformance.adapters.reference import __main__ as ref
 
     def boom(*a):
         raise RuntimeError("a bug in the adapter")
@@ -158,7 +158,7 @@ def test_minimal_example_answers_failed_on_its_own_errors():
 
 @pytest.mark.go
 def test_go_adapter_answers_failed_on_its_own_errors():
-    from conformance.adapters.go import build
+    from appc_conformance.conformance.adapters.go import build
     try:
         binary = build.build()
     except build.NotAvailable as exc:
@@ -244,7 +244,7 @@ def test_failed_answers_are_adapter_errors_in_results_and_pytest(tmp_path):
 TAGS_WALKER = """
 import json, sys
 sys.path.insert(0, {root!r})
-from conformance.adapters.reference import __main__ as ref
+from appc_conformance.conformance.adapters.reference import __main__ as ref
 state = {{"profile": "appc-0.8.11"}}
 for line in sys.stdin:
     req = json.loads(line)
@@ -292,7 +292,7 @@ def test_reference_passes_the_assertions_with_their_own_requirements(tmp_path):
 
 
 def test_check_groups_names_each_groups_requirements():
-    from servers.log import RequestLog, check, check_groups, check_spec, cited
+    from appc_conformance.servers.log import RequestLog, check, check_groups, check_spec, cited
     log = RequestLog()
     for target in ("/a/b", "/a", "/"):
         log.add(kind="request", scheme="https", host="a", address="127.0.0.2", port=1, method="GET",
@@ -314,7 +314,7 @@ def test_check_groups_names_each_groups_requirements():
 
 
 def test_lint_names_an_unknown_requirement_of_an_assertion(tmp_path):
-    from conformance import vectors
+    from appc_conformance.conformance import vectors
     root = tmp_path / "vectors"
     shutil.copytree(VECTORS / "schema", root / "schema")
     shutil.copy(VECTORS / "requirements.json", root / "requirements.json")
@@ -336,8 +336,8 @@ def _record(cid, profile, verdict, requirements, **extra):
 
 
 def test_coverage_files_a_failure_under_the_requirement_it_breaks():
-    from reports import model
-    from reports.results import Results
+    from appc_conformance.reports import model
+    from appc_conformance.reports.results import Results
     catalog = json.loads((VECTORS / "requirements.json").read_text())
     doc = {"format": "appc-conformance-results", "format_version": 1, "run": {}, "implementation": {},
            "cases": [

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 from tests.helpers import VECTORS
 
 

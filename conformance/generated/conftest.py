@@ -11,9 +11,9 @@ import shlex
 
 import pytest
 
-from conformance import registry, vectors
-from conformance.adapter import AdapterSession
-from conformance.plugin import STASH, ca_bundle
+from appc_conformance.conformance import registry, vectors
+from appc_conformance.conformance.adapter import AdapterSession
+from appc_conformance.conformance.plugin import STASH, ca_bundle
 
 from . import budget as budgetmod
 from .differential import Differential, NotTestable, ReferenceProblem

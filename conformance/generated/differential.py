@@ -2,7 +2,7 @@
 
 ``Differential.check(op, args)`` builds the accepted answers from the reference (``expectation``),
 sends the input to the implementation, and grades its answer exactly as a vector case would be
-graded (``conformance.grading``). A mismatch raises a ``Disagreement``. Each kind of
+graded (``appc_conformance.conformance.grading``). A mismatch raises a ``Disagreement``. Each kind of
 disagreement gets its own exception class (from a signature: the operation, both outcomes, and
 the shape of the rejecting side's message), so hypothesis shrinks and reports every distinct
 one of a run instead of only the first.
@@ -17,8 +17,8 @@ from typing import Optional
 
 from hypothesis import event
 
-from conformance import grading
-from conformance.adapter import AdapterSession
+from appc_conformance.conformance import grading
+from appc_conformance.conformance.adapter import AdapterSession
 
 from . import expectation as expmod
 
@@ -153,7 +153,7 @@ class Differential:
 
     def port_mode(self) -> str:
         """Custom ports when both adapters honour ``port``, else the default ports 443/80."""
-        import servers  # noqa: PLC0415 - only discovery needs the mock servers
+        from appc_conformance import servers  # noqa: PLC0415 - only discovery needs the mock servers
         both = [s.ensure() for s in (self.impl, self.reference)]
         if all("custom-port" in h.features for h in both):
             return servers.CUSTOM
@@ -165,7 +165,7 @@ class Differential:
 
     def check_discovery(self, op: str, case: dict) -> None:
         """One generated discovery case: start its hosts, ask both adapters, compare."""
-        import servers  # noqa: PLC0415
+        from appc_conformance import servers  # noqa: PLC0415
         with servers.scenario(case["hosts"], port_mode=self.port_mode()) as sc:
             args = sc.adapter_args(case["input"])
 

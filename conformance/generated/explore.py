@@ -1,6 +1,6 @@
 """Exploratory search: run the generated tests again and again, passing over what was found.
 
-    python -m conformance.generated.explore --examples 2000 --rounds 8 --out findings.json \\
+    python -m appc_conformance.conformance.generated.explore --examples 2000 --rounds 8 --out findings.json \\
         -- --impl go-appc --profile appc-0.8.11
 
 Each round is one ``pytest conformance/generated`` run (a subprocess, as a user would run it)
@@ -39,7 +39,7 @@ def one_round(pytest_args: list, examples: int, seed: int, ignore: list) -> tupl
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m conformance.generated.explore", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.generated.explore", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--examples", type=int, default=2000, help="examples per test and round (default 2000)")
     p.add_argument("--rounds", type=int, default=8, help="at most this many rounds (default 8)")

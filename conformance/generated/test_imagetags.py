@@ -2,7 +2,7 @@
 through ``validate_imagetags``, ``resolve_tag`` and ``merge_tag`` (label sets as initial labels)."""
 import pytest
 
-from conformance.generated import strategies
+from appc_conformance.conformance.generated import strategies
 
 pytestmark = pytest.mark.profiles("appc-imagetags")
 

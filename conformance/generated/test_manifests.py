@@ -1,7 +1,7 @@
 """Generated image manifests (labels, dependencies, annotations, header members, with mistakes)
 through ``validate_manifest``, and manifests with app strings asking for their labels through
 ``match_manifest``."""
-from conformance.generated import strategies
+from appc_conformance.conformance.generated import strategies
 
 
 def test_validate_manifest(generated, profile):

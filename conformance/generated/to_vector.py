@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from conformance import vectors
+from appc_conformance.conformance import vectors
 
 from .differential import Finding, signature_key
 
@@ -140,7 +140,7 @@ def validate_case(case: dict) -> list:
         vs = vectors.load(root, [path])
     problems = [p.message if not p.field else f"{p.field}: {p.message}" for p in vs.problems]
     if case.get("op") in vectors.NETWORK_OPS:
-        import servers  # noqa: PLC0415 - the hosts format belongs to the mock servers
+        from appc_conformance import servers  # noqa: PLC0415 - the hosts format belongs to the mock servers
         problems += servers.lint_case(case)
     return problems
 

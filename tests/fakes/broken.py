@@ -46,7 +46,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
-from conformance.adapters.reference import __main__ as reference  # noqa: E402
+from appc_conformance.conformance.adapters.reference import __main__ as reference  # noqa: E402
 
 WRONG = {
     "parse_app": {"name": "mutant.invalid/wrong", "tag": "mutant", "labels": {"mutant": "1"}},

@@ -35,10 +35,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from conformance.adapters.reference import __main__ as reference  # noqa: E402
-from conformance.adapters.reference import core  # noqa: E402
-from conformance.adapters.reference import discovery as disc  # noqa: E402
-from conformance.adapters.reference.errors import RefError  # noqa: E402
+from appc_conformance.conformance.adapters.reference import __main__ as reference  # noqa: E402
+from appc_conformance.conformance.adapters.reference import core  # noqa: E402
+from appc_conformance.conformance.adapters.reference import discovery as disc  # noqa: E402
+from appc_conformance.conformance.adapters.reference.errors import RefError  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -827,7 +827,7 @@ def install(bug: str) -> None:
         assert attr in RULE, attr
         setattr(core, attr, fn)
     if bug in FETCH_BUGS:  # imported after the discovery patches: its transport builds on theirs
-        from conformance.adapters.reference import fetch as ref_fetch
+        from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
         for attr, fn in FETCH_BUGS[bug].items():
             assert hasattr(ref_fetch, attr), attr
             setattr(ref_fetch, attr, fn)

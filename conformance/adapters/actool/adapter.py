@@ -24,7 +24,7 @@ Environment: ``ACTOOL`` (path of the binary, default: ``actool`` on PATH, then
 ``APPC_ACTOOL_PROFILES`` (the profiles this actool claims, comma-separated; default
 appc-0.8.11). ``SSL_CERT_FILE`` is passed on to actool unchanged. The adapter's own arguments
 say the same and win over the environment: ``--actool PATH`` and ``--profile NAME``
-(repeatable), e.g. ``python -m conformance.adapters.actool --actool ./actool --profile
+(repeatable), e.g. ``python -m appc_conformance.conformance.adapters.actool --actool ./actool --profile
 appc-imagetags`` for an actool built from a spec change (conformance/adapters/go/build.py
 builds one from any appc/spec tree).
 
@@ -154,7 +154,7 @@ def parse_args(argv: list[str]) -> tuple[str | None, list[str]]:
     """The adapter's own arguments: ``--actool PATH`` and ``--profile NAME`` (repeatable)."""
     import argparse  # noqa: PLC0415
 
-    ap = argparse.ArgumentParser(prog="python -m conformance.adapters.actool",
+    ap = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.adapters.actool",
                                  description="adapter protocol over the actool CLI (stdin/stdout)")
     ap.add_argument("--actool", metavar="PATH", help="the actool binary (default: $ACTOOL, else actool on PATH)")
     ap.add_argument("--profile", action="append", metavar="NAME",

@@ -1,6 +1,6 @@
 """Run the Go adapter: build it if needed, then replace this process with it.
 
-Command line for the harness: ``python -m conformance.adapters.go``. The binary speaks the
+Command line for the harness: ``python -m appc_conformance.conformance.adapters.go``. The binary speaks the
 protocol on this process's stdin and stdout (the same file descriptors).
 
 When Go or the library source is missing (``NotAvailable``), this process answers the

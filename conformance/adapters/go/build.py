@@ -21,7 +21,7 @@ that built it, and results files are published. ``-trimpath`` keeps it out of th
 ``build_actool()`` builds actool (the tree's ``actool/`` command) the same way, for runs of the
 actool adapter against a tree (``ACTOOL=PATH`` or ``--actool PATH`` for that adapter).
 
-``python -m conformance.adapters.go.build [--spec-src DIR] [--spec-name NAME] [--actool]``
+``python -m appc_conformance.conformance.adapters.go.build [--spec-src DIR] [--spec-name NAME] [--actool]``
 prints the binary's path (exit 3 when Go or the library is not installed, 1 when the build
 fails, 2 when DIR is not an appc/spec tree). ``APPC_CONFORMANCE_GO`` names the go binary to use
 (default: ``go`` on PATH, then /usr/bin/go).
@@ -274,7 +274,7 @@ def build_actool(cache_dir: Path | None = None, spec_src=None, spec_name: str | 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m conformance.adapters.go.build",
+    ap = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.adapters.go.build",
                                  description="Build the Go adapter (or actool) against an appc/spec "
                                              "tree and print the binary's path.")
     ap.add_argument("--spec-src", metavar="DIR",

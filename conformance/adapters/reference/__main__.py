@@ -1,4 +1,4 @@
-"""The reference adapter: ``python -m conformance.adapters.reference``.
+"""The reference adapter: ``python -m appc_conformance.conformance.adapters.reference``.
 
 Speaks adapter protocol 1.1 on stdin/stdout. Every op of both profiles.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
-from conformance import __version__
+from appc_conformance.conformance import __version__
 
 from . import core
 from .errors import RefError, Unsupported
