@@ -693,7 +693,9 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
         text = f.read_text()
         for p in private:
             assert p not in text, f"{f.name} carries the local path {p}"
-    assert doc["implementation"]["command"] == [Path(sys.executable).name, "adapter.py"]
+    exe = Path(sys.executable)  # inside the project (tox's .tox/...): relative to it; else its name
+    exe = exe.relative_to(ROOT).as_posix() if exe.is_relative_to(ROOT) else exe.name
+    assert doc["implementation"]["command"] == [exe, "adapter.py"]
     # nor does the run's log (run keeps pytest's output beside the reports): the summary's lines
     summary = proc.stdout[proc.stdout.index("appc conformance"):]
     assert str(tmp_path) not in summary and sys.executable not in summary
