@@ -40,6 +40,8 @@ import tempfile
 import threading
 from typing import Any, Optional
 
+from appc_conformance.servers.spec import strings
+
 KINDS = ("aci", "text", "json", "signature", "public_key")
 COMPRESSIONS = ("none", "gzip", "bzip2", "xz")
 ACI_KEYS = {"name", "labels", "compression", "manifest", "no_manifest", "rootfs"}
@@ -233,16 +235,7 @@ def check(spec: Any) -> list[str]:
 
 def references(obj: Any) -> set[tuple[str, str]]:
     """Every ``(kind, name)`` an artefact placeholder in ``obj`` refers to."""
-    found: set[tuple[str, str]] = set()
-    if isinstance(obj, str):
-        found.update(ARTEFACT_PLACEHOLDER.findall(obj))
-    elif isinstance(obj, list):
-        for x in obj:
-            found |= references(x)
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            found |= references(k) | references(v)
-    return found
+    return {ref for s in strings(obj) for ref in ARTEFACT_PLACEHOLDER.findall(s)}
 
 
 class Built:

@@ -49,18 +49,22 @@ def substitute(obj: Any, values: dict[str, dict[str, str]]) -> Any:
     return obj
 
 
-def placeholders(obj: Any) -> set[str]:
-    """Every host symbol a placeholder in ``obj`` refers to."""
-    found: set[str] = set()
+def strings(obj: Any):
+    """Every string in ``obj`` (a JSON value), object keys included."""
     if isinstance(obj, str):
-        found.update(m.group(1) for m in PLACEHOLDER.finditer(obj))
+        yield obj
     elif isinstance(obj, list):
         for x in obj:
-            found |= placeholders(x)
+            yield from strings(x)
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            found |= placeholders(k) | placeholders(v)
-    return found
+            yield from strings(k)
+            yield from strings(v)
+
+
+def placeholders(obj: Any) -> set[str]:
+    """Every host symbol a placeholder in ``obj`` refers to."""
+    return {m.group(1) for s in strings(obj) for m in PLACEHOLDER.finditer(s)}
 
 
 def _num(v: Any) -> bool:
