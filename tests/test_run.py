@@ -381,3 +381,25 @@ def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, feature
         assert peak[0] > 1
     else:  # ports 443/80 of fixed addresses: one scenario at a time
         assert peak[0] == 1
+
+
+def test_publish_leaves_the_published_summary_alone_when_an_implementation_is_missing(tmp_path):
+    """tox -e compat on a machine without actool (an optional tool) must not rewrite the
+    committed summary into one that lists actool as not available: the checkout stays clean."""
+    published = tmp_path / "COMPATIBILITY.md"
+    published.write_text("the committed summary\n")
+    bindir = tmp_path / "bin"  # a PATH with Python and go, without actool
+    bindir.mkdir()
+    for tool in ("go",):
+        found = subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True, text=True).stdout.strip()
+        if found:
+            os.symlink(found, bindir / tool)
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{Path(sys.executable).parent}", "ACTOOL": ""}
+    env.pop("ACTOOL")
+    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--impl", "reference", "--impl", "actool",
+                           "--out", str(tmp_path / "out"), "--case", "app-strings/basic/name-only",
+                           "--publish", str(published)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert "actool: not available" in proc.stderr + proc.stdout, proc.stderr[-2000:]
+    assert published.read_text() == "the committed summary\n"
+    assert "not published" in proc.stderr + proc.stdout
