@@ -35,7 +35,7 @@ MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"
 def run_generated(*args: str, env: dict | None = None, timeout: float = 600):
     argv = [sys.executable, "-m", "pytest", str(GENERATED), "-q", "-p", "no:cacheprovider", *args]
     full_env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for name in (budget.ENV_EXAMPLES, budget.ENV_SEED, budget.ENV_IGNORE):
+    for name in (budget.ENV_EXAMPLES, budget.ENV_SEED, budget.ENV_IGNORE, budget.ENV_FIRST):
         full_env.pop(name, None)
     full_env.update(env or {})
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env)
@@ -73,7 +73,8 @@ def test_reference_finds_no_disagreement_with_itself():
 
 @pytest.mark.slow
 def test_broken_adapter_fails_and_prints_valid_vectors(tmp_path):
-    proc = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "parse_app or validate_manifest or resolve_tag")
+    proc = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "parse_app or validate_manifest or resolve_tag",
+                         env={budget.ENV_FIRST: "1"})  # one shrunk failure per test is all this needs
     out = proc.stdout
     assert proc.returncode == 1, out[-4000:] + proc.stderr[-2000:]
     cases = extract_cases(out)
@@ -95,11 +96,12 @@ def test_broken_adapter_fails_and_prints_valid_vectors(tmp_path):
 
 @pytest.mark.slow
 def test_ignored_signatures_are_passed_over():
-    first = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11")
+    first = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11",
+                          env={budget.ENV_FIRST: "1"})
     keys = [line.split("(key ")[1].split(")")[0] for line in first.stdout.splitlines() if "(key " in line]
     assert first.returncode == 1 and keys
     again = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11",
-                          env={budget.ENV_IGNORE: ",".join(keys)})
+                          env={budget.ENV_IGNORE: ",".join(keys), budget.ENV_FIRST: "1"})
     again_keys = {line.split("(key ")[1].split(")")[0] for line in again.stdout.splitlines() if "(key " in line}
     assert not (again_keys & set(keys))
 
