@@ -74,7 +74,7 @@ else
   if command -v appc-conformance >/dev/null 2>&1; then
     suite_cmd=(appc-conformance)
   else
-    suite_cmd=("$python" -m conformance)  # the scripts folder is not on PATH
+    suite_cmd=("$python" -m appc_conformance)  # the scripts folder is not on PATH
   fi
 fi
 

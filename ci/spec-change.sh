@@ -82,7 +82,7 @@ for impl in "${impl_list[@]}"; do
   case "$impl" in go-appc|actool) ;; *) die "unknown implementation $impl (go-appc, actool)" ;; esac
 done
 
-suite=("$python" -m conformance)
+suite=("$python" -m appc_conformance)
 "${suite[@]}" --version >/dev/null 2>&1 || die "appc-conformance is not installed for $python (pip install it first)"
 
 mkdir -p "$out" && out="$(cd "$out" && pwd)"

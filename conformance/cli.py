@@ -1,4 +1,4 @@
-"""The ``appc-conformance`` command line (also ``python -m conformance``): one verb per task.
+"""The ``appc-conformance`` command line (also ``python -m appc_conformance``): one verb per task.
 
 Exit codes, for every verb:
   0  ok
