@@ -419,17 +419,6 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
 _URL_HOST = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/\s\"'<>?#@]*@)?(\[[^\]]*\]|[^/\s\"'<>?#:]*)")
 
 
-def _strings(obj: Any):
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, list):
-        for x in obj:
-            yield from _strings(x)
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _strings(k)
-            yield from _strings(v)
-
 
 def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     """Hosts a network case would have an adapter contact that are not its own mock hosts.
@@ -440,7 +429,7 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     a vector point an implementation off the machine. Returns (field, message) pairs.
     """
     from appc_conformance.servers.scenario import FIRST_ADDRESS  # noqa: PLC0415 (how the scenario numbers its hosts)
-    from appc_conformance.servers.spec import HostsError, substitute  # noqa: PLC0415
+    from appc_conformance.servers.spec import HostsError, strings, substitute  # noqa: PLC0415
     hosts = raw.get("hosts")
     if not isinstance(hosts, dict):
         return []
@@ -460,7 +449,7 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
             part = substitute(raw.get(fld), values)
         except HostsError:
             continue  # an unknown placeholder: servers.lint_case names it
-        for text in _strings(part):
+        for text in strings(part):
             for m in _URL_HOST.finditer(text):
                 check(fld, m.group(1))
             if text.startswith("//"):  # a scheme-relative URL (a redirect's target)
