@@ -40,7 +40,7 @@ import tempfile
 import threading
 from typing import Any, Optional
 
-from appc_conformance.servers.spec import strings
+from appc_conformance.servers.spec import strings, unknown_keys
 
 KINDS = ("aci", "text", "json", "signature", "public_key")
 COMPRESSIONS = ("none", "gzip", "bzip2", "xz")
@@ -201,9 +201,7 @@ def check(spec: Any) -> list[str]:
             if not isinstance(body, dict):
                 out.append(f"{where}.aci: an object")
                 continue
-            for k in body:
-                if k not in ACI_KEYS:
-                    out.append(f"{where}.aci: unknown key {k!r} (known: {', '.join(sorted(ACI_KEYS))})")
+            out += unknown_keys(f"{where}.aci", body, ACI_KEYS)
             if body.get("compression", "none") not in COMPRESSIONS:
                 out.append(f"{where}.aci.compression: one of {', '.join(COMPRESSIONS)}")
             if "manifest" not in body and not body.get("no_manifest") and not isinstance(body.get("name"), str):

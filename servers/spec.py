@@ -67,6 +67,11 @@ def placeholders(obj: Any) -> set[str]:
     return {m.group(1) for s in strings(obj) for m in PLACEHOLDER.finditer(s)}
 
 
+def unknown_keys(where: str, obj: dict, known) -> list[str]:
+    """One problem for each key of ``obj`` not in ``known``, in ``obj``'s order."""
+    return [f"{where}: unknown key {k!r} (known: {', '.join(sorted(known))})" for k in obj if k not in known]
+
+
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -76,9 +81,7 @@ def check_response(resp: Any, where: str, nested: bool = False) -> list[str]:
     out: list[str] = []
     if not isinstance(resp, dict):
         return [f"{where}: a response must be an object"]
-    for k in resp:
-        if k not in RESPONSE_KEYS:
-            out.append(f"{where}: unknown key {k!r} (known: {', '.join(sorted(RESPONSE_KEYS))})")
+    out += unknown_keys(where, resp, RESPONSE_KEYS)
     if "status" in resp and not (isinstance(resp["status"], int) and not isinstance(resp["status"], bool)
                                  and 100 <= resp["status"] <= 599):
         out.append(f"{where}.status: an integer from 100 to 599")
@@ -149,9 +152,7 @@ def check_hosts(hosts: Any) -> list[str]:
         if not isinstance(host, dict):
             out.append(f"{where}: a host description must be an object")
             continue
-        for k in host:
-            if k not in HOST_KEYS:
-                out.append(f"{where}: unknown key {k!r} (known: {', '.join(sorted(HOST_KEYS))})")
+        out += unknown_keys(where, host, HOST_KEYS)
         for k in ("https", "http"):
             if k in host and not isinstance(host[k], bool):
                 out.append(f"{where}.{k}: true or false (whether that scheme is served)")
