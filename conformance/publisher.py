@@ -410,13 +410,8 @@ def _imagetags(tags, client, keys, report, name, tag, labels) -> dict:
         report.set("imagetags-document", FAIL, f"{doc_url}: {p}")
     if not problems:
         report.set("imagetags-document", PASS, doc_url)
-    try:
-        sig = client.get(sig_url, MAX_SIGNATURE)
-    except OSError as exc:
-        report.set("imagetags-signature", FAIL, f"the document's signature does not answer: {exc}")
-    else:
-        why = keys.verify(doc, sig)
-        report.set("imagetags-signature", FAIL if why else PASS, f"{sig_url}: {why or 'good signature'}")
+    _signature(client, report, "imagetags-signature", sig_url, "the document's signature",
+               lambda sig: keys.verify(doc, sig))
     if tag and not problems:
         parsed = json.loads(doc)
         t, seen = tag, {tag}
@@ -428,6 +423,18 @@ def _imagetags(tags, client, keys, report, name, tag, labels) -> dict:
         for k, v in (parsed.get("labels", {}).get(t) or {}).items():
             labels.setdefault(k, v)
     return labels
+
+
+def _signature(client, report, check: str, url: str, what: str, verify) -> None:
+    """Fetch the signature at ``url`` and set ``check``: FAIL when it does not answer (``what`` names
+    it), else FAIL or PASS by ``verify(sig)``, which gives None for a good signature or why not."""
+    try:
+        sig = client.get(url, MAX_SIGNATURE)
+    except OSError as exc:
+        report.set(check, FAIL, f"{what} does not answer: {exc}")
+        return
+    why = verify(sig)
+    report.set(check, FAIL if why else PASS, f"{url}: {why or 'good signature'}")
 
 
 def _image(tags, client, keys, report, name, labels, profile):
@@ -459,13 +466,8 @@ def _image(tags, client, keys, report, name, labels, profile):
         report.set("image", FAIL, f"the image does not answer: {exc}")
         return
     report.set("image", PASS, aci)
-    try:
-        sig = client.get(asc, MAX_SIGNATURE)
-    except OSError as exc:
-        report.set("image-signature", FAIL, f"the signature does not answer: {exc}")
-    else:
-        why = keys.verify(data, sig) if keys.count else "no published key to verify it with"
-        report.set("image-signature", FAIL if why else PASS, f"{asc}: {why or 'good signature'}")
+    _signature(client, report, "image-signature", asc, "the signature",
+               lambda sig: keys.verify(data, sig) if keys.count else "no published key to verify it with")
     try:
         manifest = read_manifest(data)
     except ValueError as exc:
