@@ -50,6 +50,14 @@ def _hello(argv: list, env: dict | None = None, profile: str = "appc-0.8.11") ->
 
 # ----------------------------------------------------------------------------- the tree
 
+def _need_go() -> None:
+    """Skip the test when no Go toolchain is found."""
+    try:
+        go_build.find_go()
+    except go_build.NotAvailable as exc:
+        pytest.skip(str(exc))
+
+
 def test_default_tree_is_debians_and_keeps_its_version(monkeypatch):
     monkeypatch.delenv(go_build.ENV_SPEC_SRC, raising=False)
     tree = go_build.spec_tree()
@@ -88,10 +96,7 @@ def test_a_folder_that_is_no_spec_tree_is_a_clear_error(tmp_path):
 
 @pytest.mark.go
 def test_adapter_built_from_another_tree_reports_it(tmp_path):
-    try:
-        go_build.find_go()
-    except go_build.NotAvailable as exc:
-        pytest.skip(str(exc))
+    _need_go()
     tree = spec_copy(tmp_path / "spec")
     default = go_build.build()
     other = go_build.build(spec_src=tree, spec_name="base")
@@ -159,10 +164,7 @@ def test_recipe_rejects_a_folder_that_is_no_tree(tmp_path):
 @pytest.mark.go
 @pytest.mark.slow
 def test_recipe_fails_on_a_regression_of_a_patched_library(tmp_path):
-    try:
-        go_build.find_go()
-    except go_build.NotAvailable as exc:
-        pytest.skip(str(exc))
+    _need_go()
     base = spec_copy(tmp_path / "base")
     change = tmp_path / "change"
     shutil.copytree(base, change)
