@@ -216,6 +216,24 @@ def _counting_vectors(tmp_path: Path) -> Path:
     return root
 
 
+def _interrupt_when(proc: subprocess.Popen, ready, what: str, poll: float = 0.1, settle: float = 0.0,
+                    wait: float = 60) -> str:
+    """Wait (up to 120 s, while ``proc`` lives) for ``ready()``, then after ``settle`` s send SIGINT;
+    the output. ``proc`` is killed if it outlives this."""
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert proc.poll() is None and time.monotonic() < deadline, what
+            time.sleep(poll)
+        time.sleep(settle)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=wait)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return out
+
+
 def _interrupted_run(tmp_path: Path) -> Path:
     root = _counting_vectors(tmp_path)
     marker = tmp_path / "hanging"
@@ -226,16 +244,7 @@ def _interrupted_run(tmp_path: Path) -> Path:
                              str(root), "--vectors", str(root), "--results", str(results), "--pipeline", "0",
                              "--adapter-cmd", f"{sys.executable} {adapter}", "--adapter-timeout", "300"],
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "the run never reached the hanging case"
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out = _interrupt_when(proc, marker.exists, "the run never reached the hanging case")
     assert proc.returncode == 2, out  # pytest's "interrupted"
     assert "INCOMPLETE" in out
     return results
@@ -390,17 +399,8 @@ def test_an_interrupted_discovery_run_leaves_no_ca_behind(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
                              str(VECTORS / "discovery"), "--impl", "reference", "--results", str(tmp_path / "r.json")],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not list(tmp_path.rglob("*.pem")):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out = _interrupt_when(proc, lambda: bool(list(tmp_path.rglob("*.pem"))), "the run never made its CA",
+                          poll=0.05, settle=1.0, wait=120)
     assert _leftovers(tmp_path) == ["r.json"], out[-2000:]
     assert load_results(tmp_path / "r.json").incomplete
 
