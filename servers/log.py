@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .spec import unknown_keys
+
 # Entry kinds: a parsed HTTP request; a TLS handshake that failed; a connection closed unanswered
 # because the host does not serve that scheme.
 REQUEST, TLS_ERROR, REFUSED = "request", "tls-error", "refused"
@@ -187,10 +189,7 @@ def check_spec(spec: Any) -> list[str]:
 def _check_group_spec(spec: Any, name: str) -> list[str]:
     if not isinstance(spec, dict):
         return [f"{name}: an object"]
-    out = []
-    for k in spec:
-        if k not in SPEC_KEYS:
-            out.append(f"{name}: unknown key {k!r} (known: {', '.join(sorted(SPEC_KEYS))})")
+    out = unknown_keys(name, spec, SPEC_KEYS)
     if "requirements" in spec:
         reqs = spec["requirements"]
         if not isinstance(reqs, list) or not reqs or not all(isinstance(r, str) for r in reqs) \
