@@ -504,8 +504,8 @@ def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]
         if "error" in outcome:
             console.line(f"{job.label}: not available: {outcome['error']}")
             job.results.unlink(missing_ok=True)
-            _write(job.results, unavailable_results(job.label, outcome["error"], profiles))
-            job.doc = {"cases": [], "implementation": {"available": False}}
+            job.doc = unavailable_results(job.label, outcome["error"], profiles)
+            _write(job.results, job.doc)
             continue
         runnable.append(job)
     return runnable
@@ -566,7 +566,7 @@ def _run(args: argparse.Namespace) -> int:
             # The published summary speaks for every implementation asked for: a run where one is
             # missing (an optional tool not installed) or wrote no results leaves it as it is, so a
             # checkout stays clean on a machine without Go or actool.
-            missing = [j.label for j in jobs if j.doc is None or not j.doc.get("implementation", {}).get("available", True)]
+            missing = [j.label for j in jobs if j.doc is None or not j.doc["implementation"]["available"]]
             if missing:
                 console.line(f"not published: {args.publish} left as it is ({', '.join(missing)} not available "
                              f"or without results); the summary of this run is {args.out / 'summary.md'}")
