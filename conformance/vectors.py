@@ -259,19 +259,21 @@ def cache_file() -> Path | None:
 
 
 class _SchemaCache:
-    """Digests of vector files that passed every JSON Schema check, with this exact schema,
-    this jsonschema version and this module's code (all three are in the digest).
+    """Digests of vector files that passed every check, with this exact schema, this catalog,
+    this jsonschema version and this checking code (all four are in the digest).
 
-    Only the schema checks are skipped for a file whose digest is known; the checks a
-    schema cannot express (IDs, requirement IDs, host descriptions) run on every load.
-    A file with any schema problem is never recorded, so its messages are always fresh.
-    The cache is an optimisation only: if it cannot be read or written, nothing changes.
+    A file whose digest is known skips the schema checks and the checks a schema cannot express
+    (requirement IDs, host descriptions, accepted answers): their inputs are the file's bytes,
+    the catalog and the code, so the answer would be the same. The checks across files (duplicate
+    IDs) run on every load. A file with any problem is never recorded, so its messages are
+    always fresh. The schema's own check against its meta-schema is recorded the same way. The
+    cache is an optimisation only: if it cannot be read or written, nothing changes.
     """
 
-    def __init__(self, path: Path | None, schema_bytes: bytes):
+    def __init__(self, path: Path | None, schema_bytes: bytes, catalog_bytes: bytes = b""):
         self.path = path
         salt = hashlib.sha256()
-        for part in (schema_bytes, _jsonschema_version().encode(), Path(__file__).read_bytes()):
+        for part in (schema_bytes, catalog_bytes, _jsonschema_version().encode(), _checking_code()):
             salt.update(hashlib.sha256(part).digest())
         self.salt = salt.digest()
         self.known: dict[str, None] = {}  # digests, in the file's order (newest first)
@@ -283,6 +285,9 @@ class _SchemaCache:
                     self.known = dict.fromkeys(k for k in data["checked"] if isinstance(k, str))
             except (OSError, ValueError):
                 pass
+
+    #: What ``key`` is given for the schema itself (no vector file's bytes are empty).
+    SCHEMA_ITSELF = b""
 
     def key(self, data: bytes) -> str:
         return hashlib.sha256(self.salt + data).hexdigest()
@@ -311,6 +316,24 @@ class _SchemaCache:
                 pass
 
 
+def _checking_code() -> bytes:
+    """The source of every module whose checks a cached file skips: this one, the publisher
+    cases' rules and the mock servers' host descriptions (found without importing them)."""
+    import importlib.util  # noqa: PLC0415
+    here = Path(__file__).resolve().parent
+    paths = [here / "vectors.py", here / "publisher_cases.py"]
+    spec = importlib.util.find_spec("appc_conformance.servers")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        paths += sorted(Path(folder).glob("*.py"))
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(path.name.encode() + b"\0(missing)")
+    return digest.digest()
+
+
 def _jsonschema_version() -> str:
     from importlib import metadata  # noqa: PLC0415
     try:
@@ -322,8 +345,9 @@ def _jsonschema_version() -> str:
 def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache: bool = True) -> VectorSet:
     """Load and check every vector file below ``root`` (or just ``files``).
 
-    With ``cache`` (the default), the JSON Schema checks are skipped for files already checked
-    with the same schema (see ``_SchemaCache``); the lint command always checks everything.
+    With ``cache`` (the default), the checks of a single file are skipped for files that already
+    passed them with the same schema, catalog and code (see ``_SchemaCache``); the lint command
+    always checks everything.
     """
     root = Path(root or default_vectors_dir())
     vs = VectorSet(root=root)
@@ -333,11 +357,17 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
         schema = json.loads(schema_bytes)
         if not isinstance(schema, dict) or "case" not in schema.get("$defs", {}):
             raise ValueError("not the vector file schema (no $defs.case)")
-        jsonschema.validators.validator_for(schema).check_schema(schema)
+        try:
+            catalog_bytes = (root / "requirements.json").read_bytes()
+        except OSError:
+            catalog_bytes = b"(unreadable)"  # _checked_catalog reports it
+        checked = _SchemaCache(cache_file() if cache else None, schema_bytes, catalog_bytes)
+        if checked.key(checked.SCHEMA_ITSELF) not in checked:
+            jsonschema.validators.validator_for(schema).check_schema(schema)
+            checked.add(checked.key(checked.SCHEMA_ITSELF))
     except (OSError, ValueError, RecursionError, jsonschema.exceptions.SchemaError) as exc:
         msg = exc.message if isinstance(exc, jsonschema.exceptions.SchemaError) else str(exc) or type(exc).__name__
         raise VectorsError(f"{schema_path}: the vector set's schema cannot be used: {msg}") from None
-    checked = _SchemaCache(cache_file() if cache else None, schema_bytes)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema)
     case_validator = validator_cls({"$schema": schema.get("$schema"), "$defs": schema["$defs"],
@@ -390,20 +420,21 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
                                        e.message))
         return
     area = doc["area"]
-    schema_clean = True
+    clean = True  # no problem of any kind: the file may be recorded
     for i, raw in enumerate(cases):
         cid = raw.get("id") if isinstance(raw, dict) else None
         where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
         errs = [] if known_good else sorted(case_validator.iter_errors(raw),
                                             key=lambda e: list(e.absolute_path))
         if errs:
-            schema_clean = False
+            clean = False
             best = jsonschema.exceptions.best_match(errs)
             vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
                                        best.message))
             continue
-        bad = _semantic_problems(raw, area, known_reqs, known_ambs)
-        if cid in seen:
+        bad = [] if known_good else _semantic_problems(raw, area, known_reqs, known_ambs)
+        clean = clean and not bad
+        if cid in seen:  # across files: checked on every load
             bad.append(("id", f"duplicate case ID, first defined in {seen[cid]}"))
         if bad:
             for fld, msg in bad:
@@ -411,7 +442,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
             continue
         seen[cid] = rel
         (vs.suite_cases if raw["op"] in SUITE_OPS else vs.cases).append(Case(id=cid, file=rel, index=i, raw=raw))
-    if schema_clean and not known_good:
+    if clean and not known_good:
         checked.add(key)
 
 

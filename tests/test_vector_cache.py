@@ -28,7 +28,7 @@ def cached_keys() -> list:
 def test_second_load_skips_the_schema_but_gives_the_same_cases(root):
     first = vectors.load(root)
     assert not first.problems and first.cases
-    assert len(cached_keys()) == len(first.files)
+    assert len(cached_keys()) == len(first.files) + 1  # and the schema's own check
     second = vectors.load(root)
     assert [(c.id, c.raw) for c in second.cases] == [(c.id, c.raw) for c in first.cases]
     # Proof that a known digest really skips the schema: forge an entry for a file the schema
@@ -38,7 +38,8 @@ def test_second_load_skips_the_schema_but_gives_the_same_cases(root):
     doc["cases"][0]["strength"] = "sometimes"
     path.write_text(json.dumps(doc))
     schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
-    forged = vectors._SchemaCache(vectors.cache_file(), schema_bytes)
+    catalog_bytes = (root / "requirements.json").read_bytes()
+    forged = vectors._SchemaCache(vectors.cache_file(), schema_bytes, catalog_bytes)
     forged.add(forged.key(path.read_bytes()))
     forged.save()
     assert not [p for p in vectors.load(root).problems if p.field == "strength"]
@@ -53,7 +54,7 @@ def test_a_changed_file_is_checked_again(root):
     path.write_text(json.dumps(doc))
     vs = vectors.load(root)
     assert [p.field for p in vs.problems] == ["strength"], [str(p) for p in vs.problems]
-    assert len(cached_keys()) == len(vs.files)  # the broken version is not recorded
+    assert len(cached_keys()) == len(vs.files) + 1  # the broken version is not recorded
 
 
 def test_a_changed_schema_invalidates_every_entry(root):
@@ -66,7 +67,7 @@ def test_a_changed_schema_invalidates_every_entry(root):
     assert vs.problems and all(p.field == "description" for p in vs.problems)
 
 
-def test_semantic_checks_run_even_for_cached_files(root):
+def test_a_changed_catalog_checks_every_file_again(root):
     vectors.load(root)
     catalog_path = root / "requirements.json"
     catalog = json.loads(catalog_path.read_text())
@@ -89,3 +90,31 @@ def test_cache_off_and_unwritable_cache_change_nothing(root, monkeypatch, tmp_pa
     vectors.cache_file().write_text("{not json")
     assert not vectors.load(root).problems
     assert cached_keys()  # rewritten
+
+
+def test_a_change_of_the_checking_code_checks_every_file_again(root, monkeypatch):
+    """The checks a cached file skips are code too: a file recorded by other code is checked."""
+    path = root / "app-strings" / "basic.json"
+    doc = json.loads(path.read_text())
+    doc["cases"][0]["requirements"] = ["NO-SUCH-REQ"]  # a problem only the semantic checks see
+    path.write_text(json.dumps(doc))
+    schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
+    catalog_bytes = (root / "requirements.json").read_bytes()
+    monkeypatch.setattr(vectors, "_checking_code", lambda: b"other code")
+    forged = vectors._SchemaCache(vectors.cache_file(), schema_bytes, catalog_bytes)
+    forged.add(forged.key(path.read_bytes()))  # recorded as good by "other code"
+    forged.save()
+    assert not [p for p in vectors.load(root).problems if "NO-SUCH-REQ" in p.message]  # that code's cache
+    monkeypatch.undo()
+    monkeypatch.setenv(vectors.CACHE_ENV, str(root.parent / "cache"))
+    assert [p.field for p in vectors.load(root).problems] == ["requirements[0]"]
+
+
+def test_the_schema_s_own_check_is_cached_and_a_broken_schema_is_never_recorded(root):
+    schema_path = root / "schema" / "vector-file.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["$defs"]["case"]["properties"]["description"]["maxLength"] = "three"  # not a schema
+    schema_path.write_text(json.dumps(schema))
+    for _ in range(2):
+        with pytest.raises(vectors.VectorsError, match="schema cannot be used"):
+            vectors.load(root)
