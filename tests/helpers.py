@@ -11,6 +11,13 @@ VECTORS = ROOT / "vectors"
 BROKEN = ROOT / "tests" / "fakes" / "broken.py"
 
 
+#: ``python -m pytest`` with the harness loaded by name and no other installed plugin (a user's
+#: machine may have hypothesis's, xdist's...; loading them costs a second per run and tests
+#: nothing here). Tests of how pytest finds the harness by itself start pytest without it.
+PYTEST = (sys.executable, "-m", "pytest", "--disable-plugin-autoload", "-p", "appc_conformance.conformance.plugin",
+          "-q", "-p", "no:cacheprovider")
+
+
 def broken_cmd(mode: str) -> str:
     return f"{sys.executable} {BROKEN} {mode}"
 
@@ -21,8 +28,7 @@ def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
     The results file is parsed and validated against the results schema, as every reader does.
     """
     results = tmp_path / f"results-{len(list(tmp_path.glob('results-*.json')))}.json"
-    argv = [sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
-            *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
+    argv = [*PYTEST, *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     doc = None

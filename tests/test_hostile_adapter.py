@@ -19,7 +19,7 @@ import pytest
 from appc_conformance.conformance import adapter, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.runner import run_case
-from tests.helpers import BROKEN, ROOT, VECTORS, broken_cmd, run_suite, verdicts
+from tests.helpers import BROKEN, PYTEST, ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
 SLICE = ["--case", "app-strings/basic/name-*", "--case", "resolution/alias/fork-*",
@@ -251,7 +251,7 @@ def test_no_grandchild_survives_a_run(tmp_path, mode):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
     results = tmp_path / "results.json"
-    argv = [sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
+    argv = [*PYTEST,
             str(VECTORS / "app-strings"), "--results", str(results), "--adapter-cmd", broken_cmd("big:1024"),
             "--case", "app-strings/[a-l]*"]
     # the run's peak memory: measured in a child of its own, which has no other children
@@ -365,7 +365,7 @@ def test_an_adapter_outlives_no_harness_killed_with_sigkill(tmp_path):
     script = tmp_path / "sleeper.py"
     script.write_text(SLEEPER)
     marker = tmp_path / "pid"
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.Popen([*PYTEST,
                              str(VECTORS / "app-strings"), "--case", "app-strings/basic/*", "--pipeline", "0",
                              "--profile", "appc-0.8.11", "--adapter-timeout", "300",
                              "--adapter-cmd", f"{sys.executable} {script} {marker}"],

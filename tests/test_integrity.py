@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from appc_conformance.reports.results import dumps, load_results, parse, write_results
-from tests.helpers import ROOT, VECTORS, run_suite
+from tests.helpers import PYTEST, ROOT, VECTORS, run_suite
 
 CLI = [sys.executable, "-m", "appc_conformance"]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -240,7 +240,7 @@ def _interrupted_run(tmp_path: Path) -> Path:
     adapter = tmp_path / "hanging_adapter.py"
     adapter.write_text(HANGING_ADAPTER.format(root=str(ROOT), marker=str(marker)))
     results = tmp_path / "interrupted.json"
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.Popen([*PYTEST,
                              str(root), "--vectors", str(root), "--results", str(results), "--pipeline", "0",
                              "--adapter-cmd", f"{sys.executable} {adapter}", "--adapter-timeout", "300"],
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -396,7 +396,7 @@ def test_what_sigkill_leaves_is_swept_by_the_next_run(tmp_path):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_an_interrupted_discovery_run_leaves_no_ca_behind(tmp_path):
     env = dict(ENV, TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.Popen([*PYTEST,
                              str(VECTORS / "discovery"), "--impl", "reference", "--results", str(tmp_path / "r.json")],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = _interrupt_when(proc, lambda: bool(list(tmp_path.rglob("*.pem"))), "the run never made its CA",

@@ -17,7 +17,9 @@ MODE is one of:
   Every case must fail against it: this is the proof that every vector can fail;
 - ``scripted``: for the transport's own tests. It declares only ``parse_app``, writes nothing
   to stderr unless asked, and the app string of each request says what to do: ``crash``,
-  ``hang`` and ``garbage`` as the modes of those names; ``err:TEXT`` writes TEXT to stderr,
+  ``hang`` and ``garbage`` as the modes of those names; ``crash-after:N`` reads the N requests
+  sent behind it, then crashes (so they were sent to a process that died, whatever the machine's
+  load); ``err:TEXT`` writes TEXT to stderr,
   then answers; ``slow:MS`` waits MS milliseconds, then answers. Any other string is answered
   with ``{"name": APP, "pid": PID}``: the process id shows which process answered.
 
@@ -161,6 +163,10 @@ def scripted(req: dict) -> None:
     if app in ("crash", "hang", "garbage"):
         misbehave(app)
         return
+    if app.startswith("crash-after:"):
+        for _ in range(int(app.partition(":")[2])):
+            sys.stdin.readline()
+        misbehave("crash")
     if app.startswith("err:"):
         sys.stderr.write(app[4:] + "\n")
         sys.stderr.flush()
