@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import gc
 import hashlib
 import json
 import shlex
@@ -113,6 +114,10 @@ class Harness:
         self.problems_by_file: dict[str, list] = {}
         for p in self.vector_set.problems:
             self.problems_by_file.setdefault(p.file, []).append(p)
+        # What is loaded so far (modules, the vector set) lives as long as the run: out of the
+        # cyclic collector's sight, so pytest's full collections at the end (five of them, by
+        # its unraisable-exception plugin) no longer walk it (0.2 s of each run).
+        gc.freeze()
 
     def new_session(self, profile: str) -> AdapterSession:
         return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle())
