@@ -4,6 +4,8 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import sys
+import time
 from typing import Any, Optional
 
 from . import artefacts as artmod
@@ -25,6 +27,52 @@ class PortsUnavailable(RuntimeError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+#: How long a default-ports scenario waits for another one on this machine to end.
+DEFAULT_PORTS_WAIT = 120.0
+
+
+class DefaultPortsLock:
+    """Ports 443 and 80 of 127.0.0.x, for one scenario of this machine at a time.
+
+    Two runs on one machine (two implementations side by side, two test workers, two users)
+    would otherwise take each other's default ports and skip each other's cases. The lock is
+    an abstract Unix socket name: it belongs to the network namespace, as the ports do, and the
+    kernel frees it when its holder exits, however it ends (nothing to clean up after SIGKILL).
+    Where abstract names do not exist (not Linux), there is no lock.
+    """
+
+    NAME = "\0appc-conformance/default-ports"
+
+    def __init__(self, wait: float | None = None):
+        self.wait = DEFAULT_PORTS_WAIT if wait is None else wait
+        self._sock: Optional[socket.socket] = None
+
+    def acquire(self) -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        deadline = time.monotonic() + self.wait
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.bind(self.NAME)
+                self._sock = s
+                return
+            except OSError as exc:
+                s.close()
+                if exc.errno != errno.EADDRINUSE:
+                    return  # no abstract names here: no lock, as on other systems
+            if time.monotonic() >= deadline:
+                raise PortsUnavailable(
+                    f"the default ports are unavailable: another run on this machine has held ports "
+                    f"443 and 80 of 127.0.0.x for over {self.wait:g} s")
+            time.sleep(0.02)
+
+    def release(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 class Scenario:
@@ -60,6 +108,7 @@ class Scenario:
         self.artefact_spec = artefacts
         self.key_refs = key_refs
         self.built: Optional[artmod.Built] = None
+        self._ports_lock = DefaultPortsLock() if port_mode == DEFAULT else None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -68,7 +117,13 @@ class Scenario:
         return self.pki.ca_file
 
     def start(self) -> "Scenario":
-        socks = self._bind()
+        if self._ports_lock is not None:
+            self._ports_lock.acquire()  # held until stop
+        try:
+            socks = self._bind()
+        except BaseException:
+            self.stop()
+            raise
         try:
             self.values = {sym: {"netloc": addr if self.port is None else f"{addr}:{self.port}", "host": addr}
                            for sym, addr in self.addresses.items()}
@@ -87,6 +142,7 @@ class Scenario:
         except BaseException:
             for *_, s in socks:
                 s.close()
+            self.stop()
             raise
         return self
 
@@ -130,6 +186,8 @@ class Scenario:
         if self._server is not None:
             self.leaked = self._server.stop()
             self._server = None
+        if self._ports_lock is not None:
+            self._ports_lock.release()
 
     def __enter__(self) -> "Scenario":
         return self.start()
@@ -182,14 +240,24 @@ def scenario(hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = No
 
 
 def default_ports_available(address: str = "127.0.0.2") -> Optional[str]:
-    """None when 443 and 80 can be bound on ``address``, else the reason why not."""
-    for port in (443, 80):
-        s = socket.socket()
-        try:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((address, port))
-        except OSError as exc:
-            return f"cannot listen on {address}:{port}: {exc.strerror}"
-        finally:
-            s.close()
-    return None
+    """None when 443 and 80 can be bound on ``address``, else the reason why not (asked while
+    holding the default ports' lock, so a scenario of another run is waited for, not seen as
+    a port in use, and never loses its ports to this probe)."""
+    lock = DefaultPortsLock()
+    try:
+        lock.acquire()
+    except PortsUnavailable as exc:
+        return exc.reason
+    try:
+        for port in (443, 80):
+            s = socket.socket()
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((address, port))
+            except OSError as exc:
+                return f"cannot listen on {address}:{port}: {exc.strerror}"
+            finally:
+                s.close()
+        return None
+    finally:
+        lock.release()

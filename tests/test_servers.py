@@ -274,6 +274,48 @@ def test_default_ports_mode():
         assert [(e.scheme, e.port) for e in sc.log.requests()] == [("https", 443), ("http", 80)]
 
 
+HOLDER = ("import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind('\\0' + sys.argv[1]); "
+          "print('held', flush=True); sys.stdin.read()")
+
+
+@pytest.mark.parametrize("ends", ["exits", "is-killed"])
+def test_default_ports_are_one_scenario_at_a_time_on_the_machine(monkeypatch, ends):
+    """Another process holding the default ports' lock (another run, another test worker) is
+    waited for; a scenario that waits too long is unavailable, never a run on taken ports."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import importlib
+    scmod = importlib.import_module("appc_conformance.servers.scenario")
+    reason = servers.default_ports_available("127.0.0.2")
+    if reason:
+        pytest.skip(reason)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, scmod.DefaultPortsLock.NAME.lstrip("\0")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        hosts = {"a": {"paths": {"/": {"https": {"body": "tls"}}}}}
+        monkeypatch.setattr(scmod, "DEFAULT_PORTS_WAIT", 0.3)
+        with pytest.raises(servers.PortsUnavailable, match="another run on this machine"):
+            servers.scenario(hosts, port_mode="default").start()
+        assert "another run on this machine" in servers.default_ports_available("127.0.0.2")
+        monkeypatch.setattr(scmod, "DEFAULT_PORTS_WAIT", 60)
+        threading.Timer(0.5, holder.stdin.close if ends == "exits" else holder.kill).start()
+        t0 = time.monotonic()
+        with servers.scenario(hosts, port_mode="default") as sc:
+            assert time.monotonic() - t0 >= 0.4  # it waited for the holder
+            assert get(sc, "https://127.0.0.2/")[2] == b"tls"
+    finally:
+        holder.kill()
+        holder.wait()
+    # released at stop: the next scenario starts at once
+    t0 = time.monotonic()
+    with servers.scenario(hosts, port_mode="default"):
+        assert time.monotonic() - t0 < 5
+
+
 def test_default_ports_unavailable_is_a_specific_exception(monkeypatch):
     from appc_conformance.servers import mock
 
