@@ -139,6 +139,7 @@ class Job:
     offset: int = 0
     code: int | None = None
     doc: dict | None = None
+    doc_validated: bool = False  # doc was read from the child's file and validated (finish)
     elapsed: float = 0.0
     reported: tuple = field(default_factory=tuple)
 
@@ -332,6 +333,7 @@ def finish(job: Job) -> None:
     from appc_conformance.reports.results import ResultsError, parse  # noqa: PLC0415
     try:
         job.doc = parse(job.private.read_text(encoding="utf-8"), job.results)
+        job.doc_validated = True
     except ResultsError as exc:
         print(f"{job.label}: {exc}", file=sys.stderr)
         return
@@ -559,7 +561,7 @@ def _run(args: argparse.Namespace) -> int:
     report = None
     if not args.no_report and files:
         from appc_conformance.reports import cli as reports_cli  # the report verbs own the formats
-        reports_cli.write_all(files, args.out)
+        reports_cli.write_all(files, args.out, parsed={j.results: j.doc for j in jobs if j.doc_validated})
         report = args.out / "report.html"
         console.line(f"reports: {args.out}/")
         if args.publish:

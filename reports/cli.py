@@ -132,12 +132,16 @@ def render_all(results: list[Results], formats, catalog: dict | None, title: str
     return out
 
 
-def write_all(results_files, out_dir, catalog_path=None, title: str | None = None) -> list[Path]:
+def write_all(results_files, out_dir, catalog_path=None, title: str | None = None,
+              parsed: dict | None = None) -> list[Path]:
     """Every report format from these results files into ``out_dir`` (for ``run``).
 
-    Raises ``ResultsError`` (naming the file) for a malformed results file.
+    ``parsed`` maps a file to the document the caller already read from it and validated
+    (``results.parse``), so that it is not read and validated twice. Raises ``ResultsError``
+    (naming the file) for a malformed results file.
     """
-    results = [load_results(p) for p in results_files]
+    parsed = parsed or {}
+    results = [Results(str(p), parsed[p]) if p in parsed else load_results(p) for p in results_files]
     catalog = modelmod.load_catalog(catalog_path or modelmod.default_catalog_path())
     suite = modelmod.suite_checks(catalog_path or modelmod.default_catalog_path())
     return _write_files(Path(out_dir), render_all(results, FORMATS, catalog, title, suite_checks=suite))
