@@ -81,6 +81,7 @@ class Keyring:
         os.chmod(self.home, 0o700)
         self._fpr: dict[str, str] = {}
         self._public: dict[str, bytes] = {}
+        self._signed: dict[tuple, bytes] = {}  # (fingerprint, SHA-256 of the data, armor) -> signature
         self._lock = threading.Lock()
 
     def fingerprint(self, symbol: str) -> str:
@@ -105,9 +106,18 @@ class Keyring:
             return self._public[symbol]
 
     def sign(self, symbol: str, data: bytes, armor: bool = True) -> bytes:
+        """A detached signature of ``data``; the same data signed again by the same key gets the
+        same signature (a case runs once per profile on the same archive: gpg signs it once)."""
         fpr = self.fingerprint(symbol)
-        return _gpg(self.home, ["--local-user", fpr, "--detach-sign"] + (["--armor"] if armor else [])
-                    + ["--output", "-"], data)
+        key = (fpr, hashlib.sha256(data).digest(), armor)
+        with self._lock:
+            done = self._signed.get(key)
+        if done is None:
+            done = _gpg(self.home, ["--local-user", fpr, "--detach-sign"] + (["--armor"] if armor else [])
+                        + ["--output", "-"], data)
+            with self._lock:
+                self._signed[key] = done
+        return done
 
     def close(self) -> None:
         subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "all"], stdin=subprocess.DEVNULL,
