@@ -4,9 +4,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
 import tarfile
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -198,5 +200,46 @@ def test_without_gpg_the_error_says_what_to_install(monkeypatch):
     try:
         with pytest.raises(artefacts.ArtefactError, match="gnupg"):
             ring.fingerprint("nobody")
+    finally:
+        ring.close()
+
+
+def test_the_reference_keeps_gpg_homes_by_key_set_and_sweeps_those_of_killed_processes(tmp_path, monkeypatch):
+    """The reference imports the same trusted keys once per process; a home holds only its own
+    keys; its folder goes at exit, and what a killed process left is removed by the next one."""
+    import sys
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f"appc-ref-gpg-{int(dead.stdout)}-abc"  # a killed process's folder
+    left.mkdir()
+    alive = tmp_path / f"appc-ref-gpg-{os.getpid()}-def"  # a running process's folder
+    alive.mkdir()
+    homes = ref_fetch._Homes()
+    calls = []
+    monkeypatch.setattr(ref_fetch, "_gpg", lambda home, args, data=None: calls.append((home, args, data)))
+    one = homes.get((b"key-1",))
+    assert not left.exists() and alive.exists()
+    assert homes.get((b"key-1",)) == one and len(calls) == 1  # imported once
+    two = homes.get((b"key-1", b"key-2"))
+    assert two != one and [c[2] for c in calls[1:]] == [b"key-1", b"key-2"]
+    for i in range(ref_fetch._Homes.KEEP + 2):
+        homes.get((f"k{i}".encode(),))
+    assert not Path(one).exists()  # the oldest went first
+    homes.clear()
+    assert not Path(two).parent.exists() and alive.exists()
+
+
+def test_the_harness_signs_the_same_data_with_the_same_key_once(monkeypatch):
+    ring = artefacts.Keyring()
+    try:
+        ring.fingerprint("k")
+        calls = []
+        real = artefacts._gpg
+        monkeypatch.setattr(artefacts, "_gpg", lambda home, args, data=None: calls.append(args) or real(home, args, data))
+        first = ring.sign("k", b"an archive")
+        assert ring.sign("k", b"an archive") == first and len(calls) == 1
+        assert ring.sign("k", b"an archive", armor=False) != first  # another form: signed again
+        assert ring.sign("k", b"another archive") != first
+        assert len(calls) == 3
     finally:
         ring.close()

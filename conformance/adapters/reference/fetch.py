@@ -19,12 +19,14 @@ docs/DECISIONS.md, section "Fetching and verifying images".
 """
 from __future__ import annotations
 
+import atexit
 import bz2
 import gzip
 import hashlib
 import io
 import lzma
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -145,29 +147,88 @@ def _gpg(home: str, args: list, data: Optional[bytes] = None) -> subprocess.Comp
         raise RefError("other", "gpg did not finish in time") from None
 
 
-class Verifier:
-    """A temporary GnuPG home holding the keys trusted for one name."""
+class _Homes:
+    """GnuPG homes by the keys they hold, kept for the adapter process's life: requests that
+    trust the same keys (the same case in both profiles, the cases of one publisher) import them
+    once. A home holds only its own keys, so each request still trusts exactly its own. At most
+    ``KEEP`` homes, in one folder of this process (``appc-ref-gpg-PID-*``); the oldest is removed
+    first, the folder at exit, and the folders of processes that were killed by the next
+    process that makes one."""
+
+    KEEP = 16
+    PREFIX = "appc-ref-gpg-"
 
     def __init__(self):
-        self._dir = tempfile.TemporaryDirectory(prefix="appc-ref-gpg-")
-        self.home = self._dir.name
-        os.chmod(self.home, 0o700)
-        self.count = 0
+        self._homes: dict[tuple, str] = {}
+        self._folder: Optional[str] = None
+        self._n = 0
+
+    def get(self, keys: tuple) -> str:
+        home = self._homes.pop(keys, None)
+        if home is None:
+            if self._folder is None:
+                self._sweep()
+                self._folder = tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-")
+                atexit.register(self.clear)
+            self._n += 1
+            home = os.path.join(self._folder, str(self._n))
+            os.mkdir(home, 0o700)
+            for armoured in keys:
+                _gpg(home, ["--import"], armoured)  # a key gpg refuses is simply not trusted
+            while len(self._homes) >= self.KEEP:
+                shutil.rmtree(self._homes.pop(next(iter(self._homes))), ignore_errors=True)
+        self._homes[keys] = home  # newest last
+        return home
+
+    def clear(self) -> None:
+        self._homes.clear()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def _sweep(self) -> None:
+        """Remove the folders of reference processes that no longer run."""
+        base = tempfile.gettempdir()
+        try:
+            names = os.listdir(base)
+        except OSError:
+            return
+        for name in names:
+            pid = name[len(self.PREFIX):].split("-", 1)[0]
+            if not name.startswith(self.PREFIX) or not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running (or another user's)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+            except OSError:
+                continue
+
+
+_HOMES = _Homes()
+
+
+class Verifier:
+    """The keys trusted for one name, in a GnuPG home that holds only them (made when the first
+    signature is checked)."""
+
+    def __init__(self):
+        self.keys: list[bytes] = []
 
     def add(self, armoured: bytes) -> None:
-        proc = _gpg(self.home, ["--import"], armoured)
-        if proc.returncode == 0:
-            self.count += 1
+        self.keys.append(armoured)
 
     def verify(self, data: bytes, sig: bytes, what: str) -> None:
         if not is_armoured(sig):
             raise RefError("signature-invalid", f"the signature of {what} is not ASCII-armoured")
-        sig_path, data_path = os.path.join(self.home, "sig.asc"), os.path.join(self.home, "data")
+        home = _HOMES.get(tuple(self.keys))
+        sig_path, data_path = os.path.join(home, "sig.asc"), os.path.join(home, "data")
         with open(sig_path, "wb") as f:
             f.write(sig)
         with open(data_path, "wb") as f:
             f.write(data)
-        proc = _gpg(self.home, ["--status-fd", "1", "--verify", sig_path, data_path])
+        proc = _gpg(home, ["--status-fd", "1", "--verify", sig_path, data_path])
         status: dict[str, list] = {}
         for line in proc.stdout.decode("utf-8", errors="replace").splitlines():
             if line.startswith("[GNUPG:] "):
@@ -184,7 +245,7 @@ class Verifier:
                                             f"{proc.stderr.decode(errors='replace').strip()[:300]}")
 
     def close(self) -> None:
-        self._dir.cleanup()
+        pass  # the home stays for the next request that trusts the same keys
 
 
 # --- archives --------------------------------------------------------------------------------------
