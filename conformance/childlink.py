@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 EXIT_ORPHANED = 3
 
 
 class Progress:
+    """Written in blocks, at most ``EVERY_S`` apart (a write per case cost as much as the case);
+    the reader polls every few seconds and reads whole lines only."""
+
+    EVERY_S = 0.2
+
     def __init__(self, path: str):
-        self._fh = open(path, "a", encoding="utf-8", buffering=1)  # a line at a time
+        self._fh = open(path, "a", encoding="utf-8")
+        self._last = time.monotonic()
 
     def total(self, n: int) -> None:
         self._fh.write(f"total\t{n}\n")
+        self._fh.flush()
 
     def case(self, verdict: str, case_id: str, profile: str) -> None:
         self._fh.write(f"{verdict}\t{case_id} [{profile}]\n")
+        now = time.monotonic()
+        if now - self._last >= self.EVERY_S:
+            self._fh.flush()
+            self._last = now
 
     def close(self) -> None:
         self._fh.close()

@@ -401,10 +401,12 @@ def pytest_runtest_protocol(item, nextitem):
         nextitem = None
     # Earlier items of other kinds may have left collectors set up: tear down what the next item
     # does not share, as pytest's teardown phase does.
+    # (Nothing set up, as between two vector items: nothing to tear down.)
     teardown = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem),
-                                         when="teardown", reraise=_RERAISE)
+                                         when="teardown", reraise=_RERAISE) \
+        if item.session._setupstate.stack else None
     ihook.pytest_runtest_logreport(report=pytest.TestReport.from_item_and_call(item, teardown)
-                                   if teardown.excinfo else _quiet_report(item, "teardown"))
+                                   if teardown is not None and teardown.excinfo else _quiet_report(item, "teardown"))
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 
