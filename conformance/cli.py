@@ -8,7 +8,8 @@ Exit codes, for every verb:
 
 Adding a verb: append a ``Verb`` to ``VERBS`` (or call ``register``) naming two functions,
 ``add_arguments(parser)`` and ``main(args) -> int``, as "module:function" strings. Modules are
-imported only when the parser is built, so a verb's dependencies stay in its own module.
+imported only when the parser is built, and only the named verb's when the command line names
+one, so a verb's dependencies stay in its own module and a command starts quickly.
 """
 from __future__ import annotations
 
@@ -79,7 +80,9 @@ def _resolve(spec: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the other verbs' options are left out (their
+    modules are not imported): for parsing a command line that names the verb ``only``."""
     from appc_conformance.conformance import __version__  # noqa: PLC0415
     parser = argparse.ArgumentParser(
         prog="appc-conformance", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -90,13 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     for v in VERBS:
         p = sub.add_parser(v.name, help=v.help, description=(v.description or v.help),
                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-        _resolve(v.add_arguments)(p)
+        if only is None or v.name == only:
+            _resolve(v.add_arguments)(p)
         p.set_defaults(func=v.main)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    named = argv[0] if argv and argv[0] in {v.name for v in VERBS} else None
+    args = build_parser(named).parse_args(argv)
     try:
         return int(_resolve(args.func)(args) or 0)
     except KeyboardInterrupt:
