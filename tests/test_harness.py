@@ -136,8 +136,12 @@ def test_missing_adapter_command_is_one_clear_line(tmp_path):
 
 @pytest.fixture
 def broken_vector_set(tmp_path):
+    """The schema, the catalog and two areas, one file of each broken."""
     root = tmp_path / "vectors"
-    shutil.copytree(VECTORS, root)
+    shutil.copytree(VECTORS / "schema", root / "schema")
+    shutil.copy2(VECTORS / "requirements.json", root / "requirements.json")
+    for area in ("app-strings", "merging"):
+        shutil.copytree(VECTORS / area, root / area)
     path = root / "app-strings" / "basic.json"
     doc = json.loads(path.read_text())
     doc["cases"][1]["requirements"] = ["NOPE-99"]

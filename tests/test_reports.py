@@ -521,12 +521,6 @@ def test_usage_error_exits_2(capsys):
     assert info.value.code == 2
 
 
-def test_lint_still_works(capsys):
-    code = cli.main(["lint"])
-    assert code in (0, 1)
-    assert "valid cases" in capsys.readouterr().out
-
-
 def test_python_dash_m_conformance(tmp_path):
     p = subprocess.run([sys.executable, "-m", "appc_conformance", "diff", "--help"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
