@@ -17,7 +17,7 @@ from appc_conformance.conformance import cli
 from tests.chromium_pipe import BrowserError, Chromium, find_chromium
 from tests.report_fixtures import CATALOG, three_runs
 
-pytestmark = [pytest.mark.browser,
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("html-browser"),  # one report, one browser
               pytest.mark.skipif(find_chromium() is None,
                                  reason="chromium is not installed (apt-get install -y chromium)")]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.xdist_group("packaging")  # one worker builds the wheel and its venv, once
 INSTALLED_VECTORS = "appc_conformance/conformance/_vectors"  # where a wheel carries the vector set
 IGNORE = shutil.ignore_patterns(".git", ".tox", ".venv", ".benchmarks", ".hypothesis", "build", "dist",
                                 "out", "*.egg-info", "__pycache__", "*.pyc", "node_modules")

@@ -38,6 +38,7 @@ mutants = sensitivity.load_catalogue()
 BUGS = [b.name for b in mutants.CATALOGUE]
 READINGS = [b.name for b in mutants.READINGS]
 NETWORK_OPS = {"discover", "resolve", "fetch"}
+pytestmark = pytest.mark.xdist_group("sensitivity")  # one worker computes the outcome, once
 
 
 @pytest.fixture(scope="module")
