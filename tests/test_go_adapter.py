@@ -92,8 +92,8 @@ def test_build_reuses_the_cached_binary(binary):
 
 def test_concurrent_builds_into_a_fresh_cache(binary, tmp_path):
     # Go's own build cache is shared, so this mostly links; the point is the rename race.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        paths = list(pool.map(lambda _: go_build.build(tmp_path), range(3)))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two builds race as well as three (a link each)
+        paths = list(pool.map(lambda _: go_build.build(tmp_path), range(2)))
     assert len(set(paths)) == 1
     assert paths[0].parent == tmp_path and os.access(paths[0], os.X_OK)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".go-adapter-")] == []
