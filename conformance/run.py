@@ -156,8 +156,14 @@ def check_cases(args) -> None:
     """Every --case pattern matches at least one case of the vector set."""
     if not args.case:
         return
-    ids = [c.id for c in vectors.load(_vector_root(args)).cases]
+    vs = vectors.load(_vector_root(args))
+    ids = [c.id for c in vs.cases]
     empty = [p for p in args.case if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
+    suite = [p for p in empty if any(fnmatch.fnmatchcase(c.id, p) for c in vs.suite_cases)]
+    if suite:  # publisher cases: they test the suite's own check, never an adapter
+        raise UsageError(f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they test "
+                         f"the suite's own check-publisher, not an implementation, so no run sends them to an "
+                         f"adapter (the project's tests run them: tests/test_publisher.py; docs/VECTORS.md)")
     if empty:
         raise UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set "
                          f"in {_vector_root(args)} ({len(ids)} cases; IDs look like {ids[0] if ids else '-'})")

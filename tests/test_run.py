@@ -239,6 +239,7 @@ def test_expectations_folder_says_which_file_per_implementation(tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (["--case", "no/such/case*"], "--case 'no/such/case*' matches no case"),
+    (["--case", "publisher/*"], "--case 'publisher/*' matches only publisher cases: they test the suite's own"),
     (["--expectations", "no-such-expectations"], "--expectations no-such-expectations: no such file or folder"),
     (["--adapter-timeout", "nan"], "--adapter-timeout"),
     (["--adapter-timeout", "0"], "--adapter-timeout"),
