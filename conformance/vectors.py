@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import jsonschema
 
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
@@ -362,16 +361,20 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
         except OSError:
             catalog_bytes = b"(unreadable)"  # _checked_catalog reports it
         checked = _SchemaCache(cache_file() if cache else None, schema_bytes, catalog_bytes)
+        problem = None
         if checked.key(checked.SCHEMA_ITSELF) not in checked:
-            jsonschema.validators.validator_for(schema).check_schema(schema)
-            checked.add(checked.key(checked.SCHEMA_ITSELF))
-    except (OSError, ValueError, RecursionError, jsonschema.exceptions.SchemaError) as exc:
-        msg = exc.message if isinstance(exc, jsonschema.exceptions.SchemaError) else str(exc) or type(exc).__name__
-        raise VectorsError(f"{schema_path}: the vector set's schema cannot be used: {msg}") from None
-    validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema)
-    case_validator = validator_cls({"$schema": schema.get("$schema"), "$defs": schema["$defs"],
-                                    "$ref": "#/$defs/case"})
+            import jsonschema  # noqa: PLC0415 (a load that skips every check never imports it)
+            try:
+                jsonschema.validators.validator_for(schema).check_schema(schema)
+            except jsonschema.exceptions.SchemaError as exc:
+                problem = exc.message
+            else:
+                checked.add(checked.key(checked.SCHEMA_ITSELF))
+    except (OSError, ValueError, RecursionError) as exc:
+        problem = str(exc) or type(exc).__name__
+    if problem is not None:
+        raise VectorsError(f"{schema_path}: the vector set's schema cannot be used: {problem}")
+    validators = _Validators(schema)
     known_reqs, known_ambs, catalog_problems = _checked_catalog(root, _rel(root / "requirements.json", root))
     vs.problems += catalog_problems
     seen: dict[str, str] = {}
@@ -395,15 +398,43 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
                                                         f"(more than {MAX_DEPTH} levels)"))
             continue
         try:
-            _load_file(vs, rel, data, doc, checked, validator, case_validator, known_reqs, known_ambs, seen)
+            _load_file(vs, rel, data, doc, checked, validators, known_reqs, known_ambs, seen)
         except Exception as exc:  # noqa: BLE001 (one file's oddity never stops the others)
             vs.problems.append(Problem(rel, "file", "", f"cannot be checked: {type(exc).__name__}: {exc}"))
     checked.save()
     return vs
 
 
-def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_SchemaCache", validator,
-               case_validator, known_reqs: set | None, known_ambs: set | None, seen: dict) -> None:
+class _Validators:
+    """The vector file schema's validators, for a whole file (``file``) and for one case
+    (``case``), made on first use: a load whose files are all known good never imports jsonschema."""
+
+    def __init__(self, schema: dict):
+        self.schema = schema
+        self._file = self._case = None
+
+    def _make(self) -> None:
+        import jsonschema  # noqa: PLC0415
+        cls = jsonschema.validators.validator_for(self.schema)
+        self._file = cls(self.schema)
+        self._case = cls({"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"],
+                          "$ref": "#/$defs/case"})
+
+    @property
+    def file(self):
+        if self._file is None:
+            self._make()
+        return self._file
+
+    @property
+    def case(self):
+        if self._case is None:
+            self._make()
+        return self._case
+
+
+def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_SchemaCache", validators: _Validators,
+               known_reqs: set | None, known_ambs: set | None, seen: dict) -> None:
     """Check one parsed vector file; its cases go to ``vs.cases``, its problems to ``vs.problems``."""
     key = checked.key(data)
     known_good = key in checked
@@ -412,7 +443,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
     cases = shell.get("cases") if isinstance(shell, dict) else None
     if isinstance(shell, dict) and isinstance(cases, list):
         shell = {**shell, "cases": [{}]}  # cases are checked one by one below
-    file_errors = [] if known_good else [e for e in validator.iter_errors(shell)
+    file_errors = [] if known_good else [e for e in validators.file.iter_errors(shell)
                                          if not (list(e.absolute_path)[:1] == ["cases"])]
     if file_errors:
         for e in file_errors:
@@ -424,10 +455,11 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
     for i, raw in enumerate(cases):
         cid = raw.get("id") if isinstance(raw, dict) else None
         where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
-        errs = [] if known_good else sorted(case_validator.iter_errors(raw),
+        errs = [] if known_good else sorted(validators.case.iter_errors(raw),
                                             key=lambda e: list(e.absolute_path))
         if errs:
             clean = False
+            import jsonschema  # noqa: PLC0415 (imported already: the validators made errs)
             best = jsonschema.exceptions.best_match(errs)
             vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
                                        best.message))
