@@ -178,3 +178,35 @@ def test_broken_vector_does_not_stop_the_run(tmp_path, broken_vector_set):
     assert case_id not in ids
     assert len(ids) > 100 and {c["verdict"] for c in doc["cases"]} == {"pass"}
     assert len(doc["run"]["problems"]) == 2
+
+
+CA_LOGGER = """
+import json, sys
+from appc_conformance.conformance.adapters.reference import __main__ as reference
+real = reference.answer
+def answer(request, state):
+    if request.get("op") == "hello":
+        with open(sys.argv[1], "a") as log:
+            log.write(json.dumps(request.get("ca_file")) + "\\n")
+    return real(request, state)
+reference.answer = answer
+sys.exit(reference.main())
+"""
+
+
+def test_the_test_ca_is_made_only_for_runs_with_network_cases(tmp_path):
+    """A run without discovery or fetch cases gets ``ca_file`` null in every hello (its adapters
+    make no TLS connection, the harness makes no CA); a run with them gets the CA everywhere."""
+    script = tmp_path / "ca_logger.py"
+    script.write_text(CA_LOGGER)
+    for name, cases in (("local", ["app-strings/basic/*"]),
+                        ("network", ["app-strings/basic/*", "discovery/walk/first-level-wins"])):
+        log = tmp_path / f"{name}.log"
+        proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script} {log}",
+                              *[a for c in cases for a in ("--case", c)])
+        assert doc is not None and {c["verdict"] for c in doc["cases"]} == {"pass"}, proc.stdout[-3000:]
+        hellos = [json.loads(line) for line in log.read_text().splitlines()]
+        if name == "local":
+            assert hellos and all(h is None for h in hellos), hellos
+        else:
+            assert hellos and all(isinstance(h, str) and h.endswith(".pem") for h in hellos), hellos
