@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
 
 from appc_conformance.reports.results import FAILING, PASS, Results
 
@@ -73,6 +72,7 @@ def load(path: str | Path) -> Expectations:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ExpectationsError(f"{p}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from None
+    import jsonschema  # noqa: PLC0415 (a run that loads no expectations file never needs it)
     errors = list(jsonschema.validators.validator_for(schema())(schema()).iter_errors(doc))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
