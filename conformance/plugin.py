@@ -67,6 +67,11 @@ class Harness:
         self.timeout = opt.adapter_timeout
         self.depth = max(0, opt.pipeline)
         self.items: list = []  # the run order, once collection is over
+        # Whether the main sessions get the test CA: yes, unless collection is over and it holds
+        # vector items only, none of them a network case (then no adapter makes a TLS
+        # connection, and the run never makes the CA nor imports the mock servers). Other items
+        # (the generated suite's tests, say) may use the sessions for anything: they keep it.
+        self.needs_ca = True
         self.impl_id = None
         if opt.adapter_cmd:
             if opt.impl:
@@ -126,11 +131,7 @@ class Harness:
 
     def session(self, profile: str) -> AdapterSession:
         if profile not in self.sessions:
-            # A run that collected no network case never makes the test CA (nor imports the mock
-            # servers): its adapters make no TLS connection.
-            ca = not self.items or any(isinstance(i, VectorItem) and i.case.op in vectors.NETWORK_OPS
-                                       for i in self.items)
-            self.sessions[profile] = self.new_session(profile, ca=ca)
+            self.sessions[profile] = self.new_session(profile, ca=self.needs_ca)
         return self.sessions[profile]
 
     def add_record(self, item: "VectorItem", rec) -> None:
@@ -447,6 +448,7 @@ def pytest_collection_finish(session):
         h.vector_order = {id(item): i for i, item in enumerate(session.items)}
         session.items.sort(key=lambda it: isinstance(it, VectorItem) and pool.NetworkPool.is_network(it))
     h.items = list(session.items)
+    h.needs_ca = any(not isinstance(i, VectorItem) or i.case.op in vectors.NETWORK_OPS for i in h.items)
     for i, item in enumerate(h.items):
         if isinstance(item, VectorItem):
             item.position = i

@@ -199,11 +199,14 @@ def test_the_test_ca_is_made_only_for_runs_with_network_cases(tmp_path):
     make no TLS connection, the harness makes no CA); a run with them gets the CA everywhere."""
     script = tmp_path / "ca_logger.py"
     script.write_text(CA_LOGGER)
-    for name, cases in (("local", ["app-strings/basic/*"]),
-                        ("network", ["app-strings/basic/*", "discovery/walk/first-level-wins"])):
+    other = tmp_path / "test_other.py"  # a test of another kind may use the sessions: it keeps the CA
+    other.write_text("def test_other():\n    pass\n")
+    for name, cases, paths in (("local", ["app-strings/basic/*"], None),
+                               ("network", ["app-strings/basic/*", "discovery/walk/first-level-wins"], None),
+                               ("other-items", ["app-strings/basic/*"], [other, VECTORS / "app-strings"])):
         log = tmp_path / f"{name}.log"
-        proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script} {log}",
-                              *[a for c in cases for a in ("--case", c)])
+        proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script} {log}", "--vectors", str(VECTORS),
+                              *[a for c in cases for a in ("--case", c)], paths=paths)
         assert doc is not None and {c["verdict"] for c in doc["cases"]} == {"pass"}, proc.stdout[-3000:]
         hellos = [json.loads(line) for line in log.read_text().splitlines()]
         if name == "local":
