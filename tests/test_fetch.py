@@ -101,25 +101,19 @@ def test_placeholders(built):
 
 def test_the_reference_verifier(built):
     v = ref_fetch.Verifier()
-    try:
-        v.add(built.data["alice.pub"])
-        v.verify(built.data["app.aci"], built.data["app.aci.asc"], "x")  # no exception
-        with pytest.raises(RefError) as e:
-            v.verify(built.data["plain.aci"], built.data["app.aci.asc"], "x")
-        assert e.value.kind == "signature-invalid"
-        with pytest.raises(RefError) as e:
-            v.verify(built.data["app.aci"], built.data["app.aci.sig"], "x")
-        assert e.value.kind == "signature-invalid"  # binary: not ASCII-armoured
-    finally:
-        v.close()
+    v.add(built.data["alice.pub"])
+    v.verify(built.data["app.aci"], built.data["app.aci.asc"], "x")  # no exception
+    with pytest.raises(RefError) as e:
+        v.verify(built.data["plain.aci"], built.data["app.aci.asc"], "x")
+    assert e.value.kind == "signature-invalid"
+    with pytest.raises(RefError) as e:
+        v.verify(built.data["app.aci"], built.data["app.aci.sig"], "x")
+    assert e.value.kind == "signature-invalid"  # binary: not ASCII-armoured
     v = ref_fetch.Verifier()
-    try:
-        v.add(built.keys["bob"].encode())
-        with pytest.raises(RefError) as e:
-            v.verify(built.data["app.aci"], built.data["app.aci.asc"], "x")
-        assert e.value.kind == "key-not-trusted"
-    finally:
-        v.close()
+    v.add(built.keys["bob"].encode())
+    with pytest.raises(RefError) as e:
+        v.verify(built.data["app.aci"], built.data["app.aci.asc"], "x")
+    assert e.value.kind == "key-not-trusted"
 
 
 def test_key_prefixes():

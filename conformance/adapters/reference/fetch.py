@@ -244,9 +244,6 @@ class Verifier:
         raise RefError("signature-invalid", f"the signature of {what} cannot be verified: "
                                             f"{proc.stderr.decode(errors='replace').strip()[:300]}")
 
-    def close(self) -> None:
-        pass  # the home stays for the next request that trusts the same keys
-
 
 # --- archives --------------------------------------------------------------------------------------
 
@@ -321,63 +318,59 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     tr = ImageTransport(args, ca_file)
     attempts: list = []
     verifier = Verifier() if trust["verify"] else None
-    try:
-        # (1) keys
-        if verifier is not None:
-            for k in trust["keys"]:
-                if key_covers(k["prefix"], name):
-                    verifier.add(k["key"].encode("utf-8"))
-            if uses_discovered_keys(trust["discovered"]):
-                for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile),
-                                          tr, attempts):
-                    try:
-                        verifier.add(tr.get(url, MAX_KEY))
-                    except discovery.FetchError:
-                        continue
-        # (2) the image tags document, its signature checked before merging
-        tags_url = None
-        if profile == core.PROFILE_TAGS and tag:
-            endpoints = discovery.walk(discovery.IMAGETAGS, name, labels, tr, attempts)
-            text = None
-            if endpoints:
-                ep = endpoints[0]
-                doc = _get(tr, ep["url"], discovery.MAX_DOCUMENT, "fetch-failed", "the image tags document")
-                if verifier is not None and checks_tags_signature(trust["verify"]):
-                    sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing",
-                               "the image tags document's signature")
-                    verifier.verify(doc, sig, "the image tags document")
+    # (1) keys
+    if verifier is not None:
+        for k in trust["keys"]:
+            if key_covers(k["prefix"], name):
+                verifier.add(k["key"].encode("utf-8"))
+        if uses_discovered_keys(trust["discovered"]):
+            for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile),
+                                      tr, attempts):
                 try:
-                    text = doc.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise RefError("invalid-imagetags", "the image tags document is not UTF-8") from None
-                tags_url = ep["url"]
-            labels = core.merge_tag(text, labels, tag)["labels"]
-        # (3) the image and its signature
-        found = discovery.walk(discovery.ACI, name, discovery._render_labels(labels, profile), tr, attempts)
-        if not found:
-            raise discovery._failed(discovery.ACI, name, attempts)
-        ep = found[0]
-        data = _get(tr, ep["aci"], image_limit(size), "fetch-failed", "the image")
-        sig_url = None
-        if verifier is not None and fetches_signature(trust["verify"]):
-            sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
-            sig_url = ep["asc"]
-            verifier.verify(data, sig, "the image")
-        # (4) validation
-        if size is not None and len(data) != size:
-            raise RefError("size-exceeded", f"the image is {len(data)} bytes, the dependency says {size}")
-        tar_bytes = decompress(data)
-        manifest = core.load_manifest(read_manifest(tar_bytes), profile)
-        if not name_matches(name, manifest["name"]):
-            raise RefError("manifest-mismatch", f"the manifest names {manifest['name']!r}, not {name!r}")
-        if not labels_match(labels, manifest["labels"]):
-            raise RefError("manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match "
-                                                f"the requested {labels}")
-        got_id = compute_image_id(data, tar_bytes)
-        if not image_id_matches(want_id, got_id):
-            raise RefError("image-id-mismatch", f"the image hashes to {got_id[:30]}..., not {want_id}")
-        return {"image_id": got_id, "name": manifest["name"], "labels": manifest["labels"],
-                "urls": {"image": ep["aci"], "signature": sig_url, "imagetags": tags_url}}
-    finally:
-        if verifier is not None:
-            verifier.close()
+                    verifier.add(tr.get(url, MAX_KEY))
+                except discovery.FetchError:
+                    continue
+    # (2) the image tags document, its signature checked before merging
+    tags_url = None
+    if profile == core.PROFILE_TAGS and tag:
+        endpoints = discovery.walk(discovery.IMAGETAGS, name, labels, tr, attempts)
+        text = None
+        if endpoints:
+            ep = endpoints[0]
+            doc = _get(tr, ep["url"], discovery.MAX_DOCUMENT, "fetch-failed", "the image tags document")
+            if verifier is not None and checks_tags_signature(trust["verify"]):
+                sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing",
+                           "the image tags document's signature")
+                verifier.verify(doc, sig, "the image tags document")
+            try:
+                text = doc.decode("utf-8")
+            except UnicodeDecodeError:
+                raise RefError("invalid-imagetags", "the image tags document is not UTF-8") from None
+            tags_url = ep["url"]
+        labels = core.merge_tag(text, labels, tag)["labels"]
+    # (3) the image and its signature
+    found = discovery.walk(discovery.ACI, name, discovery._render_labels(labels, profile), tr, attempts)
+    if not found:
+        raise discovery._failed(discovery.ACI, name, attempts)
+    ep = found[0]
+    data = _get(tr, ep["aci"], image_limit(size), "fetch-failed", "the image")
+    sig_url = None
+    if verifier is not None and fetches_signature(trust["verify"]):
+        sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
+        sig_url = ep["asc"]
+        verifier.verify(data, sig, "the image")
+    # (4) validation
+    if size is not None and len(data) != size:
+        raise RefError("size-exceeded", f"the image is {len(data)} bytes, the dependency says {size}")
+    tar_bytes = decompress(data)
+    manifest = core.load_manifest(read_manifest(tar_bytes), profile)
+    if not name_matches(name, manifest["name"]):
+        raise RefError("manifest-mismatch", f"the manifest names {manifest['name']!r}, not {name!r}")
+    if not labels_match(labels, manifest["labels"]):
+        raise RefError("manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match "
+                                            f"the requested {labels}")
+    got_id = compute_image_id(data, tar_bytes)
+    if not image_id_matches(want_id, got_id):
+        raise RefError("image-id-mismatch", f"the image hashes to {got_id[:30]}..., not {want_id}")
+    return {"image_id": got_id, "name": manifest["name"], "labels": manifest["labels"],
+            "urls": {"image": ep["aci"], "signature": sig_url, "imagetags": tags_url}}
