@@ -6,6 +6,7 @@ plugin share this module, so a vector the lint accepts is exactly a vector the r
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -13,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-
 
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
@@ -411,26 +411,24 @@ class _Validators:
 
     def __init__(self, schema: dict):
         self.schema = schema
-        self._file = self._case = None
 
-    def _make(self) -> None:
+    @functools.cached_property
+    def _jsonschema(self):
         import jsonschema  # noqa: PLC0415
-        cls = jsonschema.validators.validator_for(self.schema)
-        self._file = cls(self.schema)
-        self._case = cls({"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"],
-                          "$ref": "#/$defs/case"})
+        return jsonschema
 
-    @property
+    @functools.cached_property
     def file(self):
-        if self._file is None:
-            self._make()
-        return self._file
+        return self._jsonschema.validators.validator_for(self.schema)(self.schema)
 
-    @property
+    @functools.cached_property
     def case(self):
-        if self._case is None:
-            self._make()
-        return self._case
+        return self._jsonschema.validators.validator_for(self.schema)(
+            {"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"], "$ref": "#/$defs/case"})
+
+    def best(self, errors: list):
+        """The error to report of several (jsonschema's choice)."""
+        return self._jsonschema.exceptions.best_match(errors)
 
 
 def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_SchemaCache", validators: _Validators,
@@ -459,8 +457,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
                                             key=lambda e: list(e.absolute_path))
         if errs:
             clean = False
-            import jsonschema  # noqa: PLC0415 (imported already: the validators made errs)
-            best = jsonschema.exceptions.best_match(errs)
+            best = validators.best(errs)
             vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
                                        best.message))
             continue
