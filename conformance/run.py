@@ -139,7 +139,6 @@ class Job:
     offset: int = 0
     code: int | None = None
     doc: dict | None = None
-    doc_validated: bool = False  # doc was read from the child's file and validated (finish)
     elapsed: float = 0.0
     reported: tuple = field(default_factory=tuple)
 
@@ -339,7 +338,6 @@ def finish(job: Job) -> None:
     from appc_conformance.reports.results import ResultsError, parse  # noqa: PLC0415
     try:
         job.doc = parse(job.private.read_text(encoding="utf-8"), job.results)
-        job.doc_validated = True
     except ResultsError as exc:
         print(f"{job.label}: {exc}", file=sys.stderr)
         return
@@ -495,6 +493,7 @@ def summarize_failures(jobs: list[Job], report_path: Path | None, console: Conso
 def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]:
     """Resolve each bundled implementation's adapter (building the Go one if needed); an
     implementation that is not available gets its results file now. Returns the jobs to run."""
+    from appc_conformance.reports.results import validate  # noqa: PLC0415
     runnable = []
     for job in jobs:
         if job.selector[0] != "--impl":
@@ -513,6 +512,7 @@ def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]
             console.line(f"{job.label}: not available: {outcome['error']}")
             job.results.unlink(missing_ok=True)
             job.doc = unavailable_results(job.label, outcome["error"], profiles)
+            validate(job.doc, job.results)  # as every doc a job holds: the reports take it as read
             _write(job.results, job.doc)
             continue
         runnable.append(job)
@@ -567,7 +567,7 @@ def _run(args: argparse.Namespace) -> int:
     report = None
     if not args.no_report and files:
         from appc_conformance.reports import cli as reports_cli  # the report verbs own the formats
-        reports_cli.write_all(files, args.out, parsed={j.results: j.doc for j in jobs if j.doc_validated})
+        reports_cli.write_all(files, args.out, parsed={j.results: j.doc for j in jobs if j.doc is not None})
         report = args.out / "report.html"
         console.line(f"reports: {args.out}/")
         if args.publish:
