@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from appc_conformance import cache
+
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
        "discover", "resolve", "validate_manifest", "match_manifest", "fetch")  # the adapter protocol's
@@ -238,23 +240,15 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-CACHE_ENV = "APPC_CONFORMANCE_CACHE"
+CACHE_ENV = cache.CACHE_ENV
 CACHE_KEEP = 20000  # file digests kept in the cache
 
 
 def cache_file() -> Path | None:
-    """Where the digests of schema-checked vector files are kept, or None when caching is off.
-
-    ``$APPC_CONFORMANCE_CACHE`` names the folder (``off`` turns the cache off); the default is
-    ``$XDG_CACHE_HOME/appc-conformance`` (``~/.cache/appc-conformance``).
-    """
-    env = os.environ.get(CACHE_ENV)
-    if env is not None:
-        if env.strip().lower() in ("", "0", "off", "no", "false"):
-            return None
-        return Path(env) / "schema-checked.json"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "appc-conformance" / "schema-checked.json"
+    """Where the digests of schema-checked vector files are kept, or None when caching is off
+    (``appc_conformance.cache``: ``$APPC_CONFORMANCE_CACHE``, else ``~/.cache/appc-conformance``)."""
+    folder = cache.cache_dir()
+    return None if folder is None else folder / "schema-checked.json"
 
 
 class _SchemaCache:
@@ -384,7 +378,7 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
         try:
             data = path.read_bytes()
             doc = json.loads(data.decode("utf-8"))
-            if _too_deep(doc):
+            if checked.key(data) not in checked and _too_deep(doc):  # a known-good file is not
                 raise RecursionError
         except (OSError, UnicodeDecodeError) as exc:
             vs.problems.append(Problem(rel, "file", "", f"cannot read: {exc}"))

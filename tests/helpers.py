@@ -6,18 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from appc_conformance.conformance.run import PYTEST_ARGS
+from appc_conformance.conformance.run import pytest_command
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
 BROKEN = ROOT / "tests" / "fakes" / "broken.py"
 
 
-#: ``python -m pytest`` with pytest's options as ``appc-conformance run`` gives them: the harness
-#: loaded by name, no other installed plugin (a user's machine may have hypothesis's, xdist's...;
-#: loading them costs a second per run and tests nothing here), none of the built-in plugins a
-#: vector run has no use for. Tests of how pytest finds the harness by itself start it plainly.
-PYTEST = (sys.executable, "-m", "pytest", *PYTEST_ARGS)
+#: pytest started as ``appc-conformance run`` starts it: the harness handed over already imported,
+#: no other installed plugin (a user's machine may have hypothesis's, xdist's...; loading them
+#: costs a second per run and tests nothing here), none of the built-in plugins a vector run has
+#: no use for. Tests of how pytest finds the harness by itself start it plainly.
+PYTEST = tuple(pytest_command())
 
 
 def broken_cmd(mode: str) -> str:

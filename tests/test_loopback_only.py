@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def _netns_ok() -> bool:
 @pytest.mark.skipif(not _netns_ok(), reason="network namespaces (unshare -n) are not permitted here")
 def test_discovery_suite_passes_with_only_loopback_and_leaks_nothing(tmp_path):
     results = tmp_path / "results.json"
-    pytest_cmd = " ".join([*PYTEST, str(VECTORS / "discovery"), "--impl", "reference",
+    pytest_cmd = shlex.join([*PYTEST, str(VECTORS / "discovery"), "--impl", "reference",
                            "--results", str(results)])
     script = f"ip link set lo up && ip -o addr show | grep -v ' lo ' ; {pytest_cmd}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
