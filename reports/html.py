@@ -5,12 +5,16 @@ Filters and the open drill-down live in the URL fragment, so a link shows what i
 """
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
+from appc_conformance.cache import cache_dir
 from appc_conformance.reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, partial_runs,
                            partial_text, public_arg, public_path)
 from appc_conformance.reports.results import FAILING, SKIPPING, VERDICTS
@@ -28,10 +32,40 @@ def _ms(seconds: Any) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """The templates compiled by an earlier run, kept in the suite's cache folder (compiling
+    them costs a report about a sixth of a second). Jinja keys each entry by the template's
+    source and its own and Python's versions. An optimisation only: a folder that cannot be
+    read or written, or an unreadable entry, means compiling again, never a failed report.
+    An entry is named by the template's name alone (not its path), so the folder holds one per
+    template however many copies of the suite a machine runs; a copy whose template differs
+    compiles it again."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(name)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The one template environment of this process (it keeps the templates it compiled)."""
+    folder = cache_dir()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             bytecode_cache=None if folder is None else _CompiledTemplates(str(folder / "templates")))
     env.filters["pretty"] = _pretty
     env.filters["ms"] = _ms
     env.filters["public_arg"] = public_arg

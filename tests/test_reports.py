@@ -173,6 +173,34 @@ def test_the_harness_writes_valid_results(tmp_path):
 
 # -- reports ------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("damage", ["garbage-entries", "folder-is-a-file", "off"])
+def test_compiled_templates_kept_between_runs_change_no_report(files, tmp_path, monkeypatch, damage):
+    """The report templates compiled by an earlier run are kept in the cache folder; a damaged
+    entry, a folder that cannot be made, or the cache turned off give the same bytes."""
+    from appc_conformance.reports import html, model
+    from appc_conformance.reports.results import load_results
+    m = model.build([load_results(files[k]) for k in ("reference", "go", "actool")], CATALOG)
+    monkeypatch.setattr(html, "environment", html.environment.__wrapped__)  # a new one per render
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("APPC_CONFORMANCE_CACHE", str(cache))
+    fresh = html.render(m)
+    entries = sorted((cache / "templates").iterdir())
+    assert len(entries) == len(list(html.TEMPLATES.glob("report.*.j2")))  # one per template
+    assert html.render(m) == fresh  # from the kept entries
+    if damage == "garbage-entries":
+        sizes = [e.stat().st_size for e in entries]
+        for e in entries:  # Jinja's header and the template's checksum, then half the code
+            e.write_bytes(e.read_bytes()[:len(e.read_bytes()) // 2])
+    elif damage == "folder-is-a-file":
+        monkeypatch.setenv("APPC_CONFORMANCE_CACHE", str(tmp_path / "a-file"))
+        (tmp_path / "a-file").write_text("")
+    else:
+        monkeypatch.setenv("APPC_CONFORMANCE_CACHE", "off")
+    assert html.render(m) == fresh
+    if damage == "garbage-entries":  # compiled again and kept again
+        assert [e.stat().st_size for e in entries] == sizes
+
+
 def test_report_writes_every_format(files, catalog, tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, _ = run_cli(capsys, "report", files["reference"], files["go"], files["actool"],
