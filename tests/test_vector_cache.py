@@ -27,7 +27,7 @@ def cached_keys() -> list:
     return json.loads(path.read_text())["checked"] if path.exists() else []
 
 
-def test_second_load_skips_the_schema_but_gives_the_same_cases(root):
+def test_second_load_skips_the_schema_but_gives_the_same_cases(root, capsys):
     first = vectors.load(root)
     assert not first.problems and first.cases
     assert len(cached_keys()) == len(first.files) + 1  # and the schema's own check
@@ -46,6 +46,13 @@ def test_second_load_skips_the_schema_but_gives_the_same_cases(root):
     forged.save()
     assert not [p for p in vectors.load(root).problems if p.field == "strength"]
     assert [p.field for p in vectors.load(root, cache=False).problems] == ["strength"]
+    # The lint loads as a run does; --no-cache checks every file from scratch.
+    from appc_conformance.conformance import cli
+    capsys.readouterr()
+    assert cli.main(["lint", "--vectors", str(root)]) == 0
+    assert "strength" not in capsys.readouterr().err
+    assert cli.main(["lint", "--vectors", str(root), "--no-cache"]) == 1
+    assert "'sometimes'" in capsys.readouterr().err
 
 
 def test_a_changed_file_is_checked_again(root):
