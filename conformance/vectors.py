@@ -241,7 +241,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 CACHE_ENV = cache.CACHE_ENV
-CACHE_KEEP = 20000  # file digests kept in the cache
+CACHE_KEEP = 2000  # file digests kept in the cache (the bundled set has about 60 files)
 
 
 def cache_file() -> Path | None:
