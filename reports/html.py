@@ -32,6 +32,11 @@ def _ms(seconds: Any) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def _private(st: os.stat_result) -> bool:
+    """Owned by this user and writable by no one else (compiled code is only read from there)."""
+    return hasattr(os, "getuid") and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """The templates compiled by an earlier run, kept in the suite's cache folder (compiling
     them costs a report about a sixth of a second). Jinja keys each entry by the template's
@@ -39,21 +44,29 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     read or written, or an unreadable entry, means compiling again, never a failed report.
     An entry is named by the template's name alone (not its path), so the folder holds one per
     template however many copies of the suite a machine runs; a copy whose template differs
-    compiles it again."""
+    compiles it again. An entry is code that the report runs, so it is read only from a folder
+    and a file that this user owns and nobody else can write (and not through a link); a cache
+    folder set elsewhere that others can write to is not used."""
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return super().get_cache_key(name)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            super().load_bytecode(bucket)
-        except (OSError, ValueError, EOFError, TypeError):
+            if not _private(os.stat(self.directory)):
+                return
+            fd = os.open(self._get_cache_filename(bucket), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as f:
+                if _private(os.fstat(f.fileno())):
+                    bucket.load_bytecode(f)
+        except Exception:  # noqa: BLE001 (whatever an entry holds, the template is compiled again)
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            os.makedirs(self.directory, exist_ok=True)
-            super().dump_bytecode(bucket)
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            if _private(os.stat(self.directory)):
+                super().dump_bytecode(bucket)
         except OSError:
             pass
 

@@ -201,6 +201,48 @@ def test_compiled_templates_kept_between_runs_change_no_report(files, tmp_path, 
         assert [e.stat().st_size for e in entries] == sizes
 
 
+def test_compiled_templates_are_read_only_from_a_folder_and_file_of_this_user_alone(files, tmp_path, monkeypatch):
+    """An entry of the template cache is code the report runs. One planted with the right key
+    and checksum but other code is run from a private folder (so the test can tell), and never
+    from a folder or a file that others can write, nor through a link."""
+    import jinja2.bccache  # noqa: PLC0415
+    from appc_conformance.reports import html, model
+    from appc_conformance.reports.results import load_results
+    m = model.build([load_results(files["reference"])], CATALOG)
+    monkeypatch.setattr(html, "environment", html.environment.__wrapped__)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("APPC_CONFORMANCE_CACHE", str(cache))
+    fresh = html.render(m)
+    folder = cache / "templates"
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+
+    env = html.environment()
+    bcc = env.bytecode_cache
+    key = bcc.get_cache_key("report.html.j2")
+    entry = folder / (bcc.pattern % key)
+    assert entry.is_file()
+
+    def plant(where):
+        source = (html.TEMPLATES / "report.html.j2").read_text()
+        bucket = jinja2.bccache.Bucket(env, key, bcc.get_source_checksum(source))
+        bucket.code = env.compile("PLANTED", "report.html.j2")
+        with open(where, "wb") as f:
+            bucket.write_bytecode(f)
+        os.chmod(where, 0o600)
+
+    plant(entry)
+    assert html.render(m) == "PLANTED"  # the planted entry is what a private folder serves
+    folder.chmod(0o777)
+    assert html.render(m) == fresh  # a folder others can write: not read
+    folder.chmod(0o700)
+    entry.chmod(0o666)
+    assert html.render(m) == fresh  # a file others can write: not read
+    entry.unlink()
+    plant(tmp_path / "elsewhere")
+    entry.symlink_to(tmp_path / "elsewhere")
+    assert html.render(m) == fresh  # not through a link
+
+
 def test_report_writes_every_format(files, catalog, tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, _ = run_cli(capsys, "report", files["reference"], files["go"], files["actool"],
