@@ -11,7 +11,7 @@ SIGHUP (the handler removes it, then the signal takes its course) and on Ctrl-C 
 runs). What cannot be caught (SIGKILL, a power cut) is made harmless: the folder holds only
 test keys readable by this user, leaf keys pass through the same folder (never the shared
 temporary folder), and the next PKI created by any run sweeps the folders of processes that are
-gone.
+gone (``appc_conformance/tempdirs.py``).
 
 Certificate kinds a host can present (``"cert"`` in a host description):
   ``trusted``    signed by the trusted CA, for the host's IP address (the default);
@@ -27,59 +27,15 @@ import os
 import shutil
 import signal
 import ssl
-import stat
-import tempfile
 import threading
 
 import trustme
 
+from appc_conformance import tempdirs
+
 CERT_KINDS = ("trusted", "untrusted", "wrong-host", "expired")
 _WRONG_HOST_IP = "127.0.0.254"
 _PREFIX = "ca-"
-
-
-def _parent() -> str | None:
-    """The per-user parent of the CA folders, or None when it is not safely ours (then the
-    system's temporary folder is used directly, without sweeping)."""
-    path = os.path.join(tempfile.gettempdir(), f"appc-conformance-{os.getuid()}")
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        return None
-    return path
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. EPERM: it exists
-        return True
-    return True
-
-
-def sweep(parent: str) -> list[str]:
-    """Remove the CA folders under ``parent`` whose process is gone; return what was removed."""
-    removed = []
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return removed
-    for name in names:
-        pid = name[len(_PREFIX):].split("-", 1)[0]
-        if name.startswith(_PREFIX) and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-            removed.append(name)
-    return removed
 
 
 class Pki:
@@ -88,11 +44,7 @@ class Pki:
     def __init__(self, directory: str | None = None):
         self._own_dir = directory is None
         if directory is None:
-            parent = _parent()
-            if parent is not None:
-                sweep(parent)
-            directory = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-" if parent else "appc-mock-ca-",
-                                         dir=parent)
+            directory = tempdirs.make(_PREFIX)
         self.directory = directory
         os.makedirs(self.directory, exist_ok=True)
         self.ca = trustme.CA(organization_name="appc conformance test CA")

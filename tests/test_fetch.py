@@ -203,10 +203,12 @@ def test_the_reference_keeps_gpg_homes_by_key_set_and_sweeps_those_of_killed_pro
     keys; its folder goes at exit, and what a killed process left is removed by the next one."""
     import sys
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    parent = tmp_path / f"appc-conformance-{os.getuid()}"
+    parent.mkdir(mode=0o700)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    left = tmp_path / f"appc-ref-gpg-{int(dead.stdout)}-abc"  # a killed process's folder
+    left = parent / f"ref-gpg-{int(dead.stdout)}-abc"  # a killed process's folder
     left.mkdir()
-    alive = tmp_path / f"appc-ref-gpg-{os.getpid()}-def"  # a running process's folder
+    alive = parent / f"ref-gpg-{os.getppid()}-def"  # a running process's folder
     alive.mkdir()
     homes = ref_fetch._Homes()
     calls = []

@@ -29,9 +29,10 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import zlib
 from typing import Optional
+
+from appc_conformance import tempdirs
 
 from . import core, discovery
 from .errors import RefError, Unsupported
@@ -151,12 +152,12 @@ class _Homes:
     """GnuPG homes by the keys they hold, kept for the adapter process's life: requests that
     trust the same keys (the same case in both profiles, the cases of one publisher) import them
     once. A home holds only its own keys, so each request still trusts exactly its own. At most
-    ``KEEP`` homes, in one folder of this process (``appc-ref-gpg-PID-*``); the oldest is removed
-    first, the folder at exit, and the folders of processes that were killed by the next
-    process that makes one."""
+    ``KEEP`` homes, in one folder of this process (``ref-gpg-PID-*`` in the user's own temporary
+    parent, appc_conformance/tempdirs.py); the oldest is removed first, the folder at exit, and
+    the folders of processes that were killed by the next process that makes one."""
 
     KEEP = 16
-    PREFIX = "appc-ref-gpg-"
+    PREFIX = "ref-gpg-"
 
     def __init__(self):
         self._homes: dict[tuple, str] = {}
@@ -167,8 +168,7 @@ class _Homes:
         home = self._homes.pop(keys, None)
         if home is None:
             if self._folder is None:
-                self._sweep()
-                self._folder = tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-")
+                self._folder = tempdirs.make(self.PREFIX)
                 atexit.register(self.clear)
             self._n += 1
             home = os.path.join(self._folder, str(self._n))
@@ -185,25 +185,6 @@ class _Homes:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
-
-    def _sweep(self) -> None:
-        """Remove the folders of reference processes that no longer run."""
-        base = tempfile.gettempdir()
-        try:
-            names = os.listdir(base)
-        except OSError:
-            return
-        for name in names:
-            pid = name[len(self.PREFIX):].split("-", 1)[0]
-            if not name.startswith(self.PREFIX) or not pid.isdigit():
-                continue
-            try:
-                os.kill(int(pid), 0)
-                continue  # still running (or another user's)
-            except ProcessLookupError:
-                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-            except OSError:
-                continue
 
 
 _HOMES = _Homes()
