@@ -353,8 +353,8 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
     """Load and check every vector file below ``root`` (or just ``files``).
 
     With ``cache`` (the default), the checks of a single file are skipped for files that already
-    passed them with the same schema, catalog and code (see ``_SchemaCache``); the lint command
-    always checks everything.
+    passed them with the same schema, catalog and code (see ``_SchemaCache``); ``lint --no-cache``
+    passes ``cache=False`` to check everything from scratch.
     """
     root = Path(root or default_vectors_dir())
     vs = VectorSet(root=root)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-
 from appc_conformance.reports.results import FAILING, PASS, Results
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "expectations.schema.json"

@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-
 FORMAT = "appc-conformance-results"
 FORMAT_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
