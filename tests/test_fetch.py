@@ -6,6 +6,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -201,7 +202,6 @@ def test_without_gpg_the_error_says_what_to_install(monkeypatch):
 def test_the_reference_keeps_gpg_homes_by_key_set_and_sweeps_those_of_killed_processes(tmp_path, monkeypatch):
     """The reference imports the same trusted keys once per process; a home holds only its own
     keys; its folder goes at exit, and what a killed process left is removed by the next one."""
-    import sys
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     parent = tmp_path / f"appc-conformance-{os.getuid()}"
     parent.mkdir(mode=0o700)

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import http.client
+import importlib
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -274,17 +277,14 @@ def test_default_ports_mode():
         assert [(e.scheme, e.port) for e in sc.log.requests()] == [("https", 443), ("http", 80)]
 
 
-# Takes the default ports' lock as a scenario does (waiting for a scenario of another test
-# worker to end), says so, and holds it until its stdin closes or it is killed.
+# Another process of the machine: takes the default ports' lock as a scenario does (waiting for
+# a scenario of another test worker to end), says so, and holds it until its stdin closes or it
+# is killed.
 HOLDER = """
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-while True:
-    try:
-        s.bind("\\0" + sys.argv[1])
-        break
-    except OSError:
-        time.sleep(0.02)
+import sys
+from appc_conformance.servers.scenario import DefaultPortsLock
+lock = DefaultPortsLock(wait=600)  # held as long as the object lives
+lock.acquire()
 print("held", flush=True)
 sys.stdin.read()
 """
@@ -294,18 +294,11 @@ sys.stdin.read()
 def test_default_ports_are_one_scenario_at_a_time_on_the_machine(monkeypatch, ends):
     """Another process holding the default ports' lock (another run, another test worker) is
     waited for; a scenario that waits too long is unavailable, never a run on taken ports."""
-    import subprocess
-    import sys
-    import threading
-    import time
-
-    import importlib
-    scmod = importlib.import_module("appc_conformance.servers.scenario")
+    scmod = importlib.import_module("appc_conformance.servers.scenario")  # servers.scenario: the function
     reason = servers.default_ports_available("127.0.0.2")
     if reason:
         pytest.skip(reason)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, scmod.DefaultPortsLock.NAME.lstrip("\0")],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
         hosts = {"a": {"paths": {"/": {"https": {"body": "tls"}}}}}
