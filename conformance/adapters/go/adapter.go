@@ -716,9 +716,21 @@ func opResolve(args map[string]json.RawMessage) (answer, error) {
 	if reply != nil || err != nil {
 		return derefAnswer(reply), err
 	}
-	// appc-0.8.11 has no tags: the labels as parsed are final. On a tree with tags, a tag is first
-	// merged into the labels (resolveTag, lib_resolvetags.go).
+	// appc-0.8.11 has no tags: the labels as parsed are final, and the image is discovered, then
+	// the keys. On a tree with tags the library leaves the order to its caller, and the adapter
+	// takes the draft's (DISC-PR-05): keys, then (only with a tag) the image tags document merged
+	// into the labels (resolveTag, lib_resolvetags.go), then the image with the final labels.
 	attempts := []attemptOut{}
+	var keys []string
+	keysDone := false
+	if colonIsTag {
+		k, katt, kerr := discoverKeys(app, d)
+		attempts = append(attempts, katt...)
+		if kerr != nil {
+			k = []string{} // keys found nowhere: an empty list, not an error
+		}
+		keys, keysDone = k, true
+	}
 	if appHasTag(app) {
 		if resolveTag == nil {
 			return unsupportedAnswer("appc/spec %s cannot resolve a tag: it has no image tags API", treeVersion()), nil
@@ -735,10 +747,13 @@ func opResolve(args map[string]json.RawMessage) (answer, error) {
 	if err != nil {
 		return errAnswer("discovery-failed", "%s", describeFailure("aci", err, att)), nil
 	}
-	keys, katt, kerr := discoverKeys(app, d)
-	attempts = append(attempts, katt...)
-	if kerr != nil {
-		keys = []string{} // keys found nowhere: an empty list, not an error
+	if !keysDone {
+		k, katt, kerr := discoverKeys(app, d)
+		attempts = append(attempts, katt...)
+		if kerr != nil {
+			k = []string{} // keys found nowhere: an empty list, not an error
+		}
+		keys = k
 	}
 	return okAnswer(map[string]interface{}{
 		"labels":   labelsOf(app),
