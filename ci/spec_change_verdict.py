@@ -62,10 +62,10 @@ def by_area(ids: list) -> str:
     return ", ".join(f"{a} {n}" for a, n in sorted(areas.items()))
 
 
-def line(c: dict, before: dict | None = None) -> str:
+def line(c: dict, before: dict | None = None, mark: str = "") -> str:
     was = f"{before['verdict']} -> " if before is not None else ""
     msg = (c.get("message") or "").replace("\n", " ")
-    return f"    {c['id']} [{c['profile']}] {was}{c['verdict']}: {msg[:200]}"
+    return f"    {mark + ' ' if mark else ''}{c['id']} [{c['profile']}] {was}{c['verdict']}: {msg[:200]}"
 
 
 def main(argv=None) -> int:
@@ -124,9 +124,9 @@ def main(argv=None) -> int:
                         f"base {counts(b)}; change {counts(ch)}; {len(shared)} failures on both sides "
                         f"(listed with --verbose)")
             lists.append((f"{prof}: REGRESSIONS (passed on the base, not on the change)",
-                          [line(cmap[c['id']], bmap[c['id']]) for c in reg], True))
+                          [line(cmap[c['id']], bmap[c['id']], "REGRESSION") for c in reg], True))
             lists.append((f"{prof}: fixes (failed on the base, pass on the change)",
-                          [line(cmap[c['id']], bmap[c['id']]) for c in fix], True))
+                          [line(cmap[c['id']], bmap[c['id']], "FIXED") for c in fix], True))
             lists.append((f"{prof}: failing on both sides", [line(c, bmap[c['id']]) for c in shared], False))
     head.append(f"  verdict: {'FAIL' if bad else 'ok'}")
 
