@@ -192,10 +192,11 @@ def load_expectations(args, labels: list[str], stems: dict | None = None) -> dic
     try:
         if path is not None and path.is_file():
             exp = expmod.load(path)
-            if exp.implementation not in labels:
+            by_stem = {(stems or {}).get(label, label): label for label in labels}
+            if exp.implementation not in by_stem:
                 raise UsageError(f"--expectations {path} is for implementation {exp.implementation!r}, "
-                                 f"which this run does not run ({', '.join(labels)})")
-            out[exp.implementation] = exp
+                                 f"which this run does not run ({', '.join(by_stem)})")
+            out[by_stem[exp.implementation]] = exp
         else:
             folder = path if path is not None else expmod.default_dir()
             for label in labels:
@@ -551,7 +552,7 @@ def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]
         if "error" in outcome:
             console.line(f"{job.label}: not available: {outcome['error']}")
             job.results.unlink(missing_ok=True)
-            job.doc = unavailable_results(job.label, outcome["error"], profiles)
+            job.doc = unavailable_results(job.stem or job.label, outcome["error"], profiles)
             validate(job.doc, job.results)  # as every doc a job holds: the reports take it as read
             _write(job.results, job.doc)
             continue

@@ -308,6 +308,11 @@ def test_run_spec_src_names_results_and_expectations_by_tree(tmp_path, monkeypat
     assert os.environ[go_build.ENV_SPEC_NAME] == "pr584"
     exps = run.load_expectations(args, list(jobs), {label: j.stem for label, j in jobs.items()})
     assert exps["go-appc"].path.endswith("go-appc-pr584.json")  # the bundled one for pull request 584
+    _, one = _run_args("--impl", "go-appc", "--spec-src", str(tree), "--spec-name", "pr584",
+                       "--expectations", str(ROOT / "expectations" / "go-appc-pr584.json"))
+    jobs = {j.label: j for j in run.make_plan(one)}
+    assert run.load_expectations(one, list(jobs), {k: j.stem for k, j in jobs.items()})["go-appc"].known
+    assert go_build.results_id() == "go-appc-pr584"  # the ID the results file gets
     _, bad = _run_args("--impl", "go-appc", "--spec-src", str(tmp_path / "nothing"))
     with pytest.raises(run.UsageError, match="--spec-src: .*no such folder"):
         run.make_plan(bad)
@@ -320,7 +325,7 @@ def test_pull_request_expectations_name_real_cases_and_findings():
     from appc_conformance.conformance import vectors  # noqa: PLC0415
     from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
     exp = expmod.load(ROOT / "expectations" / "go-appc-pr584.json")
-    assert exp.implementation == "go-appc"
+    assert exp.implementation == "go-appc-pr584"
     runs = {(c.id, p) for c in vectors.load(vectors.default_vectors_dir()).cases for p in c.profiles}
     findings = (ROOT / "docs" / "FINDINGS.md").read_text()
     for k in exp.known:

@@ -145,6 +145,14 @@ def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None =
     return SpecTree(path, name, commit, dirty)
 
 
+def results_id(spec_src=None, spec_name: str | None = None, env: dict | None = None) -> str:
+    """The implementation's ID in results and expectations: ``go-appc`` for Debian's library,
+    ``go-appc-NAME`` for another tree (its build is another implementation, with its own known
+    failures, ``expectations/go-appc-NAME.json``)."""
+    tree = spec_tree(spec_src, spec_name, env)
+    return "go-appc" if tree.default else f"go-appc-{tree.name}"
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "appc-conformance"
