@@ -90,6 +90,9 @@ class Harness:
                 raise pytest.UsageError(str(exc)) from None
             except registry.NotAvailable as exc:
                 raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
+            if self.impl_id == "go-appc":  # built against a --spec-src tree: go-appc-NAME (docs/DECISIONS.md)
+                from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+                self.impl_id = go_build.results_id()
         self.expectations = load_expectations(opt.expectations) if opt.expectations else None
         if self.expectations is not None and self.impl_id is not None:
             expectations_match(self.expectations, self.impl_id, opt.expectations)

@@ -94,6 +94,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expectations", type=Path, default=None, metavar="FILE_OR_DIR",
                    help="known failures: a folder of IMPL.json files, or one file (for the "
                         "implementation it names); default: the bundled expectations/")
+    p.add_argument("--spec-src", metavar="DIR", default=None,
+                   help="go-appc: build the Go adapter against this appc/spec checkout (e.g. a spec "
+                        "change) instead of Debian's library; its results are results-go-appc-NAME.json, "
+                        "its expectations go-appc-NAME.json, its profiles the ones the build claims "
+                        "(README, 'Gating a spec change')")
+    p.add_argument("--spec-name", metavar="NAME", default=None,
+                   help="with --spec-src: the tree's name in the version, the results and the expectations "
+                        "file names (default: the folder's name)")
     p.add_argument("--no-report", action="store_true", help="write the results files only")
     p.add_argument("--publish", type=Path, default=None, metavar="FILE",
                    help="also write the Markdown compatibility summary to FILE (the committed "
@@ -130,6 +138,8 @@ class Job:
     selector: list
     results: Path  # OUT/results-LABEL.json, where the results end up
     expectations: object = None  # reports.expectations.Expectations, or None
+    stem: str = ""  # the results and expectations file stem (the label, or go-appc-NAME for --spec-src)
+    profiles: list | None = None  # the profiles to run by default (None: the registry's)
     # set while it runs
     private: Path | None = None  # this run's own file for the child's results
     progress_path: Path | None = None
@@ -172,7 +182,7 @@ def check_cases(args) -> None:
                          f"in {_vector_root(args)} ({len(ids)} cases; IDs look like {ids[0] if ids else '-'})")
 
 
-def load_expectations(args, labels: list[str]) -> dict:
+def load_expectations(args, labels: list[str], stems: dict | None = None) -> dict:
     """{label: Expectations} from --expectations (a file or a folder) or the bundled folder."""
     from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
     path = args.expectations
@@ -182,14 +192,15 @@ def load_expectations(args, labels: list[str]) -> dict:
     try:
         if path is not None and path.is_file():
             exp = expmod.load(path)
-            if exp.implementation not in labels:
+            by_stem = {(stems or {}).get(label, label): label for label in labels}
+            if exp.implementation not in by_stem:
                 raise UsageError(f"--expectations {path} is for implementation {exp.implementation!r}, "
-                                 f"which this run does not run ({', '.join(labels)})")
-            out[exp.implementation] = exp
+                                 f"which this run does not run ({', '.join(by_stem)})")
+            out[by_stem[exp.implementation]] = exp
         else:
             folder = path if path is not None else expmod.default_dir()
             for label in labels:
-                f = folder / f"{label}.json"
+                f = folder / f"{(stems or {}).get(label, label)}.json"
                 if f.is_file():
                     out[label] = expmod.load(f)
     except expmod.ExpectationsError as exc:
@@ -213,7 +224,33 @@ def make_plan(args) -> list[Job]:
                              f"the --adapter-cmd results another --name")
         plan.append((args.name, ["--adapter-cmd", args.adapter_cmd]))
     out = args.out.resolve()
-    return [Job(label, sel, out / f"results-{label}.json") for label, sel in plan]
+    jobs = [Job(label, sel, out / f"results-{label}.json", stem=label) for label, sel in plan]
+    tree = spec_tree(args)
+    for job in jobs:
+        if tree is not None and job.label == "go-appc" and job.selector[0] == "--impl":
+            job.stem = f"go-appc-{tree.name}"
+            job.results = out / f"results-{job.stem}.json"
+    return jobs
+
+
+def spec_tree(args):
+    """--spec-src: the tree go-appc builds against (exported as APPC_SPEC_SRC and APPC_SPEC_NAME,
+    which the build reads here and in the children), or None for Debian's library."""
+    if not getattr(args, "spec_src", None):
+        if getattr(args, "spec_name", None):
+            raise UsageError("--spec-name needs --spec-src")
+        return None
+    from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+    try:
+        tree = go_build.spec_tree(args.spec_src, args.spec_name, env={})
+    except go_build.SpecTreeError as exc:
+        raise UsageError(f"--spec-src: {exc}") from None
+    os.environ[go_build.ENV_SPEC_SRC] = str(tree.path)
+    if args.spec_name:
+        os.environ[go_build.ENV_SPEC_NAME] = args.spec_name
+    else:
+        os.environ.pop(go_build.ENV_SPEC_NAME, None)
+    return None if tree.default else tree
 
 
 def child_argv(job: Job, args, stop_fd: int) -> list[str]:
@@ -223,7 +260,7 @@ def child_argv(job: Job, args, stop_fd: int) -> list[str]:
                           "--stop-on-eof", str(stop_fd), *job.selector)
     profiles = args.profile or []
     if not profiles and job.selector[0] == "--impl":  # a bundled implementation: the profiles it has
-        profiles = list(registry.get(job.label).profiles)
+        profiles = job.profiles or list(registry.get(job.label).profiles)
     for prof in profiles:
         argv += ["--profile", prof]
     for pat in args.case or []:
@@ -515,7 +552,7 @@ def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]
         if "error" in outcome:
             console.line(f"{job.label}: not available: {outcome['error']}")
             job.results.unlink(missing_ok=True)
-            job.doc = unavailable_results(job.label, outcome["error"], profiles)
+            job.doc = unavailable_results(job.stem or job.label, outcome["error"], profiles)
             validate(job.doc, job.results)  # as every doc a job holds: the reports take it as read
             _write(job.results, job.doc)
             continue
@@ -548,7 +585,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         jobs = make_plan(args)
         check_cases(args)
-        exps = load_expectations(args, [j.label for j in jobs])
+        exps = load_expectations(args, [j.label for j in jobs], {j.label: j.stem for j in jobs})
     except UsageError as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 2
@@ -560,6 +597,14 @@ def _run(args: argparse.Namespace) -> int:
             console.line(f"{job.label}: expectations {job.expectations.path}")
     t0 = time.monotonic()
     runnable = prepare(jobs, profiles, console)
+    for job in runnable:
+        if job.stem != job.label:  # go-appc on a --spec-src tree: the profiles its build claims
+            from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+            job.profiles = go_build.api()["profiles"]
+            console.line(f"{job.label}: built against the appc/spec tree {job.stem[len('go-appc-'):]}, "
+                         f"which claims {', '.join(job.profiles)}"
+                         + ("" if job.expectations is not None else
+                            f"; no expectations file {job.stem}.json applies"))
     run_jobs(runnable, args, console)
     worst = 0
     for j in runnable:

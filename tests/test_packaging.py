@@ -120,6 +120,11 @@ def test_wheel_carries_vectors_schemas_templates_and_entry_points(built):
     for required in ("__init__.py", "servers/__init__.py", "conformance/adapters/go/adapter.go",
                      "conformance/adapters/reference/__main__.py", "conformance/plugin.py", "reports/cli.py"):
         assert f"appc_conformance/{required}" in names, f"appc_conformance/{required} is not in the wheel"
+    go_sources = sorted((src / "conformance" / "adapters" / "go").rglob("*.go"))  # with probes/
+    assert any(f.parent.name == "probes" for f in go_sources)
+    for f in go_sources:
+        rel = f.relative_to(src).as_posix()
+        assert f"appc_conformance/{rel}" in names, f"{rel} is not in the wheel"
     # One distinctive top-level name: nothing else is installed at the top of site-packages.
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"appc_conformance"}, tops
