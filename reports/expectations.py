@@ -56,6 +56,8 @@ def schema() -> dict:
 
 
 def default_dir() -> Path:
+    """The bundled expectations: the checkout's ``expectations/`` beside ``reports/``, or in an
+    installed package the copy a build puts beside the package's ``reports/`` (setup.py)."""
     return Path(__file__).resolve().parent.parent / "expectations"
 
 
