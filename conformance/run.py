@@ -7,11 +7,14 @@ results file that says so, with the install command, and no cases. Then every re
 written from the results files.
 
 What a run reads is what it wrote: each child writes into a folder this run created
-(``OUT/.run-PID-XXXX``), and only a file found there is moved to ``OUT/results-NAME.json``; the
-old ``results-NAME.json`` is removed before the child starts. The children stop with the CLI:
-SIGINT and SIGTERM are passed on to them (and, after a grace period, SIGKILL to their process
-groups); if the CLI is killed outright, each child sees the end of a pipe the CLI held open and
-stops its adapters and exits without writing results.
+(``OUT/.run-PID-XXXX``), and only a file found there is moved to ``OUT/results-NAME.json``.
+Before anything runs, what an earlier run wrote into OUT (its results files, logs and
+reports: ``previous_output``) is removed, so the folder never mixes two runs. The children stop
+with the CLI: SIGINT and SIGTERM are passed on to them (and, after a grace period, SIGKILL to
+their process groups); each child writes what it graded, marked incomplete (``run.incomplete``,
+``run.not_run``), and the CLI keeps those files and writes the reports from them before it
+exits with 128 + the signal. If the CLI is killed outright, each child sees the end of a pipe
+the CLI held open and stops its adapters and exits without writing results.
 """
 from __future__ import annotations
 
@@ -267,6 +270,25 @@ def _clean_stale_private(out: Path) -> None:
             continue
 
 
+#: What a run writes into its output folder (reports/cli.py writes the reports): an earlier run's
+#: files of these names are removed before a run starts. Nothing else in the folder is touched.
+PREVIOUS_OUTPUT = ("results-*.json", "results-*.log", "report.html", "summary.md", "junit.xml",
+                   "coverage.md", "coverage.json", "badge-*.json", "badge-*.svg")
+
+
+def previous_output(out: Path) -> list[Path]:
+    """The files an earlier run (or ``report``) left in ``out``."""
+    return sorted({p for pat in PREVIOUS_OUTPUT for p in out.glob(pat) if p.is_file() or p.is_symlink()})
+
+
+def clear_previous_output(out: Path, console: "Console") -> None:
+    gone = previous_output(out)
+    for p in gone:
+        p.unlink(missing_ok=True)
+    if gone:
+        console.line(f"run: removed {len(gone)} files of an earlier run from {out}/ (results, logs, reports)")
+
+
 def start(job: Job, args, private: Path, stop_fd: int) -> None:
     job.private = private / f"results-{job.label}.json"
     job.progress_path = private / f"progress-{job.label}.txt"
@@ -389,7 +411,9 @@ class Console:
                 print(f"{_status(j)}, {now - j.t0:.0f} s", file=self.stream, flush=True)
 
 
-def run_jobs(jobs: list[Job], args, console: Console) -> None:
+def run_jobs(jobs: list[Job], args, console: Console) -> int | None:
+    """Run the jobs; returns None, or the number of the signal that interrupted the run (the
+    children were stopped and what they wrote is kept)."""
     out = args.out.resolve()
     _clean_stale_private(out)
     private = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=out))
@@ -413,12 +437,15 @@ def run_jobs(jobs: list[Job], args, console: Console) -> None:
             time.sleep(0.1)
     except Interrupted as exc:
         console.line(f"run: interrupted ({signal.Signals(exc.signum).name}); stopping the "
-                     f"implementations' runs; no results are kept")
+                     f"implementations' runs; what they graded is kept, marked incomplete")
         stop_children(jobs)
         for j in jobs:
-            if j.log_fh is not None:
-                j.log_fh.close()
-        raise
+            if j.proc is not None and j.code is None:
+                finish(j)
+                console.line(done_line(j))
+            elif j.proc is None:
+                console.line(f"{j.label}: not run (interrupted before it started)")
+        return exc.signum
     finally:
         os.close(stop_w)
         os.close(stop_r)
@@ -435,6 +462,8 @@ def done_line(job: Job) -> str:
     text = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran"
     if job.known:
         text += f" ({job.known} known failures)"
+    if job.doc["run"].get("incomplete") is True:
+        text += f"; INCOMPLETE: {len(job.doc['run'].get('not_run') or [])} case runs did not run"
     return f"{job.label}: {text} ({job.elapsed:.1f} s) -> {job.results}"
 
 
@@ -553,6 +582,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"run: {exc}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    clear_previous_output(args.out, console)
     profiles = args.profile or list(vectors.PROFILES)
     for job in jobs:
         job.expectations = exps.get(job.label)
@@ -560,7 +590,7 @@ def _run(args: argparse.Namespace) -> int:
             console.line(f"{job.label}: expectations {job.expectations.path}")
     t0 = time.monotonic()
     runnable = prepare(jobs, profiles, console)
-    run_jobs(runnable, args, console)
+    interrupted = run_jobs(runnable, args, console)
     worst = 0
     for j in runnable:
         if j.doc is None:
@@ -586,6 +616,11 @@ def _run(args: argparse.Namespace) -> int:
                 args.publish.write_bytes((args.out / "summary.md").read_bytes())
                 console.line(f"published: {args.publish}")
     summarize_failures(runnable, report, console)
+    if interrupted is not None:
+        console.line(f"run: INCOMPLETE, interrupted ({signal.Signals(interrupted).name}) after "
+                     f"{time.monotonic() - t0:.1f} s: the results and reports in {args.out}/ are of the "
+                     f"cases graded before it (run.incomplete, run.not_run)")
+        return 128 + interrupted
     console.line(f"run: {time.monotonic() - t0:.1f} s")
     return worst
 

@@ -3,8 +3,10 @@
 ``badge-NAME.json`` follows the shields.io endpoint schema (``schemaVersion`` 1, ``label``,
 ``message``, ``color``): a README shows it through the shields.io endpoint badge, pointed at the
 file's public URL. ``badge-NAME.svg`` is the same badge drawn here (a Jinja2 template, nothing
-fetched), for a README that links the file directly. NAME is the implementation's registry ID, or
-its name for an adapter given by ``--adapter-cmd``.
+fetched), for a README that links the file directly. NAME is the NAME of a results file named
+``results-NAME.json`` (as ``run`` names them: the implementation's registry ID, or ``--name``
+for an adapter given by ``--adapter-cmd``), so a run's results and badges are named alike; for a
+results file named otherwise, the implementation's registry ID or its adapter's name.
 
 The message is the headline score of the reports (passed over attempted cases, every profile of
 the run), with the share of the vector set attempted when it is not all of it:
@@ -30,8 +32,11 @@ HEX = {"brightgreen": "#4c1", "green": "#97ca00", "yellowgreen": "#a4a61d", "yel
 
 
 def badge_name(col: Column) -> str:
-    """The NAME of ``badge-NAME.json``: the implementation's key, safe as a file name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", col.results.impl_key).strip("-.") or "implementation"
+    """The NAME of ``badge-NAME.json``: that of ``results-NAME.json``, else the implementation's
+    key; safe as a file name."""
+    m = re.fullmatch(r"results-(.+)\.json", Path(str(col.results.path)).name)
+    key = m[1] if m else col.results.impl_key
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-.") or "implementation"
 
 
 def endpoint(model: Model, col: Column) -> dict:

@@ -101,3 +101,16 @@ def test_the_svg_is_as_wide_as_its_text():
     width = lambda s: int(ET.fromstring(s).get("width"))  # noqa: E731
     assert width(long) - width(short) >= 80
     assert 'fill="#4c1"' in short
+
+
+def test_a_badge_is_named_as_its_results_file(tmp_path, capsys):
+    """Issue 22, item 12: `run --adapter-cmd ... --name custom` wrote results-custom.json and
+    badge-<the adapter's own name>.json. The badge of a results-NAME.json is badge-NAME; a
+    results file named otherwise gives the implementation's key."""
+    mine = write_results(tmp_path / "results-custom.json", make_results(None, "bad-adapter.sh"))
+    other = write_results(tmp_path / "elsewhere.json", make_results(None, "their adapter"))
+    out = tmp_path / "out"
+    assert cli.main(["report", str(mine), str(other), "--out", str(out), "--format", "badge"]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["badge-custom.json", "badge-custom.svg",
+                                                      "badge-their-adapter.json", "badge-their-adapter.svg"]
