@@ -488,6 +488,20 @@ def report_startup_problem(job: Job, console: Console) -> None:
                 return
 
 
+def report_vector_problems(jobs: list[Job], console: Console) -> None:
+    """Broken vector files (``run.problems``), each named once with its reason: their cases did
+    not run, which alone makes the run fail."""
+    problems = list(dict.fromkeys(p for j in jobs if j.doc is not None for p in j.doc["run"].get("problems", [])))
+    if not problems:
+        return
+    console.line(f"broken vector files: {len(problems)} problem{'' if len(problems) == 1 else 's'} (the cases "
+                 f"of a broken file did not run; every other case did; the run fails for it):")
+    for p in problems[:FAILING_SHOWN]:
+        console.line(f"  {p}")
+    if len(problems) > FAILING_SHOWN:
+        console.line(f"  ... and {len(problems) - FAILING_SHOWN} more: appc-conformance lint --vectors DIR lists them")
+
+
 # --- the end -----------------------------------------------------------------------------------------
 
 def summarize_failures(jobs: list[Job], report_path: Path | None, console: Console) -> None:
@@ -591,6 +605,7 @@ def _run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     runnable = prepare(jobs, profiles, console)
     interrupted = run_jobs(runnable, args, console)
+    report_vector_problems(runnable, console)
     worst = 0
     for j in runnable:
         if j.doc is None:
