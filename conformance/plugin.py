@@ -174,6 +174,8 @@ class Harness:
             self.pool.close()
         for s in self.sessions.values():
             s.close()
+        if self.progress is not None:
+            self.progress.close()  # its last lines: written now, not whenever the interpreter ends
 
     def implementation(self) -> dict:
         info = {}

@@ -460,8 +460,12 @@ def done_line(job: Job) -> str:
     for c in job.doc["cases"]:
         counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
     text = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran"
-    if job.known:
-        text += f" ({job.known} known failures)"
+    # counted from the results, as the summary at the end counts them (the progress lines may
+    # stop short of the last cases)
+    known = sum(1 for c in job.doc["cases"] if c["verdict"] != grading.PASS and c["verdict"] not in grading.SKIPPING
+                and job.expectations is not None and job.expectations.lookup(c["id"], c["profile"]) is not None)
+    if known:
+        text += f" ({known} known failures)"
     if job.doc["run"].get("incomplete") is True:
         text += f"; INCOMPLETE: {len(job.doc['run'].get('not_run') or [])} case runs did not run"
     return f"{job.label}: {text} ({job.elapsed:.1f} s) -> {job.results}"

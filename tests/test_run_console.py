@@ -39,3 +39,23 @@ def test_a_broken_vector_file_is_named_on_the_console_with_its_reason(tmp_path):
     # the Markdown summary's warning points at something that shows the problems
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert rel in summary, summary[:3000]
+
+
+def test_the_known_failures_of_the_verdict_line_are_counted_from_the_results(tmp_path):
+    """Side by side, go-appc's line read "22 pass, 3 timeout (1 known failures)" and the summary
+    "3 known failures": the line counted the progress file's lines, of which the last had not
+    been written yet. Both count the results file."""
+    from appc_conformance.conformance import run as runmod  # noqa: PLC0415
+    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+    ids = ["discovery/limits/endless-page", "discovery/limits/slow-drip-page", "discovery/walk/leaf-hangs"]
+    exp_file = tmp_path / "go-appc.json"
+    exp_file.write_text(json.dumps({"implementation": "go-appc", "known_failures": [
+        {"id": i, "reason": "a test: no timeout of its own"} for i in ids]}))
+    job = runmod.Job("go-appc", ["--impl", "go-appc"], tmp_path / "results-go-appc.json",
+                     expectations=expmod.load(exp_file))
+    job.known = 1  # what the progress lines had said when the child ended
+    job.doc = {"run": {}, "cases": [{"id": i, "profile": "appc-0.8.11", "verdict": "timeout"} for i in ids]
+               + [{"id": "app-strings/basic/name-only", "profile": "appc-0.8.11", "verdict": "pass"}]}
+    line = runmod.done_line(job)
+    assert "1 pass, 3 timeout (3 known failures)" in line, line
+
