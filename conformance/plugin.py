@@ -431,6 +431,7 @@ def pytest_collection_modifyitems(config, items):
     patterns = config.option.case
     if h is None or not patterns:
         return
+    check_case_patterns(h, patterns)
     keep, drop = [], []
     for item in items:
         if isinstance(item, VectorItem) and not any(fnmatch.fnmatchcase(item.case.id, p) for p in patterns):
@@ -440,6 +441,23 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def check_case_patterns(h, patterns) -> None:
+    """A ``--case`` pattern that matches no case of the vector set is a usage error (as for
+    ``appc-conformance run``), not a silent run of nothing (pytest's exit 5)."""
+    ids = [c.id for c in h.vector_set.cases]
+    empty = [p for p in patterns if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
+    if not empty:
+        return
+    suite = [p for p in empty if any(fnmatch.fnmatchcase(c.id, p) for c in h.vector_set.suite_cases)]
+    if suite:
+        raise pytest.UsageError(f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they "
+                                f"test the suite's own check-publisher, not an adapter (tests/test_publisher.py "
+                                f"runs them; docs/VECTORS.md)")
+    raise pytest.UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set in "
+                            f"{h.vectors_root} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)}; "
+                            f"appc-conformance list shows them)")
 
 
 def pytest_collection_finish(session):

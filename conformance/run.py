@@ -172,7 +172,7 @@ def check_cases(args) -> None:
                          f"adapter (the project's tests run them: tests/test_publisher.py; docs/VECTORS.md)")
     if empty:
         raise UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set "
-                         f"in {_vector_root(args)} ({len(ids)} cases; IDs look like {ids[0] if ids else '-'})")
+                         f"in {_vector_root(args)} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)})")
 
 
 def load_expectations(args, labels: list[str]) -> dict:
