@@ -665,6 +665,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                 + ("" if quiet else "; none after the adapter wrote to stderr"))
     terminalreporter.write_line("runtest protocol: " + ("pytest's own" if _uses_pytest_protocol(config)
                                                       else "the harness's (--pytest-protocol for pytest's own)"))
+    if h.expectations is not None:
+        from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+        for line in expmod.usage_warnings(h.expectations, [c.id for c in h.vector_set.cases]):
+            terminalreporter.write_line(f"warning: {line}", yellow=True)
     fixed = [r for r in h.records if r.verdict == grading.PASS and h.expectations is not None
              and h.expectations.lookup(r.id, r.profile) is not None]
     for r in fixed:

@@ -195,9 +195,23 @@ def load_expectations(args, labels: list[str]) -> dict:
                 f = folder / f"{label}.json"
                 if f.is_file():
                     out[label] = expmod.load(f)
+                elif path is not None:  # a folder given on purpose: say which implementation it misses
+                    print(f"run: no expectations file for {label} in {folder} (looked for {f.name}): every "
+                          f"failure of {label} counts", file=sys.stderr)
     except expmod.ExpectationsError as exc:
         raise UsageError(f"--expectations: {exc}") from None
     return out
+
+
+def warn_expectations(args, exps: dict, console: "Console") -> None:
+    """A TODO reason, or an entry that names no case of the vector set: said, never taken silently."""
+    if not exps:
+        return
+    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+    ids = [c.id for c in vectors.load(_vector_root(args)).cases]
+    for exp in exps.values():
+        for line in expmod.usage_warnings(exp, ids):
+            console.line(f"run: warning: {line}")
 
 
 def make_plan(args) -> list[Job]:
@@ -606,6 +620,7 @@ def _run(args: argparse.Namespace) -> int:
         job.expectations = exps.get(job.label)
         if job.expectations is not None:
             console.line(f"{job.label}: expectations {job.expectations.path}")
+    warn_expectations(args, exps, console)
     t0 = time.monotonic()
     runnable = prepare(jobs, profiles, console)
     interrupted = run_jobs(runnable, args, console)
