@@ -560,10 +560,22 @@ def results_document(h: Harness) -> dict:
                 "vectors_hash": vectors_hash(h.vectors_root), "profiles": h.profiles,
                 "started": h.started.isoformat(timespec="seconds"),
                 "duration_s": round(time.monotonic() - h.t0, 3), **port_mode(h),
-                "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems},
+                "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems,
+                "declined_profiles": declined_profiles(h)},
         "implementation": h.implementation(),
         "cases": [case_json(h, r, by_id.get(r.id)) for r in h.records],
     }
+
+
+def declined_profiles(h: Harness) -> list[str]:
+    """The run's profiles the adapter declined at the handshake (it answered ``unsupported``):
+    the badge measures what an implementation attempted against the profiles it declares."""
+    pool_ = getattr(h, "pool", None)
+    out = set()
+    for s in [*h.sessions.values(), *(pool_.sessions() if pool_ is not None else ())]:
+        if s.hello is not None and not s.hello.ok and s.hello.status == "answer":
+            out.add(s.profile)
+    return sorted(out)
 
 
 def run_completeness(h: Harness, exitstatus) -> dict:
