@@ -509,10 +509,13 @@ def _bounded(obj):
 def port_mode(h: Harness) -> dict:
     """``{"port_mode": ...}``: where the run's mock hosts listen, as discovery_runner decides it:
     "custom-port" when the adapter's hello offers the feature, else "default-ports" (443 and 80).
-    Empty when no adapter session started."""
+    Empty when no adapter session started, or no network case was taken."""
     sessions = [*h.sessions.values(), *(h.pool.sessions() if getattr(h, "pool", None) else ())]
     hellos = [s.hello for s in sessions if s.hello is not None and s.hello.ok]
     if not hellos:
+        return {}
+    # no mock host was stood up when no network case was taken (an adapter without discover)
+    if not any(r.op in vectors.NETWORK_OPS and r.verdict != grading.NOT_IMPLEMENTED for r in h.records):
         return {}
     custom = all("custom-port" in hello.features for hello in hellos)
     return {"port_mode": "custom-port" if custom else "default-ports"}

@@ -499,11 +499,12 @@ def report_startup_problem(job: Job, console: Console) -> None:
         return
     cases = job.doc["cases"]
     if cases and not any(c["verdict"] == grading.PASS for c in cases):
+        said = set()  # each profile whose start failed, once
         for c in cases:
             msg = c.get("message") or ""
-            if "handshake" in msg or "cannot start adapter" in msg:
+            if ("handshake" in msg or "cannot start adapter" in msg) and c["profile"] not in said:
+                said.add(c["profile"])
                 console.line(f"{job.label}: the adapter did not start: {msg[:600]}")
-                return
 
 
 def report_vector_problems(jobs: list[Job], console: Console) -> None:

@@ -338,7 +338,7 @@ def test_the_bundled_wait_bound_cases_say_how_long_they_take():
 
 class _FakeHello:
     def __init__(self, features):
-        self.ok, self.features = True, features
+        self.ok, self.features, self.ops = True, features, ["discover"]
 
 
 class _FakeSession:

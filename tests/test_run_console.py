@@ -59,3 +59,29 @@ def test_the_known_failures_of_the_verdict_line_are_counted_from_the_results(tmp
     line = runmod.done_line(job)
     assert "1 pass, 3 timeout (3 known failures)" in line, line
 
+
+
+MINIMAL = ROOT / "examples" / "minimal-adapter" / "adapter.py"
+
+
+def test_no_discovery_ports_for_an_adapter_that_runs_no_discovery(tmp_path):
+    """Issue 22, item 12: "Discovery ports: 443 and 80" was shown for an adapter without
+    ``discover`` (its discovery cases are not-implemented: no host was stood up)."""
+    out = tmp_path / "out"
+    proc = run_cli("--adapter-cmd", f"{sys.executable} {MINIMAL}", "--name", "minimal", "--case", "app-strings/basic/*",
+                   "--case", "discovery/walk/*", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((out / "results-minimal.json").read_text())
+    assert "port_mode" not in doc["run"], doc["run"]
+    assert "Discovery ports" not in (out / "summary.md").read_text()
+    assert "port-mode" not in (out / "report.html").read_text()
+    # results and badges are named alike
+    assert (out / "badge-minimal.json").is_file() and (out / "badge-minimal.svg").is_file()
+
+
+def test_a_startup_error_names_every_profile_that_failed(tmp_path):
+    proc = run_cli("--adapter-cmd", f"{sys.executable} -c pass", "--case", "app-strings/basic/*",
+                   "--out", tmp_path, "--no-report")
+    assert proc.returncode == 1
+    lines = [ln for ln in proc.stderr.splitlines() if "the adapter did not start" in ln]
+    assert any("appc-0.8.11" in ln for ln in lines) and any("appc-imagetags" in ln for ln in lines), proc.stderr
