@@ -264,3 +264,8 @@ def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_fa
     assert sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites) == 0, \
         [tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None][:10]
     assert not [tc for tc in root.iter("testcase") if tc.find("failure") is not None or tc.find("error") is not None]
+    # check finds the same bundled file: every failure is known
+    checked = _run([str(installed / "appc-conformance"), "check", "out/results-go-appc.json"], cwd=work,
+                   env=_clean_env())
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+    assert " 0 unexpected failures" in checked.stdout
