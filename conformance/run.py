@@ -598,7 +598,8 @@ def run(args: argparse.Namespace) -> int:
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(args)
-    except Interrupted as exc:
+    except Interrupted as exc:  # before the implementations ran, or a second signal while they stopped
+        print(f"run: interrupted ({signal.Signals(exc.signum).name})", file=sys.stderr)
         return 128 + exc.signum
     finally:
         for s, h in old.items():
