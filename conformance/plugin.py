@@ -441,6 +441,9 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    if drop and not any(isinstance(i, VectorItem) for i in keep):
+        # the patterns name cases of the vector set, but none of the folders or files collected
+        h.case_selected_none = len(drop)
 
 
 def check_case_patterns(h, patterns) -> None:
@@ -665,6 +668,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if h.suite_files_collected:
             terminalreporter.write_line("the publisher cases (vectors/publisher) are run by the suite itself, "
                                         "not by adapters: python -m pytest tests/test_publisher.py")
+    if getattr(h, "case_selected_none", 0):
+        terminalreporter.write_line(
+            f"--case {', '.join(repr(p) for p in config.option.case)} selects none of the {h.case_selected_none} "
+            f"case runs collected from the paths given: its cases are in another folder of the vector set "
+            f"({h.vectors_root})", yellow=True)
     for line in handshake_warnings(h):
         terminalreporter.write_line(line)
     unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown

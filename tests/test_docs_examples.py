@@ -78,3 +78,10 @@ def test_a_case_pattern_that_selects_nothing_is_not_silent_through_pytest(tmp_pa
     assert "--case 'resolution/cycles/*' matches no case" in out, out[-2000:]
     assert "resolution/" in out.split("matches no case", 1)[1]  # what the IDs look like
     assert doc is None
+
+
+def test_a_case_pattern_outside_the_collected_folder_is_not_silent_either(tmp_path):
+    proc, _ = run_suite(tmp_path, "--impl", "reference", "--case", "discovery/walk/*",
+                        paths=[VECTORS / "app-strings"])
+    out = proc.stdout + proc.stderr
+    assert "--case 'discovery/walk/*' selects none of the" in out, out[-2000:]
