@@ -239,3 +239,67 @@ def test_the_harness_signs_the_same_data_with_the_same_key_once(monkeypatch):
         assert len(calls) == 3
     finally:
         ring.close()
+
+
+# --- archive layout (aci.md, Image Archives: MUSTs) and raw bytes --------------------------------
+
+LAYOUT_MANIFEST = artefacts.manifest_text("example.com/app", {"version": "1.0.0"})
+
+
+@pytest.mark.parametrize("desc, why", [
+    ({"extra_entries": {"README": "a third top-level entry\n"}}, "top-level"),
+    ({"duplicate": ["rootfs/etc/hello.txt"]}, "twice"),
+    ({"duplicate": ["manifest"]}, "twice"),
+    ({"no_rootfs": True}, "rootfs"),
+])
+def test_the_reference_refuses_archives_that_break_the_layout(desc, why):
+    """aci.md: only `manifest` (a file) and `rootfs` (a directory) at the top, no duplicate entries."""
+    spec = {"x.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}, **desc}}}
+    built = artefacts.build(spec)
+    tar_bytes = built.data["x.aci"]
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        names = tar.getnames()
+    if "extra_entries" in desc:
+        assert "README" in names
+    if "duplicate" in desc:
+        assert names.count(desc["duplicate"][0]) == 2
+    if "no_rootfs" in desc:
+        assert not any(n == "rootfs" or n.startswith("rootfs/") for n in names)
+    with pytest.raises(RefError) as e:
+        ref_fetch.read_manifest(tar_bytes)
+    assert e.value.kind == "not-an-image" and why in str(e.value), str(e.value)
+
+
+def test_the_reference_reads_a_well_formed_archive_and_one_without_directory_entries():
+    assert ref_fetch.read_manifest(artefacts.build_tar(LAYOUT_MANIFEST, {"a/b": "c"})) == LAYOUT_MANIFEST
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:  # ./ names, no explicit rootfs/ entry
+        for path, data in (("./manifest", LAYOUT_MANIFEST.encode()), ("./rootfs/etc/x", b"x")):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert ref_fetch.read_manifest(buf.getvalue()) == LAYOUT_MANIFEST
+
+
+@pytest.mark.parametrize("how", ["gzip", "bzip2", "xz"])
+def test_truncated_archives_are_real_cut_streams(how):
+    whole = artefacts.build({"x.aci": {"aci": {"name": "example.com/app", "compression": how}}}).data["x.aci"]
+    cut = artefacts.build({"x.aci": {"aci": {"name": "example.com/app", "compression": how,
+                                             "truncate": len(whole) // 2}}})
+    assert cut.data["x.aci"] == whole[:len(whole) // 2]
+    assert "x.aci" not in cut.ids  # a cut archive has no image ID
+    with pytest.raises(RefError) as e:
+        ref_fetch.decompress(cut.data["x.aci"])
+    assert e.value.kind == "not-an-image"
+
+
+def test_raw_bytes_and_the_checks_of_the_new_members():
+    assert artefacts.build({"b": {"hex": "1f8b0800ff"}}).data["b"] == b"\x1f\x8b\x08\x00\xff"
+    for spec, needle in [({"b": {"hex": "xyz"}}, "hex"),
+                         ({"x": {"aci": {"name": "a", "truncate": -1}}}, "truncate"),
+                         ({"x": {"aci": {"name": "a", "duplicate": "manifest"}}}, "duplicate"),
+                         ({"x": {"aci": {"name": "a", "extra_entries": {"rootfs/x": "y"}}}}, "extra_entries")]:
+        problems = artefacts.check(spec)
+        assert problems and any(needle in p for p in problems), (spec, problems)
+    with pytest.raises(artefacts.ArtefactError, match="truncate"):
+        artefacts.build({"x.aci": {"aci": {"name": "a", "truncate": 10 ** 9}}})

@@ -246,13 +246,47 @@ def decompress(data: bytes) -> bytes:
     return out
 
 
+def _member_path(name: str) -> str:
+    """A member's path without a leading ``./`` or ``/`` and trailing ``/`` (``./rootfs/`` is ``rootfs``)."""
+    while name.startswith("./"):
+        name = name[2:]
+    return name.strip("/")
+
+
+def check_layout(members: list) -> None:
+    """aci.md, Image Archives (MUSTs): no duplicate entries; only two top-level pathnames,
+    ``manifest`` (a regular file) and ``rootfs`` (a directory, given as an entry or implied by
+    the paths under it)."""
+    seen: set = set()
+    for m in members:
+        path = _member_path(m.name)
+        if path == "":
+            continue  # the archive's root itself (``./``)
+        if path in seen:
+            raise RefError("not-an-image", f"the archive holds {path!r} twice (duplicate entries)")
+        seen.add(path)
+        top = path.split("/", 1)[0]
+        if top not in ("manifest", "rootfs"):
+            raise RefError("not-an-image", f"the archive has a third top-level entry {top!r} "
+                                           f"(only manifest and rootfs are allowed)")
+        if path == "manifest" and not m.isfile():
+            raise RefError("not-an-image", "the archive's manifest is not a regular file")
+        if path == "rootfs" and not m.isdir():
+            raise RefError("not-an-image", "the archive's rootfs is not a directory")
+        if top == "manifest" and path != "manifest":
+            raise RefError("not-an-image", "the archive's manifest is not a regular file")
+    if "manifest" not in seen:
+        raise RefError("not-an-image", "the archive has no manifest file")
+    if not any(p == "rootfs" or p.startswith("rootfs/") for p in seen):
+        raise RefError("not-an-image", "the archive has no rootfs directory")
+
+
 def read_manifest(tar_bytes: bytes) -> str:
     try:
         with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
-            members = {m.name.lstrip("./") if m.name != "./" else m.name: m for m in tar.getmembers()}
-            m = members.get("manifest")
-            if m is None or not m.isfile():
-                raise RefError("not-an-image", "the archive has no manifest file")
+            members = tar.getmembers()
+            check_layout(members)
+            m = next(m for m in members if _member_path(m.name) == "manifest")
             f = tar.extractfile(m)
             raw = f.read() if f is not None else b""
     except tarfile.TarError as exc:
