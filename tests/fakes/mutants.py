@@ -219,11 +219,11 @@ CATALOGUE: list[Bug] = [
     _b("imagetags-fetched-without-tag", "discovery", "DISC-PR-05 TAG-08", "discovery/resolve",
        "resolve fetches the image tags document even when the app string has no tag"),
     # --- security ---------------------------------------------------------------------------
-    _b("cert-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
+    _b("cert-not-verified", "security", "DISC-20 DISC-04", "discovery/transport fetch/transport",
        "TLS certificates are not verified at all"),
     _b("hostname-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
        "the certificate chain is verified but not that it was issued for the host"),
-    _b("http-without-option", "security", "DISC-20 DISC-04", "discovery/transport",
+    _b("http-without-option", "security", "DISC-20 DISC-04", "discovery/transport fetch/transport",
        "plain HTTP is tried after an HTTPS failure even though the 'http' option was not given"),
     _b("insecure-tls-allows-http", "security", "DISC-20", "discovery/transport",
        "the 'tls' option (skip certificate checks) also allows plain HTTP"),
@@ -235,9 +235,9 @@ CATALOGUE: list[Bug] = [
        "a redirect from HTTPS to plain HTTP is followed without the 'http' option"),
     _b("headers-to-every-host", "security", "DISC-19", "discovery/headers",
        "every configured header is sent to every host, not only to the host it is configured for"),
-    _b("headers-kept-across-redirects", "security", "DISC-19", "discovery/headers",
+    _b("headers-kept-across-redirects", "security", "DISC-19", "discovery/headers fetch/transport",
        "headers of the first host are sent again to the host a redirect leads to"),
-    _b("headers-over-plain-http", "security", "DISC-19", "discovery/headers",
+    _b("headers-over-plain-http", "security", "DISC-19", "discovery/headers fetch/transport",
        "configured headers (credentials) are sent over plain HTTP too"),
     _b("headers-ignored", "security", "DISC-19", "discovery/headers",
        "configured headers are never sent"),
@@ -278,7 +278,8 @@ CATALOGUE: list[Bug] = [
     _b("layout-unchecked", "fetch", "VAL-05", "fetch/manifest",
        "the archive's layout is not checked: a third top-level entry, duplicate entries or no rootfs pass"),
     _b("truncated-archive-accepted", "fetch", "VAL-05", "fetch/manifest",
-       "a compressed archive that ends early is decompressed as far as it goes and read as an image"),
+       "the archive is decompressed as far as it goes and its manifest read from the start of the stream, "
+       "nothing after it: a compressed archive that ends early is read as an image"),
 ]
 
 # Readings the spec leaves open (AMB-xx). They are not bugs: the suite must accept each of them,
