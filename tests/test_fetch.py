@@ -303,3 +303,45 @@ def test_raw_bytes_and_the_checks_of_the_new_members():
         assert problems and any(needle in p for p in problems), (spec, problems)
     with pytest.raises(artefacts.ArtefactError, match="truncate"):
         artefacts.build({"x.aci": {"aci": {"name": "a", "truncate": 10 ** 9}}})
+
+
+def _fetch_cases():
+    from appc_conformance.conformance import vectors
+    return [c for c in vectors.load(cache=False).cases if c.op == "fetch"]
+
+
+def _responses(obj):
+    if isinstance(obj, dict):
+        if "endless" in obj:
+            yield obj
+        for v in obj.values():
+            yield from _responses(v)
+
+
+def test_endless_answers_outlast_the_harness_wait():
+    """A client that reads a whole endless answer before it checks the size must never answer
+    in time: the stream may not stop before the harness stops waiting (the case's timeout, or
+    the default adapter timeout, 10 s), or the client would pass at the default timeout."""
+    from appc_conformance.servers import spec
+    found = 0
+    for c in _fetch_cases():
+        wait = min(c.raw.get("timeout", 10.0), 10.0)
+        for resp in _responses(c.raw["hosts"]):
+            e = resp["endless"] if isinstance(resp["endless"], dict) else {}
+            seconds = min(float(e.get("max_seconds", spec.MAX_ENDLESS_SECONDS)), spec.MAX_ENDLESS_SECONDS)
+            rate = e.get("chunk", 64 * 1024) / e.get("interval", 0.005)  # bytes per second at most
+            assert seconds > 2 * wait, (c.id, seconds)
+            assert e.get("max_bytes", 4 * 1024 ** 3) > 2 * wait * rate, c.id
+            found += 1
+    assert found >= 2
+
+
+def test_transport_rules_of_the_protocol_are_graded_library_and_say_so():
+    """HTTPS only and certificate checks on downloads are the adapter protocol's and the Go
+    library's rules (DISC-20), not the spec's: no must-level fetch case cites DISC-20, and each
+    library case says in a note what it stands on."""
+    for c in _fetch_cases():
+        if "DISC-20" in c.raw["requirements"]:
+            assert c.raw["strength"] in ("library", "should"), c.id
+            if c.raw["strength"] == "library":
+                assert "protocol" in c.raw.get("notes", "") and "DISC-20" in c.raw["notes"], c.id
