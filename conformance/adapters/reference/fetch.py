@@ -9,9 +9,10 @@ ID", dependency matching) and the image tags draft (the four phases of the disco
    its signature, verified before the labels are merged;
 3. the image, discovered with the final labels, and its signature (fetched only when
    signatures are checked: the operator's policy decides, discovery.md "Validation");
-4. validation: the signature against a trusted key; the archive is a tar (plain, gzip, bzip2
-   or xz) with a valid ``manifest``; the manifest's name and labels match the request; for a
-   dependency, the image ID (SHA-512 of the uncompressed tar) and the size.
+4. validation: the signature against a trusted key; the archive is a whole tar (plain, gzip,
+   bzip2 or xz) with no duplicate entries and only ``manifest`` (valid) and ``rootfs`` at its top;
+   the manifest's name and labels match the request, whatever the signature policy; for a
+   dependency, the image ID (SHA-512 of the uncompressed tar) and the size (it must match).
 
 Signatures are checked with GnuPG (``gpg``) in a temporary home folder that holds only the keys
 trusted for this name, removed after each operation. Choices the spec leaves open are in
