@@ -21,6 +21,7 @@ import pytest
 from appc_conformance.conformance import __version__, childlink, grading, pool, registry, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.runner import run_case
+from appc_conformance.text import printable
 
 STASH = pytest.StashKey["Harness"]()
 
@@ -350,8 +351,8 @@ class VectorItem(pytest.Item):
         if rec.verdict == grading.PASS:
             return
         if rec.verdict in grading.SKIPPING:
-            pytest.skip(f"{rec.verdict}: {rec.message}")
-        raise CaseFailed(f"{rec.verdict}: {rec.message}")
+            pytest.skip(printable(f"{rec.verdict}: {rec.message}"))
+        raise CaseFailed(printable(f"{rec.verdict}: {rec.message}"))
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, CaseFailed):
@@ -366,7 +367,7 @@ class VectorItem(pytest.Item):
                 lines.append("  requests: " + "\n            ".join(rec.extra["requests_seen"][:20]))
             if rec.stderr:
                 lines.append("  adapter stderr:\n    " + rec.stderr[-1500:].replace("\n", "\n    "))
-            return "\n".join(lines)
+            return printable("\n".join(lines), newlines=True)  # adapter text: no terminal control
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
@@ -617,8 +618,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     impl = h.implementation()
     terminalreporter.section("appc conformance")
-    terminalreporter.write_line(f"implementation: {impl['name']} {impl.get('version') or ''} "
-                                f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})")
+    terminalreporter.write_line(printable(f"implementation: {impl['name']} {impl.get('version') or ''} "
+                                          f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})"))
     terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
                                                 or "no case ran"))
     if not h.cases_collected and not any(isinstance(i, ProblemItem) for i in h.items):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from appc_conformance.conformance import __version__, grading, registry, vectors
+from appc_conformance.text import printable
 
 DEFAULT_OUT = Path("appc-conformance-out")  # the default of ``appc-conformance report`` too; a name of
 # its own, so a run from an implementer's repository never writes into a reports/ folder of theirs
@@ -361,7 +362,7 @@ class Console:
 
     def line(self, text: str) -> None:
         self.clear()
-        print(text, file=self.stream, flush=True)
+        print(printable(text), file=self.stream, flush=True)  # adapter text: no terminal control
 
     def clear(self) -> None:
         if self.tty and self.shown:
@@ -375,7 +376,7 @@ class Console:
         now = time.monotonic()
         if self.tty:
             if now - self.last >= 0.2 or force:
-                self.stream.write("\r\x1b[K" + " | ".join(_status(j) for j in live))
+                self.stream.write("\r\x1b[K" + printable(" | ".join(_status(j) for j in live)))
                 self.stream.flush()
                 self.shown, self.last = True, now
             return
@@ -386,7 +387,7 @@ class Console:
             state = (j.done, j.failing, j.known)
             if state != j.reported:
                 j.reported = state
-                print(f"{_status(j)}, {now - j.t0:.0f} s", file=self.stream, flush=True)
+                print(printable(f"{_status(j)}, {now - j.t0:.0f} s"), file=self.stream, flush=True)
 
 
 def run_jobs(jobs: list[Job], args, console: Console) -> None:
