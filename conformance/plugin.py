@@ -182,7 +182,7 @@ class Harness:
             if s.hello and s.hello.ok:
                 info = dict(s.hello.implementation)
                 break
-        return {"id": self.impl_id, "name": info.get("name", self.impl_id or self.argv[0]),
+        return {"id": self.impl_id, "name": info.get("name", self.impl_id or public_argv(self.argv[:1], self.config)[0]),
                 "version": info.get("version"), "language": info.get("language"),
                 "homepage": info.get("homepage"), "available": True, "unavailable_reason": None,
                 "command": public_argv(self.argv, self.config)}
@@ -506,9 +506,12 @@ def public_argv(argv, config) -> list:
     return [public_arg(str(a), roots) for a in argv]
 
 
-def _public_folders(config) -> dict:
+def _public_folders(config, argv=()) -> dict:
+    """What public_text replaces: the current folder, the project, the temporary folder, the
+    home folder, and each absolute word of the adapter's command (by its public form)."""
     import tempfile  # noqa: PLC0415
-    return {str(Path(config.invocation_params.dir)): ".", str(vectors.project_root()): "<project>",
+    words = {w: public_argv([w], config)[0] for w in argv if isinstance(w, str) and w.startswith("/")}
+    return {**words, str(Path(config.invocation_params.dir)): ".", str(vectors.project_root()): "<project>",
             tempfile.gettempdir(): "<tmp>", str(Path.home()): "~"}
 
 
@@ -527,9 +530,10 @@ def case_json(h: Harness, rec, case=None) -> dict:
                 d[key], cut = _bounded(case.raw[key])
                 if cut:
                     d[f"{key}_truncated"] = True
-    if d.get("stderr"):
-        from appc_conformance.reports.model import public_text  # noqa: PLC0415
-        d["stderr"] = public_text(d["stderr"], _public_folders(h.config))
+    from appc_conformance.reports.model import public_text  # noqa: PLC0415
+    for key in ("stderr", "message"):  # a failed handshake's message quotes stderr and the command
+        if d.get(key):
+            d[key] = public_text(d[key], _public_folders(h.config, h.argv))
     return d
 
 
