@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -198,7 +199,28 @@ def load_expectations(args, labels: list[str]) -> dict:
     return out
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")  # --name: it names files (results-NAME.json)
+
+
+def check_output_options(args) -> None:
+    """--name, --publish and --no-report, checked before anything runs (a usage error, not a
+    traceback at the end of a run, nor a silent no-op)."""
+    if args.adapter_cmd and not NAME.match(args.name or ""):
+        raise UsageError(f"--name {args.name!r}: a name of letters, digits, '.', '_' and '-' (at most 64, "
+                         f"starting with a letter or digit): it names the results file results-NAME.json")
+    if args.publish is not None:
+        if args.no_report:
+            raise UsageError("--publish writes the Markdown summary of the reports, and --no-report makes none: "
+                             "give one of them")
+        folder = args.publish.parent
+        if not folder.is_dir():
+            raise UsageError(f"--publish {args.publish}: the folder {folder} does not exist")
+        if args.publish.is_dir():
+            raise UsageError(f"--publish {args.publish}: a folder, not a file")
+
+
 def make_plan(args) -> list[Job]:
+    check_output_options(args)
     names = list(dict.fromkeys(args.impl or []))
     if args.all or (not names and not args.adapter_cmd):
         names = list(dict.fromkeys([*names, *registry.IMPLEMENTATIONS]))
@@ -584,8 +606,12 @@ def _run(args: argparse.Namespace) -> int:
                 console.line(f"not published: {args.publish} left as it is ({', '.join(missing)} not available "
                              f"or without results); the summary of this run is {args.out / 'summary.md'}")
             else:
-                args.publish.write_bytes((args.out / "summary.md").read_bytes())
-                console.line(f"published: {args.publish}")
+                try:
+                    args.publish.write_bytes((args.out / "summary.md").read_bytes())
+                    console.line(f"published: {args.publish}")
+                except OSError as exc:  # checked at the start; the folder may have gone since
+                    console.line(f"not published: {args.publish}: {exc}")
+                    worst = 2
     summarize_failures(runnable, report, console)
     console.line(f"run: {time.monotonic() - t0:.1f} s")
     return worst
