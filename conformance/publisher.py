@@ -208,6 +208,21 @@ class _Deadline(Exception):
     """A download or the whole check ran out of time."""
 
 
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """The TLS handshake is made after ``sock`` is set, so the watchdog (Client._one) can shut the
+    connection down during it too (the standard connect() sets ``sock`` only after the handshake)."""
+
+    expired: Optional[threading.Event] = None
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        tls = self._context.wrap_socket(self.sock, server_hostname=self.host, do_handshake_on_connect=False)
+        self.sock = tls
+        if self.expired is not None and self.expired.is_set():
+            raise OSError("the time limit is reached")
+        tls.do_handshake()
+
+
 class Client:
     """HTTP(S) GETs bounded in size and time, redirects followed by hand (an HTTPS page that
     redirects to plain HTTP is refused, as the reference client refuses it).
@@ -283,20 +298,24 @@ class Client:
         left = deadline - time.monotonic()
         if left <= 0:
             raise _Deadline()
+        expired = threading.Event()
         if parts.scheme == "https":
-            conn = http.client.HTTPSConnection(parts.hostname, port, timeout=min(TIMEOUT, left), context=self.ctx)
+            conn = _HTTPSConnection(parts.hostname, port, timeout=min(TIMEOUT, left), context=self.ctx)
+            conn.expired = expired
         else:
             conn = http.client.HTTPConnection(parts.hostname, port, timeout=min(TIMEOUT, left))
-        expired = threading.Event()
+
+        lock = threading.Lock()
 
         def watchdog():
-            expired.set()
-            sock = conn.sock
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            with lock:  # not after the connection is closed (its descriptor could be another's by then)
+                expired.set()
+                sock = conn.sock
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
 
         timer = threading.Timer(left, watchdog)
         timer.daemon = True
@@ -338,8 +357,9 @@ class Client:
                 raise OSError(f"malformed HTTP answer: {str(exc)[:200]}") from None
             raise OSError(str(getattr(exc, "reason", None) or exc)[:300] or type(exc).__name__) from None
         finally:
-            timer.cancel()
-            conn.close()
+            with lock:
+                timer.cancel()
+                conn.close()
 
     def page_url(self, prefix: str) -> str:
         host, slash, path = prefix.partition("/")

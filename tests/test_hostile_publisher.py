@@ -16,7 +16,7 @@ import zlib
 import pytest
 
 from appc_conformance.conformance import cli, publisher
-from tests.fakes.hostile_host import HostileHost, answer
+from tests.fakes.hostile_host import HostileHost, answer, tls_drip
 from tests.helpers import ROOT
 from tests.rawadapter import make_test_ca
 
@@ -84,6 +84,17 @@ def test_a_dripping_host_holds_one_download_no_longer_than_its_bound(tls, monkey
         report, wall = bounded_call(lambda: check(host.port, ca_file), 20)
     assert wall < 1.5 * 2 + 3, wall  # two pages (the name and its parent), then nothing to fetch
     assert report.checks["meta-tags"].status == "fail"
+    assert all("over the download's time limit (1.5 s)" in p["result"] for p in report.pages), report.pages
+
+
+def test_a_host_that_drips_its_tls_handshake_holds_a_download_no_longer_than_its_bound(tls, monkeypatch):
+    ctx, ca_file = tls
+    monkeypatch.setattr(publisher, "DOWNLOAD_SECONDS", 1.5, raising=False)
+    host = HostileHost(None, raw=True)
+    host.handler = tls_drip(ctx, host.stopping)
+    with host:
+        report, wall = bounded_call(lambda: check(host.port, ca_file), 20)
+    assert wall < 1.5 * 2 + 3, wall
     assert all("over the download's time limit (1.5 s)" in p["result"] for p in report.pages), report.pages
 
 

@@ -5,7 +5,7 @@ plain TCP), so it can drip, break HTTP, redirect to plain HTTP or serve decompre
         host.port
 
 ``handler`` gets the request path and the connected socket; the host closes the socket after
-it returns. Every connection has its own thread; ``close`` stops accepting and waits at most a
+it returns. With ``raw``, it gets None and the socket as accepted (no TLS, nothing read). Every connection has its own thread; ``close`` stops accepting and waits at most a
 second for the handlers (which should watch ``host.stopping``).
 """
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Callable, Optional
 
 
 class HostileHost:
-    def __init__(self, handler: Callable, ctx: Optional[ssl.SSLContext] = None, address: str = "127.0.0.1"):
-        self.handler, self.ctx = handler, ctx
+    def __init__(self, handler: Callable, ctx: Optional[ssl.SSLContext] = None, address: str = "127.0.0.1",
+                 raw: bool = False):
+        self.handler, self.ctx, self.raw = handler, ctx, raw
         self.stopping = threading.Event()
         self.listener = socket.create_server((address, 0))
         self.port = self.listener.getsockname()[1]
@@ -53,6 +54,9 @@ class HostileHost:
     def _serve(self, sock: socket.socket) -> None:
         try:
             sock.settimeout(10)
+            if self.raw:  # the handler speaks from the first byte (no TLS, no request read)
+                self.handler(None, sock)
+                return
             if self.ctx is not None:
                 sock = self.ctx.wrap_socket(sock, server_side=True)
             data = b""
@@ -76,3 +80,32 @@ class HostileHost:
 def answer(sock, body: bytes, status: str = "200 OK", headers: tuple = ()) -> None:
     head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close", *headers]
     sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+
+
+def tls_drip(ctx: ssl.SSLContext, stopping, every: float = 0.3):
+    """A raw handler that makes a real TLS handshake (server side, through memory buffers) but
+    sends its bytes one at a time, one every ``every`` seconds, for at most 30 s."""
+    def handler(_path, sock):
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = ctx.wrap_bio(incoming, outgoing, server_side=True)
+        pending = b""
+        for _ in range(int(30 / every)):
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            pending += outgoing.read()
+            if pending:
+                sock.sendall(pending[:1])
+                pending = pending[1:]
+            sock.settimeout(every)
+            try:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                incoming.write(data)
+            except TimeoutError:
+                pass
+            if stopping.is_set():
+                return
+    return handler
