@@ -138,7 +138,8 @@ class Report:
             lines += [f"        {m}" for m in c.messages]
         counts = {s: sum(c.status == s for c in self.checks.values()) for s in (PASS, FAIL, WARN, SKIP)}
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-        return "\n".join(lines) + "\n"
+        from appc_conformance.text import printable  # noqa: PLC0415 (a host's text: no terminal control)
+        return "\n".join(printable(line) for line in lines) + "\n"
 
 
 # --- the app string, pages and templates --------------------------------------------------------

@@ -304,3 +304,21 @@ def test_the_report_names_the_url_that_answered(tls):
     assert f"redirected from {base}/app?ac-discovery=1" in report.pages[0]["result"]
     assert report.checks["image"].messages == [
         f"{base}/store/app.aci (redirected from {base}/img/127.0.0.1/app-1.0.0.aci)"]
+
+
+def test_a_hosts_text_reaches_the_console_without_control_characters(tls, capsys):
+    """A template carries terminal escapes (clear screen, a window title) that the report prints."""
+    ctx, ca_file = tls
+    evil = "https://127.0.0.1:{port}/img/{{name}}\x1b[2J\x1b]0;owned\x07.{{ext}}"
+
+    def handler(path, sock):
+        if "ac-discovery=1" in path:
+            answer(sock, f'<meta name="ac-discovery" content="{NAME} {evil.format(port=host.port)}">'.encode())
+        else:
+            answer(sock, b"", "404 Not Found")
+    host = HostileHost(handler, ctx)
+    with host:
+        assert cli.main(["check-publisher", NAME, "--port", str(host.port), "--ca-file", str(ca_file)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out
+    assert "\\x1b[2J\\x1b]0;owned\\x07" in out
