@@ -247,9 +247,12 @@ CACHE_MAX_BYTES = 256 * 1024  # a cache file over this is not read (CACHE_KEEP d
 
 def cache_file() -> Path | None:
     """Where the digests of schema-checked vector files are kept, or None when caching is off
-    (``appc_conformance.cache``: ``$APPC_CONFORMANCE_CACHE``, else ``~/.cache/appc-conformance``)."""
+    (``appc_conformance.cache``: ``$APPC_CONFORMANCE_CACHE``, else ``~/.cache/appc-conformance``).
+    In a folder of its own, made with mode 0700 (cache.write_private): the cache folder itself may
+    have been made by something else with the user's umask (002 on many systems), and an entry
+    is only read from a folder nobody else can write."""
     folder = cache.cache_dir()
-    return None if folder is None else folder / "schema-checked.json"
+    return None if folder is None else folder / "vectors" / "schema-checked.json"
 
 
 class _SchemaCache:

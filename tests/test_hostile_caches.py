@@ -36,11 +36,13 @@ def root(tmp_path, monkeypatch):
 
 
 def forge(root, folder, *, mode=0o700, file_mode=0o600, owner=None):
-    """Write a schema-checked.json into ``folder`` that knows every file of ``root`` as good."""
+    """Write the vector cache of the cache folder ``folder`` (its vectors/schema-checked.json), knowing
+    every file of ``root`` as good; ``mode`` and ``owner`` are its folder's."""
     schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
     catalog_bytes = (root / "requirements.json").read_bytes()
     sc = vectors._SchemaCache(None, schema_bytes, catalog_bytes)
     keys = [sc.key(sc.SCHEMA_ITSELF)] + [sc.key(p.read_bytes()) for p in vectors.vector_files(root)]
+    folder = folder / "vectors"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "schema-checked.json"
     path.write_text(json.dumps({"format": "appc-conformance-schema-cache", "checked": keys}))
@@ -101,7 +103,7 @@ def test_a_private_cache_is_still_used(root, tmp_path):
     good["cases"] = good["cases"][1:]
     (root / "discovery" / "resolve.json").write_text(json.dumps(good))
     vectors.load(root)
-    path = tmp_path / "cache" / "schema-checked.json"
+    path = tmp_path / "cache" / "vectors" / "schema-checked.json"
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
     assert oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
     sc = vectors._SchemaCache(path, (root / "schema" / "vector-file.schema.json").read_bytes(),
@@ -110,11 +112,26 @@ def test_a_private_cache_is_still_used(root, tmp_path):
 
 
 def test_nothing_is_written_into_a_folder_others_can_write(root, tmp_path):
-    folder = tmp_path / "cache"
-    folder.mkdir(mode=0o777)
+    folder = tmp_path / "cache" / "vectors"
+    folder.mkdir(parents=True)
     folder.chmod(0o777)
     vectors.load(root)
     assert list(folder.iterdir()) == []
+
+
+def test_a_cache_folder_made_with_a_group_writable_umask_still_caches(root, tmp_path):
+    """The cache folder made by something else under umask 002 (0775): the digests go to a
+    folder of their own, made 0700, and are used."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    folder.chmod(0o775)
+    good = json.loads((root / "discovery" / "resolve.json").read_text())
+    good["cases"] = good["cases"][1:]
+    (root / "discovery" / "resolve.json").write_text(json.dumps(good))
+    vectors.load(root)
+    sc = vectors._SchemaCache(vectors.cache_file(), (root / "schema" / "vector-file.schema.json").read_bytes(),
+                              (root / "requirements.json").read_bytes())
+    assert sc.key((root / "discovery" / "resolve.json").read_bytes()) in sc
 
 
 # -- planted files that are not regular files, or too big ----------------------------------------
@@ -165,7 +182,7 @@ def test_a_planted_vector_cache_file_neither_hangs_nor_fills_memory(root, tmp_pa
     good["cases"] = good["cases"][1:]
     (root / "discovery" / "resolve.json").write_text(json.dumps(good))
     folder = tmp_path / "planted"
-    plant(folder / "schema-checked.json", kind)
+    plant(folder / "vectors" / "schema-checked.json", kind)
     code, seconds, rss, proc = probe(["lint", "--vectors", str(root)], folder)
     assert code == 0, proc.stderr[-2000:]
     assert rss < 300, rss  # MiB: a lint's own size, not the planted file's
