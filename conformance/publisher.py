@@ -348,11 +348,11 @@ class Client:
                 raise OSError(f"answer over {limit} bytes")
             return resp.status, location, bytes(body)
         except http.client.HTTPException as exc:
-            if expired.is_set():
+            if expired.is_set() or time.monotonic() >= deadline:
                 raise _Deadline() from None
             raise OSError(f"malformed HTTP answer: {type(exc).__name__}: {str(exc)[:200] or 'no detail'}") from None
         except (OSError, ValueError) as exc:
-            if expired.is_set():
+            if expired.is_set() or time.monotonic() >= deadline:  # the socket's timeout can fire first
                 raise _Deadline() from None
             if isinstance(exc, ValueError):
                 raise OSError(f"malformed HTTP answer: {str(exc)[:200]}") from None
