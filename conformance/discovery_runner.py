@@ -9,6 +9,8 @@ from appc_conformance.conformance.runner import Record, exchange_and_grade
 from appc_conformance.conformance.vectors import Case
 
 LOG_KEEP = 60  # request log lines kept in the record
+MESSAGE_KEEP = 16384  # characters of the request assertions' problems in the record's message
+LINE_KEEP = 300  # characters of a request's target (and note) in each line (the log keeps 2048)
 
 
 def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
@@ -35,7 +37,14 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
     except servers.artefacts.ArtefactError as exc:  # no gpg on this machine, say
         rec.verdict, rec.message = grading.SKIPPED, f"the case's artefacts could not be made: {exc}"
         return
-    rec.extra["requests_seen"] = [str(e) for e in sc.log.entries()][:LOG_KEEP]
+    seen = sc.log.entries()
+    lines = [e.line(LINE_KEEP) for e in seen[:LOG_KEEP]]
+    rec.extra["requests_seen"] = [text for text, _ in lines]
+    cut = sc.log.cut_summary() or {}
+    if len(seen) > LOG_KEEP or any(c for _, c in lines):
+        cut = cut or {"made": sc.log.made, "kept": len(seen), "trimmed": 0}
+    if cut:  # the record says what it and the log left out (docs/REPORTS.md)
+        rec.extra["requests_cut"] = {**cut, "listed": len(lines), "lines_cut": sum(c for _, c in lines)}
     if sc.leaked:
         rec.extra["leaked"] = sc.leaked
     # this run's addresses and ports back to the case's placeholders: records compare across runs
@@ -58,6 +67,8 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
             texts.append(f"requests ({', '.join(reqs)}): {sc.unsubstitute(problem)}")
             broken += [r for r in reqs if r not in broken]
         text = "; ".join(texts)
+        if len(text) > MESSAGE_KEEP:  # the problems quote requests: bounded like an answer's message
+            text = f"{text[:MESSAGE_KEEP]} ... (the record keeps the first {MESSAGE_KEEP} of {len(text)} characters)"
         if rec.verdict == grading.PASS:
             rec.verdict, rec.message, rec.unclassified = grading.FAIL, text, False
             rec.failed_requirements = broken

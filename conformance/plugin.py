@@ -21,6 +21,7 @@ import pytest
 from appc_conformance.conformance import __version__, childlink, grading, pool, registry, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.runner import run_case
+from appc_conformance.text import printable
 
 STASH = pytest.StashKey["Harness"]()
 
@@ -186,7 +187,7 @@ class Harness:
             if s.hello and s.hello.ok:
                 info = dict(s.hello.implementation)
                 break
-        return {"id": self.impl_id, "name": info.get("name", self.impl_id or self.argv[0]),
+        return {"id": self.impl_id, "name": info.get("name", self.impl_id or public_argv(self.argv[:1], self.config)[0]),
                 "version": info.get("version"), "language": info.get("language"),
                 "homepage": info.get("homepage"), "available": True, "unavailable_reason": None,
                 "command": public_argv(self.argv, self.config)}
@@ -355,8 +356,8 @@ class VectorItem(pytest.Item):
         if rec.verdict == grading.PASS:
             return
         if rec.verdict in grading.SKIPPING:
-            pytest.skip(f"{rec.verdict}: {rec.message}")
-        raise CaseFailed(f"{rec.verdict}: {rec.message}")
+            pytest.skip(printable(f"{rec.verdict}: {rec.message}"))
+        raise CaseFailed(printable(f"{rec.verdict}: {rec.message}"))
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, CaseFailed):
@@ -371,7 +372,7 @@ class VectorItem(pytest.Item):
                 lines.append("  requests: " + "\n            ".join(rec.extra["requests_seen"][:20]))
             if rec.stderr:
                 lines.append("  adapter stderr:\n    " + rec.stderr[-1500:].replace("\n", "\n    "))
-            return "\n".join(lines)
+            return printable("\n".join(lines), newlines=True)  # adapter text: no terminal control
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
@@ -534,9 +535,12 @@ def public_argv(argv, config) -> list:
     return [public_arg(str(a), roots) for a in argv]
 
 
-def _public_folders(config) -> dict:
+def _public_folders(config, argv=()) -> dict:
+    """What public_text replaces: the current folder, the project, the temporary folder, the
+    home folder, and each absolute word of the adapter's command (by its public form)."""
     import tempfile  # noqa: PLC0415
-    return {str(Path(config.invocation_params.dir)): ".", str(vectors.project_root()): "<project>",
+    words = {w: public_argv([w], config)[0] for w in argv if isinstance(w, str) and w.startswith("/")}
+    return {**words, str(Path(config.invocation_params.dir)): ".", str(vectors.project_root()): "<project>",
             tempfile.gettempdir(): "<tmp>", str(Path.home()): "~"}
 
 
@@ -555,9 +559,10 @@ def case_json(h: Harness, rec, case=None) -> dict:
                 d[key], cut = _bounded(case.raw[key])
                 if cut:
                     d[f"{key}_truncated"] = True
-    if d.get("stderr"):
-        from appc_conformance.reports.model import public_text  # noqa: PLC0415
-        d["stderr"] = public_text(d["stderr"], _public_folders(h.config))
+    from appc_conformance.reports.model import public_text  # noqa: PLC0415
+    for key in ("stderr", "message"):  # a failed handshake's message quotes stderr and the command
+        if d.get(key):
+            d[key] = public_text(d[key], _public_folders(h.config, h.argv))
     return d
 
 
@@ -658,8 +663,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     impl = h.implementation()
     terminalreporter.section("appc conformance")
-    terminalreporter.write_line(f"implementation: {impl['name']} {impl.get('version') or ''} "
-                                f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})")
+    terminalreporter.write_line(printable(f"implementation: {impl['name']} {impl.get('version') or ''} "
+                                          f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})"))
     terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
                                                 or "no case ran"))
     if not h.cases_collected and not any(isinstance(i, ProblemItem) for i in h.items):

@@ -34,29 +34,36 @@ did, 2 for bad arguments.
 
 This module does not use the reference implementation: it is the suite's own reading of what a
 host must publish. Signatures are verified with GnuPG in a temporary home folder.
+
+The hosts are not trusted: each download and the whole check are bounded in time
+(DOWNLOAD_SECONDS, ``--time-limit``), answers in size, the image's decompression in bytes, and
+malformed HTTP or a redirect from HTTPS to plain HTTP fails the rule that needed the answer
+(docs/FETCH.md, "Checking a publisher").
 """
 from __future__ import annotations
 
 import argparse
 import bz2
 import gzip
+import http.client
 import io
 import json
 import lzma
 import os
 import re
 import ssl
+import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
+import threading
+import time
 import zlib
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from typing import Optional
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 PROFILES = ("appc-0.8.11", "appc-imagetags")
 MAX_PAGE = 1024 * 1024
@@ -64,7 +71,13 @@ MAX_DOCUMENT = 1024 * 1024
 MAX_SIGNATURE = 64 * 1024
 MAX_KEY = 256 * 1024
 MAX_IMAGE = 64 * 1024 * 1024
-TIMEOUT = 5.0
+MAX_UNPACKED = 512 * 1024 * 1024  # what is decompressed of an image while looking for its manifest
+MAX_MANIFEST = 1024 * 1024
+MAX_REDIRECTS = 10
+CHUNK = 64 * 1024
+TIMEOUT = 5.0  # seconds of silence on a connection
+DOWNLOAD_SECONDS = 30.0  # one download, redirects included
+CHECK_SECONDS = 120.0  # the whole check
 AC_IDENTIFIER = re.compile(r"^[a-z0-9]+([-._~/][a-z0-9]+)*$")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")
 META_KINDS = ("ac-discovery", "ac-discovery-pubkeys", "ac-discovery-imagetags")
@@ -125,7 +138,8 @@ class Report:
             lines += [f"        {m}" for m in c.messages]
         counts = {s: sum(c.status == s for c in self.checks.values()) for s in (PASS, FAIL, WARN, SKIP)}
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-        return "\n".join(lines) + "\n"
+        from appc_conformance.text import printable  # noqa: PLC0415 (a host's text: no terminal control)
+        return "\n".join(printable(line) for line in lines) + "\n"
 
 
 # --- the app string, pages and templates --------------------------------------------------------
@@ -191,14 +205,48 @@ def _absolute(url: str) -> bool:
 
 # --- HTTP and OpenPGP ------------------------------------------------------------------------------
 
+class _Deadline(Exception):
+    """A download or the whole check ran out of time."""
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """The TLS handshake is made after ``sock`` is set, so the watchdog (Client._one) can shut the
+    connection down during it too (the standard connect() sets ``sock`` only after the handshake)."""
+
+    expired: Optional[threading.Event] = None
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        tls = self._context.wrap_socket(self.sock, server_hostname=self.host, do_handshake_on_connect=False)
+        self.sock = tls
+        if self.expired is not None and self.expired.is_set():
+            raise OSError("the time limit is reached")
+        tls.do_handshake()
+
+
 class Client:
+    """HTTP(S) GETs bounded in size and time, redirects followed by hand (an HTTPS page that
+    redirects to plain HTTP is refused, as the reference client refuses it).
+
+    Each download ends within ``DOWNLOAD_SECONDS`` and the whole check within ``CHECK_SECONDS``
+    (``start``): a watchdog shuts the connection down at the deadline, so a host that drips one
+    byte at a time, in the headers, the body or the TLS handshake, costs no more. A malformed
+    answer (status line, headers, chunks) is an ``OSError`` saying what was wrong."""
+
     def __init__(self, port: Optional[int], ca_file: Optional[str], insecure_tls: bool, headers: dict):
         self.port = port
         ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
         if insecure_tls:
             ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        self.opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
+        self.ctx = ctx
         self.headers = headers  # host[:port] -> [(name, value)]
+        self.deadline = float("inf")
+        self.check_seconds = CHECK_SECONDS
+
+    def start(self, seconds: Optional[float] = None) -> None:
+        """The whole check ends ``seconds`` (default ``CHECK_SECONDS``) from now."""
+        self.check_seconds = CHECK_SECONDS if seconds is None else seconds
+        self.deadline = time.monotonic() + self.check_seconds
 
     def on_port(self, url: str) -> str:
         """``--port``: an HTTPS URL without a port of its own is fetched from that port, whichever
@@ -211,26 +259,127 @@ class Client:
 
     def get(self, url: str, limit: int) -> bytes:
         """The body of a 200 answer (redirects followed); raises OSError with a readable message."""
-        url = self.on_port(url)
-        req = urllib.request.Request(url, headers={"User-Agent": "appc-conformance-publisher-check"})
-        for name, value in self.headers.get(urlsplit(url).netloc, []):
-            req.add_unredirected_header(name, value)
-        try:
-            with self.opener.open(req, timeout=TIMEOUT) as resp:
-                body = resp.read(limit + 1)
-        except urllib.error.HTTPError as exc:
-            raise OSError(f"{url}: HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise OSError(f"{url}: {getattr(exc, 'reason', exc)}") from None
-        if len(body) > limit:
-            raise OSError(f"{url}: answer over {limit} bytes")
-        return body
+        return self.fetch(url, limit)[1]
 
-    def page(self, prefix: str) -> tuple[str, bytes]:
+    def fetch(self, url: str, limit: int) -> tuple[str, bytes]:
+        """(the URL that answered, its body) of a 200 answer; raises OSError with a readable message
+        naming the URL asked for (and the one that failed, after a redirect)."""
+        url = self.on_port(url)
+        if time.monotonic() >= self.deadline:
+            raise OSError(f"{url}: not fetched, the check's time limit ({self.check_seconds:g} s) is reached")
+        deadline = min(time.monotonic() + DOWNLOAD_SECONDS, self.deadline)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                status, location, body = self._one(current, limit, deadline)
+            except _Deadline:
+                what = "download" if deadline < self.deadline else "check"
+                raise OSError(f"{self._named(url, current)}: over the {what}'s time limit "
+                              f"({DOWNLOAD_SECONDS if what == 'download' else self.check_seconds:g} s)") from None
+            except OSError as exc:
+                raise OSError(f"{self._named(url, current)}: {exc}") from None
+            if status in (301, 302, 303, 307, 308) and location is not None:
+                target = urljoin(current, location)
+                if urlsplit(current).scheme == "https" and urlsplit(target).scheme != "https":
+                    raise OSError(f"{self._named(url, current)}: redirects to {target}, "
+                                  "a downgrade from HTTPS, refused")
+                if urlsplit(target).scheme not in ("https", "http"):
+                    raise OSError(f"{self._named(url, current)}: redirects to {target!r}, not an HTTP(S) URL")
+                current = target
+                continue
+            if status != 200:
+                raise OSError(f"{self._named(url, current)}: HTTP {status}")
+            return current, body
+        raise OSError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+    @staticmethod
+    def _named(url: str, current: str) -> str:
+        return url if current == url else f"{url} (redirected to {current})"
+
+    def _one(self, url: str, limit: int, deadline: float) -> tuple[int, Optional[str], bytes]:
+        """One GET: (status, Location, body of at most ``limit`` bytes). The body is read for a 200
+        answer only. Raises _Deadline, or OSError saying what was wrong."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise OSError("not an HTTP(S) URL")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise OSError(f"bad port: {exc}") from None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _Deadline()
+        expired = threading.Event()
+        if parts.scheme == "https":
+            conn = _HTTPSConnection(parts.hostname, port, timeout=min(TIMEOUT, left), context=self.ctx)
+            conn.expired = expired
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, port, timeout=min(TIMEOUT, left))
+
+        lock = threading.Lock()
+
+        def watchdog():
+            with lock:  # not after the connection is closed (its descriptor could be another's by then)
+                expired.set()
+                sock = conn.sock
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        timer = threading.Timer(left, watchdog)
+        timer.daemon = True
+        timer.start()
+        try:
+            conn.putrequest("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                            skip_accept_encoding=True)
+            conn.putheader("User-Agent", "appc-conformance-publisher-check")
+            for name, value in self.headers.get(parts.netloc, []):
+                conn.putheader(name, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            location = resp.getheader("Location")
+            if expired.is_set():
+                raise _Deadline()
+            if resp.status != 200:
+                return resp.status, location, b""
+            body = bytearray()
+            while len(body) <= limit:
+                chunk = resp.read1(min(CHUNK, limit + 1 - len(body)))
+                if not chunk:
+                    break
+                body += chunk
+            if expired.is_set():  # the watchdog's shutdown can look like a short, complete answer
+                raise _Deadline()
+            if len(body) <= limit and resp.length:  # read1 does not say when Content-Length is not met
+                raise http.client.IncompleteRead(bytes(body[-16:]), resp.length)
+            if len(body) > limit:
+                raise OSError(f"answer over {limit} bytes")
+            return resp.status, location, bytes(body)
+        except http.client.HTTPException as exc:
+            if expired.is_set() or time.monotonic() >= deadline:
+                raise _Deadline() from None
+            raise OSError(f"malformed HTTP answer: {type(exc).__name__}: {str(exc)[:200] or 'no detail'}") from None
+        except (OSError, ValueError) as exc:
+            if expired.is_set() or time.monotonic() >= deadline:  # the socket's timeout can fire first
+                raise _Deadline() from None
+            if isinstance(exc, ValueError):
+                raise OSError(f"malformed HTTP answer: {str(exc)[:200]}") from None
+            raise OSError(str(getattr(exc, "reason", None) or exc)[:300] or type(exc).__name__) from None
+        finally:
+            with lock:
+                timer.cancel()
+                conn.close()
+
+    def page_url(self, prefix: str) -> str:
         host, slash, path = prefix.partition("/")
         netloc = host if self.port is None else f"{host}:{self.port}"
-        url = f"https://{netloc}{slash}{path}?ac-discovery=1"
-        return url, self.get(url, MAX_PAGE)
+        return f"https://{netloc}{slash}{path}?ac-discovery=1"
+
+    def page(self, prefix: str) -> tuple[str, bytes]:
+        """(the URL that answered, the page) of a discovery prefix."""
+        return self.fetch(self.page_url(prefix), MAX_PAGE)
 
 
 class Keys:
@@ -274,30 +423,78 @@ class Keys:
         self._dir.cleanup()
 
 
-def _tar(data: bytes) -> bytes:
+class _Bounded(io.RawIOBase):
+    """Reads of a (decompressing) file that stop with ValueError after ``limit`` bytes in all, or
+    at the check's deadline: a small archive that expands without end costs no more."""
+
+    def __init__(self, f, limit: int, deadline: float):
+        super().__init__()
+        self.f, self.left, self.deadline = f, limit, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = CHUNK
+        out = self.f.read(min(n, self.left + 1))
+        self.left -= len(out)
+        if self.left < 0:
+            raise ValueError(f"over {MAX_UNPACKED // (1024 * 1024)} MiB decompressed without a manifest")
+        if time.monotonic() > self.deadline:
+            raise ValueError("the check's time limit is reached while decompressing")
+        return out
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+class _TarInfo(tarfile.TarInfo):
+    """Extended headers (long names, pax records) over MAX_MANIFEST bytes are refused before they
+    are read into memory."""
+
+    def _proc_member(self, tarfile_):
+        if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                         tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE) and self.size > MAX_MANIFEST:
+            raise tarfile.HeaderError(f"an extended header of {self.size} bytes")
+        return super()._proc_member(tarfile_)
+
+
+def _decompressing(data: bytes):
+    raw = io.BytesIO(data)
     if data[:2] == b"\x1f\x8b":
-        return gzip.decompress(data)
+        return gzip.GzipFile(fileobj=raw, mode="rb")
     if data[:3] == b"BZh":
-        return bz2.decompress(data)
+        return bz2.BZ2File(raw, mode="rb")
     if data[:6] == b"\xfd7zXZ\x00":
-        return lzma.decompress(data)
-    return data
+        return lzma.LZMAFile(raw, mode="rb")
+    return raw
 
 
-def read_manifest(data: bytes) -> dict:
-    """The manifest of an archive as JSON; raises ValueError saying what is wrong."""
+def read_manifest(data: bytes, deadline: float = float("inf")) -> dict:
+    """The manifest of an archive as JSON; raises ValueError saying what is wrong.
+
+    The archive is read as a stream: at most MAX_UNPACKED bytes are decompressed (until the
+    manifest is found), the manifest is at most MAX_MANIFEST bytes, and memory stays small."""
     try:
-        with tarfile.open(fileobj=io.BytesIO(_tar(data)), mode="r:") as tar:
-            m = next((m for m in tar.getmembers() if m.name.lstrip("./") == "manifest" and m.isfile()), None)
-            if m is None:
+        src = _Bounded(_decompressing(data), MAX_UNPACKED, deadline)
+        with tarfile.open(fileobj=src, mode="r|", tarinfo=_TarInfo) as tar:
+            for m in tar:
+                if m.name.lstrip("./") == "manifest" and m.isfile():
+                    if m.size > MAX_MANIFEST:
+                        raise ValueError(f"the manifest is {m.size} bytes, over {MAX_MANIFEST}")
+                    raw = tar.extractfile(m).read(MAX_MANIFEST + 1)
+                    break
+            else:
                 raise ValueError("the archive has no manifest")
-            raw = tar.extractfile(m).read()
     except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         raise ValueError(f"not an image archive: {exc}") from None
     try:
         doc = json.loads(raw)
-    except ValueError as exc:
-        raise ValueError(f"the manifest is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"the manifest is not JSON: {str(exc)[:200] or type(exc).__name__}") from None
     if not isinstance(doc, dict) or doc.get("acKind") != "ImageManifest":
         raise ValueError("the manifest is not an ImageManifest")
     return doc
@@ -306,8 +503,8 @@ def read_manifest(data: bytes) -> dict:
 def imagetags_problems(body: bytes) -> list:
     try:
         doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        return [f"not JSON: {exc}"]
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return [f"not JSON: {str(exc)[:200] or type(exc).__name__}"]
     if not isinstance(doc, dict):
         return ["not a JSON object"]
     out = []
@@ -334,13 +531,17 @@ def _walk(client: Client, name: str, report: Report) -> list:
     parts = name.split("/")
     for end in range(len(parts), 0, -1):
         prefix = "/".join(parts[:end])
+        asked = client.page_url(prefix)
         try:
-            url, page = client.page(prefix)
+            url, page = client.fetch(asked, MAX_PAGE)
         except OSError as exc:
-            report.pages.append({"url": str(exc).split(": ")[0], "result": str(exc)})
+            report.pages.append({"url": asked, "result": str(exc)})
             continue
         tags = meta_tags(page)
-        report.pages.append({"url": url, "result": f"{len(tags)} ac-discovery meta tags"})
+        entry = {"url": url, "result": f"{len(tags)} ac-discovery meta tags"}
+        if url != asked:
+            entry["result"] += f" (redirected from {asked})"
+        report.pages.append(entry)
         for_name = []
         for kind, content in tags:
             tokens = (content or "").split()
@@ -354,9 +555,12 @@ def _walk(client: Client, name: str, report: Report) -> list:
     return []
 
 
-def check(app: str, profile: str, client: Client, extra_keys: list) -> Report:
+def check(app: str, profile: str, client: Client, extra_keys: list, time_limit: Optional[float] = None) -> Report:
+    """The report of ``app``'s host; the whole check takes at most ``time_limit`` seconds
+    (default CHECK_SECONDS), each download at most DOWNLOAD_SECONDS."""
     report = Report(app, profile)
     name, tag, labels = parse_app(app, profile)
+    client.start(time_limit)
     tags = _walk(client, name, report)
     if not tags:
         report.set("meta-tags", FAIL, f"no page of {name} or its parents has an ac-discovery tag for it")
@@ -382,7 +586,7 @@ def _pubkeys(tags, client, keys, report):
         return
     for url in urls:
         try:
-            body = client.get(url, MAX_KEY)
+            url, body = client.fetch(url, MAX_KEY)
         except OSError as exc:
             report.set("pubkeys-tag", FAIL, f"the key URL does not answer: {exc}")
             continue
@@ -411,15 +615,15 @@ def _imagetags(tags, client, keys, report, name, tag, labels) -> dict:
         report.set("imagetags-tag", FAIL, f"{good[0]!r} does not render to a URL with {{name}} and {{ext}} alone")
         return labels
     try:
-        doc = client.get(doc_url, MAX_DOCUMENT)
+        answered, doc = client.fetch(doc_url, MAX_DOCUMENT)
     except OSError as exc:
         report.set("imagetags-document", FAIL, f"the document does not answer: {exc}")
         return labels
     problems = imagetags_problems(doc)
     for p in problems:
-        report.set("imagetags-document", FAIL, f"{doc_url}: {p}")
+        report.set("imagetags-document", FAIL, f"{answered}: {p}")
     if not problems:
-        report.set("imagetags-document", PASS, doc_url)
+        report.set("imagetags-document", PASS, answered)
     _signature(client, report, "imagetags-signature", sig_url, "the document's signature",
                lambda sig: keys.verify(doc, sig))
     if tag and not problems:
@@ -439,12 +643,12 @@ def _signature(client, report, check: str, url: str, what: str, verify) -> None:
     """Fetch the signature at ``url`` and set ``check``: FAIL when it does not answer (``what`` names
     it), else FAIL or PASS by ``verify(sig)``, which gives None for a good signature or why not."""
     try:
-        sig = client.get(url, MAX_SIGNATURE)
+        answered, sig = client.fetch(url, MAX_SIGNATURE)
     except OSError as exc:
         report.set(check, FAIL, f"{what} does not answer: {exc}")
         return
     why = verify(sig)
-    report.set(check, FAIL if why else PASS, f"{url}: {why or 'good signature'}")
+    report.set(check, FAIL if why else PASS, f"{answered}: {why or 'good signature'}")
 
 
 def _image(tags, client, keys, report, name, labels, profile):
@@ -471,15 +675,15 @@ def _image(tags, client, keys, report, name, labels, profile):
         return
     aci, asc = usable[0]
     try:
-        data = client.get(aci, MAX_IMAGE)
+        answered, data = client.fetch(aci, MAX_IMAGE)
     except OSError as exc:
         report.set("image", FAIL, f"the image does not answer: {exc}")
         return
-    report.set("image", PASS, aci)
+    report.set("image", PASS, aci if answered == aci else f"{answered} (redirected from {aci})")
     _signature(client, report, "image-signature", asc, "the signature",
                lambda sig: keys.verify(data, sig) if keys.count else "no published key to verify it with")
     try:
-        manifest = read_manifest(data)
+        manifest = read_manifest(data, client.deadline)
     except ValueError as exc:
         report.set("image-manifest", FAIL, str(exc))
         return
@@ -509,6 +713,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", action="append", default=[], metavar="FILE",
                    help="an armoured public key to verify with, besides the published ones (repeatable)")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    p.add_argument("--time-limit", type=_seconds, default=CHECK_SECONDS, metavar="SECONDS",
+                   help=f"the whole check ends within this many seconds (default {CHECK_SECONDS:g}; "
+                        f"each download within {DOWNLOAD_SECONDS:g})")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:  # nan and inf fail too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds over 0 and at most 3600")
+    return value
 
 
 def main(args: argparse.Namespace) -> int:
@@ -538,7 +755,7 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ssl.SSLError) as exc:
         print(f"check-publisher: --ca-file {args.ca_file}: {exc}", file=sys.stderr)
         return 2
-    report = check(args.app, args.profile, client, keys)
+    report = check(args.app, args.profile, client, keys, args.time_limit)
     sys.stdout.write(report.text())
     if args.json:
         try:

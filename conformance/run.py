@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from appc_conformance.conformance import __version__, grading, registry, vectors
+from appc_conformance.text import printable
 
 DEFAULT_OUT = Path("appc-conformance-out")  # the default of ``appc-conformance report`` too; a name of
 # its own, so a run from an implementer's repository never writes into a reports/ folder of theirs
@@ -225,7 +227,28 @@ def warn_expectations(args, exps: dict, console: "Console") -> None:
             console.line(f"run: warning: {line}")
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")  # --name: it names files (results-NAME.json)
+
+
+def check_output_options(args) -> None:
+    """--name, --publish and --no-report, checked before anything runs (a usage error, not a
+    traceback at the end of a run, nor a silent no-op)."""
+    if args.adapter_cmd and not NAME.match(args.name or ""):
+        raise UsageError(f"--name {args.name!r}: a name of letters, digits, '.', '_' and '-' (at most 64, "
+                         f"starting with a letter or digit): it names the results file results-NAME.json")
+    if args.publish is not None:
+        if args.no_report:
+            raise UsageError("--publish writes the Markdown summary of the reports, and --no-report makes none: "
+                             "give one of them")
+        folder = args.publish.parent
+        if not folder.is_dir():
+            raise UsageError(f"--publish {args.publish}: the folder {folder} does not exist")
+        if args.publish.is_dir():
+            raise UsageError(f"--publish {args.publish}: a folder, not a file")
+
+
 def make_plan(args) -> list[Job]:
+    check_output_options(args)
     names = list(dict.fromkeys(args.impl or []))
     if args.all or (not names and not args.adapter_cmd):
         names = list(dict.fromkeys([*names, *registry.IMPLEMENTATIONS]))
@@ -434,7 +457,7 @@ class Console:
 
     def line(self, text: str) -> None:
         self.clear()
-        print(text, file=self.stream, flush=True)
+        print(printable(text), file=self.stream, flush=True)  # adapter text: no terminal control
 
     def clear(self) -> None:
         if self.tty and self.shown:
@@ -448,7 +471,7 @@ class Console:
         now = time.monotonic()
         if self.tty:
             if now - self.last >= 0.2 or force:
-                self.stream.write("\r\x1b[K" + " | ".join(_status(j) for j in live))
+                self.stream.write("\r\x1b[K" + printable(" | ".join(_status(j) for j in live)))
                 self.stream.flush()
                 self.shown, self.last = True, now
             return
@@ -459,7 +482,7 @@ class Console:
             state = (j.done, j.failing, j.known)
             if state != j.reported:
                 j.reported = state
-                print(f"{_status(j)}, {now - j.t0:.0f} s", file=self.stream, flush=True)
+                print(printable(f"{_status(j)}, {now - j.t0:.0f} s"), file=self.stream, flush=True)
 
 
 def run_jobs(jobs: list[Job], args, console: Console) -> int | None:
@@ -694,8 +717,12 @@ def _run(args: argparse.Namespace) -> int:
                 console.line(f"not published: {args.publish} left as it is ({', '.join(missing)} not available "
                              f"or without results); the summary of this run is {args.out / 'summary.md'}")
             else:
-                args.publish.write_bytes((args.out / "summary.md").read_bytes())
-                console.line(f"published: {args.publish}")
+                try:
+                    args.publish.write_bytes((args.out / "summary.md").read_bytes())
+                    console.line(f"published: {args.publish}")
+                except OSError as exc:  # checked at the start; the folder may have gone since
+                    console.line(f"not published: {args.publish}: {exc}")
+                    worst = 2
     summarize_failures(runnable, report, console)
     if interrupted is not None:
         console.line(f"run: INCOMPLETE, interrupted ({signal.Signals(interrupted).name}) after "

@@ -254,13 +254,17 @@ def _rel(path: Path, root: Path) -> str:
 
 CACHE_ENV = cache.CACHE_ENV
 CACHE_KEEP = 2000  # file digests kept in the cache (the bundled set has about 60 files)
+CACHE_MAX_BYTES = 256 * 1024  # a cache file over this is not read (CACHE_KEEP digests take 136 KiB)
 
 
 def cache_file() -> Path | None:
     """Where the digests of schema-checked vector files are kept, or None when caching is off
-    (``appc_conformance.cache``: ``$APPC_CONFORMANCE_CACHE``, else ``~/.cache/appc-conformance``)."""
+    (``appc_conformance.cache``: ``$APPC_CONFORMANCE_CACHE``, else ``~/.cache/appc-conformance``).
+    In a folder of its own, made with mode 0700 (cache.write_private): the cache folder itself may
+    have been made by something else with the user's umask (002 on many systems), and an entry
+    is only read from a folder nobody else can write."""
     folder = cache.cache_dir()
-    return None if folder is None else folder / "schema-checked.json"
+    return None if folder is None else folder / "vectors" / "schema-checked.json"
 
 
 class _SchemaCache:
@@ -273,6 +277,10 @@ class _SchemaCache:
     IDs) run on every load. A file with any problem is never recorded, so its messages are
     always fresh. The schema's own check against its meta-schema is recorded the same way. The
     cache is an optimisation only: if it cannot be read or written, nothing changes.
+
+    The file is input like any other: it is read only when the folder and the file are this
+    user's alone, not a link, a regular file and at most CACHE_MAX_BYTES (``cache.read_private``);
+    and the check that keeps a case on its loopback mock hosts runs on every load, cached or not.
     """
 
     def __init__(self, path: Path | None, schema_bytes: bytes, catalog_bytes: bytes = b""):
@@ -283,12 +291,14 @@ class _SchemaCache:
         self.salt = salt.digest()
         self.known: dict[str, None] = {}  # digests, in the file's order (newest first)
         self.new: dict[str, None] = {}  # digests recorded by this load
-        if path is not None:
+        raw = cache.read_private(path, CACHE_MAX_BYTES) if path is not None else None
+        if raw is not None:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads(raw.decode("utf-8"))
                 if isinstance(data, dict) and isinstance(data.get("checked"), list):
-                    self.known = dict.fromkeys(k for k in data["checked"] if isinstance(k, str))
-            except (OSError, ValueError):
+                    self.known = dict.fromkeys(k for k in data["checked"][:CACHE_KEEP]
+                                               if isinstance(k, str) and len(k) == 64)
+            except (ValueError, RecursionError):
                 pass
 
     #: What ``key`` is given for the schema itself (no vector file's bytes are empty).
@@ -308,17 +318,8 @@ class _SchemaCache:
         if self.path is None or not self.new:
             return
         keep = (list(reversed(self.new)) + list(self.known))[:CACHE_KEEP]  # newest first
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"format": "appc-conformance-schema-cache", "checked": keep}),
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+        cache.write_private(self.path, json.dumps({"format": "appc-conformance-schema-cache",
+                                                   "checked": keep}).encode("utf-8"))
 
 
 def _checking_code() -> bytes:
@@ -481,7 +482,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
             vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
                                        best.message))
             continue
-        bad = [] if known_good else _semantic_problems(raw, area, known_reqs, known_ambs)
+        bad = _loopback_problems(raw) if known_good else _semantic_problems(raw, area, known_reqs, known_ambs)
         clean = clean and not bad
         if cid in seen:  # across files: checked on every load
             bad.append(("id", f"duplicate case ID, first defined in {seen[cid]}"))
@@ -493,6 +494,16 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
         (vs.suite_cases if raw["op"] in SUITE_OPS else vs.cases).append(Case(id=cid, file=rel, index=i, raw=raw))
     if clean and not known_good:
         checked.add(key)
+
+
+def _loopback_problems(raw: Any) -> list[tuple[str, str]]:
+    """The check that keeps a network case on its own loopback mock hosts, alone: it runs for a
+    file the cache knows as good too (a cache is never trusted to skip it)."""
+    if not isinstance(raw, dict) or (raw.get("op") not in NETWORK_OPS and raw.get("op") not in SUITE_OPS):
+        return []
+    if not isinstance(raw.get("hosts"), dict) or not raw["hosts"]:
+        return [("hosts", "discovery cases must describe the hosts")]
+    return outside_hosts(raw)
 
 
 # A URL's host, wherever a string of a case holds one ("https://HOST/...", "HOST:PORT" included).

@@ -20,6 +20,7 @@ from appc_conformance.reports import diff as diffmod
 from appc_conformance.reports import expectations as expmod
 from appc_conformance.reports import model as modelmod
 from appc_conformance.reports.results import FAILING, VERDICTS, Results, ResultsError, load_results
+from appc_conformance.text import printable
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -225,7 +226,7 @@ def diff_main(args: argparse.Namespace) -> int:
     if args.json:
         _dump(d.as_json())
     else:
-        sys.stdout.write(diffmod.format_results_diff(d, verbose=args.verbose))
+        sys.stdout.write(printable(diffmod.format_results_diff(d, verbose=args.verbose), newlines=True))
     if d.incomplete and not args.allow_incomplete:
         print("appc-conformance diff: FAILED: an INCOMPLETE run cannot pass the gate "
               "(give --allow-incomplete to compare it anyway)", file=sys.stderr)
@@ -290,7 +291,7 @@ def check_main(args: argparse.Namespace) -> int:
         _dump({"ok": ok, "incomplete": bool(incomplete), "checks": [rep.as_json() for rep in reports]})
     else:
         for rep in reports:
-            sys.stdout.write(expmod.format_text(rep))
+            sys.stdout.write(printable(expmod.format_text(rep), newlines=True))
         verdict = "check: ok" if ok else "check: FAILED"
         if incomplete:  # never a bare "ok" for an interrupted run
             verdict += (f" (INCOMPLETE run: {', '.join(incomplete)}; "
@@ -374,7 +375,7 @@ def list_main(args: argparse.Namespace) -> int:
             _dump(rows)
         else:
             for x in rows:
-                print(f"{x['verdict']:<15} {x['id']} [{x['profile']}] {x['message']}".rstrip())
+                print(printable(f"{x['verdict']:<15} {x['id']} [{x['profile']}] {x['message']}".rstrip()))
         return EXIT_OK
     if args.verdict:
         return _err("list", "--verdict needs --results FILE")

@@ -229,6 +229,8 @@ def cases_at(repo: Path, rev: str, vectors_path: str = "vectors") -> dict[str, d
             doc = json.loads(raw)
         except ValueError as exc:
             raise GitError(f"{vectors_path}/{rel} at {rev}: not valid JSON: {exc}") from None
+        except RecursionError:
+            raise GitError(f"{vectors_path}/{rel} at {rev}: arrays and objects nested too deeply") from None
         for case in doc.get("cases", []) if isinstance(doc, dict) else []:
             if isinstance(case, dict) and isinstance(case.get("id"), str):
                 out[case["id"]] = {**case, "_file": f"{vectors_path}/{rel}"}

@@ -61,6 +61,9 @@ def default_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "expectations"
 
 
+MAX_DEPTH = 32  # an expectations file nests 4 levels; far deeper is no expectations file
+
+
 def load(path: str | Path) -> Expectations:
     p = Path(path)
     try:
@@ -69,8 +72,12 @@ def load(path: str | Path) -> Expectations:
         raise ExpectationsError(f"{p}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ExpectationsError(f"{p}: cannot read: {exc}") from None
+    from appc_conformance.reports.results import loads_bounded  # noqa: PLC0415
     try:
-        doc = json.loads(text)
+        doc = loads_bounded(text, MAX_DEPTH)
+    except RecursionError:
+        raise ExpectationsError(f"{p}: arrays and objects nested too deeply (more than {MAX_DEPTH} levels): "
+                                "not an expectations file") from None
     except json.JSONDecodeError as exc:
         raise ExpectationsError(f"{p}: line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from None
     import jsonschema  # noqa: PLC0415 (a run that loads no expectations file never needs it)

@@ -6,6 +6,7 @@ Filters and the open drill-down live in the URL fragment, so a link shows what i
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 
-from appc_conformance.cache import cache_dir
+from appc_conformance import cache
 from appc_conformance.reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, partial_runs,
                            partial_text, public_arg, public_path)
 from appc_conformance.reports.results import FAILING, SKIPPING, VERDICTS
@@ -32,9 +33,7 @@ def _ms(seconds: Any) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _private(st: os.stat_result) -> bool:
-    """Owned by this user and writable by no one else (compiled code is only read from there)."""
-    return hasattr(os, "getuid") and st.st_uid == os.getuid() and not st.st_mode & 0o022
+MAX_COMPILED = 4 * 1024 * 1024  # a compiled template's cache entry over this is not read
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
@@ -45,27 +44,25 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     An entry is named by the template's name alone (not its path), so the folder holds one per
     template however many copies of the suite a machine runs; a copy whose template differs
     compiles it again. An entry is code that the report runs, so it is read only from a folder
-    and a file that this user owns and nobody else can write (and not through a link); a cache
-    folder set elsewhere that others can write to is not used."""
+    and a file that this user owns and nobody else can write (and not through a link), only a
+    regular file of at most MAX_COMPILED bytes (``cache.read_private``: a FIFO or a device is
+    never opened for reading); a cache folder set elsewhere that others can write to is not used."""
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return super().get_cache_key(name)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            if not _private(os.stat(self.directory)):
-                return
-            fd = os.open(self._get_cache_filename(bucket), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(fd, "rb") as f:
-                if _private(os.fstat(f.fileno())):
-                    bucket.load_bytecode(f)
+            data = cache.read_private(self._get_cache_filename(bucket), MAX_COMPILED)
+            if data is not None:
+                bucket.load_bytecode(io.BytesIO(data))
         except Exception:  # noqa: BLE001 (whatever an entry holds, the template is compiled again)
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            if _private(os.stat(self.directory)):
+            if cache.private_folder(self.directory):
                 super().dump_bytecode(bucket)
         except OSError:
             pass
@@ -74,7 +71,7 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one template environment of this process (it keeps the templates it compiled)."""
-    folder = cache_dir()
+    folder = cache.cache_dir()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,

@@ -7,7 +7,9 @@ a committed summary is stale exactly when a fresh run's verdicts differ.
 from __future__ import annotations
 
 import json
+import re
 
+from appc_conformance import text as untrusted
 from appc_conformance.reports.model import (NOW_PASSES, PORT_MODES, Column, Counts, Model, incomplete_runs, is_known, partial_runs,
                            partial_text, status)
 from appc_conformance.reports.results import FAILING
@@ -21,7 +23,14 @@ LEGEND = ("✅ passed · ❌ failed (fail, error, crash, timeout, protocol-error
 
 
 def _esc(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from a results file (an adapter's message, an implementation's name, ...) as Markdown
+    that shows exactly these characters: no HTML, no Markdown syntax, no control characters."""
+    return untrusted.markdown(text)
+
+
+def _code(text: str) -> str:
+    """The same, as a code span."""
+    return f"`{untrusted.markdown_code(text)}`"
 
 
 def _cell(c: Counts) -> str:
@@ -49,14 +58,17 @@ def _input(c: dict, keep: int = 120) -> str:
     text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
     if len(text) > keep or c.get("input_truncated"):
         text = text[:keep] + "…"
-    text = _esc(text).replace("`", "'")
-    return f"`{text}`"
+    return _code(text)
 
 
-def _impl_name(col: Column) -> str:
+def _impl_name(col: Column, line_start: bool = False) -> str:
     impl = col.impl
-    name = _esc(col.label)
-    return f"[{name}]({impl['homepage']})" if impl.get("homepage") else name
+    name = untrusted.markdown(col.label, line_start)
+    home = impl.get("homepage")
+    return f"[{name}]({home})" if isinstance(home, str) and _LINK.match(home) else name
+
+
+_LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+\Z")  # no ( ) < > space or quote: a plain link
 
 
 def summary(model: Model, title: str = "appc conformance: compatibility summary", heading_level: int = 2,
@@ -66,11 +78,11 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
     out = [f"{h} {title}", ""]
     hashes = sorted({c.results.run.get("vectors_hash") for c in model.columns} - {None, ""})
     suites = sorted({c.results.run.get("suite_version") for c in model.columns} - {None, ""})
-    out.append(f"Suite {', '.join(suites)}; vector set `{', '.join(x[:19] for x in hashes)}`; "
+    out.append(f"Suite {_esc(', '.join(suites))}; vector set {_code(', '.join(x[:19] for x in hashes))}; "
                f"{len({r.id for r in model.rows})} cases.")
     out.append("")
     for col, not_run in incomplete_runs(model):
-        shown = ", ".join(f"`{_esc(x)}`" for x in not_run[:10]) + (f" and {len(not_run) - 10} more" if len(not_run) > 10 else "")
+        shown = ", ".join(_code(x) for x in not_run[:10]) + (f" and {len(not_run) - 10} more" if len(not_run) > 10 else "")
         out.append(f"> ⛔ **Incomplete run: {_esc(col.label)}.** The run stopped before every case it selected had "
                    f"run: its figures cover only the {len(col.results.cases)} case runs that ran"
                    + (f"; {len(not_run)} did not run: {shown}." if not_run else "."))
@@ -80,13 +92,13 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append("")
     available = [c for c in model.columns if c.available]
     if available:
-        out.append("| Implementation | Profile | " + " | ".join(model.areas) + " | Total | Pass | Attempted |")
+        out.append("| Implementation | Profile | " + " | ".join(map(_esc, model.areas)) + " | Total | Pass | Attempted |")
         out.append("|---|---|" + "---|" * len(model.areas) + "---|---:|---:|")
         for col in available:
             for profile in col.results.run.get("profiles", []):
                 tot = model.totals_by_profile.get(profile, [Counts()] * len(model.columns))[col.index]
                 cells = [_cell(model.by_area_profile[(a, profile)][col.index]) for a in model.areas]
-                out.append(f"| {_impl_name(col)} | {profile} | " + " | ".join(cells)
+                out.append(f"| {_impl_name(col)} | {_esc(profile)} | " + " | ".join(cells)
                            + f" | {_cell(tot)} | {tot.percent_text()} | {_attempted(tot)} |")
         out.append("")
         out.append(LEGEND)
@@ -106,7 +118,7 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append("Not run (not available on the machine that made this report):")
         out.append("")
         for col in unavailable:
-            out.append(f"- {_impl_name(col)}: {_esc(col.impl.get('unavailable_reason') or '')}")
+            out.append(f"- {_impl_name(col, line_start=True)}: {_esc(col.impl.get('unavailable_reason') or '')}")
         out.append("")
     # every run of one vector set reports the same problems: each is listed once
     problems = list(dict.fromkeys(p for c in model.columns for p in c.results.run.get("problems", [])))
@@ -126,7 +138,7 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
                    f"(remove {'it' if len(fixed) == 1 else 'them'} from the expectations file):")
         out.append("")
         for r, col in fixed:
-            out.append(f"- {_esc(col.label)}: `{r.id}` [{r.profile}]")
+            out.append(f"- {untrusted.markdown(col.label, line_start=True)}: {_code(r.id)} [{_esc(r.profile)}]")
         out.append("")
     failing = [(r, col) for r, col, c in cells
                if c["verdict"] in FAILING and not is_known(c)]
@@ -138,8 +150,9 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append("|---|---|---|---|---|---|")
         for r, col in failing[:200]:
             c = r.cells[col.index]
-            why = _esc(c.get('message', ''))[:200] + (" (answer truncated)" if c.get("actual_truncated") else "")
-            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | {_input(c)} | {why} |")
+            why = _esc(c.get('message', '')[:200]) + (" (answer truncated)" if c.get("actual_truncated") else "")
+            out.append(f"| {_esc(col.label)} | {_code(r.id)} | {_esc(r.profile)} | {_esc(c['verdict'])} | {_input(c)} "
+                       f"| {why} |")
         if len(failing) > 200:
             out.append(f"| … | {len(failing) - 200} more | | | | |")
         out.append("")
@@ -152,8 +165,8 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         out.append("|---|---|---|---|---|")
         for r, col in known[:200]:
             c = r.cells[col.index]
-            out.append(f"| {_esc(col.label)} | `{r.id}` | {r.profile} | {c['verdict']} | "
-                       f"{_esc(c['known_failure'])[:200]} |")
+            out.append(f"| {_esc(col.label)} | {_code(r.id)} | {_esc(r.profile)} | {_esc(c['verdict'])} | "
+                       f"{_esc(c['known_failure'][:200])} |")
         if len(known) > 200:
             out.append(f"| … | {len(known) - 200} more | | | |")
         out.append("")
@@ -183,19 +196,19 @@ def coverage(model: Model, title: str = "Requirement coverage", heading_level: i
     out.append("| Requirement | Strength | Cases | " + " | ".join(_esc(c.label) for c in cols) + " |")
     out.append("|---|---|---:|" + "---|" * len(cols))
     for r in model.requirements:
-        rid = r.id if r.in_catalog or not model.catalog_used else f"{r.id} (not in the catalog)"
+        rid = _esc(r.id) if r.in_catalog or not model.catalog_used else f"{_esc(r.id)} (not in the catalog)"
         n = f"{len(r.case_ids)}" + (f" + {len(r.publisher_case_ids)} publisher" if r.publisher_case_ids else "")
         if not r.case_ids and r.publisher_case_ids:
             cells = ["covered by publisher checks"] * len(cols)
         else:
             cells = [_verdicts_text(r.counts[c.index]) for c in cols]
-        out.append(f"| {rid} | {r.strength or '–'} | {n} | " + " | ".join(cells) + " |")
+        out.append(f"| {rid} | {_esc(r.strength or '–')} | {n} | " + " | ".join(cells) + " |")
     out.append("")
     if by_publisher:
         out.append(f"{h}# Requirements covered by publisher checks")
         out.append("")
         for r in by_publisher:
-            out.append(f"- {r.id} ({r.strength or '?'}): {len(r.publisher_case_ids)} publisher cases"
+            out.append(f"- {untrusted.markdown(r.id, True)} ({_esc(r.strength or '?')}): {len(r.publisher_case_ids)} publisher cases"
                        + ("" if r.case_ids else ", no adapter case (a rule for servers)"))
         out.append("")
     if uncovered:
@@ -205,9 +218,9 @@ def coverage(model: Model, title: str = "Requirement coverage", heading_level: i
             if r.untestable_reason:
                 why = f": not testable here: {_esc(r.untestable_reason)}"
             elif r.testable_by:
-                why = f": no case yet (testable with {', '.join(r.testable_by)})"
+                why = f": no case yet (testable with {_esc(', '.join(r.testable_by))})"
             else:
                 why = ""
-            out.append(f"- {r.id} ({r.strength or '?'}){why}")
+            out.append(f"- {untrusted.markdown(r.id, True)} ({_esc(r.strength or '?')}){why}")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -352,7 +352,10 @@ def load_catalog(path: str | Path | None) -> dict | None:
     """The requirement catalog, or None when there is none to read."""
     if path is None:
         return None
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError("arrays and objects nested too deeply") from None
 
 
 def filed_under(cell: dict, rid: str, cited: list) -> dict:

@@ -41,6 +41,7 @@ class Entry:
     headers: list = field(default_factory=list)  # [[name, value], ...] as received
     status: Optional[int] = None  # what the mock answered (None: no answer)
     note: str = ""
+    cut: bool = False  # the path, query or a header was longer than the log keeps (see cut_text)
 
     @property
     def target(self) -> Optional[str]:
@@ -56,28 +57,93 @@ class Entry:
         return {"seq": self.seq, "time": round(self.time, 4), "kind": self.kind, "scheme": self.scheme,
                 "host": self.host, "address": self.address, "port": self.port, "method": self.method,
                 "path": self.path, "query": self.query, "headers": self.headers, "status": self.status,
-                "note": self.note}
+                "note": self.note, **({"cut": True} if self.cut else {})}
 
     def __str__(self) -> str:
+        return self.line()[0]
+
+    def line(self, keep: Optional[int] = None) -> tuple[str, bool]:
+        """One line for people; with ``keep``, the target and the note (adapter input) are cut to
+        ``keep`` characters each (cut_text), so the line keeps its status. And whether anything was cut."""
         if self.kind != REQUEST:
-            return f"#{self.seq} {self.scheme} {self.host} ({self.address}:{self.port}) [{self.kind}] {self.note}".rstrip()
-        return (f"#{self.seq} {self.scheme} {self.host} {self.method} {self.target} -> "
-                f"{self.status if self.status is not None else 'no answer'}")
+            note, cut = cut_text(self.note, keep) if keep else (self.note, False)
+            return f"#{self.seq} {self.scheme} {self.host} ({self.address}:{self.port}) [{self.kind}] {note}".rstrip(), cut
+        target, cut = cut_text(self.target, keep) if keep else (self.target, False)
+        method, c2 = cut_text(self.method, 32) if keep else (self.method, False)
+        return (f"#{self.seq} {self.scheme} {self.host} {method} {target} -> "
+                f"{self.status if self.status is not None else 'no answer'}"), cut or c2
+
+
+# What the log keeps (an adapter's requests are untrusted input): of one request, a path, a query,
+# a header name and a header value of at most these many characters (a longer one keeps its start
+# and a marker saying how much was cut, so it never equals a shorter value nor loses a prefix), and
+# at most HEADERS_KEEP headers; of one scenario, at most ENTRIES_KEEP entries and LOG_KEEP_CHARS
+# characters of paths, queries and headers. Entries beyond are counted (``dropped``), not kept.
+PATH_KEEP = 2048
+HEADER_NAME_KEEP = 256
+HEADER_VALUE_KEEP = 1024
+HEADERS_KEEP = 100
+ENTRIES_KEEP = 2000
+LOG_KEEP_CHARS = 16 * 1024 * 1024
+
+
+def cut_text(text: Optional[str], keep: int) -> tuple[Optional[str], bool]:
+    """``text``, or its first ``keep`` characters and a marker when it is longer; and whether it was cut."""
+    if text is None or len(text) <= keep:
+        return text, False
+    return f"{text[:keep]}…[{len(text) - keep} more characters cut]", True
 
 
 class RequestLog:
-    """Thread-safe, append-only, ordered."""
+    """Thread-safe, append-only, ordered, bounded (PATH_KEEP ... LOG_KEEP_CHARS above): what an
+    entry or the log had to leave out is marked (``Entry.cut``, ``dropped``, ``trimmed``)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
         self._t0 = time.monotonic()
+        self.made = 0  # entries offered to the log
+        self.dropped = 0  # of them, not kept (over ENTRIES_KEEP or LOG_KEEP_CHARS)
+        self.trimmed = 0  # kept entries with something cut
+        self._chars = 0
 
     def add(self, **kw) -> Entry:
+        cut = bool(kw.pop("cut", False))  # the caller could not read all of it (servers/mock.py)
+        for key in ("path", "query"):
+            if key in kw:
+                kw[key], c = cut_text(kw[key], PATH_KEEP)
+                cut |= c
+        if "headers" in kw:
+            headers = kw["headers"]
+            kept = []
+            for name, value in headers[:HEADERS_KEEP]:
+                name, c1 = cut_text(name, HEADER_NAME_KEEP)
+                value, c2 = cut_text(value, HEADER_VALUE_KEEP)
+                kept.append([name, value])
+                cut |= c1 or c2
+            if len(headers) > HEADERS_KEEP:
+                cut = True
+                kw["note"] = (kw.get("note", "") + f" {len(headers) - HEADERS_KEEP} more headers cut").strip()
+            kw["headers"] = kept
+        size = sum(len(kw.get(k) or "") for k in ("path", "query")) + \
+            sum(len(n) + len(v) for n, v in kw.get("headers", []))
         with self._lock:
-            e = Entry(seq=len(self._entries) + 1, time=time.monotonic() - self._t0, **kw)
+            self.made += 1
+            e = Entry(seq=self.made, time=time.monotonic() - self._t0, cut=cut, **kw)
+            if len(self._entries) >= ENTRIES_KEEP or self._chars + size > LOG_KEEP_CHARS:
+                self.dropped += 1  # the caller may still set its status and note: they go nowhere
+                return e
+            self._chars += size
+            self.trimmed += cut
             self._entries.append(e)
             return e
+
+    def cut_summary(self) -> Optional[dict]:
+        """None when the log kept everything whole; else {"made", "kept", "trimmed"} counts."""
+        with self._lock:
+            if not self.dropped and not self.trimmed:
+                return None
+            return {"made": self.made, "kept": len(self._entries), "trimmed": self.trimmed}
 
     def entries(self) -> list[Entry]:
         with self._lock:
@@ -247,7 +313,12 @@ def check_groups(spec: Any, log: RequestLog) -> list[tuple[str, Optional[list]]]
     if bad:
         return [(p, None) for p in bad]
     entries = log.entries()
-    return [(p, g.get("requirements")) for g in groups(spec) for p in _check_group(g, entries)]
+    out = [(p, g.get("requirements")) for g in groups(spec) for p in _check_group(g, entries)]
+    if log.dropped:  # what was not kept could break any assertion: none can be said to hold
+        out += [(f"{log.made} requests were made, over what the log keeps of one case ({ENTRIES_KEEP} "
+                 f"requests, {LOG_KEEP_CHARS // (1024 * 1024)} MiB): the assertions cannot be checked "
+                 f"against the {log.dropped} not kept", g.get("requirements")) for g in groups(spec)]
+    return out
 
 
 def _check_group(spec: dict, entries: list[Entry]) -> list[str]:

@@ -22,6 +22,7 @@ from .spec import MAX_DELAY, MAX_ENDLESS_SECONDS, response_for
 SNIFF, TLS_ONLY, PLAIN_ONLY = "sniff", "tls", "plain"
 CONN_TIMEOUT = 5.0      # idle seconds before a silent client is dropped
 WRITE_CHUNK = 64 * 1024
+HEAD_KEEP = 128 * 1024  # bytes of request line and headers read of one request (_HeadBudget)
 
 
 class Host:
@@ -61,11 +62,38 @@ def render_meta_page(meta: list, where: str = "head") -> str:
     return f"<!DOCTYPE html>\n<html>\n  <head>\n    {head}\n  </head>\n  <body>\n    {body}\n  </body>\n</html>\n"
 
 
+class _HeadBudget:
+    """A request's input file that ends (as if the client had stopped) after HEAD_KEEP bytes of
+    request line and headers, and says so (``cut``): parsing a request head costs a multiple of
+    its size, and http.server alone allows 100 headers of 64 KiB."""
+
+    def __init__(self, f, budget: int):
+        self.f, self.left, self.cut = f, budget, False
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.left <= 0:
+            self.cut = True
+            return b""
+        line = self.f.readline(self.left if limit is None or limit < 0 else min(limit, self.left))
+        self.left -= len(line)
+        if self.left <= 0 and not line.endswith(b"\n"):
+            self.cut = True
+            return b""
+        return line
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "appc-mock/1"
     sys_version = ""
     timeout = CONN_TIMEOUT
+
+    def setup(self):
+        super().setup()
+        self.rfile = _HeadBudget(self.rfile, HEAD_KEEP)
 
     # ``server`` is the _ConnContext below (BaseRequestHandler only stores it).
     def log_message(self, format, *args):  # noqa: A002 - silence stderr logging
@@ -78,10 +106,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self):
         ctx: _ConnContext = self.server
         path, sep, query = self.path.partition("?")
+        cut = self.rfile.cut
         entry = ctx.log.add(kind=logmod.REQUEST, scheme=ctx.scheme, host=ctx.host.symbol,
                             address=ctx.host.address, port=ctx.port, method=self.command, path=path,
-                            query=query if sep else None,
+                            query=query if sep else None, cut=cut,
                             headers=[[k, v] for k, v in self.headers.items()])
+        if cut:
+            entry.note = f"request head over {HEAD_KEEP // 1024} KiB: the rest not read, answered 431"
+            try:
+                self.send_error(431)
+            except OSError:
+                pass
+            entry.status = 431
+            return
         if ctx.scheme == "http" and not ctx.host.serve_http:
             entry.note = "plain HTTP not served: closed without an answer"
             return

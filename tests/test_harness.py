@@ -179,7 +179,7 @@ def test_lint_from_scratch_and_from_the_cache_say_the_same_of_the_bundled_vector
     assert full.returncode == 0 and " 0 problems" in full.stdout, full.stderr
     for proc in (recording, cached):
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, full.stdout, full.stderr)
-    assert len(json.loads((tmp_path / "cache" / "schema-checked.json").read_text())["checked"]) > 50
+    assert len(json.loads((tmp_path / "cache" / "vectors" / "schema-checked.json").read_text())["checked"]) > 50
 
 
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick

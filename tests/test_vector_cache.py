@@ -95,7 +95,7 @@ def test_cache_off_and_unwritable_cache_change_nothing(root, monkeypatch, tmp_pa
     monkeypatch.setenv(vectors.CACHE_ENV, str(blocker / "sub"))  # cannot be created
     assert not vectors.load(root).problems
     monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "garbage"))
-    (tmp_path / "garbage").mkdir()
+    vectors.cache_file().parent.mkdir(parents=True, mode=0o700)  # garbage/vectors/, as the cache makes it
     vectors.cache_file().write_text("{not json")
     assert not vectors.load(root).problems
     assert cached_keys()  # rewritten

@@ -37,7 +37,15 @@ the reference unless said otherwise, and write nothing to stderr unless said oth
 - ``big:KIB``: every answer carries a member of KIB kibibytes;
 - ``big-unsupported:KIB``: answers every request ``unsupported``, with a reason of KIB kibibytes;
 - ``crash-nth:N FILE``: exits without a word on every Nth request a process gets, and first
-  appends the request (profile, op, args) to FILE as one JSON line.
+  appends the request (profile, op, args) to FILE as one JSON line;
+- ``escapes``: its hello's name and version and every answer carry terminal escapes (clear
+  screen, window title, a carriage return that forges a verdict line) and HTML and Markdown
+  (``<img>``, ``<script>``, a table pipe, a comment): in turn an error message, an
+  ``unsupported`` reason and a wrong name; it writes the same to stderr;
+- ``escapes-start``: writes that text to stderr and exits before the handshake;
+- ``request-flood:N,H,KIB,PATHKIB``: on a discover or resolve request, first sends N HTTPS
+  requests to the app name's host (the request's ``port``; loopback only), each with H headers
+  of KIB kibibytes and a path of PATHKIB kibibytes, then answers like the reference.
 """
 from __future__ import annotations
 
@@ -78,7 +86,10 @@ def negate(reply: dict, op: str) -> dict:
     return reply
 
 
+EVIL = ("x\x1b[2J\x1b]0;owned\x07\r\x1b[KPASSED all <img src=x onerror=alert(1)> <script>alert(1)</script> "
+        "| forged | cell <!-- hidden --> *bold* [link](javascript:alert(1)) \u202eevil\x9b31m")
 HELLO_VARIANTS = {
+    "escapes": lambda ok: ok["implementation"].update(name="broken" + EVIL, version="1" + EVIL),
     "impl-string": lambda ok: ok.update(implementation="broken"),
     "name-int": lambda ok: ok["implementation"].update(name=7),
     "version-list": lambda ok: ok["implementation"].update(version=["1"]),
@@ -131,6 +142,20 @@ def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
         chunk, left = b"y" * 65536, int(param) << 20
         while left > 0:
             left -= os.write(2, chunk[:left])
+    if name == "request-flood" and req.get("op") in ("discover", "resolve"):
+        flood(req["args"], *(int(x) for x in param.split(",")))
+    if name == "escapes":
+        sys.stderr.write(EVIL + "\n")
+        sys.stderr.flush()
+        state["count"] = state.get("count", 0) + 1
+        kind = state["count"] % 3
+        if kind == 0:
+            out({"id": req["id"], "error": {"kind": "other", "message": EVIL}})
+        elif kind == 1:
+            out({"id": req["id"], "unsupported": EVIL})
+        else:
+            out({"id": req["id"], "ok": {"name": EVIL, "tag": None, "labels": {}}})
+        return
     if name == "big-unsupported":
         out({"id": req["id"], "unsupported": "u" * (int(param) << 10)})
         return
@@ -146,6 +171,28 @@ def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
     if name == "big" and isinstance(body, dict):
         body["padding"] = "z" * (int(param) << 10)
     out(reply)
+
+
+def flood(args: dict, count: int, headers: int, kib: int, path_kib: int) -> None:
+    import socket  # noqa: PLC0415
+    import ssl  # noqa: PLC0415
+    host = args["app"].split("/", 1)[0].split(":")[0]
+    if not host.startswith("127."):
+        raise SystemExit(f"request-flood: {host} is not a loopback address")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    path = "/" + "p" * ((path_kib << 10) - 1)
+    head = "".join(f"X-Flood-{i}: {'v' * (kib << 10)}\r\n" for i in range(headers))
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{head}Connection: close\r\n\r\n".encode()
+    for _ in range(count):
+        try:
+            with socket.create_connection((host, args.get("port") or 443), timeout=5) as raw, \
+                    ctx.wrap_socket(raw, server_hostname=host) as tls:
+                tls.sendall(request)
+                while tls.recv(65536):
+                    pass
+        except OSError:
+            pass
 
 
 def misbehave(mode: str) -> None:
@@ -176,10 +223,14 @@ def scripted(req: dict) -> None:
 
 
 HOSTILE = ("surrogate", "deep", "deaf", "stderr-flood", "stderr-endless", "grandchild", "daemon",
-           "big", "big-unsupported", "crash-nth")
+           "big", "big-unsupported", "crash-nth", "request-flood", "escapes")
 
 
 def main(mode: str, arg: str | None = None) -> int:
+    if mode == "escapes-start":
+        sys.stderr.write(EVIL + "\n")
+        sys.stderr.flush()
+        return 3
     state: dict = {"profile": "appc-0.8.11"}
     count = 0
     for line in sys.stdin:
@@ -201,6 +252,8 @@ def main(mode: str, arg: str | None = None) -> int:
             if mode in ("lacks-ops", "scripted"):
                 reply["ok"]["ops"] = ["parse_app"]
             reply["ok"]["implementation"]["name"] = f"broken-{mode}"
+            if mode == "escapes":
+                HELLO_VARIANTS["escapes"](reply["ok"])
             out(reply)
             if mode == "deaf":
                 time.sleep(3600)
