@@ -13,8 +13,10 @@ builds them at run time:
   of another artefact, made with the test key SYMBOL (``armor: false`` gives the binary form).
 - ``{"public_key": SYMBOL}``: the ASCII-armoured public key of the test key SYMBOL.
 
-Keys are made with GnuPG (``gpg``) in a temporary home folder, once per symbol and per run
-(``keyring()``), and the folder is removed when the process exits. docs/DECISIONS.md says why
+Keys are made with GnuPG (``gpg``) in a home folder of the process, once per symbol and per run
+(``keyring()``): RSA-2048, or ed25519 for a symbol that starts with ``ed25519-``; keys and
+signatures carry fixed dates, and no RSA signature is a byte short (``Keyring.sign``). The
+folder and its agent are removed when the process ends. docs/DECISIONS.md says why
 GnuPG is driven as a program rather than through a Python binding.
 
 After building, strings may name artefacts through placeholders: ``{{id:NAME}}`` (the image ID
@@ -24,7 +26,7 @@ of an archive: ``sha512-`` and the hex SHA-512 of the uncompressed tar), ``{{siz
 """
 from __future__ import annotations
 
-import atexit
+import base64
 import bz2
 import gzip
 import hashlib
@@ -36,10 +38,10 @@ import re
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import threading
 from typing import Any, Optional
 
+from appc_conformance import tempdirs
 from appc_conformance.servers.spec import strings, unknown_keys
 
 KINDS = ("aci", "text", "json", "signature", "public_key")
@@ -73,16 +75,94 @@ def _gpg(home: str, args: list, data: Optional[bytes] = None) -> bytes:
     return proc.stdout
 
 
+# Keys are made, and signatures dated, at fixed times (gpg's faked system time), so a signature
+# depends only on its key and its data: the same archive signed again gets the same bytes.
+KEY_TIME = 1577836800  # 2020-01-01T00:00:00Z
+SIGNATURE_TIME = KEY_TIME + 86400
+EDDSA_PREFIX = "ed25519-"
+RSA_BITS = 2048
+_SIGN_TRIES = 64
+_HOME_PREFIX = "gpg-"
+
+
+def key_algorithm(symbol: str) -> str:
+    """The algorithm of test key SYMBOL: ``ed25519`` for symbols that start with ``ed25519-``,
+    ``rsa2048`` for every other (what the OpenPGP of the spec's time, RFC 4880, can read)."""
+    return "ed25519" if symbol.startswith(EDDSA_PREFIX) else f"rsa{RSA_BITS}"
+
+
+def _packet_body(data: bytes) -> bytes:
+    """The body of the first OpenPGP packet of binary ``data`` (RFC 4880, 4.2)."""
+    if not data or not data[0] & 0x80:
+        raise ArtefactError("gpg's signature is not an OpenPGP packet")
+    if data[0] & 0x40:  # new format
+        first = data[1]
+        if first < 192:
+            return data[2:2 + first]
+        if first < 224:
+            return data[3:3 + ((first - 192) << 8) + data[2] + 192]
+        if first == 255:
+            return data[6:6 + int.from_bytes(data[2:6], "big")]
+        raise ArtefactError("gpg's signature has a partial body length")
+    width = (1, 2, 4, None)[data[0] & 3]
+    if width is None:
+        return data[1:]
+    return data[1 + width:1 + width + int.from_bytes(data[1:1 + width], "big")]
+
+
+def _dearmor(text: bytes) -> bytes:
+    lines = text.decode("ascii", errors="replace").splitlines()
+    try:
+        start = lines.index("") + 1
+    except ValueError:
+        raise ArtefactError("gpg's armoured signature has no body") from None
+    body = []
+    for line in lines[start:]:
+        if line.startswith("=") or line.startswith("-----"):
+            break
+        body.append(line)
+    return base64.b64decode("".join(body))
+
+
+def rsa_signature_is_short(signature: bytes, armor: bool, modulus_bytes: int = RSA_BITS // 8) -> bool:
+    """Whether an RSA signature's value has fewer bytes than the key's modulus (its leading byte
+    was zero, so OpenPGP stores it shorter). Go's rsa package (since Go 1.15) refuses such a
+    signature when a library hands it over as stored, as OpenPGP code of the spec's time does:
+    about one RSA signature in 256 would fail there for a reason of toolchains, not of the
+    implementation under test. Signatures that are not RSA (or not v4) are never short."""
+    body = _packet_body(_dearmor(signature) if armor else signature)
+    if len(body) < 6 or body[0] != 4 or body[2] not in (1, 3):  # v4, RSA (sign-only or not)
+        return False
+    at = 4
+    at += 2 + int.from_bytes(body[at:at + 2], "big")  # hashed subpackets
+    at += 2 + int.from_bytes(body[at:at + 2], "big")  # unhashed subpackets
+    at += 2  # the hash's left 16 bits
+    bits = int.from_bytes(body[at:at + 2], "big")
+    return (bits + 7) // 8 < modulus_bytes
+
+
+def _kill_agent(home: str) -> None:
+    subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=GPG_TIMEOUT)
+
+
 class Keyring:
-    """Test keys in a temporary GnuPG home; one ed25519 signing key per symbol, made on first use."""
+    """Test keys in a GnuPG home of this process; one signing key per symbol, made on first use
+    (RSA-2048 unless the symbol asks for ed25519: ``key_algorithm``).
+
+    The home (the test private keys) and the agent gpg starts for it live in one folder per
+    process under the user's own parent (``gpg-PID-RANDOM``, appc_conformance/tempdirs.py),
+    removed with its agent at exit, on Ctrl-C, SIGTERM and SIGHUP; what a killed run left, agent
+    included, is removed by the next keyring made."""
 
     def __init__(self):
-        self.home = tempfile.mkdtemp(prefix="appc-conformance-gpg-")
+        self.home = tempdirs.make(_HOME_PREFIX, before_remove=_kill_agent)
         os.chmod(self.home, 0o700)
         self._fpr: dict[str, str] = {}
         self._public: dict[str, bytes] = {}
         self._signed: dict[tuple, bytes] = {}  # (fingerprint, SHA-256 of the data, armor) -> signature
         self._lock = threading.Lock()
+        self._closed = False
 
     def fingerprint(self, symbol: str) -> str:
         with self._lock:
@@ -90,7 +170,8 @@ class Keyring:
                 if not KEY_SYMBOL.match(symbol):
                     raise ArtefactError(f"key symbol {symbol!r}: lowercase letters, digits, '-' and '_'")
                 uid = f"appc-conformance test key {symbol} <{symbol}@test.invalid>"
-                _gpg(self.home, ["--quick-gen-key", uid, "ed25519", "sign", "never"])
+                _gpg(self.home, ["--faked-system-time", f"{KEY_TIME}!",
+                                 "--quick-gen-key", uid, key_algorithm(symbol), "sign", "never"])
                 listing = _gpg(self.home, ["--with-colons", "--list-keys", f"={uid}"]).decode()
                 fprs = [ln.split(":")[9] for ln in listing.splitlines() if ln.startswith("fpr:")]
                 if not fprs:
@@ -106,22 +187,33 @@ class Keyring:
             return self._public[symbol]
 
     def sign(self, symbol: str, data: bytes, armor: bool = True) -> bytes:
-        """A detached signature of ``data``; the same data signed again by the same key gets the
-        same signature (a case runs once per profile on the same archive: gpg signs it once)."""
+        """A detached signature of ``data``, dated ``SIGNATURE_TIME`` (a second later per retry):
+        the same data signed again by the same key gets the same signature (a case runs once per
+        profile on the same archive: gpg signs it once), and an RSA signature is never a byte
+        shorter than the key (``rsa_signature_is_short``): such a one is made again a second
+        later, so every verifier reads the same full-length value in every run."""
         fpr = self.fingerprint(symbol)
         key = (fpr, hashlib.sha256(data).digest(), armor)
         with self._lock:
             done = self._signed.get(key)
         if done is None:
-            done = _gpg(self.home, ["--local-user", fpr, "--detach-sign"] + (["--armor"] if armor else [])
-                        + ["--output", "-"], data)
+            for attempt in range(_SIGN_TRIES):
+                done = _gpg(self.home, ["--faked-system-time", f"{SIGNATURE_TIME + attempt}!",
+                                        "--local-user", fpr, "--detach-sign"]
+                            + (["--armor"] if armor else []) + ["--output", "-"], data)
+                if not rsa_signature_is_short(done, armor):
+                    break
+            else:
+                raise ArtefactError(f"gpg made only short RSA signatures with key {symbol!r}")
             with self._lock:
                 self._signed[key] = done
         return done
 
     def close(self) -> None:
-        subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "all"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        if self._closed:
+            return
+        self._closed = True
+        _kill_agent(self.home)
         shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -130,12 +222,12 @@ _KEYRING_LOCK = threading.Lock()
 
 
 def keyring() -> Keyring:
-    """The run's keyring (keys are made once per run; the folder goes when the process exits)."""
+    """The run's keyring (keys are made once per run; the folder goes when the process ends)."""
     global _KEYRING
     with _KEYRING_LOCK:
         if _KEYRING is None:
             _KEYRING = Keyring()
-            atexit.register(_KEYRING.close)
+            tempdirs.on_exit(_KEYRING.close)
         return _KEYRING
 
 

@@ -21,11 +21,9 @@ Certificate kinds a host can present (``"cert"`` in a host description):
 """
 from __future__ import annotations
 
-import atexit
 import datetime
 import os
 import shutil
-import signal
 import ssl
 import threading
 
@@ -115,35 +113,8 @@ def default() -> Pki:
     with _default_lock:
         if _default is None:
             _default = Pki()
-            atexit.register(_default.close)
-            _remove_on_signals()
+            tempdirs.on_exit(_default.close)  # at exit, on SIGTERM and SIGHUP
         return _default
-
-
-def _remove_on_signals() -> None:
-    """On SIGTERM and SIGHUP, when nobody else handles them: remove the PKI's folder, then let
-    the signal do what it would have done (the process still ends by that signal)."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            if signal.getsignal(sig) is signal.SIG_DFL:
-                signal.signal(sig, _on_signal)
-        except (ValueError, OSError):
-            pass
-
-
-def _on_signal(signum, frame) -> None:
-    if _default is not None:
-        _default.close()
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
-# Also now: the PKI may first be needed in a worker thread (the harness runs network cases side
-# by side), where no handler can be installed; this module is imported in the main thread first
-# (the vector lint reads CERT_KINDS). Until a PKI exists the handler only does what SIG_DFL does.
-_remove_on_signals()
 
 
 def bundle_path() -> str:
