@@ -505,6 +505,11 @@ func classify(err error) string {
 		if e == pgperrors.ErrUnknownIssuer {
 			return "key-not-trusted"
 		}
+		// Rendering the image (rkt fetch as root, rkt run) looks each dependency up by the
+		// imageID its manifest gives: no image in the store has it.
+		if e == imagestore.ErrKeyNotFound && strings.Contains(text, "rendering tree store") {
+			return "image-id-mismatch"
+		}
 	}
 	has := func(subs ...string) bool {
 		for _, s := range subs {
@@ -537,10 +542,26 @@ func classify(err error) string {
 		return "signature-invalid"
 	case has("missing manifest", "unknown image filetype", "error extracting tarball", "gzip:", "bzip2", "xz", "unexpected eof", "archive/tar"):
 		return "not-an-image"
-	case has("manifest"):
+	case has("manifest", "invalid character", "error at line"):
 		return "invalid-manifest"
 	}
 	return "other"
+}
+
+// fetchError is the answer for an error of rkt's fetcher. An OpenPGP feature rkt's library does
+// not have (a key or signature algorithm newer than RFC 4880, such as EdDSA) leaves nothing to
+// grade: unsupported, with rkt's message.
+func fetchError(err error) answer {
+	unsupp := false
+	errwrap.Walk(err, func(e error) {
+		if _, ok := e.(pgperrors.UnsupportedError); ok {
+			unsupp = true
+		}
+	})
+	if unsupp {
+		return unsupportedAnswer("rkt's OpenPGP library cannot read this key or signature: %s", errText(err))
+	}
+	return errAnswer(classify(err), "rkt: %s", errText(err))
 }
 
 // ---------------------------------------------------------------- parse_app
@@ -798,7 +819,7 @@ func (s *session) opFetch(args map[string]json.RawMessage) (answer, error) {
 		al := apps.Apps{}
 		al.Create(s)
 		if err := f.FetchImages(&al); err != nil {
-			return errAnswer(classify(err), "rkt: %s", errText(err)), nil
+			return fetchError(err), nil
 		}
 		key = al.Last().ImageID.String()
 	} else {
@@ -812,7 +833,7 @@ func (s *session) opFetch(args map[string]json.RawMessage) (answer, error) {
 			return failedAnswer("parent image name: %v", err), nil
 		}
 		if _, err := f.FetchImage(dist.NewAppcFromApp(parentApp), parentName, ""); err != nil {
-			return errAnswer(classify(err), "rkt: %s", errText(err)), nil
+			return fetchError(err), nil
 		}
 		infos, err := store.GetAllACIInfos(nil, false)
 		if err != nil {
@@ -865,7 +886,7 @@ func trustKeyAs(ks *keystore.Keystore, dir string, i int, k trustKey) *answer {
 	}
 	m := &pubkey.Manager{Ks: ks}
 	if err := m.AddKeys([]string{path}, k.Prefix, pubkey.AcceptForce); err != nil {
-		text := errText(err)
+		text := strings.ReplaceAll(errText(err), path, "KEYFILE")
 		if strings.Contains(text, "unsupported") || strings.Contains(text, "openpgp") {
 			a := unsupportedAnswer("rkt cannot read the trusted key for prefix %q: %s", k.Prefix, text)
 			return &a
