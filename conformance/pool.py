@@ -11,14 +11,15 @@ the verdicts are those of a serial run (tests/test_run.py compares them case by 
 Cases whose mock servers wait on purpose (a ``delay`` or an ``endless`` body) start first: they
 set the run's floor, and everything else fits beside them.
 
-An adapter without the ``custom-port`` feature is served on ports 443 and 80 of fixed loopback
-addresses, where two scenarios cannot listen at once: its cases run one at a time (a lock), as
-in a serial run. docs/DECISIONS.md, "Speed of a run", has the reasons.
+An adapter without the ``custom-port`` feature is served on ports 443 and 80, where two
+scenarios cannot listen on the same address at once: each thread serves its scenarios on an
+address block of its own (127.0.K.x for the K-th thread; servers.scenario.set_address_block),
+so those cases run side by side too. docs/DECISIONS.md, "Speed of a run", has the reasons.
 """
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
+import itertools
 import threading
 from typing import Callable
 
@@ -55,7 +56,7 @@ class NetworkPool:
         self._local = threading.local()
         self._sessions: list[AdapterSession] = []
         self._lock = threading.Lock()  # guards _sessions and _closed
-        self._default_ports = threading.Lock()  # one scenario at a time on ports 443/80
+        self._blocks = itertools.count()  # a default-ports address block per thread
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: dict[int, concurrent.futures.Future] = {}
         self._closed = False
@@ -99,8 +100,11 @@ class NetworkPool:
         session = self._session(profile)
         hello = session.ensure()
         custom = hello is not None and hello.ok and "custom-port" in hello.features
-        with contextlib.nullcontext() if custom else self._default_ports:
-            return run_case(case, profile, session)
+        if not custom and getattr(self._local, "block", None) is None:
+            from appc_conformance.servers.scenario import set_address_block  # noqa: PLC0415 (imported with the servers)
+            self._local.block = next(self._blocks)  # ports 443/80 on 127.0.BLOCK.x, this thread's own
+            set_address_block(self._local.block)
+        return run_case(case, profile, session)
 
     def sessions(self) -> list[AdapterSession]:
         with self._lock:

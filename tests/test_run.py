@@ -361,18 +361,26 @@ class _FakeItem:
 
 
 @pytest.mark.parametrize("features", [["custom-port"], []])
-def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, features):
+def test_the_pool_runs_default_port_scenarios_each_on_its_own_address_block(monkeypatch, features):
+    """Side by side in both modes; on ports 443/80 no two scenarios at once on one address block
+    (127.0.BLOCK.x), since two cannot listen on one address."""
     import threading
     from appc_conformance.conformance import pool
-    lock, now, peak = threading.Lock(), [0], [0]
+    from appc_conformance.servers.scenario import address_block
+    lock, now, peak, busy, clashes = threading.Lock(), [0], [0], set(), []
 
     def fake_run_case(case, profile, session):
+        block = address_block()
         with lock:
             now[0] += 1
             peak[0] = max(peak[0], now[0])
+            if block in busy and not features:
+                clashes.append(block)
+            busy.add(block)
         time.sleep(0.2)
         with lock:
             now[0] -= 1
+            busy.discard(block)
         return case.id
     monkeypatch.setattr(pool, "run_case", fake_run_case)
     p = pool.NetworkPool(lambda profile: _FakeSession(features), workers=4)
@@ -380,10 +388,8 @@ def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, feature
     p.start(items)
     assert [p.record(i) for i in items] == [i.case.id for i in items]  # each item gets its own record
     p.close()
-    if features:  # custom ports: side by side
-        assert peak[0] > 1
-    else:  # ports 443/80 of fixed addresses: one scenario at a time
-        assert peak[0] == 1
+    assert peak[0] > 1  # side by side
+    assert clashes == []  # ports 443/80: never two scenarios on one address block at once
 
 
 def test_publish_leaves_the_published_summary_alone_when_an_implementation_is_missing(tmp_path):
