@@ -32,7 +32,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/ioutil"
 	"net/url"
 	"os"
@@ -935,5 +934,3 @@ func writeParent(store *imagestore.Store, dep json.RawMessage) (string, *answer)
 	}
 	return key, nil
 }
-
-var _ io.Reader // keep io for readers of this file
