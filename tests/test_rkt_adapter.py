@@ -120,6 +120,26 @@ def adapter(binary):
     proc.close()
 
 
+def test_scratch_folders_of_adapters_that_are_gone_are_swept(binary, tmp_path):
+    """A process killed after a timeout leaves its scratch folder: the next adapter removes the
+    folders whose process is gone, and only those."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = tmp_path / f"rkt-adapter-{dead.pid}-123"
+    alive = tmp_path / f"rkt-adapter-{os.getpid()}-456"
+    for d in (gone, alive):
+        (d / "fetch-1").mkdir(parents=True)
+    proc = AdapterProcess([str(binary)], adapter_env(None, TMPDIR=str(tmp_path)))
+    try:
+        assert "ok" in proc.hello()
+        own = [p for p in tmp_path.iterdir() if p not in (gone, alive)]
+        assert len(own) == 1 and own[0].name.startswith(f"rkt-adapter-{proc.proc.pid}-")
+    finally:
+        proc.close()
+    assert not gone.exists() and alive.exists()
+    assert not own[0].exists()  # an adapter that ends normally removes its own
+
+
 def test_build_reuses_the_cached_binary(binary):
     assert rkt_build.build() == binary and os.access(binary, os.X_OK)
 

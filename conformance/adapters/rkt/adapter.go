@@ -38,6 +38,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -150,7 +151,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "rkt adapter: cannot redirect stdout: %v\n", err)
 		os.Exit(2)
 	}
-	scratch, err := ioutil.TempDir("", "rkt-adapter-")
+	sweepStale(os.TempDir())
+	scratch, err := ioutil.TempDir("", fmt.Sprintf("rkt-adapter-%d-", os.Getpid()))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "rkt adapter: %v\n", err)
 		os.Exit(2)
@@ -171,6 +173,32 @@ func main() {
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// sweepStale removes the scratch folders of adapters of this user that are gone (a process
+// killed after a timeout never removes its own): rkt-adapter-PID-* whose PID no longer exists.
+func sweepStale(base string) {
+	matches, _ := filepath.Glob(filepath.Join(base, "rkt-adapter-*-*"))
+	for _, m := range matches {
+		parts := strings.Split(filepath.Base(m), "-")
+		if len(parts) != 4 {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[2])
+		if err != nil || pid <= 0 {
+			continue
+		}
+		fi, err := os.Lstat(m)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != os.Getuid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(m)
 		}
 	}
 }
@@ -315,7 +343,7 @@ func (s *session) dispatch(op string, raw json.RawMessage) answer {
 	case "parse_app":
 		a, err = opParseApp(args)
 	case "discover":
-		a, err = opDiscover(args)
+		a, err = s.opDiscover(args)
 	case "fetch":
 		a, err = s.opFetch(args)
 	default:
@@ -647,8 +675,8 @@ func discoveryInsecure(f *rktflag.SecFlags) discovery.InsecureOption {
 	return insecure
 }
 
-func opDiscover(args map[string]json.RawMessage) (answer, error) {
-	s, err := stringArg(args, "app")
+func (s *session) opDiscover(args map[string]json.RawMessage) (answer, error) {
+	appStr, err := stringArg(args, "app")
 	if err != nil {
 		return answer{}, err
 	}
@@ -664,7 +692,7 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 			return unsupportedAnswer("rkt has no discovery of %q", w), nil
 		}
 	}
-	dir, err := ioutil.TempDir("", "rkt-discover-")
+	dir, err := ioutil.TempDir(s.scratch, "discover-")
 	if err != nil {
 		return failedAnswer("scratch folder: %v", err), nil
 	}
@@ -679,7 +707,7 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 		}
 		return unsupportedAnswer("%s", why), nil
 	}
-	app, bad := appFromImageString(s)
+	app, bad := appFromImageString(appStr)
 	if bad != nil {
 		return *bad, nil
 	}
@@ -690,7 +718,7 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 		case "aci":
 			full, err := withDefaults(app)
 			if err != nil {
-				return errAnswer("discovery-failed", "rkt: invalid Appc distribution %q: %s", s, errText(err)), nil
+				return errAnswer("discovery-failed", "rkt: invalid Appc distribution %q: %s", appStr, errText(err)), nil
 			}
 			eps, fa, err := discovery.DiscoverACIEndpoints(*full, config.ResolveAuthPerHost(o.headers), discoveryInsecure(o.flags), 0)
 			for _, a := range fa {
