@@ -99,6 +99,19 @@ def test_run_without_a_tree_records_rkt_as_not_available(tmp_path, given):
     assert ("no such folder" if given else "--rkt-src DIR") in impl["unavailable_reason"]
 
 
+def test_publish_without_a_tree_keeps_the_committed_summary(tmp_path):
+    """CI has no rkt tree: its compatibility run must not drop rkt's committed row."""
+    published = tmp_path / "COMPATIBILITY.md"
+    published.write_text("the committed summary, rkt's row included\n")
+    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--impl", "reference", "--impl", "rkt",
+                           "--case", "app-strings/basic/name-only", "--out", str(tmp_path / "out"),
+                           "--publish", str(published)], cwd=tmp_path, env=_env_without_tree(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "rkt: not available" in proc.stderr and "not published" in proc.stderr
+    assert published.read_text() == "the committed summary, rkt's row included\n"
+
+
 # ----------------------------------------------------------------------------- with a tree
 
 @pytest.fixture(scope="module")
