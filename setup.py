@@ -1,10 +1,14 @@
-"""Build hook: the installed package carries the vector set.
+"""Build hook: the installed package carries the vector set and the expectations files.
 
 The metadata lives in pyproject.toml; this file only adds one step to ``build_py``. The
-vectors have one home, the top-level ``vectors/`` folder. A build copies its JSON files into
-``appc_conformance/conformance/_vectors`` inside the build tree (never into the source tree), which is where
-``appc_conformance.conformance.vectors.default_vectors_dir()`` looks when it is not running from a checkout.
-An editable install needs no copy: it runs from the checkout, whose ``vectors/`` is used.
+vectors have one home, the top-level ``vectors/`` folder, and the bundled implementations'
+known failures theirs, ``expectations/``. A build copies their JSON files into the build tree
+(never into the source tree): the vectors into ``appc_conformance/conformance/_vectors``, which is
+where ``appc_conformance.conformance.vectors.default_vectors_dir()`` looks when it is not running
+from a checkout, and the expectations into ``appc_conformance/expectations``, where
+``appc_conformance.reports.expectations.default_dir()`` finds them (beside the package's reports/,
+as the checkout's expectations/ sits beside its reports/). An editable install needs no copy: it
+runs from the checkout, whose ``vectors/`` and ``expectations/`` are used.
 """
 import shutil
 from pathlib import Path
@@ -14,7 +18,9 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "vectors"
-TARGET = ("appc_conformance", "conformance", "_vectors")
+# Each data folder of the checkout and where a build puts its JSON files.
+COPIES = ((VECTORS, ("appc_conformance", "conformance", "_vectors")),
+          (HERE / "expectations", ("appc_conformance", "expectations")))
 # The folders of the checkout and the package each installs as (docs/DECISIONS.md, "Packaging").
 TOP = "appc_conformance"
 FOLDERS = ("conformance", "reports", "servers")
@@ -28,19 +34,23 @@ class build_py_with_vectors(build_py):
             return
         if not (VECTORS / "schema").is_dir():
             raise SystemExit(f"cannot package the vectors: {VECTORS}/schema is missing")
-        dest = Path(self.build_lib).joinpath(*TARGET)
-        if dest.exists():
-            shutil.rmtree(dest)  # a vector removed from the source leaves no stale copy
-        for src in sorted(VECTORS.rglob("*.json")):
-            out = dest / src.relative_to(VECTORS)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, out)
+        if not sorted((HERE / "expectations").glob("*.json")):
+            raise SystemExit(f"cannot package the expectations: {HERE / 'expectations'} has no IMPL.json")
+        for folder, target in COPIES:
+            dest = Path(self.build_lib).joinpath(*target)
+            if dest.exists():
+                shutil.rmtree(dest)  # a file removed from the source leaves no stale copy
+            for src in sorted(folder.rglob("*.json")):
+                out = dest / src.relative_to(folder)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, out)
 
     def get_outputs(self, include_bytecode=True):
         outputs = list(super().get_outputs(include_bytecode))
         if not getattr(self, "editable_mode", False):
-            dest = Path(self.build_lib).joinpath(*TARGET)
-            outputs += [str(dest / p.relative_to(VECTORS)) for p in sorted(VECTORS.rglob("*.json"))]
+            for folder, target in COPIES:
+                dest = Path(self.build_lib).joinpath(*target)
+                outputs += [str(dest / p.relative_to(folder)) for p in sorted(folder.rglob("*.json"))]
         return outputs
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gate a change of the appc/spec repository: build the implementations from the base and from
-# the change, run the conformance suite on both, and fail on regressions.
+# the change, run the conformance suite on both in every profile, and fail on regressions.
 #
 #   ci/spec-change.sh [OPTIONS] BASE_TREE CHANGE_TREE [-- RUN_ARGS...]
 #
@@ -10,9 +10,15 @@
 #                           (e.g. --case 'app-strings/*' --profile appc-0.8.11)
 #
 # Options:
-#   --out DIR               results and reports (default: out-spec-change): DIR/base/IMPL/ and
-#                           DIR/change/IMPL/ hold each run (results-IMPL-base.json,
-#                           results-IMPL-change.json), DIR/diff-IMPL.txt each comparison
+#   --out DIR               results and reports (default: a new folder under $TMPDIR or /tmp,
+#                           named at the end): DIR/base/IMPL/ and DIR/change/IMPL/ hold each run
+#                           (results-IMPL-SIDE.json, its console in run.log), DIR/verdict-IMPL.txt
+#                           each comparison with every list, DIR/diff-IMPL.txt `appc-conformance diff`
+#   --verbose               also print the failures the base has too (by default they are counted
+#                           and kept in DIR/verdict-IMPL.txt only)
+#   --allow-dropped PROFILE a profile the change may stop claiming without failing the gate
+#                           (repeatable), e.g. appc-0.8.11 for a change whose app strings follow
+#                           the image tags draft
 #   --impl NAMES            comma-separated, from go-appc (the library through the Go adapter)
 #                           and actool (the tree's actool command); default: go-appc,actool
 #   --actool-profile NAME   the profile the change's actool claims (repeatable; default: the
@@ -29,19 +35,28 @@
 # --spec-src TREE --spec-name base|change): the reports show each side's version as
 # VERSION+base.COMMIT and VERSION+change.COMMIT, without the trees' paths.
 #
-# Exit code: 0 no regression; 1 a case that passed on the base does not pass on the change
-# (printed by `appc-conformance diff`, with the vector changes by `vectors-diff` when the vector
-# set changed too); 2 a build, usage or run problem.
+# Each profile is compared on its own: claimed by both sides (regressions and fixes), ADDED (the
+# base declines it, the change claims it: what the change passes and fails, its own failures
+# apart from those the base has too), or DROPPED (the base claims it, the change declines it).
+# The verdict is printed first, then the lists.
+#
+# Exit code: 0 no regression; 1 a case that passed on the base does not pass on the change in a
+# profile both claim, or a profile dropped without --allow-dropped, or a vector change moved a
+# verdict the wrong way (`vectors-diff`); 2 a build, usage or run problem.
 set -uo pipefail
 
 usage() {
-  if [ "${1:-2}" -eq 0 ]; then sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'
-  else sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  # The comment block at the top of this file, without its '# '.
+  local text
+  text="$(awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0")"
+  if [ "${1:-2}" -eq 0 ]; then printf '%s\n' "$text"; else printf '%s\n' "$text" >&2; fi
   exit "${1:-2}"
 }
 die() { echo "spec-change: $*" >&2; exit 2; }
 
-out="out-spec-change"
+out=""
+verbose=()
+allow_dropped=()
 impls="go-appc,actool"
 actool_profiles=()
 vectors_repo=""
@@ -53,6 +68,8 @@ run_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
+    --verbose) verbose=(--verbose); shift ;;
+    --allow-dropped) allow_dropped+=(--allow-dropped "${2:?--allow-dropped needs a profile}"); shift 2 ;;
     --impl) impls="${2:?--impl needs names}"; shift 2 ;;
     --actool-profile) actool_profiles+=("${2:?--actool-profile needs a profile}"); shift 2 ;;
     --vectors-repo) vectors_repo="${2:?--vectors-repo needs a folder}"; shift 2 ;;
@@ -85,7 +102,12 @@ done
 suite=("$python" -m appc_conformance)
 "${suite[@]}" --version >/dev/null 2>&1 || die "appc-conformance is not installed for $python (pip install it first)"
 
+if [ -z "$out" ]; then
+  # Not in the current folder: the gate is usually run from a checkout, which stays clean.
+  out="$(mktemp -d "${TMPDIR:-/tmp}/appc-spec-change.XXXXXX")" || die "cannot make a folder for the results"
+fi
 mkdir -p "$out" && out="$(cd "$out" && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)"
 
 # The vector set of each side: the installed one, or the suite repository's at two revisions.
 base_vectors=()
@@ -133,47 +155,56 @@ for side in base change; do
     dir="$out/$side/$impl"
     rm -rf "$dir" && mkdir -p "$dir"
     cmd="$(printf '%q ' "${adapter[@]}")"
-    echo "spec-change: running the suite on $impl ($side)" >&2
+    echo "spec-change: running the suite on $impl ($side), every profile; console in $dir/run.log" >&2
     # Named IMPL-SIDE: no bundled expectations apply (base and change are compared, not graded
-    # against the released library's known failures).
+    # against the released library's known failures). No --profile: both sides run every
+    # profile, and each declines at the handshake what its code does not follow.
     "${suite[@]}" run --adapter-cmd "${cmd% }" --name "$impl-$side" --out "$dir" \
-      "${vec[@]+"${vec[@]}"}" "${run_args[@]+"${run_args[@]}"}"
+      "${vec[@]+"${vec[@]}"}" "${run_args[@]+"${run_args[@]}"}" > "$dir/run.log" 2>&1
     status=$?
     results="$dir/results-$impl-$side.json"
     if [ "$status" -ge 2 ] || [ ! -f "$results" ]; then
-      die "the run of $impl on the $side tree did not complete (exit $status; see $dir)"
+      tail -n 20 "$dir/run.log" >&2
+      die "the run of $impl on the $side tree did not complete (exit $status; see $dir/run.log)"
     fi
     if [ "$side" = base ]; then results_base[$impl]="$results"
     else results_change[$impl]="$results"; fi
   done
 done
 
-# Regressions: a case that passed on the base and does not pass on the change.
+# Profile by profile: regressions where both sides claim a profile, what an added profile gives,
+# what a dropped one loses (ci/spec_change_verdict.py). Printed after the verdict, below.
 for impl in "${impl_list[@]}"; do
-  echo "== $impl: base -> change" | tee "$out/diff-$impl.txt"
-  "${suite[@]}" diff --verbose "${results_base[$impl]}" "${results_change[$impl]}" | tee -a "$out/diff-$impl.txt"
-  status=${PIPESTATUS[0]}
+  "$python" "$here/spec_change_verdict.py" "${verbose[@]+"${verbose[@]}"}" \
+    "${allow_dropped[@]+"${allow_dropped[@]}"}" --details "$out/verdict-$impl.txt" \
+    "$impl" "${results_base[$impl]}" "${results_change[$impl]}" > "$out/console-$impl.txt"
+  status=$?
   if [ "$status" -eq 1 ]; then rc=1
-  elif [ "$status" -ne 0 ]; then die "diff of $impl failed (exit $status)"; fi
+  elif [ "$status" -ne 0 ]; then die "the comparison of $impl failed (exit $status)"; fi
+  # The suite's own case-by-case diff, for the record (every profile, every case).
+  "${suite[@]}" diff --verbose "${results_base[$impl]}" "${results_change[$impl]}" > "$out/diff-$impl.txt" 2>&1
 done
 
 # The vector set's own changes, and how each implementation's verdicts on them move.
 if [ -n "$vectors_repo" ]; then
   before=(); after=()
   for impl in "${impl_list[@]}"; do before+=("${results_base[$impl]}"); after+=("${results_change[$impl]}"); done
-  echo "== vector changes: ${vectors_base} -> ${vectors_change:-working tree}" | tee "$out/vectors-diff.txt"
+  echo "== vector changes: ${vectors_base} -> ${vectors_change:-working tree}" > "$out/vectors-diff.txt"
   "${suite[@]}" vectors-diff --repo "$vectors_repo" "$vectors_base" ${vectors_change:+"$vectors_change"} \
-    --before "${before[@]}" --after "${after[@]}" | tee -a "$out/vectors-diff.txt"
-  status=${PIPESTATUS[0]}
+    --before "${before[@]}" --after "${after[@]}" >> "$out/vectors-diff.txt"
+  status=$?
   if [ "$status" -eq 1 ]; then rc=1
-  elif [ "$status" -ne 0 ]; then die "vectors-diff failed (exit $status)"; fi
+  elif [ "$status" -ne 0 ]; then cat "$out/vectors-diff.txt" >&2; die "vectors-diff failed (exit $status)"; fi
 else
-  echo "== vector set: unchanged (both sides ran the installed suite's vectors)"
+  echo "== vector set: unchanged (both sides ran the installed suite's vectors)" > "$out/vectors-diff.txt"
 fi
 
+# The verdict first, then each implementation's comparison, then the vector set's.
 if [ "$rc" -eq 0 ]; then
-  echo "spec-change: no regression; reports in $out/base and $out/change" >&2
+  echo "spec-change: no regression; results and reports in $out"
 else
-  echo "spec-change: REGRESSIONS (above); reports in $out/base and $out/change" >&2
+  echo "spec-change: FAILED (regressions or a dropped profile, below); results and reports in $out"
 fi
+for impl in "${impl_list[@]}"; do cat "$out/console-$impl.txt"; done
+cat "$out/vectors-diff.txt"
 exit "$rc"

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROTOCOL = 1
-PROTOCOL_MINOR = 1  # 1.1: hello validation and limits, the ``failed`` answer, the ``fetch`` op
+PROTOCOL_MINOR = 2  # 1.1: hello validation and limits, the ``failed`` answer, the ``fetch`` op; 1.2: ``size`` matches
 MAX_LINE = 16 * 1024 * 1024
 MAX_DEPTH = 64  # nesting of arrays and objects in one answer (the answer object is level 1)
 ACTUAL_KEEP = 16 * 1024  # characters of an answer's JSON text kept in its case's record

@@ -67,6 +67,10 @@ VERBS: list[Verb] = [
          "appc_conformance.conformance.publisher:add_arguments", "appc_conformance.conformance.publisher:main",
          "Walks the name's discovery pages as a client would and checks each rule a publisher must "
          "follow; prints a report (and writes it as JSON with --json). Exit 1 when a rule fails."),
+    Verb("serve", "stand up one case's mock hosts (loopback) and keep them up until Ctrl-C",
+         "appc_conformance.conformance.serve:add_arguments", "appc_conformance.conformance.serve:main",
+         "Stands up the mock hosts of one discovery, fetch or publisher case, prints their addresses, "
+         "the CA file to trust and what the case asks, then each request as it comes, until Ctrl-C."),
 ]
 
 

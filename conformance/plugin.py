@@ -95,6 +95,9 @@ class Harness:
                 raise pytest.UsageError(str(exc)) from None
             except registry.NotAvailable as exc:
                 raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
+            if self.impl_id == "go-appc":  # built against a --spec-src tree: go-appc-NAME (docs/DECISIONS.md)
+                from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+                self.impl_id = go_build.results_id()
         self.expectations = load_expectations(opt.expectations) if opt.expectations else None
         if self.expectations is not None and self.impl_id is not None:
             expectations_match(self.expectations, self.impl_id, opt.expectations)
@@ -179,6 +182,8 @@ class Harness:
             self.pool.close()
         for s in self.sessions.values():
             s.close()
+        if self.progress is not None:
+            self.progress.close()  # its last lines: written now, not whenever the interpreter ends
 
     def implementation(self) -> dict:
         info = {}
@@ -434,6 +439,7 @@ def pytest_collection_modifyitems(config, items):
     patterns = config.option.case
     if h is None or not patterns:
         return
+    check_case_patterns(h, patterns)
     keep, drop = [], []
     for item in items:
         if isinstance(item, VectorItem) and not any(fnmatch.fnmatchcase(item.case.id, p) for p in patterns):
@@ -443,6 +449,26 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    if drop and not any(isinstance(i, VectorItem) for i in keep):
+        # the patterns name cases of the vector set, but none of the folders or files collected
+        h.case_selected_none = len(drop)
+
+
+def check_case_patterns(h, patterns) -> None:
+    """A ``--case`` pattern that matches no case of the vector set is a usage error (as for
+    ``appc-conformance run``), not a silent run of nothing (pytest's exit 5)."""
+    ids = [c.id for c in h.vector_set.cases]
+    empty = [p for p in patterns if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
+    if not empty:
+        return
+    suite = [p for p in empty if any(fnmatch.fnmatchcase(c.id, p) for c in h.vector_set.suite_cases)]
+    if suite:
+        raise pytest.UsageError(f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they "
+                                f"test the suite's own check-publisher, not an adapter (tests/test_publisher.py "
+                                f"runs them; docs/VECTORS.md)")
+    raise pytest.UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set in "
+                            f"{h.vectors_root} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)}; "
+                            f"appc-conformance list shows them)")
 
 
 def pytest_collection_finish(session):
@@ -494,10 +520,13 @@ def _bounded(obj):
 def port_mode(h: Harness) -> dict:
     """``{"port_mode": ...}``: where the run's mock hosts listen, as discovery_runner decides it:
     "custom-port" when the adapter's hello offers the feature, else "default-ports" (443 and 80).
-    Empty when no adapter session started."""
+    Empty when no adapter session started, or no network case was taken."""
     sessions = [*h.sessions.values(), *(h.pool.sessions() if getattr(h, "pool", None) else ())]
     hellos = [s.hello for s in sessions if s.hello is not None and s.hello.ok]
     if not hellos:
+        return {}
+    # no mock host was stood up when no network case was taken (an adapter without discover)
+    if not any(r.op in vectors.NETWORK_OPS and r.verdict != grading.NOT_IMPLEMENTED for r in h.records):
         return {}
     custom = all("custom-port" in hello.features for hello in hellos)
     return {"port_mode": "custom-port" if custom else "default-ports"}
@@ -545,10 +574,22 @@ def results_document(h: Harness) -> dict:
                 "vectors_hash": vectors_hash(h.vectors_root), "profiles": h.profiles,
                 "started": h.started.isoformat(timespec="seconds"),
                 "duration_s": round(time.monotonic() - h.t0, 3), **port_mode(h),
-                "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems},
+                "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems,
+                "declined_profiles": declined_profiles(h)},
         "implementation": h.implementation(),
         "cases": [case_json(h, r, by_id.get(r.id)) for r in h.records],
     }
+
+
+def declined_profiles(h: Harness) -> list[str]:
+    """The run's profiles the adapter declined at the handshake (it answered ``unsupported``):
+    the badge measures what an implementation attempted against the profiles it declares."""
+    pool_ = getattr(h, "pool", None)
+    out = set()
+    for s in [*h.sessions.values(), *(pool_.sessions() if pool_ is not None else ())]:
+        if s.hello is not None and not s.hello.ok and s.hello.status == "answer":
+            out.add(s.profile)
+    return sorted(out)
 
 
 def run_completeness(h: Harness, exitstatus) -> dict:
@@ -635,6 +676,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if h.suite_files_collected:
             terminalreporter.write_line("the publisher cases (vectors/publisher) are run by the suite itself, "
                                         "not by adapters: python -m pytest tests/test_publisher.py")
+    if getattr(h, "case_selected_none", 0):
+        terminalreporter.write_line(
+            f"--case {', '.join(repr(p) for p in config.option.case)} selects none of the {h.case_selected_none} "
+            f"case runs collected from the paths given: its cases are in another folder of the vector set "
+            f"({h.vectors_root})", yellow=True)
     for line in handshake_warnings(h):
         terminalreporter.write_line(line)
     unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown
@@ -650,6 +696,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                 + ("" if quiet else "; none after the adapter wrote to stderr"))
     terminalreporter.write_line("runtest protocol: " + ("pytest's own" if _uses_pytest_protocol(config)
                                                       else "the harness's (--pytest-protocol for pytest's own)"))
+    if h.expectations is not None:
+        from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+        for line in expmod.usage_warnings(h.expectations, [c.id for c in h.vector_set.cases]):
+            terminalreporter.write_line(f"warning: {line}", yellow=True)
     fixed = [r for r in h.records if r.verdict == grading.PASS and h.expectations is not None
              and h.expectations.lookup(r.id, r.profile) is not None]
     for r in fixed:

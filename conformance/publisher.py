@@ -200,8 +200,18 @@ class Client:
         self.opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
         self.headers = headers  # host[:port] -> [(name, value)]
 
+    def on_port(self, url: str) -> str:
+        """``--port``: an HTTPS URL without a port of its own is fetched from that port, whichever
+        host it names (the discovery page, keys, image tags, images and signatures alike)."""
+        parts = urlsplit(url)
+        if self.port is None or parts.scheme != "https" or parts.port is not None or not parts.hostname:
+            return url
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return parts._replace(netloc=f"{host}:{self.port}").geturl()
+
     def get(self, url: str, limit: int) -> bytes:
         """The body of a 200 answer (redirects followed); raises OSError with a readable message."""
+        url = self.on_port(url)
         req = urllib.request.Request(url, headers={"User-Agent": "appc-conformance-publisher-check"})
         for name, value in self.headers.get(urlsplit(url).netloc, []):
             req.add_unredirected_header(name, value)
@@ -489,7 +499,9 @@ def _image(tags, client, keys, report, name, labels, profile):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("app", help="the app string the host serves, e.g. example.com/app,version=1.0.0")
     p.add_argument("--profile", choices=PROFILES, default="appc-0.8.11")
-    p.add_argument("--port", type=int, default=None, help="connect to this port on every host (default 443)")
+    p.add_argument("--port", type=int, default=None,
+                   help="connect to this port on every host: the discovery pages and every HTTPS URL they "
+                        "publish without a port of its own (keys, image tags, images, signatures; default 443)")
     p.add_argument("--ca-file", default=None, help="PEM file of CAs to trust (default: the system's)")
     p.add_argument("--insecure-tls", action="store_true", help="do not verify certificates")
     p.add_argument("--header", action="append", default=[], metavar="HOST[:PORT]=NAME:VALUE",

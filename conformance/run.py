@@ -7,11 +7,14 @@ results file that says so, with the install command, and no cases. Then every re
 written from the results files.
 
 What a run reads is what it wrote: each child writes into a folder this run created
-(``OUT/.run-PID-XXXX``), and only a file found there is moved to ``OUT/results-NAME.json``; the
-old ``results-NAME.json`` is removed before the child starts. The children stop with the CLI:
-SIGINT and SIGTERM are passed on to them (and, after a grace period, SIGKILL to their process
-groups); if the CLI is killed outright, each child sees the end of a pipe the CLI held open and
-stops its adapters and exits without writing results.
+(``OUT/.run-PID-XXXX``), and only a file found there is moved to ``OUT/results-NAME.json``.
+Before anything runs, what an earlier run wrote into OUT (its results files, logs and
+reports: ``previous_output``) is removed, so the folder never mixes two runs. The children stop
+with the CLI: SIGINT and SIGTERM are passed on to them (and, after a grace period, SIGKILL to
+their process groups); each child writes what it graded, marked incomplete (``run.incomplete``,
+``run.not_run``), and the CLI keeps those files and writes the reports from them before it
+exits with 128 + the signal. If the CLI is killed outright, each child sees the end of a pipe
+the CLI held open and stops its adapters and exits without writing results.
 """
 from __future__ import annotations
 
@@ -94,6 +97,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expectations", type=Path, default=None, metavar="FILE_OR_DIR",
                    help="known failures: a folder of IMPL.json files, or one file (for the "
                         "implementation it names); default: the bundled expectations/")
+    p.add_argument("--spec-src", metavar="DIR", default=None,
+                   help="go-appc: build the Go adapter against this appc/spec checkout (e.g. a spec "
+                        "change) instead of Debian's library; its results are results-go-appc-NAME.json, "
+                        "its expectations go-appc-NAME.json, its profiles the ones the build claims "
+                        "(README, 'Gating a spec change')")
+    p.add_argument("--spec-name", metavar="NAME", default=None,
+                   help="with --spec-src: the tree's name in the version, the results and the expectations "
+                        "file names (default: the folder's name)")
     p.add_argument("--no-report", action="store_true", help="write the results files only")
     p.add_argument("--publish", type=Path, default=None, metavar="FILE",
                    help="also write the Markdown compatibility summary to FILE (the committed "
@@ -133,6 +144,8 @@ class Job:
     selector: list
     results: Path  # OUT/results-LABEL.json, where the results end up
     expectations: object = None  # reports.expectations.Expectations, or None
+    stem: str = ""  # the results and expectations file stem (the label, or go-appc-NAME for --spec-src)
+    profiles: list | None = None  # the profiles to run by default (None: the registry's)
     # set while it runs
     private: Path | None = None  # this run's own file for the child's results
     progress_path: Path | None = None
@@ -172,10 +185,10 @@ def check_cases(args) -> None:
                          f"adapter (the project's tests run them: tests/test_publisher.py; docs/VECTORS.md)")
     if empty:
         raise UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set "
-                         f"in {_vector_root(args)} ({len(ids)} cases; IDs look like {ids[0] if ids else '-'})")
+                         f"in {_vector_root(args)} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)})")
 
 
-def load_expectations(args, labels: list[str]) -> dict:
+def load_expectations(args, labels: list[str], stems: dict | None = None) -> dict:
     """{label: Expectations} from --expectations (a file or a folder) or the bundled folder."""
     from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
     path = args.expectations
@@ -185,19 +198,34 @@ def load_expectations(args, labels: list[str]) -> dict:
     try:
         if path is not None and path.is_file():
             exp = expmod.load(path)
-            if exp.implementation not in labels:
+            by_stem = {(stems or {}).get(label, label): label for label in labels}
+            if exp.implementation not in by_stem:
                 raise UsageError(f"--expectations {path} is for implementation {exp.implementation!r}, "
-                                 f"which this run does not run ({', '.join(labels)})")
-            out[exp.implementation] = exp
+                                 f"which this run does not run ({', '.join(by_stem)})")
+            out[by_stem[exp.implementation]] = exp
         else:
             folder = path if path is not None else expmod.default_dir()
             for label in labels:
-                f = folder / f"{label}.json"
+                f = folder / f"{(stems or {}).get(label, label)}.json"
                 if f.is_file():
                     out[label] = expmod.load(f)
+                elif path is not None:  # a folder given on purpose: say which implementation it misses
+                    print(f"run: no expectations file for {label} in {folder} (looked for {f.name}): every "
+                          f"failure of {label} counts", file=sys.stderr)
     except expmod.ExpectationsError as exc:
         raise UsageError(f"--expectations: {exc}") from None
     return out
+
+
+def warn_expectations(args, exps: dict, console: "Console") -> None:
+    """A TODO reason, or an entry that names no case of the vector set: said, never taken silently."""
+    if not exps:
+        return
+    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+    ids = [c.id for c in vectors.load(_vector_root(args)).cases]
+    for exp in exps.values():
+        for line in expmod.usage_warnings(exp, ids):
+            console.line(f"run: warning: {line}")
 
 
 def make_plan(args) -> list[Job]:
@@ -216,7 +244,33 @@ def make_plan(args) -> list[Job]:
                              f"the --adapter-cmd results another --name")
         plan.append((args.name, ["--adapter-cmd", args.adapter_cmd]))
     out = args.out.resolve()
-    return [Job(label, sel, out / f"results-{label}.json") for label, sel in plan]
+    jobs = [Job(label, sel, out / f"results-{label}.json", stem=label) for label, sel in plan]
+    tree = spec_tree(args)
+    for job in jobs:
+        if tree is not None and job.label == "go-appc" and job.selector[0] == "--impl":
+            job.stem = f"go-appc-{tree.name}"
+            job.results = out / f"results-{job.stem}.json"
+    return jobs
+
+
+def spec_tree(args):
+    """--spec-src: the tree go-appc builds against (exported as APPC_SPEC_SRC and APPC_SPEC_NAME,
+    which the build reads here and in the children), or None for Debian's library."""
+    if not getattr(args, "spec_src", None):
+        if getattr(args, "spec_name", None):
+            raise UsageError("--spec-name needs --spec-src")
+        return None
+    from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+    try:
+        tree = go_build.spec_tree(args.spec_src, args.spec_name, env={})
+    except go_build.SpecTreeError as exc:
+        raise UsageError(f"--spec-src: {exc}") from None
+    os.environ[go_build.ENV_SPEC_SRC] = str(tree.path)
+    if args.spec_name:
+        os.environ[go_build.ENV_SPEC_NAME] = args.spec_name
+    else:
+        os.environ.pop(go_build.ENV_SPEC_NAME, None)
+    return None if tree.default else tree
 
 
 def child_argv(job: Job, args, stop_fd: int) -> list[str]:
@@ -226,7 +280,7 @@ def child_argv(job: Job, args, stop_fd: int) -> list[str]:
                           "--stop-on-eof", str(stop_fd), *job.selector)
     profiles = args.profile or []
     if not profiles and job.selector[0] == "--impl":  # a bundled implementation: the profiles it has
-        profiles = list(registry.get(job.label).profiles)
+        profiles = job.profiles or list(registry.get(job.label).profiles)
     for prof in profiles:
         argv += ["--profile", prof]
     for pat in args.case or []:
@@ -268,6 +322,25 @@ def _clean_stale_private(out: Path) -> None:
             shutil.rmtree(d, ignore_errors=True)
         except PermissionError:
             continue
+
+
+#: What a run writes into its output folder (reports/cli.py writes the reports): an earlier run's
+#: files of these names are removed before a run starts. Nothing else in the folder is touched.
+PREVIOUS_OUTPUT = ("results-*.json", "results-*.log", "report.html", "summary.md", "junit.xml",
+                   "coverage.md", "coverage.json", "badge-*.json", "badge-*.svg")
+
+
+def previous_output(out: Path) -> list[Path]:
+    """The files an earlier run (or ``report``) left in ``out``."""
+    return sorted({p for pat in PREVIOUS_OUTPUT for p in out.glob(pat) if p.is_file() or p.is_symlink()})
+
+
+def clear_previous_output(out: Path, console: "Console") -> None:
+    gone = previous_output(out)
+    for p in gone:
+        p.unlink(missing_ok=True)
+    if gone:
+        console.line(f"run: removed {len(gone)} files of an earlier run from {out}/ (results, logs, reports)")
 
 
 def start(job: Job, args, private: Path, stop_fd: int) -> None:
@@ -392,7 +465,9 @@ class Console:
                 print(f"{_status(j)}, {now - j.t0:.0f} s", file=self.stream, flush=True)
 
 
-def run_jobs(jobs: list[Job], args, console: Console) -> None:
+def run_jobs(jobs: list[Job], args, console: Console) -> int | None:
+    """Run the jobs; returns None, or the number of the signal that interrupted the run (the
+    children were stopped and what they wrote is kept)."""
     out = args.out.resolve()
     _clean_stale_private(out)
     private = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=out))
@@ -416,12 +491,15 @@ def run_jobs(jobs: list[Job], args, console: Console) -> None:
             time.sleep(0.1)
     except Interrupted as exc:
         console.line(f"run: interrupted ({signal.Signals(exc.signum).name}); stopping the "
-                     f"implementations' runs; no results are kept")
+                     f"implementations' runs; what they graded is kept, marked incomplete")
         stop_children(jobs)
         for j in jobs:
-            if j.log_fh is not None:
-                j.log_fh.close()
-        raise
+            if j.proc is not None and j.code is None:
+                finish(j)
+                console.line(done_line(j))
+            elif j.proc is None:
+                console.line(f"{j.label}: not run (interrupted before it started)")
+        return exc.signum
     finally:
         os.close(stop_w)
         os.close(stop_r)
@@ -436,8 +514,14 @@ def done_line(job: Job) -> str:
     for c in job.doc["cases"]:
         counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
     text = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran"
-    if job.known:
-        text += f" ({job.known} known failures)"
+    # counted from the results, as the summary at the end counts them (the progress lines may
+    # stop short of the last cases)
+    known = sum(1 for c in job.doc["cases"] if c["verdict"] != grading.PASS and c["verdict"] not in grading.SKIPPING
+                and job.expectations is not None and job.expectations.lookup(c["id"], c["profile"]) is not None)
+    if known:
+        text += f" ({known} known failures)"
+    if job.doc["run"].get("incomplete") is True:
+        text += f"; INCOMPLETE: {len(job.doc['run'].get('not_run') or [])} case runs did not run"
     return f"{job.label}: {text} ({job.elapsed:.1f} s) -> {job.results}"
 
 
@@ -455,11 +539,26 @@ def report_startup_problem(job: Job, console: Console) -> None:
         return
     cases = job.doc["cases"]
     if cases and not any(c["verdict"] == grading.PASS for c in cases):
+        said = set()  # each profile whose start failed, once
         for c in cases:
             msg = c.get("message") or ""
-            if "handshake" in msg or "cannot start adapter" in msg:
+            if ("handshake" in msg or "cannot start adapter" in msg) and c["profile"] not in said:
+                said.add(c["profile"])
                 console.line(f"{job.label}: the adapter did not start: {msg[:600]}")
-                return
+
+
+def report_vector_problems(jobs: list[Job], console: Console) -> None:
+    """Broken vector files (``run.problems``), each named once with its reason: their cases did
+    not run, which alone makes the run fail."""
+    problems = list(dict.fromkeys(p for j in jobs if j.doc is not None for p in j.doc["run"].get("problems", [])))
+    if not problems:
+        return
+    console.line(f"broken vector files: {len(problems)} problem{'' if len(problems) == 1 else 's'} (the cases "
+                 f"of a broken file did not run; every other case did; the run fails for it):")
+    for p in problems[:FAILING_SHOWN]:
+        console.line(f"  {p}")
+    if len(problems) > FAILING_SHOWN:
+        console.line(f"  ... and {len(problems) - FAILING_SHOWN} more: appc-conformance lint --vectors DIR lists them")
 
 
 # --- the end -----------------------------------------------------------------------------------------
@@ -518,7 +617,7 @@ def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]
         if "error" in outcome:
             console.line(f"{job.label}: not available: {outcome['error']}")
             job.results.unlink(missing_ok=True)
-            job.doc = unavailable_results(job.label, outcome["error"], profiles)
+            job.doc = unavailable_results(job.stem or job.label, outcome["error"], profiles)
             validate(job.doc, job.results)  # as every doc a job holds: the reports take it as read
             _write(job.results, job.doc)
             continue
@@ -539,7 +638,8 @@ def run(args: argparse.Namespace) -> int:
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(args)
-    except Interrupted as exc:
+    except Interrupted as exc:  # before the implementations ran, or a second signal while they stopped
+        print(f"run: interrupted ({signal.Signals(exc.signum).name})", file=sys.stderr)
         return 128 + exc.signum
     finally:
         for s, h in old.items():
@@ -553,19 +653,30 @@ def _run(args: argparse.Namespace) -> int:
     try:
         jobs = make_plan(args)
         check_cases(args)
-        exps = load_expectations(args, [j.label for j in jobs])
+        exps = load_expectations(args, [j.label for j in jobs], {j.label: j.stem for j in jobs})
     except UsageError as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    clear_previous_output(args.out, console)
     profiles = args.profile or list(vectors.PROFILES)
     for job in jobs:
         job.expectations = exps.get(job.label)
         if job.expectations is not None:
             console.line(f"{job.label}: expectations {job.expectations.path}")
+    warn_expectations(args, exps, console)
     t0 = time.monotonic()
     runnable = prepare(jobs, profiles, console)
-    run_jobs(runnable, args, console)
+    for job in runnable:
+        if job.stem != job.label:  # go-appc on a --spec-src tree: the profiles its build claims
+            from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+            job.profiles = go_build.api()["profiles"]
+            console.line(f"{job.label}: built against the appc/spec tree {job.stem[len('go-appc-'):]}, "
+                         f"which claims {', '.join(job.profiles)}"
+                         + ("" if job.expectations is not None else
+                            f"; no expectations file {job.stem}.json applies"))
+    interrupted = run_jobs(runnable, args, console)
+    report_vector_problems(runnable, console)
     worst = 0
     for j in runnable:
         if j.doc is None:
@@ -591,6 +702,11 @@ def _run(args: argparse.Namespace) -> int:
                 args.publish.write_bytes((args.out / "summary.md").read_bytes())
                 console.line(f"published: {args.publish}")
     summarize_failures(runnable, report, console)
+    if interrupted is not None:
+        console.line(f"run: INCOMPLETE, interrupted ({signal.Signals(interrupted).name}) after "
+                     f"{time.monotonic() - t0:.1f} s: the results and reports in {args.out}/ are of the "
+                     f"cases graded before it (run.incomplete, run.not_run)")
+        return 128 + interrupted
     console.line(f"run: {time.monotonic() - t0:.1f} s")
     return worst
 

@@ -233,6 +233,18 @@ def vector_files(root: Path) -> list[Path]:
                   if "schema" not in p.relative_to(root).parts and p.name != "requirements.json")
 
 
+def like_pattern(pattern: str, ids: list[str], n: int = 3) -> str:
+    """For a ``--case`` pattern that matches nothing: the case folders nearest to its fixed
+    part (``resolution/cycles/*``: ``resolution/cycle/``), or an example ID."""
+    import difflib  # noqa: PLC0415
+    head = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    folders = sorted({i[:len(i) - len(i.rsplit("/", 1)[-1])] for i in ids})
+    near = difflib.get_close_matches(head, folders, n=n, cutoff=0.5) if head else []
+    if near:
+        return "nearest: " + ", ".join(f"{f}*" for f in near)
+    return f"IDs look like {ids[0]}" if ids else "no case"
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root.parent))

@@ -56,6 +56,8 @@ def schema() -> dict:
 
 
 def default_dir() -> Path:
+    """The bundled expectations: the checkout's ``expectations/`` beside ``reports/``, or in an
+    installed package the copy a build puts beside the package's ``reports/`` (setup.py)."""
     return Path(__file__).resolve().parent.parent / "expectations"
 
 
@@ -211,7 +213,34 @@ def format_text(rep: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def template_for(results: Results, reason: str = "TODO: why this fails") -> dict:
+TODO_REASON = "TODO: why this fails"  # what --write-template writes: a reason still to be written
+
+
+def is_todo(reason: str) -> bool:
+    return reason.strip().upper().startswith("TODO")
+
+
+def usage_warnings(exp: Expectations, case_ids, limit: int = 10) -> list[str]:
+    """What makes an expectations file hollow where it is used (``run``, ``pytest``, ``check``):
+    reasons left as the template wrote them, and entries that name no case of the vector set
+    (a typo, or a case renamed or removed), which would never match anything."""
+    out = []
+    todo = [k for k in exp.known if is_todo(k.reason)]
+    if todo:
+        out.append(f"{exp.path}: {len(todo)} of {len(exp.known)} known failures still have a TODO reason "
+                   f"(as check --write-template leaves them; first: known_failures[{todo[0].index}], "
+                   f"{todo[0].id}): write why each one fails")
+    ids = set(case_ids)
+    unknown = [k for k in exp.known if k.id not in ids]
+    for k in unknown[:limit]:
+        out.append(f"{exp.path}: known_failures[{k.index}] names {k.id!r}, which is no case of the vector set "
+                   f"(a typo, or a case renamed or removed?): it never matches")
+    if len(unknown) > limit:
+        out.append(f"{exp.path}: ... and {len(unknown) - limit} more entries that name no case")
+    return out
+
+
+def template_for(results: Results, reason: str = TODO_REASON) -> dict:
     """An expectations document listing every failing case of ``results`` (a starting point)."""
     return {"implementation": results.impl_key,
             "known_failures": [{"id": c["id"], "profile": c["profile"], "reason": reason}

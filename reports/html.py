@@ -108,7 +108,7 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
     # The verdict filter: every verdict, and the known-failure statuses when a run has them.
     shown = [s for s in totals if s in VERDICTS or totals[s]]
     return environment().get_template("report.html.j2").render(
-        title=title, model=model, rows=rows, verdicts=shown, failing=FAILING, skipping=SKIPPING,
+        title=title, model=model, rows=rows, verdicts=shown, failing=(*FAILING, KNOWN_FAILURE), skipping=SKIPPING,
         hashes=hashes, suite_versions=suite, reqs_by_id=reqs_by_id, verdict_totals=totals,
         known_failure=KNOWN_FAILURE, now_passes=NOW_PASSES, port_modes=PORT_MODES,
         incomplete=incomplete_runs(model), partial=[partial_text(c, s) for c, s in partial_runs(model)])

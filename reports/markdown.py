@@ -108,9 +108,16 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         for col in unavailable:
             out.append(f"- {_impl_name(col)}: {_esc(col.impl.get('unavailable_reason') or '')}")
         out.append("")
-    problems = sum(len(c.results.run.get("problems", [])) for c in model.columns)
+    # every run of one vector set reports the same problems: each is listed once
+    problems = list(dict.fromkeys(p for c in model.columns for p in c.results.run.get("problems", [])))
     if problems:
-        out.append(f"⚠️ {problems} problems in the vector files: see the HTML report or the run's output.")
+        out.append(f"⚠️ {len(problems)} problem{'' if len(problems) == 1 else 's'} in the vector files "
+                   f"(the cases of a broken file did not run; every other case did):")
+        out.append("")
+        out += [f"- `{_esc(str(x).replace('`', chr(39)))}`" for x in problems[:20]]
+        if len(problems) > 20:
+            out.append(f"- ... and {len(problems) - 20} more: the HTML report lists them, and "
+                       f"`appc-conformance lint --vectors DIR` finds them")
         out.append("")
     cells = [(r, col, r.cells[col.index]) for r in model.rows for col in available if r.cells[col.index]]
     fixed = [(r, col) for r, col, c in cells if status(c) == NOW_PASSES]

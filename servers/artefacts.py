@@ -6,7 +6,11 @@ builds them at run time:
 - ``{"aci": {"name": N, "labels": {...}, "compression": "none|gzip|bzip2|xz",
   "manifest": TEXT, "no_manifest": true, "rootfs": {"path": "text"}}}``: an image archive
   (a tar with ``manifest`` and ``rootfs/``). ``manifest`` (raw text) replaces the manifest made
-  from ``name`` and ``labels``.
+  from ``name`` and ``labels``. Archives that break aci.md's layout: ``no_rootfs`` (no ``rootfs``
+  at all), ``extra_entries`` ({path: text}: files at the top level, beside ``manifest`` and
+  ``rootfs``), ``duplicate`` ([path]: these members written a second time, same data). And
+  ``truncate: N``: only the first N bytes of the archive as served (compressed), a real cut stream.
+- ``{"hex": "1f8b..."}``: these raw bytes, written in hexadecimal.
 - ``{"text": "..."}``: these bytes as they are (a document, or something that is not an image).
 - ``{"json": VALUE}``: VALUE as JSON text (an image tags document).
 - ``{"signature": {"of": NAME, "key": SYMBOL, "armor": true}}``: a detached OpenPGP signature
@@ -44,9 +48,10 @@ from typing import Any, Optional
 from appc_conformance import tempdirs
 from appc_conformance.servers.spec import strings, unknown_keys
 
-KINDS = ("aci", "text", "json", "signature", "public_key")
+KINDS = ("aci", "text", "hex", "json", "signature", "public_key")
 COMPRESSIONS = ("none", "gzip", "bzip2", "xz")
-ACI_KEYS = {"name", "labels", "compression", "manifest", "no_manifest", "rootfs"}
+ACI_KEYS = {"name", "labels", "compression", "manifest", "no_manifest", "rootfs", "no_rootfs", "extra_entries",
+            "duplicate", "truncate"}
 SIGNATURE_KEYS = {"of", "key", "armor"}
 KEY_SYMBOL = re.compile(r"^[a-z][a-z0-9_-]*$")
 ARTEFACT_PLACEHOLDER = re.compile(r"\{\{(id|size|key):([^{}\s]+)\}\}")
@@ -250,22 +255,39 @@ def _member(tar: tarfile.TarFile, path: str, data: Optional[bytes]) -> None:
         tar.addfile(info, io.BytesIO(data))
 
 
-def build_tar(manifest: Optional[str], rootfs: dict) -> bytes:
-    """An uncompressed ACI: ``manifest`` (unless None), ``rootfs/`` and its files; reproducible."""
+def build_tar(manifest: Optional[str], rootfs: dict, *, no_rootfs: bool = False,
+              extra_entries: Optional[dict] = None, duplicate: tuple = ()) -> bytes:
+    """An uncompressed ACI: ``manifest`` (unless None), ``rootfs/`` and its files; reproducible.
+
+    For archives that are not images: ``no_rootfs`` leaves ``rootfs`` out, ``extra_entries``
+    adds files at the top level, ``duplicate`` writes the named members a second time."""
     buf = io.BytesIO()
+    written: dict = {}
+
+    def add(path, data):
+        _member(tar, path, data)
+        written.setdefault(path, data)
+
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         if manifest is not None:
-            _member(tar, "manifest", manifest.encode("utf-8"))
-        _member(tar, "rootfs", None)
-        dirs = set()
-        for path in sorted(rootfs):
-            parts = path.strip("/").split("/")
-            for i in range(1, len(parts)):
-                d = "rootfs/" + "/".join(parts[:i])
-                if d not in dirs:
-                    dirs.add(d)
-                    _member(tar, d, None)
-            _member(tar, "rootfs/" + "/".join(parts), rootfs[path].encode("utf-8"))
+            add("manifest", manifest.encode("utf-8"))
+        if not no_rootfs:
+            add("rootfs", None)
+            dirs = set()
+            for path in sorted(rootfs):
+                parts = path.strip("/").split("/")
+                for i in range(1, len(parts)):
+                    d = "rootfs/" + "/".join(parts[:i])
+                    if d not in dirs:
+                        dirs.add(d)
+                        add(d, None)
+                add("rootfs/" + "/".join(parts), rootfs[path].encode("utf-8"))
+        for path in sorted(extra_entries or {}):
+            add(path, extra_entries[path].encode("utf-8"))
+        for path in duplicate:
+            if path not in written:
+                raise ArtefactError(f"duplicate: the archive has no member {path!r} to write twice")
+            _member(tar, path, written[path])
     return buf.getvalue()
 
 
@@ -314,8 +336,24 @@ def check(spec: Any) -> list[str]:
             rootfs = body.get("rootfs", {})
             if not isinstance(rootfs, dict) or not all(isinstance(v, str) for v in rootfs.values()):
                 out.append(f"{where}.aci.rootfs: an object of path to text")
+            if "truncate" in body and (isinstance(body["truncate"], bool) or not isinstance(body["truncate"], int)
+                                       or body["truncate"] < 1):
+                out.append(f"{where}.aci.truncate: a positive integer (bytes of the archive kept)")
+            extra = body.get("extra_entries", {})
+            if not isinstance(extra, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) and k.strip("/") and "/" not in k.strip("/")
+                    and k.strip("/") not in ("manifest", "rootfs") for k, v in extra.items()):
+                out.append(f"{where}.aci.extra_entries: an object of top-level file name (not manifest or "
+                           f"rootfs, no '/') to text")
+            dup = body.get("duplicate", [])
+            if not isinstance(dup, list) or not all(isinstance(x, str) and x for x in dup):
+                out.append(f"{where}.aci.duplicate: a list of member paths")
+            if "no_rootfs" in body and not isinstance(body["no_rootfs"], bool):
+                out.append(f"{where}.aci.no_rootfs: true or false")
         elif kind == "text" and not isinstance(body, str):
             out.append(f"{where}.text: a string")
+        elif kind == "hex" and not (isinstance(body, str) and re.fullmatch(r"(?:[0-9a-fA-F]{2})*", body)):
+            out.append(f"{where}.hex: a string of hexadecimal digit pairs")
         elif kind == "signature":
             if not isinstance(body, dict) or set(body) - SIGNATURE_KEYS or "of" not in body or "key" not in body:
                 out.append(f"{where}.signature: an object with 'of', 'key' and optionally 'armor'")
@@ -401,9 +439,20 @@ def build(spec: dict, ring: Optional[Keyring] = None, extra_keys: Any = None) ->
                 text = None
             else:
                 text = manifest_text(body["name"], body.get("labels", {}))
-            tar = build_tar(text, body.get("rootfs") or {"etc/hello.txt": f"{name}\n"})
-            ids[name] = image_id(tar)
-            data[name] = compress(tar, body.get("compression", "none"))
+            tar = build_tar(text, body.get("rootfs") or {"etc/hello.txt": f"{name}\n"},
+                            no_rootfs=bool(body.get("no_rootfs")), extra_entries=body.get("extra_entries"),
+                            duplicate=tuple(body.get("duplicate", ())))
+            served = compress(tar, body.get("compression", "none"))
+            if "truncate" in body:
+                if body["truncate"] >= len(served):
+                    raise ArtefactError(f"artefacts[{name!r}].aci.truncate: {body['truncate']} is not less than "
+                                        f"the archive's {len(served)} bytes")
+                served = served[:body["truncate"]]  # a cut stream: no image ID
+            else:
+                ids[name] = image_id(tar)
+            data[name] = served
+        elif kind == "hex":
+            data[name] = bytes.fromhex(body)
         elif kind == "text":
             data[name] = body.encode("utf-8")
         elif kind == "json":

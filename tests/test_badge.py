@@ -101,3 +101,57 @@ def test_the_svg_is_as_wide_as_its_text():
     width = lambda s: int(ET.fromstring(s).get("width"))  # noqa: E731
     assert width(long) - width(short) >= 80
     assert 'fill="#4c1"' in short
+
+
+def test_a_badge_is_named_as_its_results_file(tmp_path, capsys):
+    """Issue 22, item 12: `run --adapter-cmd ... --name custom` wrote results-custom.json and
+    badge-<the adapter's own name>.json. The badge of a results-NAME.json is badge-NAME; a
+    results file named otherwise gives the implementation's key."""
+    mine = write_results(tmp_path / "results-custom.json", make_results(None, "bad-adapter.sh"))
+    other = write_results(tmp_path / "elsewhere.json", make_results(None, "their adapter"))
+    out = tmp_path / "out"
+    assert cli.main(["report", str(mine), str(other), "--out", str(out), "--format", "badge"]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["badge-custom.json", "badge-custom.svg",
+                                                      "badge-their-adapter.json", "badge-their-adapter.svg"]
+
+
+def _declined_imagetags(declared: bool) -> dict:
+    """A 0.8.11-only implementation run in both profiles: it declined appc-imagetags at the
+    handshake, so each of that profile's case runs is not-implemented."""
+    doc = make_results()
+    for c in doc["cases"]:
+        if c["profile"] == "appc-imagetags":
+            c["verdict"], c["message"], c["actual"] = ("not-implemented", "profile appc-imagetags: only appc-0.8.11",
+                                                       None)
+    if declared:
+        doc["run"]["declined_profiles"] = ["appc-imagetags"]
+    return doc
+
+
+def test_attempted_is_measured_against_the_profiles_the_implementation_declares():
+    """Issue 22, item 11: the same go-appc build read "78% attempted" in the compat run (its own
+    profile) and "31%" in spec-change.sh (both profiles): a profile declined at the handshake is
+    not part of what the implementation could have attempted."""
+    only_its_own = make_results(profiles=("appc-0.8.11",))
+    both = _declined_imagetags(declared=True)
+    assert _endpoint(both)["message"] == _endpoint(only_its_own)["message"] == "100% pass"
+
+
+def test_the_harness_records_the_profiles_an_adapter_declined(tmp_path):
+    import sys  # noqa: PLC0415
+    from tests.helpers import ROOT, run_suite  # noqa: PLC0415
+    adapter = f"{sys.executable} {ROOT / 'examples' / 'minimal-adapter' / 'adapter.py'}"
+    _, doc = run_suite(tmp_path, "--adapter-cmd", adapter, "--case", "app-strings/basic/*")
+    assert doc["run"]["declined_profiles"] == ["appc-imagetags"]
+    m = model.build([Results("r.json", doc)])
+    message = badge.endpoint(m, m.columns[0])["message"]
+    assert message.startswith("100% pass · subset: ") and "attempted" not in message, message
+
+
+def test_a_subset_run_says_so_on_its_badge():
+    """Issue 21, item 11: a --case subset run read "100% pass" with no sign that it is partial."""
+    doc = make_results()
+    doc["run"]["selection"] = {"selected": 13, "of": 1280, "by": ["--case app-strings/*"]}
+    message = _endpoint(doc)["message"]
+    assert message.startswith("100% pass") and "13 of 1280" in message, message

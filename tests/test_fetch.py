@@ -239,3 +239,109 @@ def test_the_harness_signs_the_same_data_with_the_same_key_once(monkeypatch):
         assert len(calls) == 3
     finally:
         ring.close()
+
+
+# --- archive layout (aci.md, Image Archives: MUSTs) and raw bytes --------------------------------
+
+LAYOUT_MANIFEST = artefacts.manifest_text("example.com/app", {"version": "1.0.0"})
+
+
+@pytest.mark.parametrize("desc, why", [
+    ({"extra_entries": {"README": "a third top-level entry\n"}}, "top-level"),
+    ({"duplicate": ["rootfs/etc/hello.txt"]}, "twice"),
+    ({"duplicate": ["manifest"]}, "twice"),
+    ({"no_rootfs": True}, "rootfs"),
+])
+def test_the_reference_refuses_archives_that_break_the_layout(desc, why):
+    """aci.md: only `manifest` (a file) and `rootfs` (a directory) at the top, no duplicate entries."""
+    spec = {"x.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}, **desc}}}
+    built = artefacts.build(spec)
+    tar_bytes = built.data["x.aci"]
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        names = tar.getnames()
+    if "extra_entries" in desc:
+        assert "README" in names
+    if "duplicate" in desc:
+        assert names.count(desc["duplicate"][0]) == 2
+    if "no_rootfs" in desc:
+        assert not any(n == "rootfs" or n.startswith("rootfs/") for n in names)
+    with pytest.raises(RefError) as e:
+        ref_fetch.read_manifest(tar_bytes)
+    assert e.value.kind == "not-an-image" and why in str(e.value), str(e.value)
+
+
+def test_the_reference_reads_a_well_formed_archive_and_one_without_directory_entries():
+    assert ref_fetch.read_manifest(artefacts.build_tar(LAYOUT_MANIFEST, {"a/b": "c"})) == LAYOUT_MANIFEST
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:  # ./ names, no explicit rootfs/ entry
+        for path, data in (("./manifest", LAYOUT_MANIFEST.encode()), ("./rootfs/etc/x", b"x")):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert ref_fetch.read_manifest(buf.getvalue()) == LAYOUT_MANIFEST
+
+
+@pytest.mark.parametrize("how", ["gzip", "bzip2", "xz"])
+def test_truncated_archives_are_real_cut_streams(how):
+    whole = artefacts.build({"x.aci": {"aci": {"name": "example.com/app", "compression": how}}}).data["x.aci"]
+    cut = artefacts.build({"x.aci": {"aci": {"name": "example.com/app", "compression": how,
+                                             "truncate": len(whole) // 2}}})
+    assert cut.data["x.aci"] == whole[:len(whole) // 2]
+    assert "x.aci" not in cut.ids  # a cut archive has no image ID
+    with pytest.raises(RefError) as e:
+        ref_fetch.decompress(cut.data["x.aci"])
+    assert e.value.kind == "not-an-image"
+
+
+def test_raw_bytes_and_the_checks_of_the_new_members():
+    assert artefacts.build({"b": {"hex": "1f8b0800ff"}}).data["b"] == b"\x1f\x8b\x08\x00\xff"
+    for spec, needle in [({"b": {"hex": "xyz"}}, "hex"),
+                         ({"x": {"aci": {"name": "a", "truncate": -1}}}, "truncate"),
+                         ({"x": {"aci": {"name": "a", "duplicate": "manifest"}}}, "duplicate"),
+                         ({"x": {"aci": {"name": "a", "extra_entries": {"rootfs/x": "y"}}}}, "extra_entries")]:
+        problems = artefacts.check(spec)
+        assert problems and any(needle in p for p in problems), (spec, problems)
+    with pytest.raises(artefacts.ArtefactError, match="truncate"):
+        artefacts.build({"x.aci": {"aci": {"name": "a", "truncate": 10 ** 9}}})
+
+
+def _fetch_cases():
+    from appc_conformance.conformance import vectors
+    return [c for c in vectors.load(cache=False).cases if c.op == "fetch"]
+
+
+def _responses(obj):
+    if isinstance(obj, dict):
+        if "endless" in obj:
+            yield obj
+        for v in obj.values():
+            yield from _responses(v)
+
+
+def test_endless_answers_outlast_the_harness_wait():
+    """A client that reads a whole endless answer before it checks the size must never answer
+    in time: the stream may not stop before the harness stops waiting (the case's timeout, or
+    the default adapter timeout, 10 s), or the client would pass at the default timeout."""
+    from appc_conformance.servers import spec
+    found = 0
+    for c in _fetch_cases():
+        wait = min(c.raw.get("timeout", 10.0), 10.0)
+        for resp in _responses(c.raw["hosts"]):
+            e = resp["endless"] if isinstance(resp["endless"], dict) else {}
+            seconds = min(float(e.get("max_seconds", spec.MAX_ENDLESS_SECONDS)), spec.MAX_ENDLESS_SECONDS)
+            rate = e.get("chunk", 64 * 1024) / e.get("interval", 0.005)  # bytes per second at most
+            assert seconds > 2 * wait, (c.id, seconds)
+            assert e.get("max_bytes", 4 * 1024 ** 3) > 2 * wait * rate, c.id
+            found += 1
+    assert found >= 2
+
+
+def test_transport_rules_of_the_protocol_are_graded_library_and_say_so():
+    """HTTPS only and certificate checks on downloads are the adapter protocol's and the Go
+    library's rules (DISC-20), not the spec's: no must-level fetch case cites DISC-20, and each
+    library case says in a note what it stands on."""
+    for c in _fetch_cases():
+        if "DISC-20" in c.raw["requirements"]:
+            assert c.raw["strength"] in ("library", "should"), c.id
+            if c.raw["strength"] == "library":
+                assert "protocol" in c.raw.get("notes", "") and "DISC-20" in c.raw["notes"], c.id

@@ -365,3 +365,199 @@ def test_unreachable_port_fails_discovery(adapter):
     answer = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=port,
                           insecure=[], headers={})
     assert answer["error"]["kind"] == "discovery-failed"
+
+
+# ----------------------------------------------------------------------------- what a tree offers
+# The build compiles probes against the tree (docs/DECISIONS.md, "The Go adapter on a tree with
+# image tags"). Two trees made here from a copy of Debian's library stand for the others: one
+# whose discovery takes no port (appc/spec before v0.8.11), one whose App has a Tag and whose
+# schema has an image tags document (a tree like pull request 584; the document type below is
+# this test's own minimal one, enough for the adapter's mapping).
+
+TAGS_SCHEMA = '''package schema
+
+import (
+	"fmt"
+
+	"github.com/appc/spec/schema/types"
+)
+
+type ImageTags struct {
+	Aliases map[string]string                       `json:"aliases"`
+	Labels  map[string]map[types.ACIdentifier]string `json:"labels"`
+}
+
+// Resolve: one alias; a self-alias is an error; nil when the tag has no labels entry.
+func (t *ImageTags) Resolve(tag string) (map[types.ACIdentifier]string, error) {
+	if next, ok := t.Aliases[tag]; ok {
+		if next == tag {
+			return nil, fmt.Errorf("circular dependency between tag aliases")
+		}
+		tag = next
+	}
+	return t.Labels[tag], nil
+}
+
+func (t *ImageTags) MergeTag(labels types.LabelsMap, tag string) (types.LabelsMap, error) {
+	if tag == "" {
+		return labels, nil
+	}
+	if t == nil {
+		if _, ok := labels["version"]; ok {
+			return nil, fmt.Errorf("cannot set tag value to version label since version label is already defined")
+		}
+		labels["version"] = tag
+		return labels, nil
+	}
+	resolved, err := t.Resolve(tag)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range resolved {
+		if _, ok := labels[k]; !ok {
+			labels[k] = v
+		}
+	}
+	return labels, nil
+}
+'''
+
+
+def variant_tree(dest: Path, kind: str) -> Path:
+    """A copy of Debian's appc/spec tree changed to lack ("noport") or to have ("tags") an API."""
+    if not (go_build.LIBRARY / "discovery").is_dir():
+        pytest.skip(f"Debian's appc/spec library is not installed ({go_build.INSTALL})")
+    import shutil  # noqa: PLC0415
+    shutil.copytree(go_build.LIBRARY, dest)
+    if kind == "noport":
+        disc = dest / "discovery" / "discovery.go"
+        text = disc.read_text()
+        for result in ("ACIEndpoints", "PublicKeys"):
+            old = f"insecure InsecureOption, port uint) ({result}, []FailedAttempt, error) {{"
+            assert text.count(old) == 1, old
+            text = text.replace(old, f"insecure InsecureOption) ({result}, []FailedAttempt, error) {{\n\tvar port uint")
+        disc.write_text(text)
+    elif kind == "tags":
+        parse = dest / "discovery" / "parse.go"
+        text = parse.read_text()
+        old = "type App struct {\n\tName   types.ACIdentifier\n"
+        assert text.count(old) == 1
+        parse.write_text(text.replace(old, old + "\tTag    string\n"))
+        (dest / "schema" / "types" / "labelsmap_fixture.go").write_text(
+            "package types\n\ntype LabelsMap map[ACIdentifier]string\n")
+        (dest / "schema" / "imagetags_fixture.go").write_text(TAGS_SCHEMA)
+    return dest
+
+
+def _variant(tmp_path_factory, kind):
+    tree = variant_tree(tmp_path_factory.mktemp(kind) / "spec", kind)
+    try:
+        return go_build.build(spec_src=tree, spec_name=kind), go_build.api(spec_src=tree, spec_name=kind)
+    except go_build.NotAvailable as exc:
+        pytest.skip(f"Go adapter not available: {exc}")
+
+
+def test_probes_find_debians_api(binary):
+    found = go_build.api()
+    assert found["probes"] == {"discport": True, "apptag": False, "imagetags": False,
+                               "discimagetags": False, "appmergetag": False, "deptag": False}
+    assert found["profiles"] == ["appc-0.8.11"]
+
+
+def test_tree_whose_discovery_takes_no_port(tmp_path_factory):
+    binary, found = _variant(tmp_path_factory, "noport")
+    assert found["probes"]["discport"] is False and found["profiles"] == ["appc-0.8.11"]
+    proc = AdapterProcess([str(binary)], adapter_env(None))
+    try:
+        hello = proc.hello()
+        with_port = proc.call("discover", app="127.0.0.1/app", what=["aci"], port=8443)
+        parsed = proc.call("parse_app", app="example.com/app:1.0")
+    finally:
+        proc.close()
+    assert hello["ok"]["profiles"] == ["appc-0.8.11"]
+    assert hello["ok"]["features"] == ["host-headers"]  # no custom-port: the harness sends no port
+    assert "take no port" in with_port["unsupported"]
+    assert parsed["ok"] == {"name": "example.com/app", "tag": None, "labels": {"version": "1.0"}}
+
+
+def test_tree_with_tags_claims_the_image_tags_profile(tmp_path_factory):
+    binary, found = _variant(tmp_path_factory, "tags")
+    assert found["probes"] == {"discport": True, "apptag": True, "imagetags": True,
+                               "discimagetags": False, "appmergetag": False, "deptag": False}
+    assert found["profiles"] == ["appc-imagetags"]
+    proc = AdapterProcess([str(binary)], adapter_env(None))
+    try:
+        declined = proc.hello(profile="appc-0.8.11")
+        hello = proc.hello(profile="appc-imagetags")
+        doc = json.dumps({"aliases": {"latest": "1.x", "self": "self"},
+                          "labels": {"1.x": {"version": "1.2"}, "empty": {}}})
+        answers = {
+            "resolved": proc.call("resolve_tag", imagetags=doc, tag="latest"),
+            "no-entry": proc.call("resolve_tag", imagetags=doc, tag="nosuch"),
+            "empty-entry": proc.call("resolve_tag", imagetags=doc, tag="empty"),
+            "cycle": proc.call("resolve_tag", imagetags=doc, tag="self"),
+            "bad-json": proc.call("validate_imagetags", document="{"),
+            "valid": proc.call("validate_imagetags", document=doc),
+            "fallback": proc.call("merge_tag", imagetags=None, labels={"os": "linux"}, tag="2.0"),
+            "conflict": proc.call("merge_tag", imagetags=None, labels={"version": "1"}, tag="2.0"),
+            "no-tag": proc.call("merge_tag", imagetags=doc, labels={"os": "linux"}, tag=None),
+            "merged": proc.call("merge_tag", imagetags=doc, labels={}, tag="latest"),
+            "discover-tags": proc.call("discover", app="127.0.0.1/app", what=["imagetags"]),
+            "match": proc.call("match_manifest", app="example.com/app", manifest="{}"),
+        }
+    finally:
+        proc.close()
+    assert "appc-imagetags only" in declined["unsupported"]
+    assert hello["ok"]["profiles"] == ["appc-imagetags"]
+    assert hello["ok"]["ops"] == ["parse_app", "validate_manifest", "discover", "resolve",
+                                  "validate_imagetags", "resolve_tag", "merge_tag"]
+    assert answers["resolved"]["ok"] == {"labels": {"version": "1.2"}}
+    assert answers["no-entry"]["error"]["kind"] == "tag-not-found"  # the library's nil result
+    assert answers["empty-entry"]["ok"] == {"labels": {}}  # a non-nil empty map is an answer
+    assert answers["cycle"]["error"]["kind"] == "alias-cycle"
+    assert answers["bad-json"]["error"]["kind"] == "invalid-imagetags"
+    assert answers["valid"]["ok"] == {"valid": True}
+    assert answers["fallback"]["ok"] == {"labels": {"os": "linux", "version": "2.0"}}
+    assert answers["conflict"]["error"]["kind"] == "version-conflict"
+    assert answers["no-tag"]["ok"] == {"labels": {"os": "linux"}}
+    assert answers["merged"]["ok"] == {"labels": {"version": "1.2"}}
+    assert "no image tags discovery" in answers["discover-tags"]["unsupported"]
+    assert "not implemented" in answers["match"]["unsupported"]
+
+
+# ----------------------------------------------------------------------------- pull request 584
+# Needs a checkout of appc/spec at refs/pull/584/head (commit 877c204): APPC_SPEC_PR584=DIR.
+
+PR584 = os.environ.get("APPC_SPEC_PR584")
+
+
+@pytest.fixture(scope="module")
+def pr584(tmp_path_factory):
+    if not PR584:
+        pytest.skip("APPC_SPEC_PR584 (a checkout of appc/spec refs/pull/584/head) is not set")
+    try:
+        return go_build.build(spec_src=PR584, spec_name="pr584"), go_build.api(spec_src=PR584, spec_name="pr584")
+    except go_build.NotAvailable as exc:
+        pytest.skip(f"Go adapter not available: {exc}")
+
+
+def test_pull_request_584_builds_and_claims_image_tags(pr584):
+    binary, found = pr584
+    assert found["probes"] == {"discport": False, "apptag": True, "imagetags": True,
+                               "discimagetags": True, "appmergetag": True, "deptag": True}
+    proc = AdapterProcess([str(binary)], adapter_env(None))
+    try:
+        hello = proc.hello(profile="appc-imagetags")
+        parsed = proc.call("parse_app", app="example.com/app:stable,os=linux")
+        doc = json.dumps({"aliases": {"latest": "3.x", "3.x": "3.0.1"}, "labels": {"3.0.1": {"version": "3.0.1"}}})
+        one_alias = proc.call("resolve_tag", imagetags=doc, tag="3.x")
+        two_aliases = proc.call("resolve_tag", imagetags=doc, tag="latest")
+    finally:
+        proc.close()
+    assert hello["ok"]["profiles"] == ["appc-imagetags"] and "custom-port" not in hello["ok"]["features"]
+    assert hello["ok"]["implementation"]["version"].endswith("+pr584.877c2040e720")
+    assert set(hello["ok"]["ops"]) >= {"validate_imagetags", "resolve_tag", "merge_tag", "discover", "resolve"}
+    assert parsed["ok"] == {"name": "example.com/app", "tag": "stable", "labels": {"os": "linux"}}
+    assert one_alias["ok"] == {"labels": {"version": "3.0.1"}}
+    # docs/FINDINGS.md PR-IT-2: Resolve follows one alias only.
+    assert two_aliases["error"]["kind"] == "tag-not-found"

@@ -111,11 +111,11 @@ def test_an_adapter_without_operations_is_warned_about(tmp_path):
     assert "warning: the adapter declares no operations" in proc.stdout, proc.stdout[-2000:]
 
 
-def test_the_hello_request_announces_protocol_1_1():
+def test_the_hello_request_announces_protocol_1_2():
     s = start("scripted")
     try:
         assert s.ensure().ok
-        assert adapter.PROTOCOL == 1 and adapter.PROTOCOL_MINOR == 1
+        assert adapter.PROTOCOL == 1 and adapter.PROTOCOL_MINOR == 2
     finally:
         s.close()
 

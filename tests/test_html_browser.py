@@ -179,7 +179,13 @@ def test_a_link_with_filters_and_an_open_case(browser, report, tmp_path):
     assert browser.eval("[...document.querySelectorAll('input[name=verdict]:checked')].map(e=>e.value)") == ["crash"]
     sel = 'details.case[data-key="app-strings/colon/empty-name@appc-0.8.11"]'
     assert browser.eval("document.querySelector(%s).open" % json.dumps(sel)) is True
-    # Scrolled to the case, below the sticky filter bar.
+    # The case is shown open at the top of the page (issue 22: scrolling far down to it left a
+    # headless screenshot blank), and "show it in the case list" scrolls to it below the
+    # sticky filter bar.
+    top = browser.eval("document.querySelector('#linked details.case').getBoundingClientRect().top")
+    assert 0 <= top < 900 and browser.eval("window.scrollY") == 0
+    assert browser.eval("document.querySelector('#linked details.case').open") is True
+    browser.click("#linked-in-list")
     top = browser.eval("document.querySelector(%s).getBoundingClientRect().top" % json.dumps(sel))
     bar = browser.eval("document.getElementById('filters').getBoundingClientRect().bottom")
     assert bar <= top < 900
@@ -226,11 +232,14 @@ def test_known_failures_inputs_and_warnings_as_a_reader_sees_them(browser, repor
     assert _text(browser, sel + " > summary .v-known-failure") == "known-failure"
     assert _text(browser, 'details.case[data-key="app-strings/labels/equals-in-value@appc-0.8.11"] > summary .v-now-passes') \
         == "now-passes"
-    # "failures only" leaves the known failure out; its own box brings it back
+    # "failures only" keeps the known failure (issue 22: a compat report, whose failures are all
+    # known, read "0 of 1280"); its own box takes it out
     browser.click("#only-failures")
-    assert _text(browser, "#shown-count") == "1"  # the rejector's error
+    assert _text(browser, "#shown-count") == "2"  # the rejector's error and Go's known failure
+    assert _visible(browser, sel + " > summary")
     browser.click('input[name="verdict"][value="known-failure"]')
-    assert _text(browser, "#shown-count") == "2"
+    assert _text(browser, "#shown-count") == "1"
+    browser.click('input[name="verdict"][value="known-failure"]')
     # the drill-down says what was sent and why the failure is known
     browser.click(sel + " > summary")
     drill = _text(browser, sel + " .drill")
@@ -254,3 +263,31 @@ def test_the_badge_svg_renders_offline(browser, report, tmp_path):
                         "var m=t[t.length-1].getBBox(); var box=r[2].getBBox();"
                         "return [m.width > 50, m.x >= box.x - 1, m.x + m.width <= box.x + box.width + 1];})()")
     assert fits == [True, True, True]
+
+
+def test_a_case_permalink_shows_the_case_without_scrolling(browser, report_known, tmp_path):
+    """Issue 22, item 13: a case's permalink opened in headless Chromium showed a blank page (the
+    page scrolled far down to the case, and a headless screenshot of a scrolled page is blank).
+    The linked case is shown open at the top of the page, so nothing needs to scroll."""
+    import subprocess  # noqa: PLC0415
+    browser.open(report_known.as_uri())
+    sel = 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"]'
+    href = browser.eval("document.querySelector(%s + ' a.permalink').getAttribute('href')" % json.dumps(sel))
+    assert href.startswith("#")
+    browser.open(report_known.as_uri() + href)
+    assert browser.js_errors == []
+    assert browser.eval("window.scrollY") == 0
+    assert _visible(browser, "#linked")
+    linked = _text(browser, "#linked")
+    assert "app-strings/colon/version-label" in linked and "splits on the last colon" in linked
+    # what headless Chromium's own screenshot of the link shows: the page, not a blank one
+    png = tmp_path / "permalink.png"
+    proc = subprocess.run([find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
+                           "--virtual-time-budget=2000", f"--screenshot={png}", report_known.as_uri() + href],
+                          capture_output=True, timeout=120)
+    assert png.is_file(), proc.stderr[-2000:]
+    assert png.stat().st_size > 20_000, "a blank page"  # a blank 1280x900 PNG is about 5 KB
+    # the old form of the link (an element's ID) shows the case too
+    browser.open(report_known.as_uri() + "#case-app-strings/colon/version-label@appc-0.8.11")
+    assert browser.eval("window.scrollY") == 0 and "app-strings/colon/version-label" in _text(browser, "#linked")

@@ -120,6 +120,11 @@ def test_wheel_carries_vectors_schemas_templates_and_entry_points(built):
     for required in ("__init__.py", "servers/__init__.py", "conformance/adapters/go/adapter.go",
                      "conformance/adapters/reference/__main__.py", "conformance/plugin.py", "reports/cli.py"):
         assert f"appc_conformance/{required}" in names, f"appc_conformance/{required} is not in the wheel"
+    go_sources = sorted((src / "conformance" / "adapters" / "go").rglob("*.go"))  # with probes/
+    assert any(f.parent.name == "probes" for f in go_sources)
+    for f in go_sources:
+        rel = f.relative_to(src).as_posix()
+        assert f"appc_conformance/{rel}" in names, f"{rel} is not in the wheel"
     # One distinctive top-level name: nothing else is installed at the top of site-packages.
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"appc_conformance"}, tops
@@ -226,3 +231,46 @@ def test_installed_run_verb_grades_an_adapter_outside_the_checkout_beside_packag
                    cwd=work, env=env)
     assert by_hand.returncode == 0, by_hand.stdout[-3000:] + by_hand.stderr[-3000:]
     assert " passed" in by_hand.stdout and "ImportError" not in by_hand.stdout
+
+
+def test_wheel_carries_the_expectations_files(built):
+    """The installed suite knows the bundled implementations' known failures: `run --help`
+    names "the bundled expectations/", so the wheel carries every expectations/IMPL.json where
+    reports.expectations.default_dir() looks for them."""
+    src, wheel = built
+    names = set(zipfile.ZipFile(wheel).namelist())
+    files = sorted((src / "expectations").glob("*.json"))
+    assert files, "the source has no expectations/*.json"
+    for f in files:
+        assert f"appc_conformance/expectations/{f.name}" in names, f"expectations/{f.name} is not in the wheel"
+        with zipfile.ZipFile(wheel) as zf:
+            assert json.loads(zf.read(f"appc_conformance/expectations/{f.name}")) == json.loads(f.read_text())
+
+
+@pytest.mark.go
+def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_factory):
+    """From the wheel, outside any checkout: `appc-conformance run --impl go-appc` uses the
+    bundled expectations (the console says which file), exits 0, and JUnit shows no failure."""
+    from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+    try:
+        go_build.build()  # the installed copy builds the same source into the same cache
+    except go_build.NotAvailable as exc:
+        pytest.skip(f"Go adapter not available: {exc}")
+    work = _outside(tmp_path_factory)
+    ran = _run([str(installed / "appc-conformance"), "run", "--impl", "go-appc", "--out", "out"],
+               cwd=work, env=_clean_env())
+    assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-4000:]
+    assert f"go-appc: expectations {installed.parent}" in ran.stderr, ran.stderr[-3000:]
+    assert "known failures" in ran.stderr
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
+    root = ET.parse(work / "out" / "junit.xml").getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    assert sum(int(s.get("tests", 0)) for s in suites) > 0
+    assert sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites) == 0, \
+        [tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None][:10]
+    assert not [tc for tc in root.iter("testcase") if tc.find("failure") is not None or tc.find("error") is not None]
+    # check finds the same bundled file: every failure is known
+    checked = _run([str(installed / "appc-conformance"), "check", "out/results-go-appc.json"], cwd=work,
+                   env=_clean_env())
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+    assert " 0 unexpected failures" in checked.stdout

@@ -266,3 +266,20 @@ def test_list_shows_the_publisher_cases(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in rows} == {c.id for c in PUBLISHER_SET.suite_cases}
     assert {r["op"] for r in rows} == {"check_publisher"}
+
+
+def test_port_applies_to_every_host_not_only_the_first_page(tmp_path):
+    """Issue 22, item 9: --port reached the discovery page only; the key, the image tags and the
+    image, published without a port (as a host on 443 publishes them), went to port 443."""
+    meta = [[kind, content.replace("https://{{a}}/", "https://{{a.host}}/")] for kind, content in GOOD_META]
+    paths = _meta(good_paths(), meta)
+    with servers.scenario({"a": {"paths": paths}}, artefacts=ARTEFACTS) as sc:
+        out = tmp_path / "r.json"
+        code = cli.main(["check-publisher", sc.substitute(APP), "--profile", "appc-imagetags", "--port", str(sc.port),
+                         "--ca-file", sc.ca_file, "--json", str(out)])
+        checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
+        assert code == 0, checks
+        for rule in ("pubkeys-tag", "imagetags-document", "image", "image-signature"):
+            assert checks[rule]["status"] == "pass", checks[rule]
+        fetched = {e.path.split("?")[0] for e in sc.log.requests()}
+        assert {"/keys/app.asc", sc.substitute(TJ), sc.substitute(IMG)} <= fetched, fetched

@@ -174,7 +174,11 @@ def test_sigint_or_sigterm_of_the_cli_stops_its_children(tmp_path, sig):
         assert cli.returncode == 128 + sig
         assert "interrupted" in err
         assert not _procs_with(str(tmp_path)), "a child outlived the CLI"
-        assert not (out / "results-custom.json").exists()
+        # what the run graded is kept, marked incomplete (issue 22: it used to keep nothing);
+        # the adapter hung on its first case, so nothing was graded and everything did not run
+        kept = json.loads((out / "results-custom.json").read_text())
+        assert kept["run"]["incomplete"] is True and kept["run"]["not_run"]
+        assert not any(c["verdict"] == "pass" for c in kept["cases"])
         assert not list(out.glob(".run-*"))  # its private folder is gone too
     finally:
         cli.kill()
@@ -334,7 +338,7 @@ def test_the_bundled_wait_bound_cases_say_how_long_they_take():
 
 class _FakeHello:
     def __init__(self, features):
-        self.ok, self.features = True, features
+        self.ok, self.features, self.ops = True, features, ["discover"]
 
 
 class _FakeSession:

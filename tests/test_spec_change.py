@@ -5,7 +5,9 @@
 - the actool adapter takes the binary and the profiles to claim, and an actool without
   ``--port`` is run in the 443/80 mode instead of failing;
 - ci/spec-change.sh builds both sides, runs the suite on both, and exits 1 naming the
-  regression when the change breaks a function of the library.
+  regression when the change breaks a function of the library; the verdict, profile by
+  profile (ci/spec_change_verdict.py), comes first; failures the base has too only on request;
+- ``run --spec-src`` gives such a build its own results and expectations files.
 """
 from __future__ import annotations
 
@@ -188,7 +190,148 @@ def test_recipe_fails_on_a_regression_of_a_patched_library(tmp_path):
     results = json.loads((tmp_path / "out" / "change" / "go-appc" / "results-go-appc-change.json").read_text())
     assert results["implementation"]["version"].startswith("0.8.11+change.")
     assert str(tmp_path) not in results["implementation"]["version"]
+    assert bad.stdout.startswith("spec-change: FAILED"), bad.stdout[:500]  # the verdict first
     # The same tree on both sides: no regression, exit 0.
     same = recipe(base, base, tmp_path / "same")
     assert same.returncode == 0, same.stdout[-3000:] + same.stderr[-3000:]
     assert "0 regressions" in same.stdout or "no difference" in same.stdout.lower(), same.stdout[-2000:]
+    # Without --out: a new folder outside the current one, named in the verdict (issue: the
+    # checkout it runs from was left with an untracked out-spec-change/).
+    cwd = tmp_path / "checkout"
+    cwd.mkdir()
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    default = subprocess.run(["bash", str(SCRIPT), "--impl", "go-appc", str(base), str(base), "--",
+                              "--case", "app-strings/colon/double-colon", "--profile", "appc-0.8.11"],
+                             capture_output=True, text=True, timeout=900, cwd=cwd,
+                             env={**os.environ, "PYTHON": sys.executable, "TMPDIR": str(own_tmp)})
+    assert default.returncode == 0, default.stdout[-3000:] + default.stderr[-3000:]
+    assert list(cwd.iterdir()) == []
+    made = list(own_tmp.glob("appc-spec-change.*"))
+    assert len(made) == 1 and str(made[0]) in default.stdout.splitlines()[0]
+
+
+# ----------------------------------------------------------------------------- the verdict, profile by profile
+
+VERDICT = ROOT / "ci" / "spec_change_verdict.py"
+
+
+def _results(path: Path, version: str, cases: list) -> Path:
+    path.write_text(json.dumps({"implementation": {"version": version},
+                                "cases": [{"id": i, "profile": p, "verdict": v, "message": m} for i, p, v, m in cases]}))
+    return path
+
+
+def _declined(profile: str, ids: list) -> list:
+    return [(i, profile, "not-implemented", f"profile {profile}: implements the other profile only") for i in ids]
+
+
+def _verdict(tmp_path, base, change, *args):
+    return subprocess.run([sys.executable, str(VERDICT), *args, "go-appc", str(base), str(change)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_verdict_names_added_and_dropped_profiles_first(tmp_path):
+    ids = ["a/x", "a/y", "b/z"]
+    base = _results(tmp_path / "base.json", "0.7+base.1", [
+        ("a/x", "appc-0.8.11", "pass", ""), ("a/y", "appc-0.8.11", "pass", ""),
+        ("b/z", "appc-0.8.11", "fail", "known on the base"), *_declined("appc-imagetags", ids)])
+    change = _results(tmp_path / "change.json", "0.7+change.2", [
+        *_declined("appc-0.8.11", ids), ("a/x", "appc-imagetags", "pass", ""),
+        ("a/y", "appc-imagetags", "fail", "the change's own"), ("b/z", "appc-imagetags", "error", "inherited"),
+        ])
+    out = _verdict(tmp_path, base, change, "--details", str(tmp_path / "details.txt"))
+    assert out.returncode == 1, out.stdout  # a dropped profile fails the gate unless allowed
+    lines = out.stdout.splitlines()
+    assert lines[0] == "== go-appc: base 0.7+base.1 -> change 0.7+change.2"
+    assert lines[1].startswith("  appc-0.8.11: DROPPED: ") and "2 cases the base passed" in lines[1]
+    assert lines[2].startswith("  appc-imagetags: ADDED: ") and "1 pass, 2 fail of 3 attempted" in lines[2]
+    assert "1 failures are the change's own" in lines[3] and "1 fail on the base too" in lines[3]
+    verdict_at = lines.index("  verdict: FAIL")
+    assert any("a/y [appc-imagetags]" in l for l in lines[verdict_at:])  # the change's own failure, listed
+    assert not any("b/z" in l for l in lines)  # the inherited one: counted, not listed
+    details = (tmp_path / "details.txt").read_text()
+    assert "b/z [appc-imagetags] error: inherited (base: appc-0.8.11)" in details
+    allowed = _verdict(tmp_path, base, change, "--allow-dropped", "appc-0.8.11")
+    assert allowed.returncode == 0 and "DROPPED (allowed)" in allowed.stdout and "verdict: ok" in allowed.stdout
+    verbose = _verdict(tmp_path, base, change, "--verbose")
+    assert "b/z [appc-imagetags] error: inherited" in verbose.stdout
+
+
+def test_verdict_in_a_profile_both_claim(tmp_path):
+    base = _results(tmp_path / "base.json", "1+base", [
+        ("a/x", "appc-0.8.11", "pass", ""), ("a/y", "appc-0.8.11", "fail", "old bug"),
+        ("a/z", "appc-0.8.11", "fail", "shared bug")])
+    change = _results(tmp_path / "change.json", "1+change", [
+        ("a/x", "appc-0.8.11", "error", "new bug"), ("a/y", "appc-0.8.11", "pass", ""),
+        ("a/z", "appc-0.8.11", "fail", "shared bug")])
+    out = _verdict(tmp_path, base, change)
+    assert out.returncode == 1
+    assert "appc-0.8.11: claimed by both: 1 regressions, 1 fixes" in out.stdout
+    assert "REGRESSION a/x [appc-0.8.11] pass -> error: new bug" in out.stdout
+    assert "FIXED a/y [appc-0.8.11] fail -> pass" in out.stdout
+    assert "shared bug" not in out.stdout  # known on the base: only with --verbose
+    assert "shared bug" in _verdict(tmp_path, base, change, "--verbose").stdout
+    same = _verdict(tmp_path, base, base)
+    assert same.returncode == 0 and "0 regressions" in same.stdout and "verdict: ok" in same.stdout
+
+
+def test_verdict_on_an_unreadable_results_file(tmp_path):
+    (tmp_path / "bad.json").write_text("{")
+    out = _verdict(tmp_path, tmp_path / "bad.json", tmp_path / "bad.json")
+    assert out.returncode != 0 and "cannot read the results file" in out.stderr and "bad.json" in out.stderr
+
+
+# ----------------------------------------------------------------------------- run --spec-src
+
+def _run_args(*argv):
+    import argparse  # noqa: PLC0415
+    from appc_conformance.conformance import run  # noqa: PLC0415
+    p = argparse.ArgumentParser()
+    run.add_arguments(p)
+    return run, p.parse_args(list(argv))
+
+
+def test_run_spec_src_names_results_and_expectations_by_tree(tmp_path, monkeypatch):
+    for var in (go_build.ENV_SPEC_SRC, go_build.ENV_SPEC_NAME):  # make_plan sets them: restored after
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    tree = tmp_path / "spec"
+    (tree / "discovery").mkdir(parents=True)
+    (tree / "schema" / "types").mkdir(parents=True)
+    run, args = _run_args("--impl", "go-appc", "--impl", "reference", "--spec-src", str(tree),
+                          "--spec-name", "pr584", "--out", str(tmp_path / "out"))
+    jobs = {j.label: j for j in run.make_plan(args)}
+    assert jobs["go-appc"].results.name == "results-go-appc-pr584.json" and jobs["go-appc"].stem == "go-appc-pr584"
+    assert jobs["reference"].results.name == "results-reference.json"
+    assert os.environ[go_build.ENV_SPEC_SRC] == str(tree.resolve())
+    assert os.environ[go_build.ENV_SPEC_NAME] == "pr584"
+    exps = run.load_expectations(args, list(jobs), {label: j.stem for label, j in jobs.items()})
+    assert exps["go-appc"].path.endswith("go-appc-pr584.json")  # the bundled one for pull request 584
+    _, one = _run_args("--impl", "go-appc", "--spec-src", str(tree), "--spec-name", "pr584",
+                       "--expectations", str(ROOT / "expectations" / "go-appc-pr584.json"))
+    jobs = {j.label: j for j in run.make_plan(one)}
+    assert run.load_expectations(one, list(jobs), {k: j.stem for k, j in jobs.items()})["go-appc"].known
+    assert go_build.results_id() == "go-appc-pr584"  # the ID the results file gets
+    _, bad = _run_args("--impl", "go-appc", "--spec-src", str(tmp_path / "nothing"))
+    with pytest.raises(run.UsageError, match="--spec-src: .*no such folder"):
+        run.make_plan(bad)
+    _, lone = _run_args("--impl", "go-appc", "--spec-name", "x")
+    with pytest.raises(run.UsageError, match="--spec-name needs --spec-src"):
+        run.make_plan(lone)
+
+
+def test_pull_request_expectations_name_real_cases_and_findings():
+    from appc_conformance.conformance import vectors  # noqa: PLC0415
+    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+    exp = expmod.load(ROOT / "expectations" / "go-appc-pr584.json")
+    assert exp.implementation == "go-appc-pr584"
+    runs = {(c.id, p) for c in vectors.load(vectors.default_vectors_dir()).cases for p in c.profiles}
+    findings = (ROOT / "docs" / "FINDINGS.md").read_text()
+    for k in exp.known:
+        assert (k.id, k.profile) in runs, k.label()
+        assert "docs/FINDINGS.md" in k.reason, k.label()
+        for ref in (w.rstrip(":,") for w in k.reason.split() if w.startswith("PR-IT-")):
+            assert f"| {ref} |" in findings, (k.label(), ref)
+        if k.reason.startswith("inherited"):
+            assert f"`{k.id}`" in findings or k.id.rsplit("/", 1)[-1] in findings, k.label()

@@ -16,10 +16,13 @@ from the reference by its one bug and nothing else. The reference itself is neve
 are meant to catch it (a folder of vectors/, or one file such as ``discovery/walk``), and a
 one-line description of the mistake an implementer would make. ``READINGS`` lists behaviours the
 spec leaves open (AMB-xx): the same machinery, but every case must *pass* against them.
+``ALTERNATIVES`` lists other behaviours the spec allows where the suite still grades a rule of
+the adapter protocol or of the Go library (strength ``library``): they may fail such cases, but
+no must-level case.
 
 Bugs that would never end (no cycle check, reading an endless answer) are bounded where the
 bound does not hide the bug: the cycle mutant answers with no labels after 100000 hops; the
-endless-read mutant really does read until the harness's timeout stops it.
+endless-read mutants really do read until the harness's timeout stops them.
 """
 from __future__ import annotations
 
@@ -216,11 +219,11 @@ CATALOGUE: list[Bug] = [
     _b("imagetags-fetched-without-tag", "discovery", "DISC-PR-05 TAG-08", "discovery/resolve",
        "resolve fetches the image tags document even when the app string has no tag"),
     # --- security ---------------------------------------------------------------------------
-    _b("cert-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
+    _b("cert-not-verified", "security", "DISC-20 DISC-04", "discovery/transport fetch/transport",
        "TLS certificates are not verified at all"),
     _b("hostname-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
        "the certificate chain is verified but not that it was issued for the host"),
-    _b("http-without-option", "security", "DISC-20 DISC-04", "discovery/transport",
+    _b("http-without-option", "security", "DISC-20 DISC-04", "discovery/transport fetch/transport",
        "plain HTTP is tried after an HTTPS failure even though the 'http' option was not given"),
     _b("insecure-tls-allows-http", "security", "DISC-20", "discovery/transport",
        "the 'tls' option (skip certificate checks) also allows plain HTTP"),
@@ -228,13 +231,13 @@ CATALOGUE: list[Bug] = [
        "the 'http' option (allow plain HTTP) also turns certificate checks off"),
     _b("http-tried-first", "security", "DISC-20 DISC-04", "discovery/transport",
        "with the 'http' option, plain HTTP is tried before HTTPS"),
-    _b("https-to-http-redirect-followed", "security", "DISC-16 DISC-04", "discovery/redirects",
+    _b("https-to-http-redirect-followed", "security", "DISC-16 DISC-04", "discovery/redirects fetch/transport",
        "a redirect from HTTPS to plain HTTP is followed without the 'http' option"),
     _b("headers-to-every-host", "security", "DISC-19", "discovery/headers",
        "every configured header is sent to every host, not only to the host it is configured for"),
-    _b("headers-kept-across-redirects", "security", "DISC-19", "discovery/headers",
+    _b("headers-kept-across-redirects", "security", "DISC-19", "discovery/headers fetch/transport",
        "headers of the first host are sent again to the host a redirect leads to"),
-    _b("headers-over-plain-http", "security", "DISC-19", "discovery/headers",
+    _b("headers-over-plain-http", "security", "DISC-19", "discovery/headers fetch/transport",
        "configured headers (credentials) are sent over plain HTTP too"),
     _b("headers-ignored", "security", "DISC-19", "discovery/headers",
        "configured headers are never sent"),
@@ -249,8 +252,6 @@ CATALOGUE: list[Bug] = [
        "a trusted key is used for every name, whatever prefix the operator trusted it for"),
     _b("discovered-keys-always-trusted", "fetch", "DISC-18", "fetch/keys",
        "keys found through ac-discovery-pubkeys are trusted even when the operator does not allow it"),
-    _b("armour-not-required", "fetch", "VAL-05", "fetch/signatures",
-       "a binary (not ASCII-armoured) signature is accepted"),
     _b("tags-signature-skipped", "fetch", "TAG-12", "fetch/imagetags fetch/dependencies",
        "the image tags document is merged without fetching or checking its signature"),
     _b("manifest-name-not-compared", "fetch", "VAL-01", "fetch/manifest",
@@ -262,7 +263,23 @@ CATALOGUE: list[Bug] = [
     _b("image-id-of-served-bytes", "fetch", "DEP-03", "fetch/dependencies",
        "the image ID is the hash of the archive as served (compressed), not of the uncompressed tar"),
     _b("image-read-unbounded", "fetch", "DEP-05", "fetch/dependencies",
-       "a dependency's size is checked only after the whole answer was read: endless data is read to the end"),
+       "a dependency's size is checked only after the whole answer was read (no size or time bound on the "
+       "download): endless data is read to the end"),
+    _b("key-prefix-by-characters", "fetch", "DISC-18", "fetch/signatures",
+       "a key's prefix is compared as characters, so a key trusted for host/ap is trusted for host/app"),
+    _b("discovered-keys-ignored-for-tags", "fetch", "DISC-18 TAG-12", "fetch/keys",
+       "the image tags document is checked with the configured keys only, never with discovered ones"),
+    _b("tags-signature-optional", "fetch", "TAG-12", "fetch/imagetags",
+       "an image tags document whose signature cannot be fetched is merged unsigned"),
+    _b("checks-off-validates-nothing", "fetch", "VAL-01 VAL-02 DISC-18", "fetch/signatures",
+       "with signature checks off the manifest's name and labels are not validated either"),
+    _b("size-shorter-accepted", "fetch", "DEP-05", "fetch/dependencies",
+       "a dependency's size is only an upper bound: an archive shorter than it is accepted"),
+    _b("layout-unchecked", "fetch", "VAL-05", "fetch/manifest",
+       "the archive's layout is not checked: a third top-level entry, duplicate entries or no rootfs pass"),
+    _b("truncated-archive-accepted", "fetch", "VAL-05", "fetch/manifest",
+       "the archive is decompressed as far as it goes and its manifest read from the start of the stream, "
+       "nothing after it: a compressed archive that ends early is read as an image"),
 ]
 
 # Readings the spec leaves open (AMB-xx). They are not bugs: the suite must accept each of them,
@@ -279,9 +296,23 @@ READINGS: list[Bug] = [
        "a 5xx answer ends the walk instead of leading to the parent path"),
     _b("imagetags-null-members-accepted", "reading", "AMB-30", "imagetags",
        "'aliases': null or 'labels': null are taken as absent ('or {}'), as Go's encoding/json does"),
+    _b("armour-not-required", "reading", "AMB-33", "fetch/signatures fetch/imagetags",
+       "a valid signature in binary OpenPGP form (not ASCII-armoured) is verified, for images and image tags "
+       "documents alike"),
 ]
 
-BY_NAME = {b.name: b for b in CATALOGUE + READINGS}
+# Other behaviours the spec allows, where the suite still grades a rule of the adapter protocol or
+# the Go library (strength library) or a recommendation: they may fail such cases but no must-level
+# case. The sensitivity run reports the must-level cases each fails (there must be none).
+ALTERNATIVES: list[Bug] = [
+    _b("signature-first", "alternative", "DISC-PR-05 TAG-12", "fetch",
+       "each signature is downloaded before its document or image (the spec fixes no order between the two)"),
+    _b("plain-http-image-urls", "alternative", "DISC-21", "fetch",
+       "http:// image and signature URLs are downloaded without the 'http' option (discovery.md restricts no "
+       "scheme for image URLs; HTTPS only is the protocol's and the library's rule)"),
+]
+
+BY_NAME = {b.name: b for b in CATALOGUE + READINGS + ALTERNATIVES}
 ACTIVE: set[str] = set()
 
 
@@ -625,7 +656,7 @@ class _Transport(disc.Transport):
         return pairs if scheme == "https" or on("headers-over-plain-http") else []
 
     def _read_body(self, resp, conn, url, limit, fetch_deadline):
-        if on("body-read-unbounded"):
+        if on("body-read-unbounded") or (on("image-read-unbounded") and limit >= UNBOUNDED):
             return resp.read()  # to the end, however long it takes
         return super()._read_body(resp, conn, url, limit, fetch_deadline)
 
@@ -793,6 +824,51 @@ def _never(*_args):
     return False
 
 
+UNBOUNDED = 1 << 62  # image-read-unbounded: the image's byte limit, and the sign to read it without a bound
+
+
+def _prefix_by_characters(prefix, name):
+    return name.startswith(prefix.strip("/"))
+
+
+def _layout_manifest_only(members):
+    from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
+    if not any(ref_fetch._member_path(m.name) == "manifest" and m.isfile() for m in members):
+        raise RefError("not-an-image", "the archive has no manifest file")
+
+
+def _decompress_as_far_as_it_goes(data):
+    import bz2
+    import lzma
+    import zlib
+    try:
+        if data[:2] == b"\x1f\x8b":
+            return zlib.decompressobj(31).decompress(data)
+        if data[:3] == b"BZh":
+            return bz2.BZ2Decompressor().decompress(data)
+        if data[:6] == b"\xfd7zXZ\x00":
+            return lzma.LZMADecompressor().decompress(data)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise RefError("not-an-image", f"the archive cannot be decompressed: {exc}") from None
+    return data
+
+
+def _read_manifest_from_the_stream(tar_bytes):
+    """The manifest read from the start of the tar stream, as a streaming ACE reads it; what comes
+    after it is never looked at (truncated-archive-accepted)."""
+    import io
+    import tarfile
+    from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
+    try:
+        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r|") as tar:
+            for m in tar:
+                if ref_fetch._member_path(m.name) == "manifest" and m.isfile():
+                    return tar.extractfile(m).read().decode("utf-8")
+    except (tarfile.TarError, UnicodeDecodeError) as exc:
+        raise RefError("not-an-image", f"not a tar archive: {exc}") from None
+    raise RefError("not-an-image", "the archive has no manifest file")
+
+
 def _hash_served(served, tar_bytes):
     import hashlib
     return "sha512-" + hashlib.sha512(served).hexdigest()
@@ -804,12 +880,22 @@ FETCH_BUGS = {
     "key-prefix-ignored": {"key_covers": _always},
     "discovered-keys-always-trusted": {"uses_discovered_keys": _always},
     "armour-not-required": {"is_armoured": _always},
+    "key-prefix-by-characters": {"key_covers": _prefix_by_characters},
+    "discovered-keys-ignored-for-tags": {"document_keys": lambda configured, discovered: configured},
+    "tags-signature-optional": {"tags_signature_required": _never},
+    "checks-off-validates-nothing": {"validates_manifest": lambda verify: verify},
+    "size-shorter-accepted": {"size_matches": lambda size, served: size is None or served <= size},
+    "layout-unchecked": {"check_layout": _layout_manifest_only},
+    "truncated-archive-accepted": {"decompress": _decompress_as_far_as_it_goes,
+                                   "read_manifest": _read_manifest_from_the_stream},
+    "signature-first": {"signature_first": _always},
+    "plain-http-image-urls": {"plain_http_downloads": _always},
     "tags-signature-skipped": {"checks_tags_signature": _never},
     "manifest-name-not-compared": {"name_matches": _always},
     "manifest-labels-not-compared": {"labels_match": _always},
     "image-id-not-checked": {"image_id_matches": _always},
     "image-id-of-served-bytes": {"compute_image_id": _hash_served},
-    "image-read-unbounded": {"image_limit": lambda size: 1 << 62},
+    "image-read-unbounded": {"image_limit": lambda size: UNBOUNDED},
 }
 
 
@@ -838,7 +924,7 @@ def install(bug: str) -> None:
 
 def table() -> str:
     lines = ["| bug | family | requirements | areas | description |", "|---|---|---|---|---|"]
-    for b in CATALOGUE + READINGS:
+    for b in CATALOGUE + READINGS + ALTERNATIVES:
         lines.append(f"| `{b.name}` | {b.family} | {', '.join(b.requirements)} | {', '.join(b.areas)} | {b.description} |")
     return "\n".join(lines)
 
@@ -850,7 +936,8 @@ def main(argv: list[str]) -> int:
     if argv[0] == "--list":
         if "--json" in argv:
             print(json.dumps({"bugs": [asdict(b) for b in CATALOGUE],
-                              "readings": [asdict(b) for b in READINGS]}, indent=1))
+                              "readings": [asdict(b) for b in READINGS],
+                              "alternatives": [asdict(b) for b in ALTERNATIVES]}, indent=1))
         else:
             print(table())
         return 0

@@ -6,10 +6,17 @@
 // or, to a harness that did not announce protocol_minor 1, an error of kind
 // "other".
 //
-// Profile: appc-0.8.11 only. Ops: parse_app, validate_manifest, discover,
-// resolve. The adapter only translates: every verdict comes from the
-// library (discovery.NewAppFromString, discovery.DiscoverACIEndpoints,
-// discovery.DiscoverPublicKeys, schema.ImageManifest's JSON decoding).
+// Profile: appc-0.8.11 on a tree whose app string parser makes ':' the
+// version label (Debian's v0.8.11); appc-imagetags on a tree whose parser
+// makes it a tag (appc/spec pull request 584). Ops: parse_app,
+// validate_manifest, discover, resolve, and, where the tree has the image tags
+// API, validate_imagetags, resolve_tag and merge_tag. What the tree offers is
+// found by build.py with probes compiled against it; it selects the lib_*.go
+// files of this folder with build tags (see the files' go:build lines). The
+// adapter only translates: every verdict comes from the library
+// (discovery.NewAppFromString, discovery.DiscoverACIEndpoints,
+// discovery.DiscoverPublicKeys, discovery.DiscoverImageTags,
+// schema.ImageTags, schema.ImageManifest's JSON decoding).
 package main
 
 import (
@@ -35,10 +42,42 @@ const (
 	protocolVersion = 1
 	failedMinor     = 1 // the protocol minor version that has the "failed" answer
 	profile0811     = "appc-0.8.11"
+	profileTags     = "appc-imagetags"
 	libVersion      = "0.8.11"
 )
 
+// opFunc runs one op on its arguments; an error is a malformed request.
+type opFunc func(args map[string]json.RawMessage) (answer, error)
+
+// ops are the ops this build answers, in the order the hello lists them: the ones every tree has,
+// then those a lib_*.go file of this build registers (registerOp, from its init).
 var ops = []string{"parse_app", "validate_manifest", "discover", "resolve"}
+
+var extraOps = map[string]opFunc{}
+
+func registerOp(name string, f opFunc) {
+	ops = append(ops, name)
+	extraOps[name] = f
+}
+
+// claimedProfile is the one profile this build's code follows: appc-imagetags where the app string
+// parser makes the value after ':' a tag (lib_apptag.go), appc-0.8.11 where it makes it the
+// version label.
+func claimedProfile() string {
+	if colonIsTag {
+		return profileTags
+	}
+	return profile0811
+}
+
+// treeVersion is how messages name the tree: "0.8.11" for Debian's library, else the version the
+// hello reports.
+func treeVersion() string {
+	if specLabel == "" {
+		return libVersion
+	}
+	return reportedVersion()
+}
 
 // specLabel is set by build.py (-ldflags -X main.specLabel=...) when the adapter is built
 // against another appc/spec tree than Debian's: "+NAME.COMMIT", added to the tree's own
@@ -242,13 +281,22 @@ func (s *session) hello(req *request) answer {
 	} else {
 		prof = profile0811
 	}
-	if prof != profile0811 {
-		s.declined = fmt.Sprintf("appc/spec %s implements profile %s only, not %q (no image tags)",
-			libVersion, profile0811, prof)
+	if prof != claimedProfile() {
+		if colonIsTag {
+			s.declined = fmt.Sprintf("appc/spec %s implements profile %s only, not %q (its app string "+
+				"parser makes the value after ':' a tag, and its discovery fills no implied version)",
+				treeVersion(), profileTags, prof)
+		} else {
+			s.declined = fmt.Sprintf("appc/spec %s implements profile %s only, not %q (no image tags)",
+				treeVersion(), profile0811, prof)
+		}
 		return unsupportedAnswer("%s", s.declined)
 	}
 
-	features := []string{"custom-port", "host-headers"}
+	features := []string{"host-headers"}
+	if libDiscoveryPort {
+		features = []string{"custom-port", "host-headers"}
+	}
 	var caFile string
 	if len(req.CAFile) > 0 && string(req.CAFile) != "null" {
 		if json.Unmarshal(req.CAFile, &caFile) != nil {
@@ -273,7 +321,7 @@ func (s *session) hello(req *request) answer {
 			"language": "go",
 			"homepage": "https://github.com/appc/spec",
 		},
-		"profiles": []string{profile0811},
+		"profiles": []string{claimedProfile()},
 		"ops":      ops,
 		"features": features,
 	})
@@ -311,6 +359,20 @@ func trustCAFile(path string) error {
 	return nil
 }
 
+// Set by lib_*.go files of builds against a tree with the image tags API; nil otherwise.
+var (
+	// discoverImageTags runs the library's image tags discovery (discover, what "imagetags").
+	discoverImageTags func(app *discovery.App, d *discoveryArgs) ([]imageTagsOut, []attemptOut, error)
+	// resolveTag merges the app's tag into its labels as resolve does before it discovers the
+	// image; a non-nil answer is the reply instead.
+	resolveTag func(app *discovery.App, d *discoveryArgs) (*discovery.App, []attemptOut, *answer)
+)
+
+type imageTagsOut struct {
+	URL string `json:"url"`
+	ASC string `json:"asc"`
+}
+
 // ---------------------------------------------------------------- dispatch
 
 func (s *session) dispatch(op string, rawArgs json.RawMessage) answer {
@@ -319,7 +381,7 @@ func (s *session) dispatch(op string, rawArgs json.RawMessage) answer {
 		known = known || o == op
 	}
 	if !known {
-		return unsupportedAnswer("op %q is not implemented by the appc/spec %s adapter", op, libVersion)
+		return unsupportedAnswer("op %q is not implemented by the appc/spec %s adapter", op, treeVersion())
 	}
 	args := map[string]json.RawMessage{}
 	if len(rawArgs) > 0 && string(rawArgs) != "null" {
@@ -338,6 +400,8 @@ func (s *session) dispatch(op string, rawArgs json.RawMessage) answer {
 		a, err = opDiscover(args)
 	case "resolve":
 		a, err = opResolve(args)
+	default:
+		a, err = extraOps[op](args)
 	}
 	if err != nil {
 		return failedAnswer("malformed request: %v", err)
@@ -390,6 +454,9 @@ func parseDiscoveryArgs(args map[string]json.RawMessage) (*discoveryArgs, string
 			return nil, "", badf("argument \"port\" must be an integer in 0..65535, not %v", p)
 		}
 		d.port = uint(p) // 0 means the default port, as for the library
+		if d.port != 0 && !libDiscoveryPort {
+			return nil, fmt.Sprintf("appc/spec %s: its discovery functions take no port", treeVersion()), nil
+		}
 	}
 
 	insecure, _, err := stringListArg(args, "insecure")
@@ -468,7 +535,7 @@ func opParseApp(args map[string]json.RawMessage) (answer, error) {
 	}
 	return okAnswer(map[string]interface{}{
 		"name":   app.Name.String(),
-		"tag":    nil, // appc-0.8.11 has no tags
+		"tag":    appTag(app), // null on a tree without tags (lib_noapptag.go)
 		"labels": labelsOf(app),
 	}), nil
 }
@@ -523,7 +590,7 @@ func describeFailure(what string, err error, attempts []attemptOut) string {
 }
 
 func discoverACI(app *discovery.App, d *discoveryArgs) ([]aciOut, []attemptOut, error) {
-	eps, fa, err := discovery.DiscoverACIEndpoints(*app, d.headers, d.insecure, d.port)
+	eps, fa, err := libDiscoverACI(*app, d.headers, d.insecure, d.port)
 	att := attemptsOut("aci", fa)
 	if err == nil && len(eps) == 0 {
 		err = errors.New("no endpoint found")
@@ -539,7 +606,7 @@ func discoverACI(app *discovery.App, d *discoveryArgs) ([]aciOut, []attemptOut, 
 }
 
 func discoverKeys(app *discovery.App, d *discoveryArgs) ([]string, []attemptOut, error) {
-	keys, fa, err := discovery.DiscoverPublicKeys(*app, d.headers, d.insecure, d.port)
+	keys, fa, err := libDiscoverKeys(*app, d.headers, d.insecure, d.port)
 	att := attemptsOut("pubkeys", fa)
 	if err == nil && len(keys) == 0 {
 		err = errors.New("no key found")
@@ -566,7 +633,9 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 		switch w {
 		case "aci", "pubkeys":
 		case "imagetags":
-			return unsupportedAnswer("appc/spec %s has no image tags discovery", libVersion), nil
+			if discoverImageTags == nil {
+				return unsupportedAnswer("appc/spec %s has no image tags discovery", treeVersion()), nil
+			}
 		default:
 			return unsupportedAnswer("discovery of %q is not known to the adapter", w), nil
 		}
@@ -599,6 +668,13 @@ func opDiscover(args map[string]json.RawMessage) (answer, error) {
 				return errAnswer("discovery-failed", "%s", describeFailure("pubkeys", err, att)), nil
 			}
 			result["pubkeys"] = keys
+		case "imagetags":
+			docs, att, err := discoverImageTags(app, d)
+			attempts = append(attempts, att...)
+			if err != nil {
+				return errAnswer("discovery-failed", "%s", describeFailure("imagetags", err, att)), nil
+			}
+			result["imagetags"] = docs
 		}
 	}
 	result["attempts"] = attempts
@@ -640,16 +716,44 @@ func opResolve(args map[string]json.RawMessage) (answer, error) {
 	if reply != nil || err != nil {
 		return derefAnswer(reply), err
 	}
-	// appc-0.8.11 has no tags: the labels as parsed are final.
+	// appc-0.8.11 has no tags: the labels as parsed are final, and the image is discovered, then
+	// the keys. On a tree with tags the library leaves the order to its caller, and the adapter
+	// takes the draft's (DISC-PR-05): keys, then (only with a tag) the image tags document merged
+	// into the labels (resolveTag, lib_resolvetags.go), then the image with the final labels.
+	attempts := []attemptOut{}
+	var keys []string
+	keysDone := false
+	if colonIsTag {
+		k, katt, kerr := discoverKeys(app, d)
+		attempts = append(attempts, katt...)
+		if kerr != nil {
+			k = []string{} // keys found nowhere: an empty list, not an error
+		}
+		keys, keysDone = k, true
+	}
+	if appHasTag(app) {
+		if resolveTag == nil {
+			return unsupportedAnswer("appc/spec %s cannot resolve a tag: it has no image tags API", treeVersion()), nil
+		}
+		merged, att, reply := resolveTag(app, d)
+		attempts = append(attempts, att...)
+		if reply != nil {
+			return *reply, nil
+		}
+		app = merged
+	}
 	eps, att, err := discoverACI(app, d)
-	attempts := append([]attemptOut{}, att...)
+	attempts = append(attempts, att...)
 	if err != nil {
 		return errAnswer("discovery-failed", "%s", describeFailure("aci", err, att)), nil
 	}
-	keys, katt, kerr := discoverKeys(app, d)
-	attempts = append(attempts, katt...)
-	if kerr != nil {
-		keys = []string{} // keys found nowhere: an empty list, not an error
+	if !keysDone {
+		k, katt, kerr := discoverKeys(app, d)
+		attempts = append(attempts, katt...)
+		if kerr != nil {
+			k = []string{} // keys found nowhere: an empty list, not an error
+		}
+		keys = k
 	}
 	return okAnswer(map[string]interface{}{
 		"labels":   labelsOf(app),

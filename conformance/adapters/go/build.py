@@ -1,8 +1,17 @@
 """Build the Go adapter (``adapter.go``) against an appc/spec source tree, in GOPATH mode.
 
 ``build()`` returns the path of a compiled adapter binary, compiling it only when no binary
-for this exact ``adapter.go``, appc/spec tree and Go toolchain is cached yet. The binary is
+for these exact sources, appc/spec tree and Go toolchain is cached yet. The binary is
 written to a temporary file and renamed into place, so two processes may build at once.
+
+What the tree offers is found out by compiling it, not from a version string: before a build,
+each probe of ``probes/`` (a few lines that use one API: discovery with a port, an app's tag,
+the image tags document, image tags discovery, an app's MergeTag, a dependency's tag) is
+compiled against the tree. The probes that compile become build tags, which select the
+``lib_*.go`` files built with ``adapter.go`` (each file's ``go:build`` line says which). The
+result is kept beside the binary (``BINARY.api.json``); ``api()`` returns it: the probes and
+the profile the build claims (``appc-imagetags`` when the app string parser makes ':' a tag,
+else ``appc-0.8.11``; docs/DECISIONS.md).
 
 Which appc/spec tree: ``spec_src`` (``--spec-src DIR`` on the command line), else the
 environment's ``APPC_SPEC_SRC``, else Debian's library (golang-github-appc-spec-dev). A tree is
@@ -21,8 +30,8 @@ that built it, and results files are published. ``-trimpath`` keeps it out of th
 ``build_actool()`` builds actool (the tree's ``actool/`` command) the same way, for runs of the
 actool adapter against a tree (``ACTOOL=PATH`` or ``--actool PATH`` for that adapter).
 
-``python -m appc_conformance.conformance.adapters.go.build [--spec-src DIR] [--spec-name NAME] [--actool]``
-prints the binary's path (exit 3 when Go or the library is not installed, 1 when the build
+``python -m appc_conformance.conformance.adapters.go.build [--spec-src DIR] [--spec-name NAME] [--actool | --api]``
+prints the binary's path (``--api``: what the probes found, as JSON) (exit 3 when Go or the library is not installed, 1 when the build
 fails, 2 when DIR is not an appc/spec tree). ``APPC_CONFORMANCE_GO`` names the go binary to use
 (default: ``go`` on PATH, then /usr/bin/go).
 """
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -41,6 +51,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "adapter.go"
+PROBES = HERE / "probes"
+# Probe names, in the order they run; each is probes/NAME.go and, when it compiles, the build tag NAME.
+PROBE_NAMES = ("discport", "apptag", "imagetags", "discimagetags", "appmergetag", "deptag")
+PROFILE_0811 = "appc-0.8.11"
+PROFILE_TAGS = "appc-imagetags"
 GOCODE = Path("/usr/share/gocode")
 LIBRARY = GOCODE / "src" / "github.com" / "appc" / "spec"
 IMPORT_PATH = "github.com/appc/spec"
@@ -128,6 +143,14 @@ def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None =
         commit = _git(path, "rev-parse", "--verify", "HEAD")
     dirty = bool(commit) and bool(_git(path, "status", "--porcelain", "--untracked-files=no", "--", "."))
     return SpecTree(path, name, commit, dirty)
+
+
+def results_id(spec_src=None, spec_name: str | None = None, env: dict | None = None) -> str:
+    """The implementation's ID in results and expectations: ``go-appc`` for Debian's library,
+    ``go-appc-NAME`` for another tree (its build is another implementation, with its own known
+    failures, ``expectations/go-appc-NAME.json``)."""
+    tree = spec_tree(spec_src, spec_name, env)
+    return "go-appc" if tree.default else f"go-appc-{tree.name}"
 
 
 def default_cache_dir() -> Path:
@@ -241,28 +264,82 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
             env["GOPATH"] = f"{gopath}{os.pathsep}{GOCODE}"
         else:
             env["GOPATH"] = _gopath(tree, tmp)
+        cwd, tags, probes = tmp, (), None
         if target == "adapter.go":
-            # The source is copied too, so a concurrent edit of adapter.go cannot mix into this build.
-            src = tmp / "adapter.go"
-            src.write_bytes(extra)
-            target = str(src)
+            # The sources are copied too, so a concurrent edit cannot mix into this build.
+            probes = _probe(go, env, tmp)
+            tags = tuple(name for name in PROBE_NAMES if probes[name])
+            cwd = tmp / "src"
+            cwd.mkdir()
+            for name, data in adapter_sources().items():
+                (cwd / name).write_bytes(data)
+            target = "."
         out = tmp / kind
-        proc = subprocess.run([go, "build", *BUILD_FLAGS, *_ldflags(tree), "-o", str(out), target],
-                              cwd=tmp, env=env, capture_output=True, text=True, timeout=900)
+        tag_flags = ("-tags", ",".join(tags)) if tags else ()
+        proc = subprocess.run([go, "build", *BUILD_FLAGS, *tag_flags, *_ldflags(tree), "-o", str(out), target],
+                              cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0 or not out.is_file():
             what = SOURCE if kind == "go-adapter" else target
+            found = f" (probes that compiled: {', '.join(tags) or 'none'})" if probes is not None else ""
             raise BuildError(f"go build of {what} against the appc/spec tree "
                              f"{'of Debian' if tree.default else tree.name} failed "
-                             f"(exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+                             f"(exit {proc.returncode}){found}:\n{proc.stdout}{proc.stderr}")
         os.chmod(out, 0o755)
+        if probes is not None:  # beside the binary, before it: a binary found in the cache has it
+            side = tmp / "api.json"
+            side.write_text(json.dumps({"probes": probes}, sort_keys=True) + "\n", encoding="utf-8")
+            os.replace(side, f"{binary}.api.json")
         os.replace(out, binary)  # atomic; a concurrent builder's rename is equally good
     return binary
 
 
+def adapter_sources() -> dict[str, bytes]:
+    """{file name: contents} of the adapter: adapter.go and the lib_*.go files."""
+    return {p.name: p.read_bytes() for p in [SOURCE, *sorted(HERE.glob("lib_*.go"))]}
+
+
+def probe_sources() -> dict[str, bytes]:
+    return {name: (PROBES / f"{name}.go").read_bytes() for name in PROBE_NAMES}
+
+
+def claimed_profiles(probes: dict) -> list[str]:
+    """The profile a build claims from its probes (the same rule as claimedProfile in adapter.go)."""
+    return [PROFILE_TAGS] if probes.get("apptag") else [PROFILE_0811]
+
+
+def _bundle(parts: dict[str, bytes]) -> bytes:
+    return b"".join(name.encode() + b"\0" + data + b"\0" for name, data in sorted(parts.items()))
+
+
+def _probe(go: str, env: dict, tmp: Path) -> dict:
+    """{probe: compiles?}: each probe of probes/ compiled against the tree on env's GOPATH."""
+    found = {}
+    for name in PROBE_NAMES:
+        d = tmp / "probe" / name
+        d.mkdir(parents=True)
+        (d / f"{name}.go").write_bytes((PROBES / f"{name}.go").read_bytes())
+        proc = subprocess.run([go, "build", *BUILD_FLAGS, "."], cwd=d, env=env,
+                              capture_output=True, text=True, timeout=900)
+        found[name] = proc.returncode == 0
+    return found
+
+
 def build(cache_dir: Path | None = None, spec_src=None, spec_name: str | None = None) -> Path:
-    """Return the path of an adapter binary built from the current ``adapter.go`` and the tree."""
+    """Return the path of an adapter binary built from the current sources and the tree."""
     tree = spec_tree(spec_src, spec_name)
-    return _compile("go-adapter", "adapter.go", tree, cache_dir, SOURCE.read_bytes())
+    extra = _bundle(adapter_sources()) + _bundle(probe_sources())
+    return _compile("go-adapter", "adapter.go", tree, cache_dir, extra)
+
+
+def api(cache_dir: Path | None = None, spec_src=None, spec_name: str | None = None) -> dict:
+    """What the build against the tree found: {"probes": {name: bool}, "profiles": [...]}
+    (builds it when it is not cached yet)."""
+    binary = build(cache_dir, spec_src, spec_name)
+    try:
+        probes = json.loads(Path(f"{binary}.api.json").read_text(encoding="utf-8"))["probes"]
+    except (OSError, ValueError, KeyError, TypeError):  # a binary cached before probes existed
+        raise BuildError(f"{binary}.api.json is missing or unreadable: remove {binary} to rebuild") from None
+    return {"probes": probes, "profiles": claimed_profiles(probes)}
 
 
 def build_actool(cache_dir: Path | None = None, spec_src=None, spec_name: str | None = None) -> Path:
@@ -283,8 +360,13 @@ def main(argv=None) -> int:
                     help=f"the tree's name in the version the adapter reports (default: ${ENV_SPEC_NAME}, "
                          "else the folder's name)")
     ap.add_argument("--actool", action="store_true", help="build the tree's actool instead of the adapter")
+    ap.add_argument("--api", action="store_true",
+                    help="print what the probes found in the tree and the profile the build claims (JSON)")
     args = ap.parse_args(argv)
     try:
+        if args.api:
+            print(json.dumps(api(spec_src=args.spec_src, spec_name=args.spec_name), sort_keys=True))
+            return 0
         make = build_actool if args.actool else build
         print(make(spec_src=args.spec_src, spec_name=args.spec_name))
     except SpecTreeError as exc:

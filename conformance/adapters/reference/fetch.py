@@ -9,9 +9,10 @@ ID", dependency matching) and the image tags draft (the four phases of the disco
    its signature, verified before the labels are merged;
 3. the image, discovered with the final labels, and its signature (fetched only when
    signatures are checked: the operator's policy decides, discovery.md "Validation");
-4. validation: the signature against a trusted key; the archive is a tar (plain, gzip, bzip2
-   or xz) with a valid ``manifest``; the manifest's name and labels match the request; for a
-   dependency, the image ID (SHA-512 of the uncompressed tar) and the size.
+4. validation: the signature against a trusted key; the archive is a whole tar (plain, gzip,
+   bzip2 or xz) with no duplicate entries and only ``manifest`` (valid) and ``rootfs`` at its top;
+   the manifest's name and labels match the request, whatever the signature policy; for a
+   dependency, the image ID (SHA-512 of the uncompressed tar) and the size (it must match).
 
 Signatures are checked with GnuPG (``gpg``) in a temporary home folder that holds only the keys
 trusted for this name, removed after each operation. Choices the spec leaves open are in
@@ -110,6 +111,36 @@ def checks_tags_signature(verify: bool) -> bool:
     return verify
 
 
+def tags_signature_required() -> bool:
+    """A document whose signature cannot be fetched is not merged (signatures are checked)."""
+    return True
+
+
+def document_keys(configured: list, discovered: list) -> list:
+    """The keys that may sign the image tags document: the same as for the image, discovered keys
+    included when the operator allows them (the draft gathers keys first, then the document)."""
+    return configured + discovered
+
+
+def signature_first() -> bool:
+    """Whether a signature is downloaded before its document or image. The spec fixes no order
+    between the two (DISC-PR-05 puts both before the image); the reference fetches the document
+    first. The sensitivity readings switch it."""
+    return False
+
+
+def plain_http_downloads(allowed: bool) -> bool:
+    """Plain HTTP for image and signature downloads only with insecure 'http': the adapter
+    protocol's rule (docs/ADAPTERS.md 6.1) and the Go library's; discovery.md itself restricts no
+    scheme for image URLs (the sensitivity readings switch it)."""
+    return allowed
+
+
+def validates_manifest(verify: bool) -> bool:
+    """discovery.md "Validation": name and labels are validated whatever the signature policy."""
+    return True
+
+
 def name_matches(wanted: str, got: str) -> bool:
     """discovery.md "Validation": the manifest's name is the name used for discovery."""
     return wanted == got
@@ -132,6 +163,12 @@ def compute_image_id(served: bytes, tar_bytes: bytes) -> str:
 def image_limit(size: Optional[int]) -> int:
     """Bytes read from the image URL: the dependency's size when it gives one."""
     return MAX_IMAGE if size is None else min(size, MAX_IMAGE)
+
+
+def size_matches(size: Optional[int], served: int) -> bool:
+    """aci.md, dependencies.size: the ACE should ensure the retrieved image has that size (an
+    archive shorter than it does not match either)."""
+    return size is None or served == size
 
 
 # --- OpenPGP --------------------------------------------------------------------------------------
@@ -246,13 +283,47 @@ def decompress(data: bytes) -> bytes:
     return out
 
 
+def _member_path(name: str) -> str:
+    """A member's path without a leading ``./`` or ``/`` and trailing ``/`` (``./rootfs/`` is ``rootfs``)."""
+    while name.startswith("./"):
+        name = name[2:]
+    return name.strip("/")
+
+
+def check_layout(members: list) -> None:
+    """aci.md, Image Archives (MUSTs): no duplicate entries; only two top-level pathnames,
+    ``manifest`` (a regular file) and ``rootfs`` (a directory, given as an entry or implied by
+    the paths under it)."""
+    seen: set = set()
+    for m in members:
+        path = _member_path(m.name)
+        if path == "":
+            continue  # the archive's root itself (``./``)
+        if path in seen:
+            raise RefError("not-an-image", f"the archive holds {path!r} twice (duplicate entries)")
+        seen.add(path)
+        top = path.split("/", 1)[0]
+        if top not in ("manifest", "rootfs"):
+            raise RefError("not-an-image", f"the archive has a third top-level entry {top!r} "
+                                           f"(only manifest and rootfs are allowed)")
+        if path == "manifest" and not m.isfile():
+            raise RefError("not-an-image", "the archive's manifest is not a regular file")
+        if path == "rootfs" and not m.isdir():
+            raise RefError("not-an-image", "the archive's rootfs is not a directory")
+        if top == "manifest" and path != "manifest":
+            raise RefError("not-an-image", "the archive's manifest is not a regular file")
+    if "manifest" not in seen:
+        raise RefError("not-an-image", "the archive has no manifest file")
+    if not any(p == "rootfs" or p.startswith("rootfs/") for p in seen):
+        raise RefError("not-an-image", "the archive has no rootfs directory")
+
+
 def read_manifest(tar_bytes: bytes) -> str:
     try:
         with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
-            members = {m.name.lstrip("./") if m.name != "./" else m.name: m for m in tar.getmembers()}
-            m = members.get("manifest")
-            if m is None or not m.isfile():
-                raise RefError("not-an-image", "the archive has no manifest file")
+            members = tar.getmembers()
+            check_layout(members)
+            m = next(m for m in members if _member_path(m.name) == "manifest")
             f = tar.extractfile(m)
             raw = f.read() if f is not None else b""
     except tarfile.TarError as exc:
@@ -293,24 +364,41 @@ def _get(tr: discovery.Transport, url: str, limit: int, kind_on_failure: str, wh
         raise RefError(kind_on_failure, f"{what}: {exc}") from None
 
 
+def _tags_signature(tr: discovery.Transport, ep: dict) -> Optional[bytes]:
+    """The image tags document's signature; None when it cannot be fetched and the rule that it
+    is required is switched off (a mutant)."""
+    try:
+        return _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image tags document's signature")
+    except RefError:
+        if tags_signature_required():
+            raise
+        return None
+
+
 def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     trust = _trust(args)
     name, labels, tag, want_id, size = _request(args, profile)
     tr = ImageTransport(args, ca_file)
+    downloads = ImageTransport(args, ca_file)  # the image and its signature
+    downloads.allow_http = plain_http_downloads(downloads.allow_http)
     attempts: list = []
     verifier = Verifier() if trust["verify"] else None
+    configured: list = []
+    discovered: list = []
     # (1) keys
     if verifier is not None:
         for k in trust["keys"]:
             if key_covers(k["prefix"], name):
-                verifier.add(k["key"].encode("utf-8"))
+                configured.append(k["key"].encode("utf-8"))
         if uses_discovered_keys(trust["discovered"]):
             for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile),
                                       tr, attempts):
                 try:
-                    verifier.add(tr.get(url, MAX_KEY))
+                    discovered.append(tr.get(url, MAX_KEY))
                 except discovery.FetchError:
                     continue
+        for key in configured + discovered:
+            verifier.add(key)
     # (2) the image tags document, its signature checked before merging
     tags_url = None
     if profile == core.PROFILE_TAGS and tag:
@@ -318,11 +406,18 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
         text = None
         if endpoints:
             ep = endpoints[0]
+            checked = verifier is not None and checks_tags_signature(trust["verify"])
+            sig = None
+            if checked and signature_first():
+                sig = _tags_signature(tr, ep)
             doc = _get(tr, ep["url"], discovery.MAX_DOCUMENT, "fetch-failed", "the image tags document")
-            if verifier is not None and checks_tags_signature(trust["verify"]):
-                sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing",
-                           "the image tags document's signature")
-                verifier.verify(doc, sig, "the image tags document")
+            if checked and sig is None and not signature_first():
+                sig = _tags_signature(tr, ep)
+            if sig is not None:
+                tags_verifier = Verifier()
+                for key in document_keys(configured, discovered):
+                    tags_verifier.add(key)
+                tags_verifier.verify(doc, sig, "the image tags document")
             try:
                 text = doc.decode("utf-8")
             except UnicodeDecodeError:
@@ -334,20 +429,25 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     if not found:
         raise discovery._failed(discovery.ACI, name, attempts)
     ep = found[0]
-    data = _get(tr, ep["aci"], image_limit(size), "fetch-failed", "the image")
-    sig_url = None
-    if verifier is not None and fetches_signature(trust["verify"]):
-        sig = _get(tr, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
+    sig_url = sig = None
+    signed = verifier is not None and fetches_signature(trust["verify"])
+    if signed and signature_first():
+        sig = _get(downloads, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
+    data = _get(downloads, ep["aci"], image_limit(size), "fetch-failed", "the image")
+    if signed:
+        if sig is None:
+            sig = _get(downloads, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
         sig_url = ep["asc"]
         verifier.verify(data, sig, "the image")
     # (4) validation
-    if size is not None and len(data) != size:
+    if not size_matches(size, len(data)):
         raise RefError("size-exceeded", f"the image is {len(data)} bytes, the dependency says {size}")
     tar_bytes = decompress(data)
     manifest = core.load_manifest(read_manifest(tar_bytes), profile)
-    if not name_matches(name, manifest["name"]):
+    validate = validates_manifest(trust["verify"])
+    if validate and not name_matches(name, manifest["name"]):
         raise RefError("manifest-mismatch", f"the manifest names {manifest['name']!r}, not {name!r}")
-    if not labels_match(labels, manifest["labels"]):
+    if validate and not labels_match(labels, manifest["labels"]):
         raise RefError("manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match "
                                             f"the requested {labels}")
     got_id = compute_image_id(data, tar_bytes)
