@@ -42,6 +42,12 @@ def waits_on_purpose(case) -> bool:
     return False
 
 
+def _own_timeout(case) -> float:
+    """The case's own time limit (``timeout``), or infinity for the run's limit."""
+    t = _number(case.raw.get("timeout"))
+    return t if t > 0 else float("inf")
+
+
 def _number(v) -> float:
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
 
@@ -71,7 +77,9 @@ class NetworkPool:
         todo = [it for it in items if self.is_network(it)]
         if not todo:
             return
-        todo.sort(key=lambda it: not waits_on_purpose(it.case))  # stable: the run's order otherwise
+        # Waiting cases first, the longest wait first (a case's own timeout, else the run's, which
+        # is the longer in practice), so that they spread over the threads; stable otherwise.
+        todo.sort(key=lambda it: (not waits_on_purpose(it.case), -_own_timeout(it.case)))
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=min(self.workers, len(todo)), thread_name_prefix="appc-network")
         for it in todo:

@@ -416,3 +416,31 @@ def test_publish_leaves_the_published_summary_alone_when_an_implementation_is_mi
     assert "actool: not available" in proc.stderr + proc.stdout, proc.stderr[-2000:]
     assert published.read_text() == "the committed summary\n"
     assert "not published" in proc.stderr + proc.stdout
+
+
+def test_the_pool_starts_the_longest_waits_first(monkeypatch):
+    """Cases that wait on purpose start first, those with the run's own (longer) limit before
+    those with a shorter limit of their own, so that the waits spread over the threads."""
+    from appc_conformance.conformance import pool
+    started = []
+
+    def fake_run_case(case, profile, session):
+        started.append(case.id)
+        return case.id
+    monkeypatch.setattr(pool, "run_case", fake_run_case)
+
+    class Case(_FakeCase):
+        def __init__(self, n, timeout=None, waits=False):
+            super().__init__(n)
+            paths = {"/x": {"endless": {"chunk": 16}}} if waits else {}
+            self.raw = {"hosts": {"a": {"paths": paths}}, **({"timeout": timeout} if timeout else {})}
+
+    class Item:
+        def __init__(self, case):
+            self.case, self.profile = case, "appc-0.8.11"
+    items = [Item(Case(0)), Item(Case(1, 6, waits=True)), Item(Case(2, waits=True)), Item(Case(3, 8, waits=True))]
+    p = pool.NetworkPool(lambda profile: _FakeSession(["custom-port"]), workers=1)
+    p.start(items)
+    [p.record(i) for i in items]
+    p.close()
+    assert started == ["discovery/x/2", "discovery/x/3", "discovery/x/1", "discovery/x/0"]
