@@ -567,7 +567,9 @@ func classify(err error) string {
 	switch {
 	case has("openpgp:", "no valid signatures found", "keystore:"):
 		return "signature-invalid"
-	case has("missing manifest", "unknown image filetype", "error extracting tarball", "gzip:", "bzip2", "xz", "unexpected eof", "archive/tar"):
+	case has("missing manifest", "unknown image filetype", "error extracting tarball", "gzip:", "bzip2", "xz",
+		"unexpected eof", "archive/tar", "error decompressing image", "error copying image"):
+		// the last two: rkt's store could not decompress the archive (xz runs as a program)
 		return "not-an-image"
 	case has("manifest", "invalid character", "error at line"):
 		return "invalid-manifest"
