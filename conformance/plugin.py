@@ -9,6 +9,7 @@ import fnmatch
 import gc
 import hashlib
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -55,6 +56,8 @@ def pytest_addoption(parser):
                 help="run each case through pytest's full runtest protocol (setup, call and teardown "
                      "hooks) instead of the harness's lighter one: slower; for plugins that hook "
                      "pytest_runtest_makereport (--pdb, --trace and --runxfail imply it)")
+    g.addoption("--rkt-src", default=None, metavar="DIR",
+                help="an rkt source tree to build the rkt adapter against (--impl rkt; default: $RKT_SRC)")
     g.addoption("--expectations", default=None, metavar="FILE",
                 help="known failures of this implementation: they are expected, and reported when they pass")
 
@@ -85,6 +88,8 @@ class Harness:
             self.argv = argv
         else:
             self.impl_id = opt.impl or "reference"
+            if opt.rkt_src:  # the rkt adapter's build reads the tree from RKT_SRC
+                os.environ["RKT_SRC"] = str(Path(opt.rkt_src).expanduser().resolve())
             try:
                 self.argv = registry.command(self.impl_id)
             except registry.UnknownImplementation as exc:

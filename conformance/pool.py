@@ -11,14 +11,15 @@ the verdicts are those of a serial run (tests/test_run.py compares them case by 
 Cases whose mock servers wait on purpose (a ``delay`` or an ``endless`` body) start first: they
 set the run's floor, and everything else fits beside them.
 
-An adapter without the ``custom-port`` feature is served on ports 443 and 80 of fixed loopback
-addresses, where two scenarios cannot listen at once: its cases run one at a time (a lock), as
-in a serial run. docs/DECISIONS.md, "Speed of a run", has the reasons.
+An adapter without the ``custom-port`` feature is served on ports 443 and 80, where two
+scenarios cannot listen on the same address at once: each thread serves its scenarios on an
+address block of its own (127.0.K.x for the K-th thread; servers.scenario.set_address_block),
+so those cases run side by side too. docs/DECISIONS.md, "Speed of a run", has the reasons.
 """
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
+import itertools
 import threading
 from typing import Callable
 
@@ -41,6 +42,12 @@ def waits_on_purpose(case) -> bool:
     return False
 
 
+def _own_timeout(case) -> float:
+    """The case's own time limit (``timeout``), or infinity for the run's limit."""
+    t = _number(case.raw.get("timeout"))
+    return t if t > 0 else float("inf")
+
+
 def _number(v) -> float:
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
 
@@ -55,7 +62,7 @@ class NetworkPool:
         self._local = threading.local()
         self._sessions: list[AdapterSession] = []
         self._lock = threading.Lock()  # guards _sessions and _closed
-        self._default_ports = threading.Lock()  # one scenario at a time on ports 443/80
+        self._blocks = itertools.count()  # a default-ports address block per thread
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: dict[int, concurrent.futures.Future] = {}
         self._closed = False
@@ -70,7 +77,9 @@ class NetworkPool:
         todo = [it for it in items if self.is_network(it)]
         if not todo:
             return
-        todo.sort(key=lambda it: not waits_on_purpose(it.case))  # stable: the run's order otherwise
+        # Waiting cases first, the longest wait first (a case's own timeout, else the run's, which
+        # is the longer in practice), so that they spread over the threads; stable otherwise.
+        todo.sort(key=lambda it: (not waits_on_purpose(it.case), -_own_timeout(it.case)))
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=min(self.workers, len(todo)), thread_name_prefix="appc-network")
         for it in todo:
@@ -99,10 +108,11 @@ class NetworkPool:
         session = self._session(profile)
         hello = session.ensure()
         custom = hello is not None and hello.ok and "custom-port" in hello.features
-        # a case the adapter cannot take stands up no host (discovery_runner): no lock to wait for
-        hostless = hello is None or not hello.ok or case.op not in hello.ops
-        with contextlib.nullcontext() if custom or hostless else self._default_ports:
-            return run_case(case, profile, session)
+        if not custom and getattr(self._local, "block", None) is None:
+            from appc_conformance.servers.scenario import set_address_block  # noqa: PLC0415 (imported with the servers)
+            self._local.block = next(self._blocks)  # ports 443/80 on 127.0.BLOCK.x, this thread's own
+            set_address_block(self._local.block)
+        return run_case(case, profile, session)
 
     def sessions(self) -> list[AdapterSession]:
         with self._lock:

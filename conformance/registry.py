@@ -40,6 +40,15 @@ def _go() -> list:
         raise NotAvailable(str(exc)) from None
 
 
+def _rkt() -> list:
+    # The tree comes from RKT_SRC (``--rkt-src DIR`` of run and of the pytest plugin sets it).
+    from appc_conformance.conformance.adapters.rkt import build  # builds the adapter binary against the tree
+    try:
+        return [str(build.build())]
+    except build.NotAvailable as exc:
+        raise NotAvailable(str(exc)) from None
+
+
 def _actool() -> list:
     if shutil.which("actool") is None:
         raise NotAvailable("actool is not installed; install it with: apt-get install appc-spec")
@@ -54,6 +63,8 @@ IMPLEMENTATIONS = {
                        "go", ("appc-0.8.11",), _go),
         Implementation("actool", "the actool CLI v0.8.11 (Debian appc-spec), a black box",
                        "go", ("appc-0.8.11",), _actool),
+        Implementation("rkt", "rkt's own image fetcher, keystore and discovery, built from an rkt source tree "
+                       "(--rkt-src DIR or RKT_SRC)", "go", ("appc-0.8.11",), _rkt),
     )
 }
 

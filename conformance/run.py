@@ -111,6 +111,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--publish", type=Path, default=None, metavar="FILE",
                    help="also write the Markdown compatibility summary to FILE (the committed "
                         "reports/COMPATIBILITY.md is made this way)")
+    p.add_argument("--rkt-src", type=Path, default=None, metavar="DIR",
+                   help="an rkt source tree (a checkout of github.com/rkt/rkt) to build the rkt adapter "
+                        "against (default: $RKT_SRC; without one, rkt is not available)")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                    help="an extra argument for pytest (repeatable)")
 
@@ -668,6 +671,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     console = Console(every=args.progress_interval)
+    if getattr(args, "rkt_src", None) is not None:  # read by the rkt adapter's build, here and in the children
+        os.environ["RKT_SRC"] = str(args.rkt_src.expanduser().resolve())
     try:
         jobs = make_plan(args)
         check_cases(args)

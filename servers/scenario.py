@@ -5,6 +5,7 @@ import errno
 import json
 import socket
 import sys
+import threading
 import time
 from typing import Any, Optional
 
@@ -32,6 +33,22 @@ class PortsUnavailable(RuntimeError):
 #: How long a default-ports scenario waits for another one on this machine to end.
 DEFAULT_PORTS_WAIT = 120.0
 
+_THREAD = threading.local()  # the address block of this thread's default-ports scenarios
+
+
+def set_address_block(block: int) -> None:
+    """Default-ports scenarios started by the calling thread listen on 127.0.BLOCK.x (block 0,
+    the default: 127.0.0.x). A run's pool gives each of its threads a block of its own, so that
+    its default-ports scenarios run side by side: ports 443 and 80 are taken per address, and
+    each block has its own machine-wide lock (``DefaultPortsLock``)."""
+    if isinstance(block, bool) or not isinstance(block, int) or not 0 <= block <= 255:
+        raise ValueError(f"address block must be an integer in 0..255, not {block!r}")
+    _THREAD.block = block
+
+
+def address_block() -> int:
+    return getattr(_THREAD, "block", 0)
+
 
 class DefaultPortsLock:
     """Ports 443 and 80 of 127.0.0.x, for one scenario of this machine at a time.
@@ -45,8 +62,10 @@ class DefaultPortsLock:
 
     NAME = "\0appc-conformance/default-ports"
 
-    def __init__(self, wait: float | None = None):
+    def __init__(self, wait: float | None = None, block: int = 0):
         self.wait = DEFAULT_PORTS_WAIT if wait is None else wait
+        self.name = self.NAME if block == 0 else f"{self.NAME}/{block}"  # 127.0.BLOCK.x
+        self.block = block
         self._sock: Optional[socket.socket] = None
 
     def acquire(self) -> None:
@@ -56,7 +75,7 @@ class DefaultPortsLock:
         while True:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                s.bind(self.NAME)
+                s.bind(self.name)
                 self._sock = s
                 return
             except OSError as exc:
@@ -66,7 +85,7 @@ class DefaultPortsLock:
             if time.monotonic() >= deadline:
                 raise PortsUnavailable(
                     f"the default ports are unavailable: another run on this machine has held ports "
-                    f"443 and 80 of 127.0.0.x for over {self.wait:g} s")
+                    f"443 and 80 of 127.0.{self.block}.x for over {self.wait:g} s")
             time.sleep(0.02)
 
     def release(self) -> None:
@@ -98,7 +117,8 @@ class Scenario:
         self.raw_hosts = hosts
         self.port_mode = port_mode
         self.pki = pki or camod.default()
-        self.addresses = {sym: f"127.0.0.{first_address + i}" for i, sym in enumerate(hosts)}
+        block = address_block() if port_mode == DEFAULT else 0
+        self.addresses = {sym: f"127.0.{block}.{first_address + i}" for i, sym in enumerate(hosts)}
         self.port: Optional[int] = None
         self.values: dict[str, dict[str, str]] = {}
         self.hosts: dict = {}
@@ -108,7 +128,7 @@ class Scenario:
         self.artefact_spec = artefacts
         self.key_refs = key_refs
         self.built: Optional[artmod.Built] = None
-        self._ports_lock = DefaultPortsLock() if port_mode == DEFAULT else None
+        self._ports_lock = DefaultPortsLock(block=block) if port_mode == DEFAULT else None
 
     # -- life cycle -------------------------------------------------------------------------
 

@@ -43,13 +43,15 @@ def test_a_network_case_of_an_op_not_offered_stands_up_no_host(monkeypatch, case
 
 
 def test_the_pool_takes_no_port_lock_for_a_case_the_adapter_cannot_take(monkeypatch):
-    """On ports 443/80 the pool runs scenarios one at a time: a case that stands up no host must
-    not wait for that lock (it waited behind another session's hanging-host case)."""
+    """On ports 443/80 a scenario holds its address block's lock: a case that stands up no host
+    must not wait for that lock (it waited behind another session's hanging-host case)."""
     from appc_conformance.conformance import pool as poolmod  # noqa: PLC0415
+    from appc_conformance.servers.scenario import DefaultPortsLock  # noqa: PLC0415
     case = next(c for c in vectors.load(VECTORS).cases if c.id == "discovery/limits/slow-drip-page")
     p = poolmod.NetworkPool(lambda profile: _Session(["parse_app"]), workers=1)
     monkeypatch.setattr(servers, "scenario", lambda *a, **kw: (_ for _ in ()).throw(AssertionError("hosts")))
-    assert p._default_ports.acquire(timeout=1)  # held by another case's scenario
+    held = DefaultPortsLock(wait=60, block=0)  # the pool's first thread serves on block 0
+    held.acquire()  # held by another case's scenario
     ex = poolmod.concurrent.futures.ThreadPoolExecutor(1)
     try:
         fut = ex.submit(p._run, case, "appc-0.8.11")
@@ -58,6 +60,6 @@ def test_the_pool_takes_no_port_lock_for_a_case_the_adapter_cannot_take(monkeypa
         except poolmod.concurrent.futures.TimeoutError:
             pytest.fail("the case waited for the port lock although it stands up no host")
     finally:
-        p._default_ports.release()
+        held.release()
         ex.shutdown(wait=True)
     assert rec.verdict == grading.NOT_IMPLEMENTED

@@ -365,18 +365,26 @@ class _FakeItem:
 
 
 @pytest.mark.parametrize("features", [["custom-port"], []])
-def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, features):
+def test_the_pool_runs_default_port_scenarios_each_on_its_own_address_block(monkeypatch, features):
+    """Side by side in both modes; on ports 443/80 no two scenarios at once on one address block
+    (127.0.BLOCK.x), since two cannot listen on one address."""
     import threading
     from appc_conformance.conformance import pool
-    lock, now, peak = threading.Lock(), [0], [0]
+    from appc_conformance.servers.scenario import address_block
+    lock, now, peak, busy, clashes = threading.Lock(), [0], [0], set(), []
 
     def fake_run_case(case, profile, session):
+        block = address_block()
         with lock:
             now[0] += 1
             peak[0] = max(peak[0], now[0])
+            if block in busy and not features:
+                clashes.append(block)
+            busy.add(block)
         time.sleep(0.2)
         with lock:
             now[0] -= 1
+            busy.discard(block)
         return case.id
     monkeypatch.setattr(pool, "run_case", fake_run_case)
     p = pool.NetworkPool(lambda profile: _FakeSession(features), workers=4)
@@ -384,10 +392,8 @@ def test_the_pool_runs_default_port_scenarios_one_at_a_time(monkeypatch, feature
     p.start(items)
     assert [p.record(i) for i in items] == [i.case.id for i in items]  # each item gets its own record
     p.close()
-    if features:  # custom ports: side by side
-        assert peak[0] > 1
-    else:  # ports 443/80 of fixed addresses: one scenario at a time
-        assert peak[0] == 1
+    assert peak[0] > 1  # side by side
+    assert clashes == []  # ports 443/80: never two scenarios on one address block at once
 
 
 def test_publish_leaves_the_published_summary_alone_when_an_implementation_is_missing(tmp_path):
@@ -410,3 +416,31 @@ def test_publish_leaves_the_published_summary_alone_when_an_implementation_is_mi
     assert "actool: not available" in proc.stderr + proc.stdout, proc.stderr[-2000:]
     assert published.read_text() == "the committed summary\n"
     assert "not published" in proc.stderr + proc.stdout
+
+
+def test_the_pool_starts_the_longest_waits_first(monkeypatch):
+    """Cases that wait on purpose start first, those with the run's own (longer) limit before
+    those with a shorter limit of their own, so that the waits spread over the threads."""
+    from appc_conformance.conformance import pool
+    started = []
+
+    def fake_run_case(case, profile, session):
+        started.append(case.id)
+        return case.id
+    monkeypatch.setattr(pool, "run_case", fake_run_case)
+
+    class Case(_FakeCase):
+        def __init__(self, n, timeout=None, waits=False):
+            super().__init__(n)
+            paths = {"/x": {"endless": {"chunk": 16}}} if waits else {}
+            self.raw = {"hosts": {"a": {"paths": paths}}, **({"timeout": timeout} if timeout else {})}
+
+    class Item:
+        def __init__(self, case):
+            self.case, self.profile = case, "appc-0.8.11"
+    items = [Item(Case(0)), Item(Case(1, 6, waits=True)), Item(Case(2, waits=True)), Item(Case(3, 8, waits=True))]
+    p = pool.NetworkPool(lambda profile: _FakeSession(["custom-port"]), workers=1)
+    p.start(items)
+    [p.record(i) for i in items]
+    p.close()
+    assert started == ["discovery/x/2", "discovery/x/3", "discovery/x/1", "discovery/x/0"]

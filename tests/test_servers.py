@@ -318,6 +318,35 @@ def test_default_ports_are_one_scenario_at_a_time_on_the_machine(monkeypatch, en
     assert sc._ports_lock._sock is None  # released at stop
 
 
+def test_default_ports_scenarios_of_two_address_blocks_run_at_once():
+    """Two threads with address blocks of their own serve ports 443/80 side by side."""
+    import threading
+    from appc_conformance.servers.scenario import set_address_block
+    reason = servers.default_ports_available("127.0.0.2")
+    if reason:
+        pytest.skip(reason)
+    hosts = {"a": {"paths": {"/x": {"body": "x"}}}}
+    started, errors, addresses = threading.Barrier(2, timeout=60), [], []
+
+    def serve(block):
+        try:
+            set_address_block(block)
+            with servers.scenario(hosts, port_mode="default") as sc:
+                addresses.append(sc.addresses["a"])
+                started.wait()  # both listen at once
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            started.abort()
+    threads = [threading.Thread(target=serve, args=(b,)) for b in (5, 6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(addresses) == ["127.0.5.2", "127.0.6.2"]
+    with pytest.raises(ValueError):
+        set_address_block(256)
+
+
 def test_default_ports_unavailable_is_a_specific_exception(monkeypatch):
     from appc_conformance.servers import mock
 
