@@ -56,6 +56,9 @@ def pytest_addoption(parser):
                      "pytest_runtest_makereport (--pdb, --trace and --runxfail imply it)")
     g.addoption("--expectations", default=None, metavar="FILE",
                 help="known failures of this implementation: they are expected, and reported when they pass")
+    g.addoption("--validate-adapter", action="store_true", default=False,
+                help="check every message of the protocol against its JSON Schema (conformance/protocol/): "
+                     "a message that breaks it makes the case a protocol-error naming the place")
 
 
 class Harness:
@@ -127,7 +130,17 @@ class Harness:
     def new_session(self, profile: str, ca: bool = True) -> AdapterSession:
         """A session; ``ca``: with the mock servers' test CA (made on first use, with the servers'
         modules); without it, the hello's ``ca_file`` is null, as the protocol allows."""
-        return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle() if ca else None)
+        return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle() if ca else None,
+                              validator=self.protocol_validator())
+
+    def protocol_validator(self):
+        """``--validate-adapter``: one validator (the schemas loaded once) for every session."""
+        if not self.config.option.validate_adapter:
+            return None
+        if getattr(self, "_validator", None) is None:
+            from appc_conformance.conformance import protocol  # noqa: PLC0415 (only with the option)
+            self._validator = protocol.Validator()
+        return self._validator
 
     def session(self, profile: str) -> AdapterSession:
         if profile not in self.sessions:

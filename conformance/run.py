@@ -98,6 +98,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--publish", type=Path, default=None, metavar="FILE",
                    help="also write the Markdown compatibility summary to FILE (the committed "
                         "reports/COMPATIBILITY.md is made this way)")
+    p.add_argument("--validate-adapter", action="store_true",
+                   help="check every protocol message against its JSON Schema (passed to the pytest "
+                        "plugin): a message that breaks it is a protocol-error")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                    help="an extra argument for pytest (repeatable)")
 
@@ -234,6 +237,8 @@ def child_argv(job: Job, args, stop_fd: int) -> list[str]:
         argv += ["--pipeline", str(args.pipeline)]
     if args.serial:
         argv += ["--network-sessions", "1"]
+    if args.validate_adapter:
+        argv += ["--validate-adapter"]
     if job.expectations is not None:
         argv += ["--expectations", str(job.expectations.path)]
     return argv + args.pytest_arg
