@@ -257,3 +257,22 @@ def test_a_hello_answer_that_breaks_the_schema_is_a_protocol_error_for_the_profi
     finally:
         plain.close()
         checked.close()
+
+
+def _json_blocks(section: str) -> list[str]:
+    return re.findall(r"```json\n(.*?)```", section, re.S)
+
+
+def test_the_messages_shown_in_the_docs_are_valid(validator):
+    """The handshake of section 2, the fetch result of section 6.1 and the transcript of
+    section 12 (docs/ADAPTERS.md) agree with the schemas."""
+    text = DOCS.read_text()
+    hello_request, hello_answer = (json.loads(b) for b in _json_blocks(text.split("## 2. The handshake")[1])[:2])
+    assert validator.check("hello.request", hello_request) is None
+    assert validator.check("hello.answer", hello_answer) is None
+    fetch_result = json.loads(_json_blocks(text.split("### 6.1")[1])[0])
+    assert validator.answer("fetch", {"id": 1, "ok": fetch_result}) is None
+    transcript = text.split("Try it by hand.")[1].split("Then the suite")[0]
+    lines = [json.loads(ln) for ln in transcript.splitlines() if ln.startswith("{")]
+    assert len(lines) == 8
+    assert protocol.check_transcript(lines[0::2], lines[1::2]) == []
