@@ -15,7 +15,7 @@ from setuptools.command.build_py import build_py
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "vectors"
 TARGET = ("appc_conformance", "conformance", "_vectors")
-# The folders of the checkout and the package each installs as (docs/DECISIONS.md, "Packaging").
+# The folders of the checkout and the package each installs as (docs/ARCHITECTURE.md, "Packaging").
 TOP = "appc_conformance"
 FOLDERS = ("conformance", "reports", "servers")
 

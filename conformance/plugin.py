@@ -404,7 +404,7 @@ def pytest_runtest_protocol(item, nextitem):
     call and teardown hooks, three report hooks) costs several adapter round trips per case.
     This one gives the same reports to the same report hooks (terminal, JUnit, -x, the results
     file), and applies the known-failure xfail itself. ``--pytest-protocol`` (and ``--pdb``,
-    ``--trace``, ``--runxfail``) use pytest's protocol instead: docs/DECISIONS.md, "The harness".
+    ``--trace``, ``--runxfail``) use pytest's protocol instead: docs/ARCHITECTURE.md, "The harness".
     """
     if not isinstance(item, VectorItem) or _uses_pytest_protocol(item.config):
         return None

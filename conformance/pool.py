@@ -13,7 +13,7 @@ set the run's floor, and everything else fits beside them.
 
 An adapter without the ``custom-port`` feature is served on ports 443 and 80 of fixed loopback
 addresses, where two scenarios cannot listen at once: its cases run one at a time (a lock), as
-in a serial run. docs/DECISIONS.md, "Speed of a run", has the reasons.
+in a serial run. docs/ARCHITECTURE.md, "Speed of a run", has the reasons.
 """
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 8; 0: one request at a time)")
     p.add_argument("--serial", action="store_true",
                    help="one implementation after another, and the discovery cases one at a time "
-                        "(the default runs them side by side: docs/DECISIONS.md, 'Speed of a run')")
+                        "(the default runs them side by side: docs/ARCHITECTURE.md, 'Speed of a run')")
     p.add_argument("--progress-interval", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
                    help="when stderr is not a terminal (a CI log): a progress line per implementation "
                         f"at most this often (default {PROGRESS_EVERY_S:g}); on a terminal one line is kept up to date")
