@@ -76,8 +76,8 @@ def test_textual_references_to_sections_name_a_section_of_that_document():
     files = _tracked("*.md", "*.py", "*.ini", "*.json", "*.toml", "*.sh")
     broken = []
     for f in files:
-        if f.suffix == ".json" and "vectors" not in f.relative_to(ROOT).parts:
-            continue
+        if f.suffix == ".json" and "vectors" not in f.relative_to(ROOT).parts or f == Path(__file__):
+            continue  # other JSON is data; this file's own examples are patterns
         for name, _, title in TEXT_REF.findall(f.read_text(encoding="utf-8", errors="replace")):
             title = re.sub(r"\s*\n[ \t]*#?[ \t]*", " ", title)  # a title broken across lines
             doc = _doc(name, f)
