@@ -276,3 +276,15 @@ def test_the_messages_shown_in_the_docs_are_valid(validator):
     lines = [json.loads(ln) for ln in transcript.splitlines() if ln.startswith("{")]
     assert len(lines) == 8
     assert protocol.check_transcript(lines[0::2], lines[1::2]) == []
+
+
+def test_a_transcript_is_checked_in_request_order():
+    hello, parse = REQUESTS[0], REQUESTS[1]
+    ok = {"id": 1, "ok": {"name": "example.com/reduce-worker", "tag": None, "labels": {"version": "1.0.0"}}}
+    good_hello = {"ok": {"ops": ["parse_app"]}}
+    assert protocol.check_transcript([hello, parse], [good_hello, ok]) == []
+    assert protocol.check_transcript([hello, parse], [good_hello, {**ok, "id": 2}]) == [
+        "answer 2: its id 2 is not the id of request 2 (1)"]
+    assert protocol.check_transcript([hello, parse], [good_hello]) == ["requests 2 to 2 have no answer"]
+    (why,) = protocol.check_transcript([hello, parse], [good_hello, good_hello])
+    assert why.startswith("answer 2: breaks the protocol schema parse_app.answer.schema.json at $: 'id'")

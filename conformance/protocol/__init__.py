@@ -81,31 +81,38 @@ class Validator:
 
 def check_transcript(requests: list[Any], answers: list[Any]) -> list[str]:
     """Problems of a transcript: ``requests`` as the suite sends them (a hello first, then
-    requests with ids), ``answers`` as the adapter wrote them, one per request. Each answer is
-    checked against the schema of its request's operation (matched by ``id``; the hello's answer
-    has none)."""
+    requests with ids), ``answers`` as the adapter wrote them. The protocol answers in request
+    order, so the Nth answer is checked against the answer schema of the Nth request's operation
+    (the hello's answer against ``hello.answer``), and must carry that request's id."""
     v = Validator()
-    problems, ops = [], {}
+    problems = []
     for n, req in enumerate(requests, 1):
         op = req.get("op") if isinstance(req, dict) else None
         if op == "hello":
             why = v.check("hello.request", req)
         elif op in OPS:
             why = v.request(op, req)
-            ops[req.get("id")] = op
         else:
             why = f"op {op!r} is not an operation of the protocol"
         if why:
             problems.append(f"request {n}: {why}")
     for n, ans in enumerate(answers, 1):
-        if isinstance(ans, dict) and "id" not in ans:
+        req = requests[n - 1] if n <= len(requests) else None
+        op = req.get("op") if isinstance(req, dict) else None
+        if req is None:
+            why = f"answers no request (the transcript has {len(requests)} requests)"
+        elif op == "hello":
             why = v.check("hello.answer", ans)
-        elif isinstance(ans, dict) and ans.get("id") in ops:
-            why = v.answer(ops[ans["id"]], ans)
+        elif op in OPS:
+            why = v.answer(op, ans)
+            if why is None and ans.get("id") != req.get("id"):
+                why = f"its id {ans.get('id')!r} is not the id of request {n} ({req.get('id')!r})"
         else:
-            why = f"answers no request of the transcript: {json.dumps(ans)[:200]}"
+            why = None  # the request is already reported
         if why:
             problems.append(f"answer {n}: {why}")
+    if len(answers) < len(requests):
+        problems.append(f"requests {len(answers) + 1} to {len(requests)} have no answer")
     return problems
 
 
