@@ -15,7 +15,7 @@ from tests.helpers import ROOT
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 # docs/NAME.md, "Title" / docs/NAME.md ("Title") / docs/NAME.md "Title" / ..., section "Title"
-TEXT_REF = re.compile(r"((?:docs/)?[A-Z]+\.md|servers/README\.md),?\s+\(?(?:section\s+)?([\"'])((?:(?!\2)[^\n]|\n[ \t]*#?[ \t]*(?=\S)){3,90}?)\2")
+TEXT_REF = re.compile(r"((?:docs/)?[A-Z]+\.md|servers/README\.md),?\s+\(?(?:section\s+)?([\"'])((?:(?!\2)[^\n]|\n[ \t]*(?:#|//)?[ \t]*(?=\S)){3,90}?)\2")
 SKIP = {".git", ".venv", ".tox", "build", "dist", "node_modules", "out", "appc-conformance-out"}
 
 
@@ -73,13 +73,13 @@ def _titles(doc: Path) -> list[str]:
 
 
 def test_textual_references_to_sections_name_a_section_of_that_document():
-    files = _tracked("*.md", "*.py", "*.ini", "*.json", "*.toml", "*.sh")
+    files = _tracked("*.md", "*.py", "*.go", "*.ini", "*.json", "*.toml", "*.sh", "*.yml")
     broken = []
     for f in files:
         if f.suffix == ".json" and "vectors" not in f.relative_to(ROOT).parts or f == Path(__file__):
             continue  # other JSON is data; this file's own examples are patterns
         for name, _, title in TEXT_REF.findall(f.read_text(encoding="utf-8", errors="replace")):
-            title = re.sub(r"\s*\n[ \t]*#?[ \t]*", " ", title)  # a title broken across lines
+            title = re.sub(r"\s*\n[ \t]*(?:#|//)?[ \t]*", " ", title)  # a title broken across lines
             doc = _doc(name, f)
             if doc is None:
                 broken.append(f"{f.relative_to(ROOT)}: {name} does not exist")
