@@ -13,6 +13,6 @@ def pytest_xdist_auto_num_workers(config):
 
     Most tests start processes and then wait on them (pipes, sockets, timeouts on purpose):
     measured, a third of each worker's time is spent waiting, so two workers on two cores
-    leave a core idle that a third fills (docs/DECISIONS.md, "The project's test loops")."""
+    leave a core idle that a third fills (docs/ARCHITECTURE.md, "The project's test loops")."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(2, cores * 3 // 2)

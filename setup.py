@@ -21,7 +21,7 @@ VECTORS = HERE / "vectors"
 # Each data folder of the checkout and where a build puts its JSON files.
 COPIES = ((VECTORS, ("appc_conformance", "conformance", "_vectors")),
           (HERE / "expectations", ("appc_conformance", "expectations")))
-# The folders of the checkout and the package each installs as (docs/DECISIONS.md, "Packaging").
+# The folders of the checkout and the package each installs as (docs/ARCHITECTURE.md, "Packaging").
 TOP = "appc_conformance"
 FOLDERS = ("conformance", "reports", "servers")
 

@@ -338,7 +338,7 @@ class AdapterSession:
     """One adapter for one profile; restarts itself after a transport failure."""
 
     def __init__(self, argv: list[str], profile: str, *, timeout: float = 10.0,
-                 ca_file: str | None = None, env: dict | None = None):
+                 ca_file: str | None = None, env: dict | None = None, validator=None):
         self.argv = list(argv)
         self.profile = profile
         self.timeout = timeout
@@ -358,6 +358,10 @@ class AdapterSession:
         self.sent_ahead = 0  # requests sent by ``submit``
         self.hello: Hello | None = None
         self.failed_handshakes = 0  # consecutive; after MAX_HANDSHAKE_FAILURES the adapter is given up
+        # ``--validate-adapter``: a ``protocol.Validator`` that checks every message against the
+        # protocol's JSON Schemas (conformance/protocol/); None: the checks of ``check_answer``
+        # and ``check_hello`` only.
+        self.validator = validator
 
     # -- lifecycle ----------------------------------------------------------------------
     def _start(self) -> Hello:
@@ -367,8 +371,14 @@ class AdapterSession:
             self._proc = None
             return Hello(ok=False, status="crash", reason=f"cannot start adapter {self.argv[0]!r}: {exc}")
         self._last_answer = 0.0
-        ex = self._roundtrip({"op": "hello", "protocol": PROTOCOL, "protocol_minor": PROTOCOL_MINOR,
-                              "profile": self.profile, "ca_file": self.ca_file}, expect_id=None)
+        hello = {"op": "hello", "protocol": PROTOCOL, "protocol_minor": PROTOCOL_MINOR,
+                 "profile": self.profile, "ca_file": self.ca_file}
+        if self.validator is not None:
+            problem = self.validator.check("hello.request", hello)
+            if problem:
+                self._kill()
+                return Hello(ok=False, status="protocol-error", reason=f"the suite's hello {problem}")
+        ex = self._roundtrip(hello, expect_id=None, op="hello")
         if ex.status != "answer":
             self._kill()
             tail = f"; adapter stderr: {ex.stderr.strip()[-800:]}" if ex.stderr.strip() else ""
@@ -429,14 +439,14 @@ class AdapterSession:
         self._kill(graceful=True)
 
     # -- requests -----------------------------------------------------------------------
-    def _send(self, obj: dict | bytes, expect_id: Any) -> None:
+    def _send(self, obj: dict | bytes, expect_id: Any, op: str) -> None:
         """Send one request: queued, written as the adapter reads it (never blocking). A
         request the adapter cannot take gets its verdict when its answer is read."""
         proc = self._proc
         data = obj if isinstance(obj, bytes) else (json.dumps(obj) + "\n").encode()
         if not self._inflight:
             self._stderr_mark = proc.stderr_mark()
-        self._inflight[expect_id] = _Pending(time.monotonic(), len(data))
+        self._inflight[expect_id] = _Pending(time.monotonic(), len(data), op)
         proc.send(data)
 
     def _read_answer(self, expect_id: Any, timeout: float | None) -> Exchange:
@@ -475,13 +485,18 @@ class AdapterSession:
         ans, problem, notes = read_json(line)
         if problem is None:
             problem = check_answer(ans, expect_id)
+        if problem is None and self.validator is not None:
+            problem = self.validator.answer(pending.op, ans) if expect_id is not None \
+                else self.validator.check("hello.answer", ans)
+            if problem:
+                problem = f"the answer {problem}"
         if problem:
             return Exchange("protocol-error", answer=ans if isinstance(ans, dict) else None,
                             message=problem, stderr=stderr, elapsed=elapsed, size=len(line), notes=notes)
         return Exchange("answer", answer=ans, stderr=stderr, elapsed=elapsed, size=len(line), notes=notes)
 
-    def _roundtrip(self, obj: dict, expect_id: Any, timeout: float | None = None) -> Exchange:
-        self._send(obj, expect_id)
+    def _roundtrip(self, obj: dict, expect_id: Any, timeout: float | None = None, op: str = "") -> Exchange:
+        self._send(obj, expect_id, op)
         return self._read_answer(expect_id, timeout)
 
     def submit(self, op: str, args: dict) -> int | None:
@@ -504,11 +519,14 @@ class AdapterSession:
             self.quiet = False
         if not self.quiet:
             return None
-        data = (json.dumps({"id": self._next_id + 1, "op": op, "args": args}) + "\n").encode()
+        message = {"id": self._next_id + 1, "op": op, "args": args}
+        if self.validator is not None and self.validator.request(op, message):
+            return None  # ``request`` gives its verdict
+        data = (json.dumps(message) + "\n").encode()
         if self._inflight and sum(p.size for p in self._inflight.values()) + len(data) > PIPELINE_BYTES:
             return None
         self._next_id += 1
-        self._send(data, self._next_id)
+        self._send(data, self._next_id, op)
         self.sent_ahead += 1
         return self._next_id
 
@@ -534,7 +552,12 @@ class AdapterSession:
                 status = hello.status if hello.status != "answer" else "crash"
                 return Exchange(status, message=hello.reason, retried=retried)
             self._next_id += 1
-            self._send({"id": self._next_id, "op": op, "args": args}, self._next_id)
+            message = {"id": self._next_id, "op": op, "args": args}
+            if self.validator is not None:
+                problem = self.validator.request(op, message)
+                if problem:  # nothing is sent: the fault is the suite's (or its vectors'), not the adapter's
+                    return Exchange("protocol-error", message=f"the suite's request {problem}", retried=retried)
+            self._send(message, self._next_id, op)
             ex = self._collect(self._next_id, timeout)
             if ex is None:
                 # a request sent before it failed: the process is new, nothing is in flight
@@ -633,6 +656,7 @@ def _replace_surrogates(value: Any) -> tuple[Any, int]:
 class _Pending:
     sent: float
     size: int
+    op: str = ""
 
 
 IMPLEMENTATION_KEYS = ("name", "version", "language", "homepage")

@@ -60,6 +60,9 @@ def pytest_addoption(parser):
                 help="an rkt source tree to build the rkt adapter against (--impl rkt; default: $RKT_SRC)")
     g.addoption("--expectations", default=None, metavar="FILE",
                 help="known failures of this implementation: they are expected, and reported when they pass")
+    g.addoption("--validate-adapter", action="store_true", default=False,
+                help="check every message of the protocol against its JSON Schema (conformance/protocol/): "
+                     "a message that breaks it makes the case a protocol-error naming the place")
 
 
 class Harness:
@@ -136,7 +139,17 @@ class Harness:
     def new_session(self, profile: str, ca: bool = True) -> AdapterSession:
         """A session; ``ca``: with the mock servers' test CA (made on first use, with the servers'
         modules); without it, the hello's ``ca_file`` is null, as the protocol allows."""
-        return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle() if ca else None)
+        return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle() if ca else None,
+                              validator=self.protocol_validator())
+
+    def protocol_validator(self):
+        """``--validate-adapter``: one validator (the schemas loaded once) for every session."""
+        if not self.config.option.validate_adapter:
+            return None
+        if getattr(self, "_validator", None) is None:
+            from appc_conformance.conformance import protocol  # noqa: PLC0415 (only with the option)
+            self._validator = protocol.Validator()
+        return self._validator
 
     def session(self, profile: str) -> AdapterSession:
         if profile not in self.sessions:
@@ -402,7 +415,7 @@ def pytest_runtest_protocol(item, nextitem):
     call and teardown hooks, three report hooks) costs several adapter round trips per case.
     This one gives the same reports to the same report hooks (terminal, JUnit, -x, the results
     file), and applies the known-failure xfail itself. ``--pytest-protocol`` (and ``--pdb``,
-    ``--trace``, ``--runxfail``) use pytest's protocol instead: docs/DECISIONS.md, "The harness".
+    ``--trace``, ``--runxfail``) use pytest's protocol instead: docs/ARCHITECTURE.md, "The harness".
     """
     if not isinstance(item, VectorItem) or _uses_pytest_protocol(item.config):
         return None

@@ -14,7 +14,7 @@ set the run's floor, and everything else fits beside them.
 An adapter without the ``custom-port`` feature is served on ports 443 and 80, where two
 scenarios cannot listen on the same address at once: each thread serves its scenarios on an
 address block of its own (127.0.K.x for the K-th thread; servers.scenario.set_address_block),
-so those cases run side by side too. docs/DECISIONS.md, "Speed of a run", has the reasons.
+so those cases run side by side too. docs/ARCHITECTURE.md, "Speed of a run", has the reasons.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ to check, and the status the check must give each of its rules::
 These cases test the suite's own check, not an implementation: the suite runs them itself
 (``tests/test_publisher.py``), and no adapter run collects them (``vectors.SUITE_OPS``). They
 cover the rules that constrain servers (DISC-06, DISC-12, DISC-PR-01, ...), which the coverage
-table then shows as covered by publisher checks (docs/DECISIONS.md, "Publisher cases").
+table then shows as covered by publisher checks (docs/ARCHITECTURE.md, "Publisher cases").
 """
 from __future__ import annotations
 

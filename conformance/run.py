@@ -92,7 +92,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 8; 0: one request at a time)")
     p.add_argument("--serial", action="store_true",
                    help="one implementation after another, and the discovery cases one at a time "
-                        "(the default runs them side by side: docs/DECISIONS.md, 'Speed of a run')")
+                        "(the default runs them side by side: docs/ARCHITECTURE.md, 'Speed of a run')")
     p.add_argument("--progress-interval", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
                    help="when stderr is not a terminal (a CI log): a progress line per implementation "
                         f"at most this often (default {PROGRESS_EVERY_S:g}); on a terminal one line is kept up to date")
@@ -114,6 +114,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rkt-src", type=Path, default=None, metavar="DIR",
                    help="an rkt source tree (a checkout of github.com/rkt/rkt) to build the rkt adapter "
                         "against (default: $RKT_SRC; without one, rkt is not available)")
+    p.add_argument("--validate-adapter", action="store_true",
+                   help="check every protocol message against its JSON Schema (passed to the pytest "
+                        "plugin): a message that breaks it is a protocol-error")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                    help="an extra argument for pytest (repeatable)")
 
@@ -314,6 +317,8 @@ def child_argv(job: Job, args, stop_fd: int) -> list[str]:
         argv += ["--pipeline", str(args.pipeline)]
     if args.serial:
         argv += ["--network-sessions", "1"]
+    if args.validate_adapter:
+        argv += ["--validate-adapter"]
     if job.expectations is not None:
         argv += ["--expectations", str(job.expectations.path)]
     return argv + args.pytest_arg

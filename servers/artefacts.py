@@ -20,7 +20,7 @@ builds them at run time:
 Keys are made with GnuPG (``gpg``) in a home folder of the process, once per symbol and per run
 (``keyring()``): RSA-2048, or ed25519 for a symbol that starts with ``ed25519-``; keys and
 signatures carry fixed dates, and no RSA signature is a byte short (``Keyring.sign``). The
-folder and its agent are removed when the process ends. docs/DECISIONS.md says why
+folder and its agent are removed when the process ends. docs/ARCHITECTURE.md says why
 GnuPG is driven as a program rather than through a Python binding.
 
 After building, strings may name artefacts through placeholders: ``{{id:NAME}}`` (the image ID

@@ -112,7 +112,8 @@ def test_wheel_carries_vectors_schemas_templates_and_entry_points(built):
         copy = json.loads(zf.read(f"{INSTALLED_VECTORS}/requirements.json"))
     assert copy == json.loads((src / "vectors" / "requirements.json").read_text())
 
-    for folder, pattern in (("reports/schema", "*.json"), ("reports/templates", "*")):
+    for folder, pattern in (("reports/schema", "*.json"), ("reports/templates", "*"),
+                            ("conformance/protocol", "*.schema.json")):
         files = sorted((src / folder).glob(pattern))
         assert files, f"{folder} is empty in the source"
         for f in files:

@@ -2,7 +2,7 @@
 makes now. It is made with every bundled implementation. Where one that is built from a source
 tree the user gives (rkt: RKT_SRC) is missing, the other implementations' part of the summary is
 still checked: the committed file with that implementation's lines taken out must equal a fresh
-run of the others (CI has no rkt tree; docs/DECISIONS.md, "rkt in the published summary").
+run of the others (CI has no rkt tree; docs/ARCHITECTURE.md, "rkt in the published summary").
 Where an installed tool is missing (Go, actool), the check is skipped."""
 from __future__ import annotations
 

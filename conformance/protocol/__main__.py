@@ -1,0 +1,5 @@
+import sys
+
+from appc_conformance.conformance.protocol import main
+
+sys.exit(main())
