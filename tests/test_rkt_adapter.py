@@ -223,6 +223,8 @@ MAPPING_CASES = {
     "fetch/transport/image-401-with-credentials": "headers as an auth.d basic configuration",
     "fetch/dependencies/image-id-differs": "a dependency, fetched as one of an image's",
     "fetch/dependencies/label-mismatch": "a dependency's labels",
+    "fetch/key-algorithms/eddsa-trusted-key": "a trusted key rkt cannot read: unsupported",
+    "fetch/key-algorithms/eddsa-signature-untrusted": "a signature rkt cannot read: rkt's refusal",
 }
 
 
@@ -249,3 +251,5 @@ def test_fetch_mapping_through_the_harness(binary, tmp_path):
     assert actual["fetch/keys/discovered-key-not-trusted"]["error"]["kind"] == "key-not-trusted"
     assert actual["fetch/dependencies/image-id-differs"]["error"]["kind"] == "image-id-mismatch"
     assert actual["fetch/dependencies/label-mismatch"]["error"]["kind"] == "manifest-mismatch"
+    assert cases["fetch/key-algorithms/eddsa-trusted-key"]["verdict"] == "unsupported"
+    assert actual["fetch/key-algorithms/eddsa-signature-untrusted"]["error"]["kind"] == "signature-invalid"

@@ -577,19 +577,12 @@ func classify(err error) string {
 	return "other"
 }
 
-// fetchError is the answer for an error of rkt's fetcher. An OpenPGP feature rkt's library does
-// not have (a key or signature algorithm newer than RFC 4880, such as EdDSA) leaves nothing to
-// grade: unsupported, with rkt's message.
+// fetchError is the answer for an error of rkt's fetcher. rkt refused the image, whatever the
+// reason: a signature or key in an OpenPGP feature its library does not have (an algorithm newer
+// than RFC 4880, such as EdDSA) is a refusal too (the image is not run), graded like any other.
+// Only a trusted key rkt cannot read is unsupported: the operator's policy cannot be set up
+// (opFetch says so before fetching).
 func fetchError(err error) answer {
-	unsupp := false
-	errwrap.Walk(err, func(e error) {
-		if _, ok := e.(pgperrors.UnsupportedError); ok {
-			unsupp = true
-		}
-	})
-	if unsupp {
-		return unsupportedAnswer("rkt's OpenPGP library cannot read this key or signature: %s", errText(err))
-	}
 	return errAnswer(classify(err), "rkt: %s", errText(err))
 }
 
