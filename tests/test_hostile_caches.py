@@ -142,7 +142,7 @@ resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 from appc_conformance.conformance import cli
 t0 = time.monotonic()
 code = cli.main(sys.argv[1:])
-print("EXIT", code, round(time.monotonic() - t0, 2), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+print("EXIT", code, round(time.monotonic() - t0, 2), int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024,
       file=sys.stderr)
 sys.exit(code)
 """

@@ -205,7 +205,7 @@ try:
     print("READ")
 except ValueError as exc:
     print("VALUEERROR", exc)
-print(time.monotonic() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(time.monotonic() - t0, int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024)
 """
 
 
