@@ -17,27 +17,48 @@ EXIT_ORPHANED = 3
 
 class Progress:
     """Written in blocks, at most ``EVERY_S`` apart (a write per case cost as much as the case);
-    the reader polls every few seconds and reads whole lines only."""
+    the reader polls every few seconds and reads whole lines only. A line not yet written is
+    written at most ``EVERY_S`` later even when no case follows it (a slow case must not hold
+    back the lines of the cases done before it)."""
 
     EVERY_S = 0.2
 
     def __init__(self, path: str):
         self._fh = open(path, "a", encoding="utf-8")
         self._last = time.monotonic()
+        self._lock = threading.Lock()
+        self._pending = False
+        self._closed = threading.Event()
+        threading.Thread(target=self._flusher, name="appc-progress", daemon=True).start()
+
+    def _flusher(self) -> None:
+        while not self._closed.wait(self.EVERY_S):
+            with self._lock:
+                if self._pending and not self._closed.is_set():
+                    self._fh.flush()
+                    self._pending = False
+                    self._last = time.monotonic()
 
     def total(self, n: int) -> None:
-        self._fh.write(f"total\t{n}\n")
-        self._fh.flush()
+        with self._lock:
+            self._fh.write(f"total\t{n}\n")
+            self._fh.flush()
 
     def case(self, verdict: str, case_id: str, profile: str) -> None:
-        self._fh.write(f"{verdict}\t{case_id} [{profile}]\n")
-        now = time.monotonic()
-        if now - self._last >= self.EVERY_S:
-            self._fh.flush()
-            self._last = now
+        with self._lock:
+            self._fh.write(f"{verdict}\t{case_id} [{profile}]\n")
+            now = time.monotonic()
+            if now - self._last >= self.EVERY_S:
+                self._fh.flush()
+                self._last = now
+                self._pending = False
+            else:
+                self._pending = True
 
     def close(self) -> None:
-        self._fh.close()
+        with self._lock:
+            self._closed.set()
+            self._fh.close()
 
 
 def watch_parent(fd: int, stop) -> threading.Thread:
