@@ -33,7 +33,7 @@ STATUSES = VERDICTS + (KNOWN_FAILURE, NOW_PASSES)
 
 def is_known(cell: dict | None) -> bool:
     """Whether the run listed this case as a known failure (the record's ``known_failure``)."""
-    return bool(cell) and isinstance(cell.get("known_failure"), str)
+    return cell is not None and isinstance(cell.get("known_failure"), str)
 
 
 def status(cell: dict) -> str:
@@ -452,9 +452,9 @@ def build(results: Iterable[Results], catalog: dict | None = None,
         for i, cell in enumerate(row.cells):
             if cell is None:
                 continue
-            for c in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
-                      totals_by_profile[row.profile][i]):
-                c.add_cell(cell)
+            for tally in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
+                          totals_by_profile[row.profile][i]):
+                tally.add_cell(cell)
             for rid in cited:
                 reqs[rid].counts[i].add_cell(filed_under(cell, rid, cited))
     # Publisher cases cover the rules for servers only (the catalog's side "server", or a rule it
