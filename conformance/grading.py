@@ -88,8 +88,8 @@ def grade(expect: dict, answer: dict) -> Grade:
             want = sorted({k for o in errors for k in _kinds(o)})
             return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})"
                                + also)
-        want = " or ".join(_short(o["result"]) for o in results)
-        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; expected {want}")
+        wanted = " or ".join(_short(o["result"]) for o in results)
+        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; expected {wanted}")
     actual = answer["ok"]
     reasons = []
     for o in results:

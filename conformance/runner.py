@@ -123,6 +123,7 @@ def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dic
             rec.verdict = TRANSPORT_VERDICTS[ex.status]
             rec.message = ex.message
             return
+        assert ex.answer is not None  # an "answer" exchange carries its answer
         g = grading.grade(expect, ex.answer)
         rec.verdict, rec.message, rec.unclassified = g.verdict, g.message, g.unclassified
     finally:

@@ -469,6 +469,8 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
             vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
                                        e.message))
         return
+    if not isinstance(cases, list):  # unreachable: the file schema asks for a list (and a known good file had one)
+        raise ValueError(f"{rel}: 'cases' is not a list")
     area = doc["area"]
     clean = True  # no problem of any kind: the file may be recorded
     for i, raw in enumerate(cases):
@@ -490,6 +492,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
             for fld, msg in bad:
                 vs.problems.append(Problem(rel, where, fld, msg))
             continue
+        assert isinstance(cid, str), f"{rel}: {where}: the case schema asks for a string id"
         seen[cid] = rel
         (vs.suite_cases if raw["op"] in SUITE_OPS else vs.cases).append(Case(id=cid, file=rel, index=i, raw=raw))
     if clean and not known_good:
@@ -554,7 +557,7 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -> list[tuple[str, str]]:
+def _semantic_problems(raw: dict, area: str, known_reqs: set | None, known_ambs: set | None) -> list[tuple[str, str]]:
     out = []
     if not raw["id"].startswith(area + "/"):
         out.append(("id", f"case ID must start with the file's area '{area}/'"))
