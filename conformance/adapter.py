@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 PROTOCOL = 1
 PROTOCOL_MINOR = 2  # 1.1: hello validation and limits, the ``failed`` answer, the ``fetch`` op; 1.2: ``size`` matches
@@ -101,9 +101,13 @@ class _Watcher:
 WATCHER = _Watcher()
 
 
+# What became of one request: an answer (checked for shape), or how the exchange broke down.
+Status = Literal["answer", "crash", "timeout", "protocol-error"]
+
+
 @dataclass
 class Exchange:
-    status: str  # "answer" | "crash" | "timeout" | "protocol-error"
+    status: Status
     answer: dict | None = None
     message: str = ""
     stderr: str = ""
@@ -121,7 +125,7 @@ class Hello:
     features: list = field(default_factory=list)
     profiles: list = field(default_factory=list)
     reason: str = ""  # why the profile is not available (unsupported answer or failed start)
-    status: str = "answer"
+    status: Status = "answer"  # "answer": the adapter answered the hello (ok or unsupported)
 
 
 class _Process:

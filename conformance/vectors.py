@@ -13,11 +13,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, get_args
 
 from appc_conformance import cache
 
-PROFILES = ("appc-0.8.11", "appc-imagetags")
+# The suite's profiles, defined here once (the publisher check, the expectations files and the
+# CLI use these; the vector file schema's enum is checked against PROFILES by the tests).
+Profile = Literal["appc-0.8.11", "appc-imagetags"]
+PROFILES: tuple[Profile, ...] = get_args(Profile)
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
        "discover", "resolve", "validate_manifest", "match_manifest", "fetch")  # the adapter protocol's
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from appc_conformance.conformance.grading import NOT_IMPLEMENTED, UNSUPPORTED
 from appc_conformance.reports.results import ENVIRONMENT_SKIP, FAILING, PASS, SKIPPING, VERDICTS, Results
 
 STRENGTH_ORDER = ("must", "should", "may", "library", "ambiguous")
@@ -52,7 +53,7 @@ def status(cell: dict) -> str:
 PORT_MODES = {"custom-port": "custom port", "default-ports": "443 and 80"}
 
 #: Verdicts of cases the implementation did not attempt: left out of scores, counted as coverage.
-NOT_ATTEMPTED = ("not-implemented", "unsupported")
+NOT_ATTEMPTED = (NOT_IMPLEMENTED, UNSUPPORTED)
 
 
 def _pct(p: float | None) -> str:
