@@ -65,7 +65,8 @@ from html.parser import HTMLParser
 from typing import Optional
 from urllib.parse import urljoin, urlsplit
 
-from appc_conformance.conformance.vectors import PROFILES  # noqa: E402 (the suite's profiles, defined once)
+from appc_conformance.conformance.vectors import PROFILES  # the suite's profiles, defined once
+
 MAX_PAGE = 1024 * 1024
 MAX_DOCUMENT = 1024 * 1024
 MAX_SIGNATURE = 64 * 1024
