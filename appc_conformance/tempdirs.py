@@ -60,7 +60,7 @@ def alive(pid: int) -> bool:
 def sweep(parent: str, prefix: str, before_remove: Optional[Callable[[str], None]] = None) -> list[str]:
     """Remove the folders ``PREFIX``PID``-*`` under ``parent`` whose process is gone (after
     ``before_remove(path)``, for a real folder, not a link); return their names."""
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(parent)
     except OSError:

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 PROTOCOL = 1
 PROTOCOL_MINOR = 2  # 1.1: hello validation and limits, the ``failed`` answer, the ``fetch`` op; 1.2: ``size`` matches
@@ -84,8 +84,10 @@ class _Watcher:
                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                                   start_new_session=True)
                     self._owner = os.getpid()
-                self._proc.stdin.write(line.encode())
-                self._proc.stdin.flush()
+                stdin = self._proc.stdin
+                assert stdin is not None  # started with stdin=PIPE
+                stdin.write(line.encode())
+                stdin.flush()
             except OSError:
                 self._proc = None  # no watcher: the harness still stops its adapters on every path it sees
 
@@ -99,9 +101,13 @@ class _Watcher:
 WATCHER = _Watcher()
 
 
+# What became of one request: an answer (checked for shape), or how the exchange broke down.
+Status = Literal["answer", "crash", "timeout", "protocol-error"]
+
+
 @dataclass
 class Exchange:
-    status: str  # "answer" | "crash" | "timeout" | "protocol-error"
+    status: Status
     answer: dict | None = None
     message: str = ""
     stderr: str = ""
@@ -119,7 +125,7 @@ class Hello:
     features: list = field(default_factory=list)
     profiles: list = field(default_factory=list)
     reason: str = ""  # why the profile is not available (unsupported answer or failed start)
-    status: str = "answer"
+    status: Status = "answer"  # "answer": the adapter answered the hello (ok or unsupported)
 
 
 class _Process:
@@ -136,9 +142,11 @@ class _Process:
             env=env, bufsize=0, start_new_session=True)
         self.pid = self.proc.pid  # also the process group's id
         WATCHER.started(self.pid)
-        self._in_fd = self.proc.stdin.fileno()
-        self._fd = self.proc.stdout.fileno()
-        self._err_fd = self.proc.stderr.fileno()
+        stdin, stdout, stderr = self.proc.stdin, self.proc.stdout, self.proc.stderr
+        assert stdin is not None and stdout is not None and stderr is not None  # all three are pipes
+        self._in_fd = stdin.fileno()
+        self._fd = stdout.fileno()
+        self._err_fd = stderr.fileno()
         for fd in (self._in_fd, self._fd, self._err_fd):
             os.set_blocking(fd, False)
         self._out = bytearray()  # requests not yet written
@@ -279,7 +287,7 @@ class _Process:
                 if len(self._err_partial) > STDERR_EXCERPT:
                     del self._err_partial[:-STDERR_EXCERPT]
 
-    def _keep_line(self, raw: bytes) -> None:
+    def _keep_line(self, raw: bytes | bytearray) -> None:
         text = bytes(raw[-STDERR_EXCERPT:]).decode("utf-8", "replace")
         self.stderr.append(text)
         self._stderr_chars += len(text)
@@ -312,7 +320,7 @@ class _Process:
     def stop(self, graceful: bool = True) -> None:
         """End the process: with ``graceful``, close its stdin and give it a second to exit;
         then kill its whole process group (grandchildren included) in every case."""
-        if graceful and self.proc.poll() is None:
+        if graceful and self.proc.poll() is None and self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()
             except OSError:
@@ -326,7 +334,8 @@ class _Process:
         WATCHER.stopped(self.pid)
         for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except (OSError, ValueError):
                 pass
         if self._pidfd is not None:
@@ -384,6 +393,7 @@ class AdapterSession:
             tail = f"; adapter stderr: {ex.stderr.strip()[-800:]}" if ex.stderr.strip() else ""
             return Hello(ok=False, status=ex.status, reason=f"handshake failed: {ex.message}{tail}")
         ans = ex.answer
+        assert ans is not None  # an "answer" exchange carries its answer
         if "unsupported" in ans:
             return Hello(ok=False, reason=str(ans["unsupported"])[:MAX_HELLO_TEXT])
         problem = check_hello(ans)
@@ -404,11 +414,11 @@ class AdapterSession:
         A handshake that fails twice in a row (crash, timeout, garbage) is not tried again:
         every later case gets the same verdict at once instead of waiting for its timeout.
         """
-        if self.failed_handshakes >= MAX_HANDSHAKE_FAILURES:
+        if self.failed_handshakes >= MAX_HANDSHAKE_FAILURES and self.hello is not None:
             return self.hello
         # A process that exited with requests in flight is left to them: they are read first
         # (answers it wrote, then the crash of the one it died on), then it is replaced.
-        if self._proc is None or (self._proc.proc.poll() is not None and not self._inflight):
+        if self._proc is None or self.hello is None or (self._proc.proc.poll() is not None and not self._inflight):
             if self._proc is not None:
                 self._kill()
             self.hello = self._start()
@@ -439,10 +449,16 @@ class AdapterSession:
         self._kill(graceful=True)
 
     # -- requests -----------------------------------------------------------------------
+    def _running(self) -> _Process:
+        """The adapter process requests go to (``ensure`` or ``_start`` started it)."""
+        if self._proc is None:
+            raise RuntimeError("no adapter process: a request was sent before the adapter was started")
+        return self._proc
+
     def _send(self, obj: dict | bytes, expect_id: Any, op: str) -> None:
         """Send one request: queued, written as the adapter reads it (never blocking). A
         request the adapter cannot take gets its verdict when its answer is read."""
-        proc = self._proc
+        proc = self._running()
         data = obj if isinstance(obj, bytes) else (json.dumps(obj) + "\n").encode()
         if not self._inflight:
             self._stderr_mark = proc.stderr_mark()
@@ -451,7 +467,7 @@ class AdapterSession:
 
     def _read_answer(self, expect_id: Any, timeout: float | None) -> Exchange:
         """Read the answer to the oldest request in flight, which must be ``expect_id``."""
-        proc = self._proc
+        proc = self._running()
         pending = self._inflight.pop(expect_id)
         limit = timeout or self.timeout
         began = max(pending.sent, self._last_answer)  # when the adapter could start on it

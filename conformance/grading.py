@@ -3,24 +3,35 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
-PASS, FAIL, ERROR = "pass", "fail", "error"
-NOT_IMPLEMENTED, UNSUPPORTED = "not-implemented", "unsupported"
-SKIPPED = "skipped"  # the environment cannot run the case (e.g. ports 443/80 not permitted)
-CRASH, TIMEOUT, PROTOCOL_ERROR = "crash", "timeout", "protocol-error"
-ADAPTER_ERROR = "adapter-error"  # the adapter answered ``failed``: it or the tool could not run
-VERDICTS = (PASS, FAIL, ERROR, NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED, CRASH, TIMEOUT, PROTOCOL_ERROR,
-            ADAPTER_ERROR)
-SKIPPING = (NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED)
+# The verdicts, defined here once: the results files (reports/results.py) and the reports use
+# these names, and the results schema's enum is checked against VERDICTS (tests/test_reports.py).
+Verdict = Literal["pass", "fail", "error", "not-implemented", "unsupported", "skipped", "crash", "timeout",
+                  "protocol-error", "adapter-error"]
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+PASS: Final = "pass"
+FAIL: Final = "fail"
+ERROR: Final = "error"
+NOT_IMPLEMENTED: Final = "not-implemented"
+UNSUPPORTED: Final = "unsupported"
+SKIPPED: Final = "skipped"  # the environment cannot run the case (e.g. ports 443/80 not permitted)
+CRASH: Final = "crash"
+TIMEOUT: Final = "timeout"
+PROTOCOL_ERROR: Final = "protocol-error"
+ADAPTER_ERROR: Final = "adapter-error"  # the adapter answered ``failed``: it or the tool could not run
+# Neither pass nor failure (pytest skips them).
+SKIPPING: tuple[Verdict, ...] = (NOT_IMPLEMENTED, UNSUPPORTED, SKIPPED)
+# A conformance failure (pytest fails them).
+FAILING: tuple[Verdict, ...] = (FAIL, ERROR, CRASH, TIMEOUT, PROTOCOL_ERROR, ADAPTER_ERROR)
 # Verdicts after which nothing else about the case is checked (its request log included).
-BROKE_DOWN = (CRASH, TIMEOUT, PROTOCOL_ERROR, ADAPTER_ERROR)
+BROKE_DOWN: tuple[Verdict, ...] = (CRASH, TIMEOUT, PROTOCOL_ERROR, ADAPTER_ERROR)
 OTHER = "other"  # the error kind of a rejection the adapter cannot classify
 
 
 @dataclass
 class Grade:
-    verdict: str
+    verdict: Verdict
     message: str = ""
     # A pass that rests on an error of kind ``other`` where the case named specific kinds:
     # the implementation rejected the input, for a reason nobody can check.
@@ -88,8 +99,8 @@ def grade(expect: dict, answer: dict) -> Grade:
             want = sorted({k for o in errors for k in _kinds(o)})
             return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})"
                                + also)
-        want = " or ".join(_short(o["result"]) for o in results)
-        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; expected {want}")
+        wanted = " or ".join(_short(o["result"]) for o in results)
+        return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; expected {wanted}")
     actual = answer["ok"]
     reasons = []
     for o in results:

@@ -16,6 +16,7 @@ import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -220,7 +221,7 @@ def ca_bundle() -> str | None:
     return ca.bundle_path()
 
 
-def expectations_match(exp, name: str, path: str) -> None:
+def expectations_match(exp, name: str | None, path: str) -> None:
     """A usage error unless the expectations file is about ``name`` (what results files call the
     implementation: its registry ID, or the name an external adapter gives in its hello)."""
     if exp.implementation != name:
@@ -332,7 +333,7 @@ class ProblemItem(pytest.Item):
     def runtest(self):
         raise VectorProblem(self.problem)
 
-    def repr_failure(self, excinfo):
+    def repr_failure(self, excinfo, style=None):
         return f"broken vector: {self.problem}"
 
     def reportinfo(self):
@@ -377,9 +378,9 @@ class VectorItem(pytest.Item):
             pytest.skip(printable(f"{rec.verdict}: {rec.message}"))
         raise CaseFailed(printable(f"{rec.verdict}: {rec.message}"))
 
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, CaseFailed):
-            rec = self.record
+    def repr_failure(self, excinfo, style=None):
+        rec = self.record
+        if isinstance(excinfo.value, CaseFailed) and rec is not None:  # runtest keeps the record first
             lines = [f"{self.case.id} [{self.profile}] ({', '.join(self.case.requirements)}, "
                      f"{self.case.strength}): {excinfo.value}",
                      f"  case:     {self.case.raw['description']}",
@@ -391,7 +392,7 @@ class VectorItem(pytest.Item):
             if rec.stderr:
                 lines.append("  adapter stderr:\n    " + rec.stderr[-1500:].replace("\n", "\n    "))
             return printable("\n".join(lines), newlines=True)  # adapter text: no terminal control
-        return super().repr_failure(excinfo)
+        return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
         return self.path, None, f"{self.case.id} [{self.profile}]"
@@ -442,7 +443,7 @@ def pytest_runtest_protocol(item, nextitem):
     return True
 
 
-def _quiet_report(item, when: str):
+def _quiet_report(item, when: Literal["setup", "call", "teardown"]):
     now = time.time()
     return pytest.TestReport(item.nodeid, item.location, {}, "passed", None, when, [], 0.0, now, now,
                              user_properties=item.user_properties)
@@ -535,7 +536,8 @@ def port_mode(h: Harness) -> dict:
     """``{"port_mode": ...}``: where the run's mock hosts listen, as discovery_runner decides it:
     "custom-port" when the adapter's hello offers the feature, else "default-ports" (443 and 80).
     Empty when no adapter session started, or no network case was taken."""
-    sessions = [*h.sessions.values(), *(h.pool.sessions() if getattr(h, "pool", None) else ())]
+    network = getattr(h, "pool", None)
+    sessions = [*h.sessions.values(), *(network.sessions() if network else ())]
     hellos = [s.hello for s in sessions if s.hello is not None and s.hello.ok]
     if not hellos:
         return {}

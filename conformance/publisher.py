@@ -65,7 +65,8 @@ from html.parser import HTMLParser
 from typing import Optional
 from urllib.parse import urljoin, urlsplit
 
-PROFILES = ("appc-0.8.11", "appc-imagetags")
+from appc_conformance.conformance.vectors import PROFILES  # the suite's profiles, defined once
+
 MAX_PAGE = 1024 * 1024
 MAX_DOCUMENT = 1024 * 1024
 MAX_SIGNATURE = 64 * 1024
@@ -217,7 +218,8 @@ class _HTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self):
         http.client.HTTPConnection.connect(self)
-        tls = self._context.wrap_socket(self.sock, server_hostname=self.host, do_handshake_on_connect=False)
+        tls = self._context.wrap_socket(  # type: ignore[attr-defined]  # HTTPSConnection's context: not in typeshed
+            self.sock, server_hostname=self.host, do_handshake_on_connect=False)
         self.sock = tls
         if self.expired is not None and self.expired.is_set():
             raise OSError("the time limit is reached")
@@ -310,9 +312,11 @@ class Client:
         if left <= 0:
             raise _Deadline()
         expired = threading.Event()
+        conn: http.client.HTTPConnection
         if parts.scheme == "https":
-            conn = _HTTPSConnection(parts.hostname, port, timeout=min(TIMEOUT, left), context=self.ctx)
-            conn.expired = expired
+            https = _HTTPSConnection(parts.hostname, port, timeout=min(TIMEOUT, left), context=self.ctx)
+            https.expired = expired
+            conn = https
         else:
             conn = http.client.HTTPConnection(parts.hostname, port, timeout=min(TIMEOUT, left))
 
@@ -459,7 +463,7 @@ class _TarInfo(tarfile.TarInfo):
         if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
                          tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE) and self.size > MAX_MANIFEST:
             raise tarfile.HeaderError(f"an extended header of {self.size} bytes")
-        return super()._proc_member(tarfile_)
+        return super()._proc_member(tarfile_)  # type: ignore[misc]  # private: not in typeshed
 
 
 def _decompressing(data: bytes):
@@ -485,7 +489,10 @@ def read_manifest(data: bytes, deadline: float = float("inf")) -> dict:
                 if m.name.lstrip("./") == "manifest" and m.isfile():
                     if m.size > MAX_MANIFEST:
                         raise ValueError(f"the manifest is {m.size} bytes, over {MAX_MANIFEST}")
-                    raw = tar.extractfile(m).read(MAX_MANIFEST + 1)
+                    member = tar.extractfile(m)
+                    if member is None:  # a regular file always has its data
+                        raise ValueError("the manifest entry has no data")
+                    raw = member.read(MAX_MANIFEST + 1)
                     break
             else:
                 raise ValueError("the archive has no manifest")
@@ -611,7 +618,7 @@ def _imagetags(tags, client, keys, report, name, tag, labels) -> dict:
     report.set("imagetags-tag", PASS)
     doc_url = render(good[0], {"name": name, "ext": "json"})
     sig_url = render(good[0], {"name": name, "ext": "json.asc"})
-    if doc_url is None or not _absolute(doc_url):
+    if doc_url is None or sig_url is None or not _absolute(doc_url):  # both render, or neither
         report.set("imagetags-tag", FAIL, f"{good[0]!r} does not render to a URL with {{name}} and {{ext}} alone")
         return labels
     try:
@@ -662,7 +669,7 @@ def _image(tags, client, keys, report, name, labels, profile):
             report.set("template-ext", FAIL, f"{t!r} has no {{ext}}: the image and its signature get one URL")
             continue
         aci, asc = render(t, {**values, "ext": "aci"}), render(t, {**values, "ext": "aci.asc"})
-        if aci is None or not _absolute(aci) or not _absolute(asc or ""):
+        if aci is None or asc is None or not _absolute(aci) or not _absolute(asc):
             report.set("template-ext", FAIL, f"{t!r} does not render to a URL for {sorted(values)}")
             continue
         report.set("template-ext", PASS, f"{t!r} -> {aci}")

@@ -31,9 +31,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from appc_conformance.conformance import __version__, grading, registry, vectors
 from appc_conformance.text import printable
+
+if TYPE_CHECKING:  # imported when a run reads expectations files (cli), not by every child
+    from appc_conformance.reports.expectations import Expectations
 
 DEFAULT_OUT = Path("appc-conformance-out")  # the default of ``appc-conformance report`` too; a name of
 # its own, so a run from an implementer's repository never writes into a reports/ folder of theirs
@@ -148,14 +152,14 @@ class Job:
     label: str
     selector: list
     results: Path  # OUT/results-LABEL.json, where the results end up
-    expectations: object = None  # reports.expectations.Expectations, or None
+    expectations: Expectations | None = None
     stem: str = ""  # the results and expectations file stem (the label, or go-appc-NAME for --spec-src)
     profiles: list | None = None  # the profiles to run by default (None: the registry's)
     # set while it runs
     private: Path | None = None  # this run's own file for the child's results
     progress_path: Path | None = None
     proc: subprocess.Popen | None = None
-    log_fh: object = None
+    log_fh: IO[str] | None = None
     t0: float = 0.0
     total: int | None = None
     done: int = 0
@@ -384,6 +388,8 @@ def start(job: Job, args, private: Path, stop_fd: int) -> None:
 
 
 def read_progress(job: Job) -> None:
+    if job.progress_path is None:  # not started
+        return
     try:
         with open(job.progress_path, "rb") as fh:
             fh.seek(job.offset)
@@ -416,17 +422,17 @@ def _status(job: Job) -> str:
 
 def stop_children(jobs: list[Job]) -> None:
     """SIGINT to every running child's process group; SIGKILL to those still there after GRACE_S."""
-    running = [j for j in jobs if j.proc is not None and j.proc.poll() is None]
-    for j in running:
-        _killpg(j.proc.pid, signal.SIGINT)
+    running = [j.proc for j in jobs if j.proc is not None and j.proc.poll() is None]
+    for proc in running:
+        _killpg(proc.pid, signal.SIGINT)
     deadline = time.monotonic() + GRACE_S
-    for j in running:
+    for proc in running:
         try:
-            j.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             pass
-        _killpg(j.proc.pid, signal.SIGKILL)  # whatever is left of its group
-        j.proc.wait()
+        _killpg(proc.pid, signal.SIGKILL)  # whatever is left of its group
+        proc.wait()
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -437,19 +443,21 @@ def _killpg(pgid: int, sig: int) -> None:
 
 
 def finish(job: Job) -> None:
-    job.code = job.proc.wait()
+    proc, log_fh, private = job.proc, job.log_fh, job.private
+    assert proc is not None and log_fh is not None and private is not None, "finish() of a job start() never started"
+    job.code = proc.wait()
     job.elapsed = time.monotonic() - job.t0
-    job.log_fh.close()
+    log_fh.close()
     read_progress(job)
-    if not job.private.exists():  # only this run's own file counts
+    if not private.exists():  # only this run's own file counts
         return
     from appc_conformance.reports.results import ResultsError, parse  # noqa: PLC0415
     try:
-        job.doc = parse(job.private.read_text(encoding="utf-8"), job.results)
+        job.doc = parse(private.read_text(encoding="utf-8"), job.results)
     except ResultsError as exc:
         print(f"{job.label}: {exc}", file=sys.stderr)
         return
-    os.replace(job.private, job.results)
+    os.replace(private, job.results)
 
 
 class Console:
@@ -511,12 +519,13 @@ def run_jobs(jobs: list[Job], args, console: Console) -> int | None:
                 continue
             for j in running:
                 read_progress(j)
-                if j.proc.poll() is not None:
+                if j.proc is not None and j.proc.poll() is not None:
                     finish(j)
                     console.line(done_line(j))
                     report_startup_problem(j, console)
             console.progress(jobs)
             time.sleep(0.1)
+        return None
     except Interrupted as exc:
         console.line(f"run: interrupted ({signal.Signals(exc.signum).name}); stopping the "
                      f"implementations' runs; what they graded is kept, marked incomplete")
@@ -592,13 +601,15 @@ def report_vector_problems(jobs: list[Job], console: Console) -> None:
 # --- the end -----------------------------------------------------------------------------------------
 
 def summarize_failures(jobs: list[Job], report_path: Path | None, console: Console) -> None:
-    new, known, fixed = [], [], []
+    new: list[tuple[Job, dict]] = []
+    known: list[tuple[Job, dict]] = []
+    fixed: list[tuple[Job, dict, str]] = []  # with the expectations file that lists the case
     for j in jobs:
         for c in (j.doc or {}).get("cases", []):
             entry = j.expectations.lookup(c["id"], c["profile"]) if j.expectations is not None else None
             if c["verdict"] == grading.PASS:
-                if entry is not None:
-                    fixed.append((j, c))
+                if entry is not None and j.expectations is not None:
+                    fixed.append((j, c, j.expectations.path))
             elif c["verdict"] not in grading.SKIPPING:
                 (known if entry is not None else new).append((j, c))
     if not (new or known or fixed):
@@ -619,8 +630,8 @@ def summarize_failures(jobs: list[Job], report_path: Path | None, console: Conso
     if rest > 0:
         where = report_path if report_path is not None else ", ".join(str(j.results) for j in jobs if j.doc)
         console.line(f"  ... and {rest} more: see {where}")
-    for j, c in fixed:
-        console.line(f"news: known failure now passes (remove it from {j.expectations.path}): "
+    for j, c, listed_in in fixed:
+        console.line(f"news: known failure now passes (remove it from {listed_in}): "
                      f"{j.label}  {c['id']} [{c['profile']}]")
 
 

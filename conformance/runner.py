@@ -11,7 +11,7 @@ from appc_conformance.conformance import adapter, grading, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.vectors import Case
 
-TRANSPORT_VERDICTS = {"crash": grading.CRASH, "timeout": grading.TIMEOUT,
+TRANSPORT_VERDICTS: dict[str, grading.Verdict] = {"crash": grading.CRASH, "timeout": grading.TIMEOUT,
                       "protocol-error": grading.PROTOCOL_ERROR}
 
 
@@ -25,7 +25,7 @@ class Record:
     ambiguities: list
     strength: str
     description: str
-    verdict: str = grading.FAIL
+    verdict: grading.Verdict = grading.FAIL
     message: str = ""
     expected: Any = None
     actual: Any = None
@@ -123,6 +123,7 @@ def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dic
             rec.verdict = TRANSPORT_VERDICTS[ex.status]
             rec.message = ex.message
             return
+        assert ex.answer is not None  # an "answer" exchange carries its answer
         g = grading.grade(expect, ex.answer)
         rec.verdict, rec.message, rec.unclassified = g.verdict, g.message, g.unclassified
     finally:

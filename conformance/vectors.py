@@ -13,11 +13,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, get_args
 
 from appc_conformance import cache
 
-PROFILES = ("appc-0.8.11", "appc-imagetags")
+# The suite's profiles, defined here once (the publisher check, the expectations files and the
+# CLI use these; the vector file schema's enum is checked against PROFILES by the tests).
+Profile = Literal["appc-0.8.11", "appc-imagetags"]
+PROFILES: tuple[Profile, ...] = get_args(Profile)
 OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
        "discover", "resolve", "validate_manifest", "match_manifest", "fetch")  # the adapter protocol's
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
@@ -469,6 +472,8 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
             vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
                                        e.message))
         return
+    if not isinstance(cases, list):  # unreachable: the file schema asks for a list (and a known good file had one)
+        raise ValueError(f"{rel}: 'cases' is not a list")
     area = doc["area"]
     clean = True  # no problem of any kind: the file may be recorded
     for i, raw in enumerate(cases):
@@ -490,6 +495,7 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
             for fld, msg in bad:
                 vs.problems.append(Problem(rel, where, fld, msg))
             continue
+        assert isinstance(cid, str), f"{rel}: {where}: the case schema asks for a string id"
         seen[cid] = rel
         (vs.suite_cases if raw["op"] in SUITE_OPS else vs.cases).append(Case(id=cid, file=rel, index=i, raw=raw))
     if clean and not known_good:
@@ -554,7 +560,7 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _semantic_problems(raw: dict, area: str, known_reqs: set, known_ambs: set) -> list[tuple[str, str]]:
+def _semantic_problems(raw: dict, area: str, known_reqs: set | None, known_ambs: set | None) -> list[tuple[str, str]]:
     out = []
     if not raw["id"].startswith(area + "/"):
         out.append(("id", f"case ID must start with the file's area '{area}/'"))

@@ -120,8 +120,9 @@ def render_all(results: list[Results], formats, catalog: dict | None, title: str
     if "html" in formats:
         out["report.html"] = html.render(m, **({"title": title} if title else {})).encode()
     if "markdown" in formats:
-        out["summary.md"] = markdown.summary(m, **({"title": title} if title else {}),
-                                             failing_details=failing_list).encode()
+        md = (markdown.summary(m, title=title, failing_details=failing_list) if title
+              else markdown.summary(m, failing_details=failing_list))
+        out["summary.md"] = md.encode()
     if "junit" in formats:
         out["junit.xml"] = junit.render(m)
     if "coverage" in formats:
@@ -385,11 +386,11 @@ def list_main(args: argparse.Namespace) -> int:
         vs = vectors.load(root)
     except (OSError, ValueError) as exc:
         return _err("list", f"cannot load the vector set at {root}: {exc}")
-    for c in [*vs.cases, *vs.suite_cases]:  # publisher cases too (op check_publisher, run by the suite)
-        if _matches(args, c.id, c.area, c.profiles, c.strength, c.op, c.requirements):
-            rows.append({"id": c.id, "profiles": c.profiles, "strength": c.strength, "op": c.op,
-                         "requirements": c.requirements, "ambiguities": c.raw.get("ambiguities", []),
-                         "description": c.raw["description"], "file": c.file})
+    for case in [*vs.cases, *vs.suite_cases]:  # publisher cases too (op check_publisher, run by the suite)
+        if _matches(args, case.id, case.area, case.profiles, case.strength, case.op, case.requirements):
+            rows.append({"id": case.id, "profiles": case.profiles, "strength": case.strength, "op": case.op,
+                         "requirements": case.requirements, "ambiguities": case.raw.get("ambiguities", []),
+                         "description": case.raw["description"], "file": case.file})
     if args.json:
         _dump(rows)
     else:

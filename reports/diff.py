@@ -258,11 +258,11 @@ def diff_vectors(before: dict[str, dict], after: dict[str, dict]) -> list[Vector
     out = []
     for cid in sorted(set(before) | set(after)):
         a, b = before.get(cid), after.get(cid)
-        if a is None:
+        if a is None and b is not None:
             out.append(VectorChange(cid, "added", [], list(b.get("profiles", []))))
-        elif b is None:
+        elif b is None and a is not None:
             out.append(VectorChange(cid, "removed", [], list(a.get("profiles", []))))
-        else:
+        elif a is not None and b is not None:
             fields = sorted(k for k in set(a) | set(b) if k != "_file" and a.get(k) != b.get(k))
             if a.get("_file") != b.get("_file"):
                 fields.append("(moved to another file)")

@@ -87,7 +87,8 @@ def load(path: str | Path) -> Expectations:
         where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in best.absolute_path).lstrip(".")
         raise ExpectationsError(f"{p}: field '{where or '(top level)'}': {best.message}")
     from appc_conformance.conformance.vectors import PROFILES  # noqa: PLC0415 (the suite's profiles)
-    known, seen = [], {}
+    known: list[KnownFailure] = []
+    seen: dict[tuple[str, str | None], int] = {}  # (case, profile) -> where it is listed first
     for i, k in enumerate(doc["known_failures"]):
         if "profile" in k and k["profile"] not in PROFILES:  # it would never match: say so
             raise ExpectationsError(f"{p}: field 'known_failures[{i}].profile' ({k['id']}): unknown profile "

@@ -84,8 +84,8 @@ def environment() -> jinja2.Environment:
 
 
 def render(model: Model, title: str = "appc conformance: compatibility report") -> str:
-    hashes = sorted({c.results.run.get("vectors_hash") for c in model.columns} - {None, ""})
-    suite = sorted({c.results.run.get("suite_version") for c in model.columns} - {None, ""})
+    hashes = sorted({v for c in model.columns if isinstance(v := c.results.run.get("vectors_hash"), str) and v})
+    suite = sorted({v for c in model.columns if isinstance(v := c.results.run.get("suite_version"), str) and v})
     reqs_by_id = {r.id: r for r in model.requirements}
     rows = []
     for row in model.rows:

@@ -22,13 +22,14 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from appc_conformance.conformance.grading import BROKE_DOWN, ERROR as GRADE_ERROR, FAIL, SKIPPING
 from appc_conformance.reports.model import Model, is_known, public_path
 from appc_conformance.reports.results import FAILING
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-FAILURE = ("fail", "error")
-ERROR = ("crash", "timeout", "protocol-error", "adapter-error")
-SKIPPED = ("not-implemented", "unsupported", "skipped")
+FAILURE = (FAIL, GRADE_ERROR)
+ERROR = BROKE_DOWN  # reported as <error>: the run broke down (grading.BROKE_DOWN)
+SKIPPED = SKIPPING
 
 
 def _clean(text) -> str:

@@ -76,8 +76,8 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
     """Implementation x area table; ``failing_details`` adds a folded list of the failing cases."""
     h = "#" * heading_level
     out = [f"{h} {title}", ""]
-    hashes = sorted({c.results.run.get("vectors_hash") for c in model.columns} - {None, ""})
-    suites = sorted({c.results.run.get("suite_version") for c in model.columns} - {None, ""})
+    hashes = sorted({v for c in model.columns if isinstance(v := c.results.run.get("vectors_hash"), str) and v})
+    suites = sorted({v for c in model.columns if isinstance(v := c.results.run.get("suite_version"), str) and v})
     out.append(f"Suite {_esc(', '.join(suites))}; vector set {_code(', '.join(x[:19] for x in hashes))}; "
                f"{len({r.id for r in model.rows})} cases.")
     out.append("")
@@ -131,8 +131,8 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
             out.append(f"- ... and {len(problems) - 20} more: the HTML report lists them, and "
                        f"`appc-conformance lint --vectors DIR` finds them")
         out.append("")
-    cells = [(r, col, r.cells[col.index]) for r in model.rows for col in available if r.cells[col.index]]
-    fixed = [(r, col) for r, col, c in cells if status(c) == NOW_PASSES]
+    graded = [(r, col, r.cells[col.index]) for r in model.rows for col in available if r.cells[col.index]]
+    fixed = [(r, col) for r, col, c in graded if status(c) == NOW_PASSES]
     if fixed:  # news: never folded away
         out.append(f"🆕 {len(fixed)} known failure{'' if len(fixed) == 1 else 's'} now pass "
                    f"(remove {'it' if len(fixed) == 1 else 'them'} from the expectations file):")
@@ -140,9 +140,9 @@ def summary(model: Model, title: str = "appc conformance: compatibility summary"
         for r, col in fixed:
             out.append(f"- {untrusted.markdown(col.label, line_start=True)}: {_code(r.id)} [{_esc(r.profile)}]")
         out.append("")
-    failing = [(r, col) for r, col, c in cells
+    failing = [(r, col) for r, col, c in graded
                if c["verdict"] in FAILING and not is_known(c)]
-    known = [(r, col) for r, col, c in cells if c["verdict"] in FAILING and is_known(c)]
+    known = [(r, col) for r, col, c in graded if c["verdict"] in FAILING and is_known(c)]
     if failing and failing_details:
         out.append("<details><summary>Failing cases</summary>")
         out.append("")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from appc_conformance.conformance.grading import NOT_IMPLEMENTED, UNSUPPORTED
 from appc_conformance.reports.results import ENVIRONMENT_SKIP, FAILING, PASS, SKIPPING, VERDICTS, Results
 
 STRENGTH_ORDER = ("must", "should", "may", "library", "ambiguous")
@@ -33,7 +34,7 @@ STATUSES = VERDICTS + (KNOWN_FAILURE, NOW_PASSES)
 
 def is_known(cell: dict | None) -> bool:
     """Whether the run listed this case as a known failure (the record's ``known_failure``)."""
-    return bool(cell) and isinstance(cell.get("known_failure"), str)
+    return cell is not None and isinstance(cell.get("known_failure"), str)
 
 
 def status(cell: dict) -> str:
@@ -52,7 +53,7 @@ def status(cell: dict) -> str:
 PORT_MODES = {"custom-port": "custom port", "default-ports": "443 and 80"}
 
 #: Verdicts of cases the implementation did not attempt: left out of scores, counted as coverage.
-NOT_ATTEMPTED = ("not-implemented", "unsupported")
+NOT_ATTEMPTED = (NOT_IMPLEMENTED, UNSUPPORTED)
 
 
 def _pct(p: float | None) -> str:
@@ -452,9 +453,9 @@ def build(results: Iterable[Results], catalog: dict | None = None,
         for i, cell in enumerate(row.cells):
             if cell is None:
                 continue
-            for c in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
-                      totals_by_profile[row.profile][i]):
-                c.add_cell(cell)
+            for tally in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
+                          totals_by_profile[row.profile][i]):
+                tally.add_cell(cell)
             for rid in cited:
                 reqs[rid].counts[i].add_cell(filed_under(cell, rid, cited))
     # Publisher cases cover the rules for servers only (the catalog's side "server", or a rule it

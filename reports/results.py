@@ -15,20 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+# The verdicts are the grading module's (one definition); FAILING: a conformance failure,
+# SKIPPING: neither pass nor failure; ENVIRONMENT_SKIP: the environment could not run the case
+# (e.g. ports 443/80 not permitted), which says nothing about the implementation, so
+# percentages leave it out. Re-exported: the reports import them from here.
+from appc_conformance.conformance.grading import FAILING, PASS, SKIPPING, VERDICTS, Verdict  # noqa: F401
+from appc_conformance.conformance.grading import SKIPPED as ENVIRONMENT_SKIP  # noqa: F401
+
 FORMAT = "appc-conformance-results"
 FORMAT_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
-
-PASS = "pass"
-VERDICTS = ("pass", "fail", "error", "not-implemented", "unsupported", "skipped", "crash", "timeout",
-            "protocol-error", "adapter-error")
-#: Verdicts that are a conformance failure (pytest fails them).
-FAILING = ("fail", "error", "crash", "timeout", "protocol-error", "adapter-error")
-#: Verdicts that are neither pass nor failure (pytest skips them).
-SKIPPING = ("not-implemented", "unsupported", "skipped")
-#: The environment could not run the case (e.g. ports 443/80 not permitted): says nothing about
-#: the implementation, so percentages leave it out.
-ENVIRONMENT_SKIP = "skipped"
 
 
 class ResultsError(Exception):

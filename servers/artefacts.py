@@ -282,8 +282,8 @@ def build_tar(manifest: Optional[str], rootfs: dict, *, no_rootfs: bool = False,
                         dirs.add(d)
                         add(d, None)
                 add("rootfs/" + "/".join(parts), rootfs[path].encode("utf-8"))
-        for path in sorted(extra_entries or {}):
-            add(path, extra_entries[path].encode("utf-8"))
+        for path, text in sorted((extra_entries or {}).items()):
+            add(path, text.encode("utf-8"))
         for path in duplicate:
             if path not in written:
                 raise ArtefactError(f"duplicate: the archive has no member {path!r} to write twice")

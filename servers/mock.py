@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import html
 import http.server
+import io
+import socketserver
 import json
 import selectors
 import socket
 import ssl
 import threading
 import time
-from typing import Optional
+from typing import Optional, cast
 
 from . import log as logmod
 from .spec import MAX_DELAY, MAX_ENDLESS_SECONDS, response_for
@@ -93,7 +95,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        self.rfile = _HeadBudget(self.rfile, HEAD_KEEP)
+        self.head_budget = _HeadBudget(self.rfile, HEAD_KEEP)
+        self.rfile = cast(io.BufferedIOBase, self.head_budget)  # duck-typed: the file it wraps, cut short
 
     # ``server`` is the _ConnContext below (BaseRequestHandler only stores it).
     def log_message(self, format, *args):  # noqa: A002 - silence stderr logging
@@ -104,9 +107,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.handle_one_request()
 
     def _serve(self):
-        ctx: _ConnContext = self.server
+        ctx = cast(_ConnContext, self.server)  # what _Listener passes as the handler's server
         path, sep, query = self.path.partition("?")
-        cut = self.rfile.cut
+        cut = self.head_budget.cut
         entry = ctx.log.add(kind=logmod.REQUEST, scheme=ctx.scheme, host=ctx.host.symbol,
                             address=ctx.host.address, port=ctx.port, method=self.command, path=path,
                             query=query if sep else None, cut=cut,
@@ -310,7 +313,8 @@ class Server:
                                      address=host.address, port=lst.port,
                                      note=getattr(exc, "reason", None) or str(exc))
                     return
-            _Handler(sock, sock.getpeername(), _ConnContext(host, scheme, lst.port, self.log, self.stop_event))
+            ctx = _ConnContext(host, scheme, lst.port, self.log, self.stop_event)
+            _Handler(sock, sock.getpeername(), cast(socketserver.BaseServer, ctx))  # only stored: _serve reads it
         except (OSError, ssl.SSLError):
             pass
         finally:

@@ -140,9 +140,14 @@ PROBE = """
 import resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 from appc_conformance.conformance import cli
+def peak_mib():  # this process's own peak (ru_maxrss also counts the parent's size when it was spawned)
+    try:
+        return int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")).split()[1]) // 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 t0 = time.monotonic()
 code = cli.main(sys.argv[1:])
-print("EXIT", code, round(time.monotonic() - t0, 2), int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024,
+print("EXIT", code, round(time.monotonic() - t0, 2), peak_mib(),
       file=sys.stderr)
 sys.exit(code)
 """

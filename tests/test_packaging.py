@@ -275,3 +275,35 @@ def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_fa
                    env=_clean_env())
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
     assert " 0 unexpected failures" in checked.stdout
+
+
+def test_checkout_root_imports_the_package_through_its_own_folders(tmp_path):
+    """From a checkout, with only its root on the import path (no install, no import hook: what
+    a type checker or an editor sees), appc_conformance.conformance, .reports and .servers are
+    the top-level folders (through the links in appc_conformance/), and whatever finds files
+    beside its module (the vector set, the expectations, the schemas, the Go sources) finds the
+    checkout's own."""
+    for name in ("conformance", "reports", "servers"):
+        link = ROOT / "appc_conformance" / name
+        assert link.is_symlink() and link.resolve() == ROOT / name, f"appc_conformance/{name} is not a link to {name}/"
+    probe = ("import importlib.util, json, sys; sys.path[:0] = [sys.argv[1]]; "
+             "print(json.dumps({n: importlib.util.find_spec('appc_conformance.' + n).origin "
+             "for n in ('conformance', 'reports', 'servers')}))")
+    bare = _run([sys.executable, "-I", "-S", "-c", probe, str(ROOT)], cwd=tmp_path, env=_clean_env())
+    assert bare.returncode == 0, bare.stderr
+    for name, origin in json.loads(bare.stdout).items():
+        assert Path(origin).resolve() == ROOT / name / "__init__.py", (name, origin)
+    files = ("import sys; sys.path[:0] = [sys.argv[1]]; "
+             "from appc_conformance.conformance import vectors, protocol; "
+             "from appc_conformance.conformance.adapters.go import build; "
+             "from appc_conformance.reports import expectations, html, results; "
+             "print(vectors.__file__); print(vectors.default_vectors_dir()); print(expectations.default_dir()); "
+             "print(results.SCHEMA_PATH); print(html.TEMPLATES); print(protocol.SCHEMA_DIR); print(build.HERE)")
+    found = _run([sys.executable, "-I", "-c", files, str(ROOT)], cwd=tmp_path, env=_clean_env())
+    assert found.returncode == 0, found.stderr
+    module, *paths = found.stdout.split("\n")[:7]
+    assert module == str(ROOT / "appc_conformance" / "conformance" / "vectors.py")  # through the link
+    assert [Path(p) for p in paths] == [ROOT / "vectors", ROOT / "expectations",
+                                        ROOT / "reports" / "schema" / "results.schema.json",
+                                        ROOT / "reports" / "templates", ROOT / "conformance" / "protocol",
+                                        ROOT / "conformance" / "adapters" / "go"]

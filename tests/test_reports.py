@@ -48,6 +48,25 @@ def test_schema_verdicts_match_the_harness():
     assert tuple(schema()["$defs"]["case"]["properties"]["verdict"]["enum"]) == VERDICTS == grading.VERDICTS
 
 
+def test_verdicts_and_profiles_have_one_definition_each_that_the_schemas_follow():
+    """The verdicts are the grading module's (results.py re-exports them, the reports use them);
+    the profiles are vectors.py's (the publisher check uses them); every schema that lists
+    either has the same list."""
+    from typing import get_args  # noqa: PLC0415
+    from appc_conformance.conformance import grading, protocol, publisher, vectors  # noqa: PLC0415
+    from appc_conformance.reports import junit, results  # noqa: PLC0415
+    assert results.VERDICTS is grading.VERDICTS and get_args(grading.Verdict) == grading.VERDICTS
+    assert results.FAILING is grading.FAILING and results.SKIPPING is grading.SKIPPING
+    assert set(grading.FAILING) | set(grading.SKIPPING) | {grading.PASS} == set(grading.VERDICTS)
+    assert not set(grading.FAILING) & set(grading.SKIPPING)
+    assert set(junit.FAILURE) | set(junit.ERROR) == set(grading.FAILING)
+    assert publisher.PROFILES is vectors.PROFILES and get_args(vectors.Profile) == vectors.PROFILES
+    vector_schema = json.loads((vectors.default_vectors_dir() / "schema" / "vector-file.schema.json").read_text())
+    assert tuple(vector_schema["$defs"]["case"]["properties"]["profiles"]["items"]["enum"]) == vectors.PROFILES
+    common = json.loads((protocol.SCHEMA_DIR / "common.schema.json").read_text())
+    assert tuple(common["$defs"]["profile"]["enum"]) == vectors.PROFILES
+
+
 def test_write_then_load_round_trip(tmp_path):
     doc = make_results()
     path = write_results(tmp_path / "sub" / "r.json", doc)

@@ -15,7 +15,7 @@ import random
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
@@ -51,13 +51,13 @@ class Budget:
         return f"{ENV_EXAMPLES}={self.examples} {ENV_SEED}={self.seed} "
 
 
-def ignored(env: Optional[dict] = None) -> frozenset:
+def ignored(env: Optional[Mapping[str, str]] = None) -> frozenset:
     """Signature keys (``Disagreement_<key>``) to pass over, so a run looks for new ones."""
     env = os.environ if env is None else env
     return frozenset(k.strip().removeprefix("Disagreement_") for k in env.get(ENV_IGNORE, "").split(",") if k.strip())
 
 
-def _int_env(name: str, env: dict) -> Optional[int]:
+def _int_env(name: str, env: Mapping[str, str]) -> Optional[int]:
     raw = env.get(name, "").strip()
     if not raw:
         return None
@@ -73,7 +73,7 @@ def _int_env(name: str, env: dict) -> Optional[int]:
 _RUN_SEED = random.SystemRandom().randrange(2 ** 32)  # one per process: every test reports the same
 
 
-def current(env: Optional[dict] = None) -> Budget:
+def current(env: Optional[Mapping[str, str]] = None) -> Budget:
     env = os.environ if env is None else env
     examples = _int_env(ENV_EXAMPLES, env)
     fixed_seed = _int_env(ENV_SEED, env)
@@ -82,7 +82,7 @@ def current(env: Optional[dict] = None) -> Budget:
     return Budget(examples, fixed_seed if fixed_seed is not None else _RUN_SEED, exploratory=True)
 
 
-def hypothesis_settings(budget: Budget, weight: float = 1.0, env: Optional[dict] = None) -> settings:
+def hypothesis_settings(budget: Budget, weight: float = 1.0, env: Optional[Mapping[str, str]] = None) -> settings:
     env = os.environ if env is None else env
     return settings(
         max_examples=max(1, int(budget.examples * weight)),

@@ -126,7 +126,7 @@ class Differential:
         if key in self._cache:
             return self._cache[key]
         ex = self.reference.request(op, args)
-        if ex.status != "answer":
+        if ex.status != "answer" or ex.answer is None:
             raise ReferenceProblem(f"the reference adapter failed on {op} {json.dumps(args)[:300]}: "
                                    f"{ex.status}: {ex.message}\n{ex.stderr}")
         if len(self._cache) > 50000:
@@ -192,6 +192,7 @@ class Differential:
         if ex.status != "answer":
             finding.transport, finding.message = ex.status, ex.message
             return self._raise(finding)
+        assert finding.answer is not None  # built from this "answer" exchange's answer
         if "unsupported" in ex.answer:
             self.stats["unsupported"] += 1
             event("the implementation answered unsupported")

@@ -51,7 +51,7 @@ class AppParts:
     @classmethod
     def split(cls, app: str) -> "AppParts":
         head, *rest = app.split(",")
-        name, colon = (head.split(":", 1) + [None])[:2] if ":" in head else (head, None)
+        name, colon = head.split(":", 1) if ":" in head else (head, None)
         items = [tuple(it.split("=", 1)) if "=" in it else (it, None) for it in rest]
         return cls(name, colon, [tuple(i) for i in items])
 
@@ -157,7 +157,7 @@ def imagetags_tags(doc: dict) -> list:
 
 def alias_walk(doc: dict, tag: str) -> tuple:
     """Follow the aliases from ``tag``: (tags visited in order, True when they loop)."""
-    aliases = doc.get("aliases") if isinstance(doc.get("aliases"), dict) else {}
+    aliases = doc["aliases"] if isinstance(doc.get("aliases"), dict) else {}
     seen = [tag]
     while tag in aliases and isinstance(aliases[tag], str):
         tag = aliases[tag]

@@ -15,7 +15,7 @@ the reference ignores, and every later difference of that member is the same fin
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from hypothesis import strategies as st
 
@@ -564,7 +564,8 @@ def match_manifest_args(draw) -> dict:
     return {"app": app, "manifest": text}
 
 
-STRATEGIES = {
+# op -> the strategy of its arguments (discover's takes the profile)
+STRATEGIES: dict[str, Callable[..., st.SearchStrategy[dict]]] = {
     "parse_app": parse_app_args,
     "validate_imagetags": validate_imagetags_args,
     "resolve_tag": resolve_tag_args,

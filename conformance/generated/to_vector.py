@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 from typing import Optional
 
 from appc_conformance.conformance import vectors
@@ -102,7 +103,7 @@ def build_case(f: Finding) -> dict:
     exp = f.expectation
     reqs = guess_requirements(f)
     ambiguous = "any_of" in exp.expect
-    case = {
+    case: dict[str, Any] = {
         "id": case_id(f),
         "description": f"Generated differential case: {f.op} of this input must give the reference's answer.",
         "requirements": reqs,
@@ -191,7 +192,8 @@ def _unprefixed(line: str) -> str:
 
 def extract_cases(text: str) -> list:
     """Every vector case printed in ``text`` (pytest's output, or a report) as a dict."""
-    out, block = [], None
+    out: list[dict] = []
+    block: list[str] | None = None  # the lines of the case being read
     for raw in text.splitlines():
         line = _unprefixed(raw)
         if line == BEGIN:

@@ -172,6 +172,12 @@ class Adapter:
         self.declined: str | None = None
         self.can_fail = False  # the harness said protocol_minor >= 1: ``failed`` answers are known
 
+    def _tool(self) -> str:
+        """The actool executable (the hello declines every profile without one)."""
+        if self.actool is None:
+            raise OSError("actool is not installed")
+        return self.actool
+
     # -------------------------------------------------------------- hello
     def hello(self, req: dict[str, Any]) -> dict[str, Any]:
         self.declined = None
@@ -207,7 +213,7 @@ class Adapter:
         """Whether this actool's discover has ``--port`` (``actool help discover`` lists it)."""
         if self.has_port is None:
             try:
-                _status, out, err = run_actool([self.actool, "help", "discover"], timeout_seconds())
+                _status, out, err = run_actool([self._tool(), "help", "discover"], timeout_seconds())
             except OSError as exc:
                 print(f"actool adapter: actool help discover: {exc}", file=sys.stderr)
                 out = err = ""
@@ -219,7 +225,7 @@ class Adapter:
 
     def actool_version(self) -> str | None:
         try:
-            status, out, err = run_actool([self.actool, "version"], timeout_seconds())
+            status, out, err = run_actool([self._tool(), "version"], timeout_seconds())
         except OSError as exc:
             print(f"actool adapter: {exc}", file=sys.stderr)
             return None

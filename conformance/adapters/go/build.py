@@ -48,6 +48,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "adapter.go"
@@ -100,7 +101,7 @@ class SpecTree:
 
     def label(self) -> str:
         """What the binary adds to its version: '' for Debian's library, else '+NAME[.COMMIT][-dirty]'."""
-        if self.default:
+        if self.name is None:  # the default: Debian's library
             return ""
         text = "+" + self.name + (f".{self.commit[:12]}" if self.commit else "")
         return text + ("-dirty" if self.dirty else "")
@@ -121,7 +122,7 @@ def _safe_name(name: str) -> str:
 
 
 def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None = None,
-              env: dict | None = None) -> SpecTree:
+              env: Mapping[str, str] | None = None) -> SpecTree:
     """The tree to build against: ``spec_src``, else $APPC_SPEC_SRC, else Debian's library."""
     env = os.environ if env is None else env
     src = spec_src if spec_src not in (None, "") else env.get(ENV_SPEC_SRC) or None
@@ -145,7 +146,7 @@ def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None =
     return SpecTree(path, name, commit, dirty)
 
 
-def results_id(spec_src=None, spec_name: str | None = None, env: dict | None = None) -> str:
+def results_id(spec_src=None, spec_name: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """The implementation's ID in results and expectations: ``go-appc`` for Debian's library,
     ``go-appc-NAME`` for another tree (its build is another implementation, with its own known
     failures, ``expectations/go-appc-NAME.json``)."""
@@ -256,15 +257,16 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
     if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
         env["GOCACHE"] = str(cache / "go-build")  # go has no default cache without these
 
-    with tempfile.TemporaryDirectory(prefix=f".{kind}-", dir=cache) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=f".{kind}-", dir=cache) as tmp_name:
+        tmp = Path(tmp_name)
         if tree.default:
             gopath = cache / "gopath"
             gopath.mkdir(exist_ok=True)
             env["GOPATH"] = f"{gopath}{os.pathsep}{GOCODE}"
         else:
             env["GOPATH"] = _gopath(tree, tmp)
-        cwd, tags, probes = tmp, (), None
+        cwd, probes = tmp, None
+        tags: tuple[str, ...] = ()
         if target == "adapter.go":
             # The sources are copied too, so a concurrent edit cannot mix into this build.
             probes = _probe(go, env, tmp)

@@ -209,6 +209,7 @@ class Transport:
         fetch_deadline = min(time.monotonic() + FETCH_TIMEOUT, self.deadline)
         timeout = max(0.05, min(FETCH_TIMEOUT, fetch_deadline - time.monotonic()))
         self.remaining()
+        conn: http.client.HTTPConnection
         if scheme == "https":
             conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls)
         else:
@@ -405,7 +406,8 @@ def fetch_imagetags(endpoints: list, tr: Transport) -> str:
 def resolve(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     app = core.parse_app(args["app"], profile)
     tr = Transport(args, ca_file)
-    name, labels, attempts = app["name"], dict(app["labels"]), []
+    name, labels = app["name"], dict(app["labels"])
+    attempts: list[dict] = []  # each prefix tried and why it gave nothing
     # (1) keys: found nowhere is an empty list, not an error
     pubkeys = walk(PUBKEYS, name, _render_labels(labels, profile), tr, attempts)
     # (2) only with a tag (image tags profile): discover and fetch the document, then merge

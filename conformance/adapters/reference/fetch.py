@@ -434,7 +434,7 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     if signed and signature_first():
         sig = _get(downloads, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
     data = _get(downloads, ep["aci"], image_limit(size), "fetch-failed", "the image")
-    if signed:
+    if signed and verifier is not None:
         if sig is None:
             sig = _get(downloads, ep["asc"], MAX_SIGNATURE, "signature-missing", "the image's signature")
         sig_url = ep["asc"]

@@ -34,6 +34,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "adapter.go"
@@ -96,7 +97,7 @@ def tree_version(path: Path) -> str:
     return m.group(1) if m else "unknown"
 
 
-def rkt_tree(rkt_src: str | os.PathLike | None = None, env: dict | None = None) -> RktTree:
+def rkt_tree(rkt_src: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> RktTree:
     """The tree to build against: ``rkt_src``, else $RKT_SRC; NotAvailable when neither is set."""
     env = os.environ if env is None else env
     src = rkt_src if rkt_src not in (None, "") else env.get(ENV_RKT_SRC) or None
@@ -192,8 +193,8 @@ def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
     env.update(BUILD_ENV)
     if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
         env["GOCACHE"] = str(cache / "go-build")
-    with tempfile.TemporaryDirectory(prefix=".rkt-adapter-", dir=cache) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=".rkt-adapter-", dir=cache) as tmp_name:
+        tmp = Path(tmp_name)
         root = tmp / "gopath" / "src" / IMPORT_PATH
         # A private copy: a concurrent edit of the tree cannot mix into the build, and the
         # adapter's package sits inside it, where rkt's vendor/ applies.
