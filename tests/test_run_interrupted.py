@@ -76,7 +76,6 @@ def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_noth
     assert incomplete, {n: d["run"].get("incomplete") for n, d in docs.items()}
     assert any(doc["cases"] for doc in incomplete.values()), "nothing graded was kept"
     for name, doc in incomplete.items():
-        assert doc["run"]["not_run"], name  # what it did not run
         if name[len("results-"):-len(".json")] in midway:  # seen graded halfway: what it graded is kept
             assert doc["cases"], name
         graded = {f"{c['id']} [{c['profile']}]" for c in doc["cases"]}
