@@ -241,7 +241,7 @@ def check_adapter_expectations(h: "Harness") -> None:
 
 
 def load_expectations(path: str):
-    from appc_conformance.reports import expectations  # the expectations file format belongs to the reports
+    from appc_conformance.reports import expectations  # noqa: PLC0415 - the expectations file format belongs to the reports
     try:
         return expectations.load(path)
     except expectations.ExpectationsError as exc:
@@ -647,7 +647,7 @@ def pytest_sessionfinish(session, exitstatus):
     h.completeness = run_completeness(h, exitstatus)
     if not session.config.option.results or int(exitstatus) == int(pytest.ExitCode.USAGE_ERROR):
         return  # a usage error found after start-up ran nothing: no results, as for any usage error
-    from appc_conformance.reports.results import write_results  # writes atomically
+    from appc_conformance.reports.results import write_results  # noqa: PLC0415 - writes atomically
     path = Path(session.config.option.results)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Not validated here (a tenth of a millisecond per case): every reader validates, and the

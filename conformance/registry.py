@@ -33,7 +33,7 @@ def _reference() -> list:
 
 
 def _go() -> list:
-    from appc_conformance.conformance.adapters.go import build  # builds the adapter binary, not the harness' code
+    from appc_conformance.conformance.adapters.go import build  # noqa: PLC0415 - builds the adapter binary, not the harness' code
     try:
         return [str(build.build())]
     except build.NotAvailable as exc:
@@ -42,7 +42,7 @@ def _go() -> list:
 
 def _rkt() -> list:
     # The tree comes from RKT_SRC (``--rkt-src DIR`` of run and of the pytest plugin sets it).
-    from appc_conformance.conformance.adapters.rkt import build  # builds the adapter binary against the tree
+    from appc_conformance.conformance.adapters.rkt import build  # noqa: PLC0415 - builds the adapter binary against the tree
     try:
         return [str(build.build())]
     except build.NotAvailable as exc:

@@ -725,7 +725,7 @@ def _run(args: argparse.Namespace) -> int:
     files = [j.results for j in jobs if j.doc is not None and j.results.exists()]
     report = None
     if not args.no_report and files:
-        from appc_conformance.reports import cli as reports_cli  # the report verbs own the formats
+        from appc_conformance.reports import cli as reports_cli  # noqa: PLC0415 - the report verbs own the formats
         reports_cli.write_all(files, args.out, parsed={j.results: j.doc for j in jobs if j.doc is not None})
         report = args.out / "report.html"
         console.line(f"reports: {args.out}/")
@@ -755,5 +755,5 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path, doc: dict) -> None:
-    from appc_conformance.reports.results import write_results
+    from appc_conformance.reports.results import write_results  # noqa: PLC0415 - imported only when this path runs (start-up time)
     write_results(path, doc)

@@ -74,7 +74,7 @@ def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | No
     start = time.monotonic()
     try:
         if case.op in vectors.NETWORK_OPS:
-            from appc_conformance.conformance import discovery_runner  # the mock servers are only needed here
+            from appc_conformance.conformance import discovery_runner  # noqa: PLC0415 - the mock servers are only needed here
             with case_timeout(case, session):
                 discovery_runner.run(case, profile, session, rec)
         else:

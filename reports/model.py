@@ -331,7 +331,7 @@ def public_text(text: str, folders: dict) -> str:
     for folder in sorted((str(f).rstrip("/") for f in folders), key=len, reverse=True):
         if folder and folder in text:
             label = folders[folder] if folder in folders else folders[folder + "/"]
-            text = re.sub(r"(?<![\w}.:/~-])" + re.escape(folder) + r"(?![\w.-])", lambda _m: label, text)
+            text = re.sub(r"(?<![\w}.:/~-])" + re.escape(folder) + r"(?![\w.-])", lambda _m: label, text)  # noqa: B023 - used within this iteration
     return text
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from appc_conformance.conformance import vectors  # noqa: E402
+from appc_conformance.conformance import vectors
 
 GRADED = ("must", "should")
 

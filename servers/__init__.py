@@ -42,7 +42,7 @@ def lint_case(case: dict) -> list[str]:
         out += _lint_artefacts(case, hosts if isinstance(hosts, dict) else {})
     spec = case.get("requests")
     if spec is not None and not check_spec(spec):
-        from .log import groups, parse_matcher
+        from .log import groups, parse_matcher  # noqa: PLC0415 - imported only when this path runs (start-up time)
         ms = []
         for req in groups(spec):
             if "first" in req:
@@ -59,7 +59,7 @@ def lint_case(case: dict) -> list[str]:
 
 def _lint_artefacts(case: dict, hosts: dict) -> list[str]:
     """A fetch case's ``artefacts``, and every reference to them (served paths, placeholders)."""
-    from . import artefacts
+    from . import artefacts  # noqa: PLC0415 - imported only when this path runs (start-up time)
     spec = case.get("artefacts")
     out = artefacts.check(spec) if spec is not None else []
     names = set(spec) if isinstance(spec, dict) else set()

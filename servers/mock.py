@@ -55,7 +55,7 @@ def render_meta_page(meta: list, where: str = "head") -> str:
             parts.append(k if v is None else f'{k}="{html.escape(v, quote=True)}"')
         tags.append("<meta " + " ".join(parts) + ">")
     block = "\n    ".join(tags)
-    head = f'<meta charset="utf-8">\n    <title>appc discovery mock</title>'
+    head = '<meta charset="utf-8">\n    <title>appc discovery mock</title>'
     if where == "head":
         head += "\n    " + block
         body = "<p>discovery page</p>"
@@ -99,7 +99,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.rfile = cast(io.BufferedIOBase, self.head_budget)  # duck-typed: the file it wraps, cut short
 
     # ``server`` is the _ConnContext below (BaseRequestHandler only stores it).
-    def log_message(self, format, *args):  # noqa: A002 - silence stderr logging
+    def log_message(self, format, *args):
         pass
 
     def handle(self):

@@ -139,8 +139,8 @@ def test_attempted_is_measured_against_the_profiles_the_implementation_declares(
 
 
 def test_the_harness_records_the_profiles_an_adapter_declined(tmp_path):
-    import sys  # noqa: PLC0415
-    from tests.helpers import ROOT, run_suite  # noqa: PLC0415
+    import sys
+    from tests.helpers import ROOT, run_suite
     adapter = f"{sys.executable} {ROOT / 'examples' / 'minimal-adapter' / 'adapter.py'}"
     _, doc = run_suite(tmp_path, "--adapter-cmd", adapter, "--case", "app-strings/basic/*")
     assert doc["run"]["declined_profiles"] == ["appc-imagetags"]

@@ -3,7 +3,6 @@ discovery cases (discovery/limits/slow-drip-page) cost 1 to 29 s for an adapter 
 ``discover``, because their mock hosts were stood up before the op was looked at."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -45,8 +44,8 @@ def test_a_network_case_of_an_op_not_offered_stands_up_no_host(monkeypatch, case
 def test_the_pool_takes_no_port_lock_for_a_case_the_adapter_cannot_take(monkeypatch):
     """On ports 443/80 a scenario holds its address block's lock: a case that stands up no host
     must not wait for that lock (it waited behind another session's hanging-host case)."""
-    from appc_conformance.conformance import pool as poolmod  # noqa: PLC0415
-    from appc_conformance.servers.scenario import DefaultPortsLock  # noqa: PLC0415
+    from appc_conformance.conformance import pool as poolmod
+    from appc_conformance.servers.scenario import DefaultPortsLock
     case = next(c for c in vectors.load(VECTORS).cases if c.id == "discovery/limits/slow-drip-page")
     p = poolmod.NetworkPool(lambda profile: _Session(["parse_app"]), workers=1)
     monkeypatch.setattr(servers, "scenario", lambda *a, **kw: (_ for _ in ()).throw(AssertionError("hosts")))

@@ -155,7 +155,7 @@ def test_expectations_never_stricter_than_hand_written_vectors():
                 continue
             for profile in case.profiles:
                 s = sessions[profile]
-                exp = expectation.build(lambda op, args: s.request(op, args).answer, case.op, profile,
+                exp = expectation.build(lambda op, args, s=s: s.request(op, args).answer, case.op, profile,
                                         case.raw["input"])
                 if exp is None:
                     continue  # excluded from generation (escapes, annotation formats)

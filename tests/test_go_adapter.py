@@ -427,7 +427,7 @@ def variant_tree(dest: Path, kind: str) -> Path:
     """A copy of Debian's appc/spec tree changed to lack ("noport") or to have ("tags") an API."""
     if not (go_build.LIBRARY / "discovery").is_dir():
         pytest.skip(f"Debian's appc/spec library is not installed ({go_build.INSTALL})")
-    import shutil  # noqa: PLC0415
+    import shutil
     shutil.copytree(go_build.LIBRARY, dest)
     if kind == "noport":
         disc = dest / "discovery" / "discovery.go"

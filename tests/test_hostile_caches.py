@@ -196,7 +196,7 @@ def test_a_planted_vector_cache_file_neither_hangs_nor_fills_memory(root, tmp_pa
 @pytest.mark.parametrize("kind", ["fifo", "huge-file"])
 def test_a_planted_template_cache_entry_neither_hangs_nor_fills_memory(tmp_path, kind):
     """``report`` with a compiled-template entry that is a FIFO or 2 GiB: compiled again."""
-    from tests.report_fixtures import three_runs  # noqa: PLC0415
+    from tests.report_fixtures import three_runs
     results = three_runs(tmp_path)["reference"]
     folder = tmp_path / "planted"
     probe(["report", str(results), "--out", str(tmp_path / "first"), "--format", "html"], folder)
@@ -214,7 +214,7 @@ def test_a_planted_template_cache_entry_neither_hangs_nor_fills_memory(tmp_path,
 
 def test_read_private_bounds():
     """The reader's rules, one at a time, on files of this user in a private folder."""
-    import tempfile  # noqa: PLC0415
+    import tempfile
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o700)
         p = os.path.join(d, "f")

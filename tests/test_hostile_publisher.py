@@ -40,7 +40,7 @@ def check(port, ca_file, app=NAME + ",version=1.0.0"):
 
 def bounded_call(fn, limit):
     """``fn()`` in a thread; the test fails (instead of hanging) when it takes over ``limit`` s."""
-    import threading  # noqa: PLC0415
+    import threading
     out = {}
 
     def body():

@@ -67,8 +67,8 @@ def test_long_request_paths_keep_the_record_small():
     assert all(len(line) <= 300 + 120 for line in extra["requests_seen"])
     assert any("more characters cut]" in line for line in extra["requests_seen"])
     # the results schema takes the marker (and refuses a malformed one)
-    from appc_conformance.reports.results import ResultsError, validate  # noqa: PLC0415
-    from tests.test_integrity import minimal_results  # noqa: PLC0415
+    from appc_conformance.reports.results import ResultsError, validate
+    from tests.test_integrity import minimal_results
     validate(minimal_results([out["record"]]))
     bad = json.loads(json.dumps(out["record"]))
     bad["extra"]["requests_cut"]["made"] = "many"

@@ -269,7 +269,7 @@ def test_a_case_permalink_shows_the_case_without_scrolling(browser, report_known
     """Issue 22, item 13: a case's permalink opened in headless Chromium showed a blank page (the
     page scrolled far down to the case, and a headless screenshot of a scrolled page is blank).
     The linked case is shown open at the top of the page, so nothing needs to scroll."""
-    import subprocess  # noqa: PLC0415
+    import subprocess
     browser.open(report_known.as_uri())
     sel = 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"]'
     href = browser.eval("document.querySelector(%s + ' a.permalink').getAttribute('href')" % json.dumps(sel))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from appc_conformance.reports.results import dumps, load_results, parse, write_results
+from appc_conformance.reports.results import dumps, load_results, write_results
 from tests.helpers import PYTEST, ROOT, VECTORS, run_suite
 
 CLI = [sys.executable, "-m", "appc_conformance"]

@@ -30,7 +30,7 @@ IGNORE = shutil.ignore_patterns(".git", ".tox", ".venv", ".benchmarks", ".hypoth
 def _backend_ready() -> bool:
     """Can this interpreter build the wheel without fetching a build backend?"""
     try:
-        import setuptools  # noqa: PLC0415
+        import setuptools
     except ImportError:
         return False
     parts = []
@@ -39,7 +39,7 @@ def _backend_ready() -> bool:
     if tuple(parts) >= (70, 1):
         return True
     try:
-        import wheel  # noqa: F401, PLC0415
+        import wheel  # noqa: F401
     except ImportError:
         return False
     return tuple(parts) >= (64, 0)
@@ -252,7 +252,7 @@ def test_wheel_carries_the_expectations_files(built):
 def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_factory):
     """From the wheel, outside any checkout: `appc-conformance run --impl go-appc` uses the
     bundled expectations (the console says which file), exits 0, and JUnit shows no failure."""
-    from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+    from appc_conformance.conformance.adapters.go import build as go_build
     try:
         go_build.build()  # the installed copy builds the same source into the same cache
     except go_build.NotAvailable as exc:
@@ -263,7 +263,7 @@ def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_fa
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-4000:]
     assert f"go-appc: expectations {installed.parent}" in ran.stderr, ran.stderr[-3000:]
     assert "known failures" in ran.stderr
-    import xml.etree.ElementTree as ET  # noqa: PLC0415
+    import xml.etree.ElementTree as ET
     root = ET.parse(work / "out" / "junit.xml").getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     assert sum(int(s.get("tests", 0)) for s in suites) > 0

@@ -84,7 +84,7 @@ def test_the_publisher_cases_break_every_rule_and_keep_it():
         cited |= set(c.requirements)
         for rule, status in c.raw["expect"]["result"]["checks"].items():
             seen.setdefault(rule, set()).add(status)
-    for rule, reqs, strength in publisher.RULES:
+    for rule, _reqs, strength in publisher.RULES:
         assert "pass" in seen[rule], rule
         assert ("fail" if strength == "must" else "warn") in seen[rule] or "fail" in seen[rule], rule
     assert {r for _, reqs, _ in publisher.RULES for r in reqs} <= cited
@@ -129,7 +129,7 @@ def test_a_message_the_case_names_must_be_there():
 
 
 def _lint(tmp_path, cases, area="publisher"):
-    import shutil  # noqa: PLC0415
+    import shutil
     root = tmp_path / "v"
     shutil.copytree(vectors.default_vectors_dir() / "schema", root / "schema")
     shutil.copy(vectors.default_vectors_dir() / "requirements.json", root / "requirements.json")
@@ -217,8 +217,8 @@ def test_keys_and_headers_from_the_command_line(tmp_path):
 def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
     """With the bundled catalog, coverage.md/.json and the HTML show DISC-06, DISC-12 and DISC-PR-01
     covered by publisher checks, though no adapter case cites them."""
-    from appc_conformance.reports.results import write_results  # noqa: PLC0415
-    from tests.report_fixtures import make_results  # noqa: PLC0415
+    from appc_conformance.reports.results import write_results
+    from tests.report_fixtures import make_results
     r = tmp_path / "r.json"
     write_results(r, make_results())
     assert cli.main(["report", str(r), "--out", str(tmp_path / "o"),
@@ -243,7 +243,7 @@ def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
 def test_coverage_without_publisher_cases_keeps_them_uncovered(tmp_path):
     """The check above can fail: a catalog with no publisher cases beside it leaves the rules
     without a case (and a requirement cited only by a publisher case is covered by it)."""
-    from appc_conformance.reports import model  # noqa: PLC0415
+    from appc_conformance.reports import model
     catalog = json.loads((vectors.default_vectors_dir() / "requirements.json").read_text())
     (tmp_path / "requirements.json").write_text(json.dumps(catalog))
     assert model.suite_checks(tmp_path / "requirements.json") == {}

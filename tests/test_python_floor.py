@@ -24,7 +24,7 @@ MINORS = [f"3.{m}" for m in range(0, 40)]
 
 def _pyproject() -> dict:
     try:
-        import tomllib  # noqa: PLC0415  (Python 3.11+)
+        import tomllib
     except ImportError:  # Python 3.10
         tomllib = pytest.importorskip("tomli")
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

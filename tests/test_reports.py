@@ -52,9 +52,9 @@ def test_verdicts_and_profiles_have_one_definition_each_that_the_schemas_follow(
     """The verdicts are the grading module's (results.py re-exports them, the reports use them);
     the profiles are vectors.py's (the publisher check uses them); every schema that lists
     either has the same list."""
-    from typing import get_args  # noqa: PLC0415
-    from appc_conformance.conformance import grading, protocol, publisher, vectors  # noqa: PLC0415
-    from appc_conformance.reports import junit, results  # noqa: PLC0415
+    from typing import get_args
+    from appc_conformance.conformance import grading, protocol, publisher, vectors
+    from appc_conformance.reports import junit, results
     assert results.VERDICTS is grading.VERDICTS and get_args(grading.Verdict) == grading.VERDICTS
     assert results.FAILING is grading.FAILING and results.SKIPPING is grading.SKIPPING
     assert set(grading.FAILING) | set(grading.SKIPPING) | {grading.PASS} == set(grading.VERDICTS)
@@ -224,7 +224,7 @@ def test_compiled_templates_are_read_only_from_a_folder_and_file_of_this_user_al
     """An entry of the template cache is code the report runs. One planted with the right key
     and checksum but other code is run from a private folder (so the test can tell), and never
     from a folder or a file that others can write, nor through a link."""
-    import jinja2.bccache  # noqa: PLC0415
+    import jinja2.bccache
     from appc_conformance.reports import html, model
     from appc_conformance.reports.results import load_results
     m = model.build([load_results(files["reference"])], CATALOG)

@@ -45,8 +45,8 @@ def test_the_known_failures_of_the_verdict_line_are_counted_from_the_results(tmp
     """Side by side, go-appc's line read "22 pass, 3 timeout (1 known failures)" and the summary
     "3 known failures": the line counted the progress file's lines, of which the last had not
     been written yet. Both count the results file."""
-    from appc_conformance.conformance import run as runmod  # noqa: PLC0415
-    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+    from appc_conformance.conformance import run as runmod
+    from appc_conformance.reports import expectations as expmod
     ids = ["discovery/limits/endless-page", "discovery/limits/slow-drip-page", "discovery/walk/leaf-hangs"]
     exp_file = tmp_path / "go-appc.json"
     exp_file.write_text(json.dumps({"implementation": "go-appc", "known_failures": [

@@ -81,7 +81,7 @@ def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_noth
         graded = {f"{c['id']} [{c['profile']}]" for c in doc["cases"]}
         assert not graded & set(doc["run"]["not_run"])
     for name, doc in docs.items():  # every file is this run's
-        from datetime import datetime  # noqa: PLC0415
+        from datetime import datetime
         assert datetime.fromisoformat(doc["run"]["started"]).timestamp() >= int(started), name
     # the reports are this run's and say it is incomplete
     summary = (out / "summary.md").read_text()

@@ -248,8 +248,8 @@ def test_verdict_names_added_and_dropped_profiles_first(tmp_path):
     assert lines[2].startswith("  appc-imagetags: ADDED: ") and "1 pass, 2 fail of 3 attempted" in lines[2]
     assert "1 failures are the change's own" in lines[3] and "1 fail on the base too" in lines[3]
     verdict_at = lines.index("  verdict: FAIL")
-    assert any("a/y [appc-imagetags]" in l for l in lines[verdict_at:])  # the change's own failure, listed
-    assert not any("b/z" in l for l in lines)  # the inherited one: counted, not listed
+    assert any("a/y [appc-imagetags]" in ln for ln in lines[verdict_at:])  # the change's own failure, listed
+    assert not any("b/z" in ln for ln in lines)  # the inherited one: counted, not listed
     details = (tmp_path / "details.txt").read_text()
     assert "b/z [appc-imagetags] error: inherited (base: appc-0.8.11)" in details
     allowed = _verdict(tmp_path, base, change, "--allow-dropped", "appc-0.8.11")
@@ -285,8 +285,8 @@ def test_verdict_on_an_unreadable_results_file(tmp_path):
 # ----------------------------------------------------------------------------- run --spec-src
 
 def _run_args(*argv):
-    import argparse  # noqa: PLC0415
-    from appc_conformance.conformance import run  # noqa: PLC0415
+    import argparse
+    from appc_conformance.conformance import run
     p = argparse.ArgumentParser()
     run.add_arguments(p)
     return run, p.parse_args(list(argv))
@@ -322,8 +322,8 @@ def test_run_spec_src_names_results_and_expectations_by_tree(tmp_path, monkeypat
 
 
 def test_pull_request_expectations_name_real_cases_and_findings():
-    from appc_conformance.conformance import vectors  # noqa: PLC0415
-    from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+    from appc_conformance.conformance import vectors
+    from appc_conformance.reports import expectations as expmod
     exp = expmod.load(ROOT / "expectations" / "go-appc-pr584.json")
     assert exp.implementation == "go-appc-pr584"
     runs = {(c.id, p) for c in vectors.load(vectors.default_vectors_dir()).cases for p in c.profiles}

@@ -82,7 +82,7 @@ class Disagreement(AssertionError):
 
     def __str__(self) -> str:
         if self._text is None:
-            from . import to_vector  # rendering validates the vector: only for reported failures
+            from . import to_vector  # noqa: PLC0415 - rendering validates the vector: only for reported failures
             try:
                 self._text = to_vector.report(self.finding)
             except Exception as exc:  # noqa: BLE001 - the finding must still be shown

@@ -70,7 +70,7 @@ def ace_fetch_argv(args, store):
     argv.append("fetch")
     if "dependency" in args:  # a dependency: its name and labels as an app string, the rest as options
         dep = args["dependency"]
-        app = ",".join([dep["imageName"]] + [f"{l['name']}={l['value']}" for l in dep.get("labels", [])])
+        app = ",".join([dep["imageName"]] + [f"{lb['name']}={lb['value']}" for lb in dep.get("labels", [])])
         argv.append(app)
         if "imageID" in dep:
             argv += ["--image-id", dep["imageID"]]
@@ -114,7 +114,7 @@ def fetch(args):
         urls_file = os.path.join(store, image_id + ".urls")  # what the stand-in records; optional
         urls = json.load(open(urls_file, encoding="utf-8")) if os.path.exists(urls_file) else None
         result = {"image_id": image_id, "name": manifest["name"],
-                  "labels": {l["name"]: l["value"] for l in manifest.get("labels", [])}}
+                  "labels": {lb["name"]: lb["value"] for lb in manifest.get("labels", [])}}
         if urls is not None:
             result["urls"] = urls
         return result

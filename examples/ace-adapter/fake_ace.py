@@ -49,8 +49,8 @@ def main(argv):
         return 0
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    from appc_conformance.conformance.adapters.reference import core, fetch  # noqa: PLC0415
-    from appc_conformance.conformance.adapters.reference.errors import RefError, Unsupported  # noqa: PLC0415
+    from appc_conformance.conformance.adapters.reference import core, fetch
+    from appc_conformance.conformance.adapters.reference.errors import RefError, Unsupported
 
     keys = []
     for t in a.trust:

@@ -115,7 +115,7 @@ def handle(request):
         reply["ok"] = handler(request.get("args") or {})
     except Rejected as exc:
         reply["error"] = {"kind": exc.kind, "message": str(exc)}
-    except Exception as exc:  # a bug here must not take the process down, nor pass a case
+    except Exception as exc:  # noqa: BLE001 - a bug here must not take the process down, nor pass a case
         return failed(request.get("id"), f"{type(exc).__name__}: {exc}")
     return reply
 

@@ -56,7 +56,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
-from appc_conformance.conformance.adapters.reference import __main__ as reference  # noqa: E402
+from appc_conformance.conformance.adapters.reference import __main__ as reference
 
 WRONG = {
     "parse_app": {"name": "mutant.invalid/wrong", "tag": "mutant", "labels": {"mutant": "1"}},
@@ -115,7 +115,7 @@ def hostile_hello(variant: str, reply: dict) -> str:
 
 def spawn_grandchild(folder: str, hold_stdout: bool) -> None:
     """A ``sleep`` in the adapter's process group; its pid goes to a file in ``folder``."""
-    import subprocess  # noqa: PLC0415
+    import subprocess
     quiet = None if hold_stdout else subprocess.DEVNULL
     child = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL, stdout=quiet, stderr=quiet)
     with open(os.path.join(folder, f"{child.pid}.pid"), "w") as f:
@@ -174,8 +174,8 @@ def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
 
 
 def flood(args: dict, count: int, headers: int, kib: int, path_kib: int) -> None:
-    import socket  # noqa: PLC0415
-    import ssl  # noqa: PLC0415
+    import socket
+    import ssl
     host = args["app"].split("/", 1)[0].split(":")[0]
     if not host.startswith("127."):
         raise SystemExit(f"request-flood: {host} is not a loopback address")

@@ -301,7 +301,7 @@ class Adapter:
         try:
             status, out, err = run_actool(argv, timeout)
         except OSError as exc:
-            raise Failed(f"cannot run actool {self.actool}: {exc}")
+            raise Failed(f"cannot run actool {self.actool}: {exc}") from None
         doc, attempts, other = parse_output(out)
         err = err.strip()
         if status is None:
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 req = json.loads(raw)
             except ValueError as exc:
-                raise bad_request(str(exc))
+                raise bad_request(str(exc)) from None
             if not isinstance(req, dict):
                 raise bad_request("a request is a JSON object")
             has_id = "id" in req
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             body = ans.for_harness(adapter.can_fail)
         except Answer as ans:
             body = ans.body
-        except Exception as exc:  # never die on one request
+        except Exception as exc:  # noqa: BLE001 - never die on one request
             print(f"actool adapter: {exc!r}", file=sys.stderr)
             body = Failed(f"adapter error: {exc!r}").for_harness(adapter.can_fail)
         if has_id or not is_hello:  # hello without an id is answered without one

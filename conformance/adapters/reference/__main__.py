@@ -16,7 +16,7 @@ PROFILES = [core.PROFILE_0811, core.PROFILE_TAGS]
 
 
 def _discovery():
-    from . import discovery  # imported lazily: only discovery cases need it
+    from . import discovery  # noqa: PLC0415 - imported lazily: only discovery cases need it
     return discovery
 
 
@@ -32,7 +32,7 @@ def handle(op: str, args: dict, profile: str, ca_file: str | None) -> dict:
     if op == "resolve":
         return _discovery().resolve(args, profile, ca_file)
     if op == "fetch":
-        from . import fetch  # imported lazily, like discovery
+        from . import fetch  # noqa: PLC0415 - imported lazily, like discovery
         return fetch.fetch(args, profile, ca_file)
     if profile != core.PROFILE_TAGS:
         raise Unsupported(f"{op} belongs to the image tags profile")
@@ -74,7 +74,7 @@ def answer(request: dict, state: dict) -> dict:
     except (KeyError, TypeError) as exc:
         return failed(rid, f"malformed request: {exc!r}", state)
     except Exception as exc:  # noqa: BLE001 - a bug here is the adapter's failure, never a verdict
-        import traceback
+        import traceback  # noqa: PLC0415 - imported only when this path runs (start-up time)
         traceback.print_exc(file=sys.stderr)
         return failed(rid, f"reference adapter error: {exc!r}", state)
 
