@@ -10,6 +10,7 @@ from a checkout, and the expectations into ``appc_conformance/expectations``, wh
 as the checkout's expectations/ sits beside its reports/). An editable install needs no copy: it
 runs from the checkout, whose ``vectors/`` and ``expectations/`` are used.
 """
+
 import shutil
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from setuptools.command.build_py import build_py
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "vectors"
 # Each data folder of the checkout and where a build puts its JSON files.
-COPIES = ((VECTORS, ("appc_conformance", "conformance", "_vectors")),
-          (HERE / "expectations", ("appc_conformance", "expectations")))
+COPIES = (
+    (VECTORS, ("appc_conformance", "conformance", "_vectors")),
+    (HERE / "expectations", ("appc_conformance", "expectations")),
+)
 # The folders of the checkout and the package each installs as (docs/ARCHITECTURE.md, "Packaging").
 TOP = "appc_conformance"
 FOLDERS = ("conformance", "reports", "servers")
-
 
 
 class build_py_with_vectors(build_py):

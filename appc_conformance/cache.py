@@ -10,6 +10,7 @@ and no one else can write, never through a link, only if it is a regular file, a
 size bound (``read_private``); entries are written only into such a folder (``write_private``).
 Whatever an entry says, no check that keeps a run on loopback is skipped (conformance/vectors.py).
 """
+
 from __future__ import annotations
 
 import os

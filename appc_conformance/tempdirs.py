@@ -14,6 +14,7 @@ A folder that holds more than files (a GnuPG home has an agent serving it) is gi
 registered with ``on_exit`` run at exit, and on SIGTERM and SIGHUP (then the signal takes its
 course, so the process still ends by it); Ctrl-C ends in Python's exit and runs them too.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -66,7 +67,7 @@ def sweep(parent: str, prefix: str, before_remove: Optional[Callable[[str], None
     except OSError:
         return removed
     for name in names:
-        pid = name[len(prefix):].split("-", 1)[0]
+        pid = name[len(prefix) :].split("-", 1)[0]
         if name.startswith(prefix) and pid.isdigit() and not alive(int(pid)):
             path = os.path.join(parent, name)
             if before_remove is not None and os.path.isdir(path) and not os.path.islink(path):

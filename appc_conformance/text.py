@@ -8,6 +8,7 @@ forge a line with a carriage return. ``markdown`` is for Markdown text (a table 
 item): the same, and HTML and Markdown syntax shown as the characters they are. ``markdown_code``
 is for the inside of a code span.
 """
+
 from __future__ import annotations
 
 import re

@@ -16,6 +16,7 @@ The verdict comes first; the lists follow. --details FILE gets every list whatev
 Exit 1 on a regression or on a dropped profile not named by --allow-dropped; 0 otherwise; 2 on
 a results file that cannot be read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,9 @@ def declined(cases: list) -> str | None:
 
 
 def counts(cases: list) -> str:
-    n = Counter("pass" if c["verdict"] == PASS else
-                "not attempted" if c["verdict"] in NOT_ATTEMPTED else "fail" for c in cases)
+    n = Counter(
+        "pass" if c["verdict"] == PASS else "not attempted" if c["verdict"] in NOT_ATTEMPTED else "fail" for c in cases
+    )
     attempted = n["pass"] + n["fail"]
     return f"{n['pass']} pass, {n['fail']} fail of {attempted} attempted ({n['not attempted']} not attempted)"
 
@@ -74,8 +76,13 @@ def main(argv=None) -> int:
     ap.add_argument("base")
     ap.add_argument("change")
     ap.add_argument("--verbose", action="store_true", help="also list the failures both sides share")
-    ap.add_argument("--allow-dropped", action="append", default=[], metavar="PROFILE",
-                    help="a profile the change may stop claiming without failing the gate")
+    ap.add_argument(
+        "--allow-dropped",
+        action="append",
+        default=[],
+        metavar="PROFILE",
+        help="a profile the change may stop claiming without failing the gate",
+    )
     ap.add_argument("--details", metavar="FILE", help="write every list to FILE")
     args = ap.parse_args(argv)
     base, change = load(args.base), load(args.change)
@@ -94,40 +101,67 @@ def main(argv=None) -> int:
             lost = [c for c in b if c["verdict"] == PASS]
             ok = prof in args.allow_dropped
             bad = bad or not ok
-            head.append(f"  {prof}: DROPPED{' (allowed)' if ok else ''}: the change declines the profile the base "
-                        f"claims; {len(lost)} cases the base passed are no longer run. The change says: {c_no}")
+            head.append(
+                f"  {prof}: DROPPED{' (allowed)' if ok else ''}: the change declines the profile the base "
+                f"claims; {len(lost)} cases the base passed are no longer run. The change says: {c_no}"
+            )
             lists.append((f"{prof}: passed on the base, no longer run on the change", [line(c) for c in lost], False))
         elif b_no and not c_no:
             fails = [c for c in ch if c["verdict"] != PASS and c["verdict"] not in NOT_ATTEMPTED]
             # The same case failing on the base in a profile the base runs: the change inherits it.
-            base_failing = {i: p for (i, p), c in base["cases"].items()
-                            if c["verdict"] != PASS and c["verdict"] not in NOT_ATTEMPTED}
+            base_failing = {
+                i: p
+                for (i, p), c in base["cases"].items()
+                if c["verdict"] != PASS and c["verdict"] not in NOT_ATTEMPTED
+            }
             inherited = [c for c in fails if c["id"] in base_failing]
             own = [c for c in fails if c["id"] not in base_failing]
             head.append(f"  {prof}: ADDED: the base declines it, the change claims it: {counts(ch)}")
             if fails:
-                head.append(f"    {len(own)} failures are the change's own (by area: {by_area([c['id'] for c in own]) or '-'}); "
-                            f"{len(inherited)} fail on the base too, in another profile (listed with --verbose)")
+                head.append(
+                    f"    {len(own)} failures are the change's own (by area: {by_area([c['id'] for c in own]) or '-'}); "
+                    f"{len(inherited)} fail on the base too, in another profile (listed with --verbose)"
+                )
             lists.append((f"{prof}: the change's own failures", [line(c) for c in own], True))
-            lists.append((f"{prof}: failures the base has too, in another profile",
-                          [line(c) + f" (base: {base_failing[c['id']]})" for c in inherited], False))
+            lists.append(
+                (
+                    f"{prof}: failures the base has too, in another profile",
+                    [line(c) + f" (base: {base_failing[c['id']]})" for c in inherited],
+                    False,
+                )
+            )
         else:
             bmap = {c["id"]: c for c in b}
             cmap = {c["id"]: c for c in ch}
             both = sorted(set(bmap) & set(cmap))
             reg = [cmap[i] for i in both if bmap[i]["verdict"] == PASS and cmap[i]["verdict"] != PASS]
             fix = [cmap[i] for i in both if bmap[i]["verdict"] != PASS and cmap[i]["verdict"] == PASS]
-            shared = [cmap[i] for i in both if bmap[i]["verdict"] != PASS and cmap[i]["verdict"] != PASS
-                      and cmap[i]["verdict"] not in NOT_ATTEMPTED]
+            shared = [
+                cmap[i]
+                for i in both
+                if bmap[i]["verdict"] != PASS and cmap[i]["verdict"] != PASS and cmap[i]["verdict"] not in NOT_ATTEMPTED
+            ]
             bad = bad or bool(reg)
-            head.append(f"  {prof}: claimed by both: {len(reg)} regressions, {len(fix)} fixes; "
-                        f"base {counts(b)}; change {counts(ch)}; {len(shared)} failures on both sides "
-                        f"(listed with --verbose)")
-            lists.append((f"{prof}: REGRESSIONS (passed on the base, not on the change)",
-                          [line(cmap[c['id']], bmap[c['id']], "REGRESSION") for c in reg], True))
-            lists.append((f"{prof}: fixes (failed on the base, pass on the change)",
-                          [line(cmap[c['id']], bmap[c['id']], "FIXED") for c in fix], True))
-            lists.append((f"{prof}: failing on both sides", [line(c, bmap[c['id']]) for c in shared], False))
+            head.append(
+                f"  {prof}: claimed by both: {len(reg)} regressions, {len(fix)} fixes; "
+                f"base {counts(b)}; change {counts(ch)}; {len(shared)} failures on both sides "
+                f"(listed with --verbose)"
+            )
+            lists.append(
+                (
+                    f"{prof}: REGRESSIONS (passed on the base, not on the change)",
+                    [line(cmap[c["id"]], bmap[c["id"]], "REGRESSION") for c in reg],
+                    True,
+                )
+            )
+            lists.append(
+                (
+                    f"{prof}: fixes (failed on the base, pass on the change)",
+                    [line(cmap[c["id"]], bmap[c["id"]], "FIXED") for c in fix],
+                    True,
+                )
+            )
+            lists.append((f"{prof}: failing on both sides", [line(c, bmap[c["id"]]) for c in shared], False))
     head.append(f"  verdict: {'FAIL' if bad else 'ok'}")
 
     def body(all_lists: bool) -> list[str]:

@@ -1,2 +1,3 @@
 """appc conformance suite: vectors, adapters, harness."""
+
 __version__ = "0.1.0"

@@ -19,6 +19,7 @@ process's exit ends its output and its process group is killed with it; answers 
 than ``MAX_DEPTH`` are refused without recursion; lone surrogates are replaced where answers
 are read; stderr is kept as a bounded tail.
 """
+
 from __future__ import annotations
 
 import collections
@@ -80,9 +81,13 @@ class _Watcher:
         with self._lock:
             try:
                 if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
-                    self._proc = subprocess.Popen([sys.executable, "-c", _WATCHER], stdin=subprocess.PIPE,
-                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                                  start_new_session=True)
+                    self._proc = subprocess.Popen(
+                        [sys.executable, "-c", _WATCHER],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
                     self._owner = os.getpid()
                 stdin = self._proc.stdin
                 assert stdin is not None  # started with stdin=PIPE
@@ -138,8 +143,14 @@ class _Process:
 
     def __init__(self, argv: list[str], env: dict):
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, bufsize=0, start_new_session=True)
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+            start_new_session=True,
+        )
         self.pid = self.proc.pid  # also the process group's id
         WATCHER.started(self.pid)
         stdin, stdout, stderr = self.proc.stdin, self.proc.stdout, self.proc.stderr
@@ -346,8 +357,16 @@ class _Process:
 class AdapterSession:
     """One adapter for one profile; restarts itself after a transport failure."""
 
-    def __init__(self, argv: list[str], profile: str, *, timeout: float = 10.0,
-                 ca_file: str | None = None, env: dict | None = None, validator=None):
+    def __init__(
+        self,
+        argv: list[str],
+        profile: str,
+        *,
+        timeout: float = 10.0,
+        ca_file: str | None = None,
+        env: dict | None = None,
+        validator=None,
+    ):
         self.argv = list(argv)
         self.profile = profile
         self.timeout = timeout
@@ -380,8 +399,13 @@ class AdapterSession:
             self._proc = None
             return Hello(ok=False, status="crash", reason=f"cannot start adapter {self.argv[0]!r}: {exc}")
         self._last_answer = 0.0
-        hello = {"op": "hello", "protocol": PROTOCOL, "protocol_minor": PROTOCOL_MINOR,
-                 "profile": self.profile, "ca_file": self.ca_file}
+        hello = {
+            "op": "hello",
+            "protocol": PROTOCOL,
+            "protocol_minor": PROTOCOL_MINOR,
+            "profile": self.profile,
+            "ca_file": self.ca_file,
+        }
         if self.validator is not None:
             problem = self.validator.check("hello.request", hello)
             if problem:
@@ -399,14 +423,20 @@ class AdapterSession:
         problem = check_hello(ans)
         if problem:
             self._kill()
-            return Hello(ok=False, status="protocol-error",
-                         reason=f"handshake answer is not valid: {problem}: {json.dumps(ans)[:300]}")
+            return Hello(
+                ok=False,
+                status="protocol-error",
+                reason=f"handshake answer is not valid: {problem}: {json.dumps(ans)[:300]}",
+            )
         ok = ans["ok"]
         impl = ok.get("implementation") or {}
-        return Hello(ok=True, implementation={k: impl[k] for k in IMPLEMENTATION_KEYS
-                                                     if impl.get(k) is not None},
-                     ops=list(ok.get("ops") or []), features=list(ok.get("features") or []),
-                     profiles=list(ok.get("profiles") or []))
+        return Hello(
+            ok=True,
+            implementation={k: impl[k] for k in IMPLEMENTATION_KEYS if impl.get(k) is not None},
+            ops=list(ok.get("ops") or []),
+            features=list(ok.get("features") or []),
+            profiles=list(ok.get("profiles") or []),
+        )
 
     def ensure(self) -> Hello:
         """Start the adapter (and shake hands) unless it is already running.
@@ -435,9 +465,11 @@ class AdapterSession:
         next process; each keeps ``why`` (what ended the first one) for its record."""
         if self._inflight and self._proc is not None:
             for ticket in self._inflight:
-                self._dropped[ticket] = (f"first sent to adapter process {self._proc.pid}, which was "
-                                         f"stopped before answering it ({why or 'the session ended'}); "
-                                         f"this verdict is a fresh process's answer")
+                self._dropped[ticket] = (
+                    f"first sent to adapter process {self._proc.pid}, which was "
+                    f"stopped before answering it ({why or 'the session ended'}); "
+                    f"this verdict is a fresh process's answer"
+                )
             while len(self._dropped) > KEEP_ANSWERS:
                 self._dropped.popitem(last=False)
         self._inflight.clear()
@@ -479,8 +511,12 @@ class AdapterSession:
             why = f" (the adapter did not read its input: {left} bytes of requests not written)" if left else ""
             if proc.write_error:
                 why += f" ({proc.write_error})"
-            return Exchange("timeout", message=f"no answer within {limit:g} s{why}",
-                            stderr=proc.stderr_since(mark), elapsed=time.monotonic() - began)
+            return Exchange(
+                "timeout",
+                message=f"no answer within {limit:g} s{why}",
+                stderr=proc.stderr_since(mark),
+                elapsed=time.monotonic() - began,
+            )
         arrived = time.monotonic()  # read now; it may have waited in the pipe since
         elapsed = max(0.0, arrived - began)
         self._last_answer = arrived
@@ -491,24 +527,43 @@ class AdapterSession:
                 code = None
             proc.read_stderr()  # the process is gone: its last stderr lines are in the pipe
             why = f"; {proc.write_error}" if proc.write_error else ""
-            return Exchange("crash", message=f"the adapter closed its output (exit status {code}){why}",
-                            stderr=proc.stderr_since(mark), elapsed=elapsed)
+            return Exchange(
+                "crash",
+                message=f"the adapter closed its output (exit status {code}){why}",
+                stderr=proc.stderr_since(mark),
+                elapsed=elapsed,
+            )
         stderr = proc.stderr_since(mark)
         self._stderr_mark = proc.stderr_mark()
         if len(line) > MAX_LINE:
-            return Exchange("protocol-error", message=f"answer line longer than {MAX_LINE} bytes",
-                            stderr=stderr, elapsed=elapsed, size=len(line))
+            return Exchange(
+                "protocol-error",
+                message=f"answer line longer than {MAX_LINE} bytes",
+                stderr=stderr,
+                elapsed=elapsed,
+                size=len(line),
+            )
         ans, problem, notes = read_json(line)
         if problem is None:
             problem = check_answer(ans, expect_id)
         if problem is None and self.validator is not None:
-            problem = self.validator.answer(pending.op, ans) if expect_id is not None \
+            problem = (
+                self.validator.answer(pending.op, ans)
+                if expect_id is not None
                 else self.validator.check("hello.answer", ans)
+            )
             if problem:
                 problem = f"the answer {problem}"
         if problem:
-            return Exchange("protocol-error", answer=ans if isinstance(ans, dict) else None,
-                            message=problem, stderr=stderr, elapsed=elapsed, size=len(line), notes=notes)
+            return Exchange(
+                "protocol-error",
+                answer=ans if isinstance(ans, dict) else None,
+                message=problem,
+                stderr=stderr,
+                elapsed=elapsed,
+                size=len(line),
+                notes=notes,
+            )
         return Exchange("answer", answer=ans, stderr=stderr, elapsed=elapsed, size=len(line), notes=notes)
 
     def _roundtrip(self, obj: dict, expect_id: Any, timeout: float | None = None, op: str = "") -> Exchange:
@@ -546,8 +601,7 @@ class AdapterSession:
         self.sent_ahead += 1
         return self._next_id
 
-    def request(self, op: str, args: dict, timeout: float | None = None,
-                ticket: int | None = None) -> Exchange:
+    def request(self, op: str, args: dict, timeout: float | None = None, ticket: int | None = None) -> Exchange:
         """The answer to one request: the one sent as ``ticket`` by ``submit``, or a new one.
 
         A ticket whose process was stopped meanwhile (another request failed) is sent again,
@@ -630,8 +684,10 @@ def read_json(line: bytes) -> tuple[Any, str | None, list[str]]:
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
         value, count = _replace_surrogates(value)
         if count:
-            notes.append(f"{count} string(s) of the answer held lone surrogates (escapes \\ud800 to "
-                         f"\\udfff that are no Unicode character): replaced by U+FFFD")
+            notes.append(
+                f"{count} string(s) of the answer held lone surrogates (escapes \\ud800 to "
+                f"\\udfff that are no Unicode character): replaced by U+FFFD"
+            )
     return value, None, notes
 
 
@@ -690,10 +746,12 @@ def check_hello(ans: dict) -> str | None:
     """
     ok = ans.get("ok")
     if not isinstance(ok, dict) or len([k for k in ("ok", "error", "unsupported") if k in ans]) != 1:
-        return "expected {\"ok\": {...}} or {\"unsupported\": \"reason\"}"
+        return 'expected {"ok": {...}} or {"unsupported": "reason"}'
     if "protocol" in ok and (type(ok["protocol"]) is not int or ok["protocol"] != PROTOCOL):
-        return (f"'protocol' is {json.dumps(ok['protocol'])[:40]}: this suite speaks adapter protocol "
-                f"{PROTOCOL}.{PROTOCOL_MINOR} (docs/ADAPTERS.md)")
+        return (
+            f"'protocol' is {json.dumps(ok['protocol'])[:40]}: this suite speaks adapter protocol "
+            f"{PROTOCOL}.{PROTOCOL_MINOR} (docs/ADAPTERS.md)"
+        )
     minor = ok.get("protocol_minor", 0)
     if type(minor) is not int or minor < 0:
         return "'protocol_minor' must be a non-negative integer"
@@ -713,8 +771,7 @@ def check_hello(ans: dict) -> str | None:
         value = ok.get(key)
         if value is None:
             continue
-        if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= MAX_HELLO_TEXT
-                                                  for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= MAX_HELLO_TEXT for v in value):
             return f"'{key}' must be a list of strings"
         if len(value) > MAX_HELLO_LIST:
             return f"'{key}' has more than {MAX_HELLO_LIST} entries"

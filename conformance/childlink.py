@@ -6,6 +6,7 @@
   end (EOF, when the CLI exits or is killed, even by SIGKILL) means nobody waits for this run
   any more: ``stop`` ends the adapters, and the process exits at once without writing results.
 """
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ Adding a verb: append a ``Verb`` to ``VERBS`` (or call ``register``) naming two 
 imported only when the parser is built, and only the named verb's when the command line names
 one, so a verb's dependencies stay in its own module and a command starts quickly.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,44 +34,80 @@ class Verb:
     name: str
     help: str
     add_arguments: str  # "module:function", takes the verb's ArgumentParser
-    main: str           # "module:function", takes the parsed Namespace, returns the exit code
+    main: str  # "module:function", takes the parsed Namespace, returns the exit code
     description: str = ""
 
 
 VERBS: list[Verb] = [
-    Verb("run", "run the suite against one or every bundled implementation (or any adapter) and write reports",
-         "appc_conformance.conformance.run:add_arguments", "appc_conformance.conformance.run:run",
-         "Runs pytest once per implementation, writes OUT/results-NAME.json for each, then every report."),
-    Verb("report", "turn results files into the HTML matrix, Markdown summary, JUnit XML and coverage table",
-         "appc_conformance.reports.cli:report_arguments", "appc_conformance.reports.cli:report_main",
-         "Writes report.html (self-contained, works offline), summary.md, junit.xml, coverage.md and "
-         "coverage.json. With --check, writes nothing and exits 1 when the files in --out are stale."),
-    Verb("diff", "compare two results files; exit 1 on a regression (quiet when nothing changed)",
-         "appc_conformance.reports.cli:diff_arguments", "appc_conformance.reports.cli:diff_main",
-         "Lists regressions (passed in A, not in B), fixes, other changed verdicts, added and removed "
-         "cases. Prints nothing when the runs agree."),
-    Verb("check", "check results against an implementation's known failures; exit 1 on an unexpected failure",
-         "appc_conformance.reports.cli:check_arguments", "appc_conformance.reports.cli:check_main",
-         "Fails only on failures the expectations file does not list. A listed failure that passes is "
-         "reported so the entry gets removed (a failure with --strict)."),
-    Verb("list", "list the cases of the vector set (or of a results file), filtered",
-         "appc_conformance.reports.cli:list_arguments", "appc_conformance.reports.cli:list_main"),
-    Verb("vectors-diff", "which cases changed between two git revisions of the vectors, and how verdicts move",
-         "appc_conformance.reports.cli:vectors_diff_arguments", "appc_conformance.reports.cli:vectors_diff_main",
-         "Compares vectors/ at REV_A and REV_B (default: the working tree). Given results files of runs "
-         "on each side (--before, --after), shows each implementation's verdicts on the changed cases "
-         "and exits 1 when one regresses."),
-    Verb("lint", "check the vector files against their schema and the catalog",
-         "appc_conformance.conformance.lint:add_arguments", "appc_conformance.conformance.lint:run"),
-    Verb("check-publisher", "check what a discovery host publishes for an image (meta tags, templates, keys, "
-         "image tags, image, signatures, manifest)",
-         "appc_conformance.conformance.publisher:add_arguments", "appc_conformance.conformance.publisher:main",
-         "Walks the name's discovery pages as a client would and checks each rule a publisher must "
-         "follow; prints a report (and writes it as JSON with --json). Exit 1 when a rule fails."),
-    Verb("serve", "stand up one case's mock hosts (loopback) and keep them up until Ctrl-C",
-         "appc_conformance.conformance.serve:add_arguments", "appc_conformance.conformance.serve:main",
-         "Stands up the mock hosts of one discovery, fetch or publisher case, prints their addresses, "
-         "the CA file to trust and what the case asks, then each request as it comes, until Ctrl-C."),
+    Verb(
+        "run",
+        "run the suite against one or every bundled implementation (or any adapter) and write reports",
+        "appc_conformance.conformance.run:add_arguments",
+        "appc_conformance.conformance.run:run",
+        "Runs pytest once per implementation, writes OUT/results-NAME.json for each, then every report.",
+    ),
+    Verb(
+        "report",
+        "turn results files into the HTML matrix, Markdown summary, JUnit XML and coverage table",
+        "appc_conformance.reports.cli:report_arguments",
+        "appc_conformance.reports.cli:report_main",
+        "Writes report.html (self-contained, works offline), summary.md, junit.xml, coverage.md and "
+        "coverage.json. With --check, writes nothing and exits 1 when the files in --out are stale.",
+    ),
+    Verb(
+        "diff",
+        "compare two results files; exit 1 on a regression (quiet when nothing changed)",
+        "appc_conformance.reports.cli:diff_arguments",
+        "appc_conformance.reports.cli:diff_main",
+        "Lists regressions (passed in A, not in B), fixes, other changed verdicts, added and removed "
+        "cases. Prints nothing when the runs agree.",
+    ),
+    Verb(
+        "check",
+        "check results against an implementation's known failures; exit 1 on an unexpected failure",
+        "appc_conformance.reports.cli:check_arguments",
+        "appc_conformance.reports.cli:check_main",
+        "Fails only on failures the expectations file does not list. A listed failure that passes is "
+        "reported so the entry gets removed (a failure with --strict).",
+    ),
+    Verb(
+        "list",
+        "list the cases of the vector set (or of a results file), filtered",
+        "appc_conformance.reports.cli:list_arguments",
+        "appc_conformance.reports.cli:list_main",
+    ),
+    Verb(
+        "vectors-diff",
+        "which cases changed between two git revisions of the vectors, and how verdicts move",
+        "appc_conformance.reports.cli:vectors_diff_arguments",
+        "appc_conformance.reports.cli:vectors_diff_main",
+        "Compares vectors/ at REV_A and REV_B (default: the working tree). Given results files of runs "
+        "on each side (--before, --after), shows each implementation's verdicts on the changed cases "
+        "and exits 1 when one regresses.",
+    ),
+    Verb(
+        "lint",
+        "check the vector files against their schema and the catalog",
+        "appc_conformance.conformance.lint:add_arguments",
+        "appc_conformance.conformance.lint:run",
+    ),
+    Verb(
+        "check-publisher",
+        "check what a discovery host publishes for an image (meta tags, templates, keys, "
+        "image tags, image, signatures, manifest)",
+        "appc_conformance.conformance.publisher:add_arguments",
+        "appc_conformance.conformance.publisher:main",
+        "Walks the name's discovery pages as a client would and checks each rule a publisher must "
+        "follow; prints a report (and writes it as JSON with --json). Exit 1 when a rule fails.",
+    ),
+    Verb(
+        "serve",
+        "stand up one case's mock hosts (loopback) and keep them up until Ctrl-C",
+        "appc_conformance.conformance.serve:add_arguments",
+        "appc_conformance.conformance.serve:main",
+        "Stands up the mock hosts of one discovery, fetch or publisher case, prints their addresses, "
+        "the CA file to trust and what the case asks, then each request as it comes, until Ctrl-C.",
+    ),
 ]
 
 
@@ -88,15 +125,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``only``, the other verbs' options are left out (their
     modules are not imported): for parsing a command line that names the verb ``only``."""
     from appc_conformance.conformance import __version__  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(
-        prog="appc-conformance", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="appc-conformance",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Conformance suite for appc image discovery, app strings and image tags.",
-        epilog=EXIT_CODES + "\nRun 'appc-conformance VERB --help' for a verb's options.")
+        epilog=EXIT_CODES + "\nRun 'appc-conformance VERB --help' for a verb's options.",
+    )
     parser.add_argument("--version", action="version", version=f"appc-conformance {__version__}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for v in VERBS:
-        p = sub.add_parser(v.name, help=v.help, description=(v.description or v.help),
-                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            v.name,
+            help=v.help,
+            description=(v.description or v.help),
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if only is None or v.name == only:
             _resolve(v.add_arguments)(p)
         p.set_defaults(func=v.main)

@@ -1,5 +1,6 @@
 """Run one discovery case: start the mock hosts it describes, ask the adapter, grade the
 answer, then check the request log against the case's ``requests`` assertions."""
+
 from __future__ import annotations
 
 from appc_conformance import servers
@@ -23,9 +24,12 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
     port_mode = servers.CUSTOM if "custom-port" in hello.features else servers.DEFAULT
     fetch = case.op == "fetch"  # fetch cases: the harness builds archives, keys and signatures
     try:
-        with servers.scenario(case.raw["hosts"], port_mode=port_mode,
-                              artefacts=case.raw.get("artefacts") if fetch else None,
-                              key_refs=case.raw["input"] if fetch else None) as sc:
+        with servers.scenario(
+            case.raw["hosts"],
+            port_mode=port_mode,
+            artefacts=case.raw.get("artefacts") if fetch else None,
+            key_refs=case.raw["input"] if fetch else None,
+        ) as sc:
             args = sc.adapter_args(case.raw["input"])
             expect = sc.substitute(case.raw["expect"])
             rec.expected = expect
@@ -48,8 +52,11 @@ def run(case: Case, profile: str, session: AdapterSession, rec: Record) -> None:
     if sc.leaked:
         rec.extra["leaked"] = sc.leaked
     # this run's addresses and ports back to the case's placeholders: records compare across runs
-    rec.expected, rec.actual, rec.extra = sc.unsubstitute(rec.expected), sc.unsubstitute(rec.actual), \
-        sc.unsubstitute(rec.extra)
+    rec.expected, rec.actual, rec.extra = (
+        sc.unsubstitute(rec.expected),
+        sc.unsubstitute(rec.actual),
+        sc.unsubstitute(rec.extra),
+    )
     rec.message, rec.stderr = sc.unsubstitute(rec.message), sc.unsubstitute(rec.stderr)
     if sc.port is not None:
         rec.extra["request"]["port"] = "{{port}}"

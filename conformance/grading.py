@@ -1,4 +1,5 @@
 """Grade one adapter answer against one case's expectation (docs/DECISIONS.md, "Verdicts")."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,18 @@ from typing import Any, Final, Literal, get_args
 
 # The verdicts, defined here once: the results files (reports/results.py) and the reports use
 # these names, and the results schema's enum is checked against VERDICTS (tests/test_reports.py).
-Verdict = Literal["pass", "fail", "error", "not-implemented", "unsupported", "skipped", "crash", "timeout",
-                  "protocol-error", "adapter-error"]
+Verdict = Literal[
+    "pass",
+    "fail",
+    "error",
+    "not-implemented",
+    "unsupported",
+    "skipped",
+    "crash",
+    "timeout",
+    "protocol-error",
+    "adapter-error",
+]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 PASS: Final = "pass"
 FAIL: Final = "fail"
@@ -97,8 +108,7 @@ def grade(expect: dict, answer: dict) -> Grade:
             return Grade(PASS, unclassified=True)
         if errors:
             want = sorted({k for o in errors for k in _kinds(o)})
-            return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})"
-                               + also)
+            return Grade(FAIL, f"wrong error kind: expected {' or '.join(want)}, got {kind!r} ({msg})" + also)
         wanted = " or ".join(_short(o["result"]) for o in results)
         return Grade(ERROR, f"rejected input that must be accepted: {kind}: {msg}; expected {wanted}")
     actual = answer["ok"]
@@ -110,10 +120,10 @@ def grade(expect: dict, answer: dict) -> Grade:
         reasons.append(why)
     if not results:
         want = sorted({k for o in errors for k in _kinds(o)})
-        return Grade(ERROR, f"accepted input that must be rejected (expected error "
-                            f"{' or '.join(want)}), got {_short(actual)}")
+        return Grade(
+            ERROR, f"accepted input that must be rejected (expected error {' or '.join(want)}), got {_short(actual)}"
+        )
     if len(accepted) == 1:
         return Grade(FAIL, reasons[0])
     tried = [f"{describe(o)} ({why})" for o, why in zip(results, reasons)]
-    return Grade(FAIL, "matches none of the accepted answers: "
-                       + "; ".join(tried + [describe(o) for o in errors]))
+    return Grade(FAIL, "matches none of the accepted answers: " + "; ".join(tried + [describe(o) for o in errors]))

@@ -3,6 +3,7 @@
 It loads the files as a run does, so it skips the single-file checks of a file that passed
 them all before with the same schema, catalog, jsonschema and checking code (docs/VECTORS.md,
 the cache): the answer is the same. ``--no-cache`` checks every file from scratch."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,13 +14,14 @@ from appc_conformance.conformance import vectors
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", type=Path,
-                   help="vector files to check (default: every file of the vector set)")
-    p.add_argument("--vectors", type=Path, default=None,
-                   help="the vector set's folder (default: the bundled vectors/)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="check every file from scratch (by default a file that passed every check "
-                        "with the same schema, catalog and checking code is not checked again)")
+    p.add_argument("paths", nargs="*", type=Path, help="vector files to check (default: every file of the vector set)")
+    p.add_argument("--vectors", type=Path, default=None, help="the vector set's folder (default: the bundled vectors/)")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every file from scratch (by default a file that passed every check "
+        "with the same schema, catalog and checking code is not checked again)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

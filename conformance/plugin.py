@@ -2,6 +2,7 @@
 
 Thin on purpose: options, collection, verdict -> pytest outcome, results file.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -30,40 +31,98 @@ STASH = pytest.StashKey["Harness"]()
 
 def pytest_addoption(parser):
     g = parser.getgroup("appc-conformance", "appc conformance suite")
-    g.addoption("--impl", default=None, metavar="NAME",
-                help=f"bundled implementation to test: {', '.join(registry.IMPLEMENTATIONS)} (default: reference)")
-    g.addoption("--adapter-cmd", default=None, metavar="COMMAND",
-                help="command line of any other adapter (adapter protocol 1), e.g. \"./my-adapter --flag\"")
-    g.addoption("--profile", action="append", default=None, choices=vectors.PROFILES,
-                help="profile to test (repeatable; default: every profile)")
+    g.addoption(
+        "--impl",
+        default=None,
+        metavar="NAME",
+        help=f"bundled implementation to test: {', '.join(registry.IMPLEMENTATIONS)} (default: reference)",
+    )
+    g.addoption(
+        "--adapter-cmd",
+        default=None,
+        metavar="COMMAND",
+        help='command line of any other adapter (adapter protocol 1), e.g. "./my-adapter --flag"',
+    )
+    g.addoption(
+        "--profile",
+        action="append",
+        default=None,
+        choices=vectors.PROFILES,
+        help="profile to test (repeatable; default: every profile)",
+    )
     g.addoption("--results", default=None, metavar="FILE", help="write the results JSON file here")
     g.addoption("--vectors", default=None, metavar="DIR", help="vector set folder (default: the bundled one)")
-    g.addoption("--case", action="append", default=None, metavar="PATTERN",
-                help="run only cases whose ID matches this glob (repeatable)")
-    g.addoption("--adapter-timeout", type=vectors.adapter_timeout, default=10.0, metavar="SECONDS",
-                help=f"per-request timeout, more than 0 and at most {vectors.MAX_ADAPTER_TIMEOUT:g} (default 10)")
-    g.addoption("--pipeline", type=int, default=8, metavar="DEPTH",
-                help="requests sent ahead to the adapter while earlier cases are recorded "
-                     "(default 8; 0: one request at a time)")
-    g.addoption("--progress-file", default=None, metavar="FILE",
-                help="append a line per case run to FILE (appc-conformance run shows progress from it)")
-    g.addoption("--stop-on-eof", type=int, default=None, metavar="FD",
-                help="stop the run, without writing results, when file descriptor FD reaches its end "
-                     "(appc-conformance run passes a pipe whose end means it is gone)")
-    g.addoption("--network-sessions", type=int, default=pool.DEFAULT_WORKERS, metavar="N",
-                help="adapter sessions per profile that run the discovery cases side by side "
-                     f"(default {pool.DEFAULT_WORKERS}; 1: one after another, in the run's order)")
-    g.addoption("--pytest-protocol", action="store_true", default=False,
-                help="run each case through pytest's full runtest protocol (setup, call and teardown "
-                     "hooks) instead of the harness's lighter one: slower; for plugins that hook "
-                     "pytest_runtest_makereport (--pdb, --trace and --runxfail imply it)")
-    g.addoption("--rkt-src", default=None, metavar="DIR",
-                help="an rkt source tree to build the rkt adapter against (--impl rkt; default: $RKT_SRC)")
-    g.addoption("--expectations", default=None, metavar="FILE",
-                help="known failures of this implementation: they are expected, and reported when they pass")
-    g.addoption("--validate-adapter", action="store_true", default=False,
-                help="check every message of the protocol against its JSON Schema (conformance/protocol/): "
-                     "a message that breaks it makes the case a protocol-error naming the place")
+    g.addoption(
+        "--case",
+        action="append",
+        default=None,
+        metavar="PATTERN",
+        help="run only cases whose ID matches this glob (repeatable)",
+    )
+    g.addoption(
+        "--adapter-timeout",
+        type=vectors.adapter_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help=f"per-request timeout, more than 0 and at most {vectors.MAX_ADAPTER_TIMEOUT:g} (default 10)",
+    )
+    g.addoption(
+        "--pipeline",
+        type=int,
+        default=8,
+        metavar="DEPTH",
+        help="requests sent ahead to the adapter while earlier cases are recorded "
+        "(default 8; 0: one request at a time)",
+    )
+    g.addoption(
+        "--progress-file",
+        default=None,
+        metavar="FILE",
+        help="append a line per case run to FILE (appc-conformance run shows progress from it)",
+    )
+    g.addoption(
+        "--stop-on-eof",
+        type=int,
+        default=None,
+        metavar="FD",
+        help="stop the run, without writing results, when file descriptor FD reaches its end "
+        "(appc-conformance run passes a pipe whose end means it is gone)",
+    )
+    g.addoption(
+        "--network-sessions",
+        type=int,
+        default=pool.DEFAULT_WORKERS,
+        metavar="N",
+        help="adapter sessions per profile that run the discovery cases side by side "
+        f"(default {pool.DEFAULT_WORKERS}; 1: one after another, in the run's order)",
+    )
+    g.addoption(
+        "--pytest-protocol",
+        action="store_true",
+        default=False,
+        help="run each case through pytest's full runtest protocol (setup, call and teardown "
+        "hooks) instead of the harness's lighter one: slower; for plugins that hook "
+        "pytest_runtest_makereport (--pdb, --trace and --runxfail imply it)",
+    )
+    g.addoption(
+        "--rkt-src",
+        default=None,
+        metavar="DIR",
+        help="an rkt source tree to build the rkt adapter against (--impl rkt; default: $RKT_SRC)",
+    )
+    g.addoption(
+        "--expectations",
+        default=None,
+        metavar="FILE",
+        help="known failures of this implementation: they are expected, and reported when they pass",
+    )
+    g.addoption(
+        "--validate-adapter",
+        action="store_true",
+        default=False,
+        help="check every message of the protocol against its JSON Schema (conformance/protocol/): "
+        "a message that breaks it makes the case a protocol-error naming the place",
+    )
 
 
 class Harness:
@@ -102,14 +161,14 @@ class Harness:
                 raise pytest.UsageError(f"implementation {self.impl_id!r} is not available: {exc}") from None
             if self.impl_id == "go-appc":  # built against a --spec-src tree: go-appc-NAME (docs/DECISIONS.md)
                 from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+
                 self.impl_id = go_build.results_id()
         self.expectations = load_expectations(opt.expectations) if opt.expectations else None
         if self.expectations is not None and self.impl_id is not None:
             expectations_match(self.expectations, self.impl_id, opt.expectations)
         self.sessions: dict[str, AdapterSession] = {}
         # Network cases side by side (conformance/pool.py); None: in the run's order, here.
-        self.pool = pool.NetworkPool(self.new_session, opt.network_sessions) \
-            if opt.network_sessions > 1 else None
+        self.pool = pool.NetworkPool(self.new_session, opt.network_sessions) if opt.network_sessions > 1 else None
         self.records: list = []
         self.progress = childlink.Progress(opt.progress_file) if opt.progress_file else None
         self.vector_order: dict | None = None  # item -> place in the vector order, when the run's differs
@@ -140,8 +199,13 @@ class Harness:
     def new_session(self, profile: str, ca: bool = True) -> AdapterSession:
         """A session; ``ca``: with the mock servers' test CA (made on first use, with the servers'
         modules); without it, the hello's ``ca_file`` is null, as the protocol allows."""
-        return AdapterSession(self.argv, profile, timeout=self.timeout, ca_file=ca_bundle() if ca else None,
-                              validator=self.protocol_validator())
+        return AdapterSession(
+            self.argv,
+            profile,
+            timeout=self.timeout,
+            ca_file=ca_bundle() if ca else None,
+            validator=self.protocol_validator(),
+        )
 
     def protocol_validator(self):
         """``--validate-adapter``: one validator (the schemas loaded once) for every session."""
@@ -149,6 +213,7 @@ class Harness:
             return None
         if getattr(self, "_validator", None) is None:
             from appc_conformance.conformance import protocol  # noqa: PLC0415 (only with the option)
+
             self._validator = protocol.Validator()
         return self._validator
 
@@ -186,7 +251,7 @@ class Harness:
         session.ensure()
         if item.ticket is None:
             item.ticket = session.submit(item.case.op, item.case.raw["input"])
-        for nxt in self.items[item.position + 1: item.position + 1 + self.depth]:
+        for nxt in self.items[item.position + 1 : item.position + 1 + self.depth]:
             if not isinstance(nxt, VectorItem) or nxt.case.op in vectors.NETWORK_OPS:
                 break
             if nxt.ticket is None and nxt.profile in self.sessions:
@@ -206,10 +271,16 @@ class Harness:
             if s.hello and s.hello.ok:
                 info = dict(s.hello.implementation)
                 break
-        return {"id": self.impl_id, "name": info.get("name", self.impl_id or public_argv(self.argv[:1], self.config)[0]),
-                "version": info.get("version"), "language": info.get("language"),
-                "homepage": info.get("homepage"), "available": True, "unavailable_reason": None,
-                "command": public_argv(self.argv, self.config)}
+        return {
+            "id": self.impl_id,
+            "name": info.get("name", self.impl_id or public_argv(self.argv[:1], self.config)[0]),
+            "version": info.get("version"),
+            "language": info.get("language"),
+            "homepage": info.get("homepage"),
+            "available": True,
+            "unavailable_reason": None,
+            "command": public_argv(self.argv, self.config),
+        }
 
 
 def ca_bundle() -> str | None:
@@ -225,8 +296,9 @@ def expectations_match(exp, name: str | None, path: str) -> None:
     """A usage error unless the expectations file is about ``name`` (what results files call the
     implementation: its registry ID, or the name an external adapter gives in its hello)."""
     if exp.implementation != name:
-        raise pytest.UsageError(f"--expectations {path} lists known failures of {exp.implementation!r}, "
-                                f"but this run tests {name!r}")
+        raise pytest.UsageError(
+            f"--expectations {path} lists known failures of {exp.implementation!r}, but this run tests {name!r}"
+        )
 
 
 def check_adapter_expectations(h: "Harness") -> None:
@@ -242,6 +314,7 @@ def check_adapter_expectations(h: "Harness") -> None:
 
 def load_expectations(path: str):
     from appc_conformance.reports import expectations  # noqa: PLC0415 - the expectations file format belongs to the reports
+
     try:
         return expectations.load(path)
     except expectations.ExpectationsError as exc:
@@ -288,8 +361,11 @@ def path_vector_root(config) -> Path:
     schema, installed or not), else the bundled one. Paths in two vector folders: a usage error."""
     roots = _path_vector_roots(config)
     if len(roots) > 1:
-        raise pytest.UsageError("the paths given are in different vector folders ("
-                                + ", ".join(map(str, roots)) + "): run one at a time, or give --vectors DIR")
+        raise pytest.UsageError(
+            "the paths given are in different vector folders ("
+            + ", ".join(map(str, roots))
+            + "): run one at a time, or give --vectors DIR"
+        )
     return roots[0] if roots else vectors.default_vectors_dir()
 
 
@@ -381,12 +457,14 @@ class VectorItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         rec = self.record
         if isinstance(excinfo.value, CaseFailed) and rec is not None:  # runtest keeps the record first
-            lines = [f"{self.case.id} [{self.profile}] ({', '.join(self.case.requirements)}, "
-                     f"{self.case.strength}): {excinfo.value}",
-                     f"  case:     {self.case.raw['description']}",
-                     f"  input:    {json.dumps(rec.extra.get('request', self.case.raw.get('input')), ensure_ascii=False)[:500]}",
-                     f"  expected: {json.dumps(rec.expected, ensure_ascii=False)[:500]}",
-                     f"  actual:   {json.dumps(rec.actual, ensure_ascii=False)[:500]}"]
+            lines = [
+                f"{self.case.id} [{self.profile}] ({', '.join(self.case.requirements)}, "
+                f"{self.case.strength}): {excinfo.value}",
+                f"  case:     {self.case.raw['description']}",
+                f"  input:    {json.dumps(rec.extra.get('request', self.case.raw.get('input')), ensure_ascii=False)[:500]}",
+                f"  expected: {json.dumps(rec.expected, ensure_ascii=False)[:500]}",
+                f"  actual:   {json.dumps(rec.actual, ensure_ascii=False)[:500]}",
+            ]
             if rec.extra.get("requests_seen"):
                 lines.append("  requests: " + "\n            ".join(rec.extra["requests_seen"][:20]))
             if rec.stderr:
@@ -401,8 +479,9 @@ class VectorItem(pytest.Item):
 def _uses_pytest_protocol(config) -> bool:
     """Whether vector items go through pytest's own runtest protocol (see ``pytest_runtest_protocol``)."""
     o = config.option
-    return bool(o.pytest_protocol or getattr(o, "usepdb", False) or getattr(o, "trace", False)
-                or getattr(o, "runxfail", False))
+    return bool(
+        o.pytest_protocol or getattr(o, "usepdb", False) or getattr(o, "trace", False) or getattr(o, "runxfail", False)
+    )
 
 
 _RERAISE = (pytest.exit.Exception, KeyboardInterrupt)  # what pytest's own protocol lets through
@@ -434,19 +513,27 @@ def pytest_runtest_protocol(item, nextitem):
     # Earlier items of other kinds may have left collectors set up: tear down what the next item
     # does not share, as pytest's teardown phase does.
     # (Nothing set up, as between two vector items: nothing to tear down.)
-    teardown = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem),
-                                         when="teardown", reraise=_RERAISE) \
-        if item.session._setupstate.stack else None
-    ihook.pytest_runtest_logreport(report=pytest.TestReport.from_item_and_call(item, teardown)
-                                   if teardown is not None and teardown.excinfo else _quiet_report(item, "teardown"))
+    teardown = (
+        pytest.CallInfo.from_call(
+            lambda: item.session._setupstate.teardown_exact(nextitem), when="teardown", reraise=_RERAISE
+        )
+        if item.session._setupstate.stack
+        else None
+    )
+    ihook.pytest_runtest_logreport(
+        report=pytest.TestReport.from_item_and_call(item, teardown)
+        if teardown is not None and teardown.excinfo
+        else _quiet_report(item, "teardown")
+    )
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 
 
 def _quiet_report(item, when: Literal["setup", "call", "teardown"]):
     now = time.time()
-    return pytest.TestReport(item.nodeid, item.location, {}, "passed", None, when, [], 0.0, now, now,
-                             user_properties=item.user_properties)
+    return pytest.TestReport(
+        item.nodeid, item.location, {}, "passed", None, when, [], 0.0, now, now, user_properties=item.user_properties
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -478,12 +565,16 @@ def check_case_patterns(h, patterns) -> None:
         return
     suite = [p for p in empty if any(fnmatch.fnmatchcase(c.id, p) for c in h.vector_set.suite_cases)]
     if suite:
-        raise pytest.UsageError(f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they "
-                                f"test the suite's own check-publisher, not an adapter (tests/test_publisher.py "
-                                f"runs them; docs/VECTORS.md)")
-    raise pytest.UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set in "
-                            f"{h.vectors_root} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)}; "
-                            f"appc-conformance list shows them)")
+        raise pytest.UsageError(
+            f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they "
+            f"test the suite's own check-publisher, not an adapter (tests/test_publisher.py "
+            f"runs them; docs/VECTORS.md)"
+        )
+    raise pytest.UsageError(
+        f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set in "
+        f"{h.vectors_root} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)}; "
+        f"appc-conformance list shows them)"
+    )
 
 
 def pytest_collection_finish(session):
@@ -513,8 +604,7 @@ def vectors_hash(root: Path) -> str:
 
 def git_commit(root: Path) -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -551,6 +641,7 @@ def port_mode(h: Harness) -> dict:
 def public_argv(argv, config) -> list:
     """A command line without the machine's absolute paths (reports.model.public_arg)."""
     from appc_conformance.reports.model import public_arg  # noqa: PLC0415
+
     roots = (vectors.project_root(), Path(config.invocation_params.dir))
     return [public_arg(str(a), roots) for a in argv]
 
@@ -559,9 +650,15 @@ def _public_folders(config, argv=()) -> dict:
     """What public_text replaces: the current folder, the project, the temporary folder, the
     home folder, and each absolute word of the adapter's command (by its public form)."""
     import tempfile  # noqa: PLC0415
+
     words = {w: public_argv([w], config)[0] for w in argv if isinstance(w, str) and w.startswith("/")}
-    return {**words, str(Path(config.invocation_params.dir)): ".", str(vectors.project_root()): "<project>",
-            tempfile.gettempdir(): "<tmp>", str(Path.home()): "~"}
+    return {
+        **words,
+        str(Path(config.invocation_params.dir)): ".",
+        str(vectors.project_root()): "<project>",
+        tempfile.gettempdir(): "<tmp>",
+        str(Path.home()): "~",
+    }
 
 
 def case_json(h: Harness, rec, case=None) -> dict:
@@ -580,6 +677,7 @@ def case_json(h: Harness, rec, case=None) -> dict:
                 if cut:
                     d[f"{key}_truncated"] = True
     from appc_conformance.reports.model import public_text  # noqa: PLC0415
+
     for key in ("stderr", "message"):  # a failed handshake's message quotes stderr and the command
         if d.get(key):
             d[key] = public_text(d[key], _public_folders(h.config, h.argv))
@@ -589,13 +687,20 @@ def case_json(h: Harness, rec, case=None) -> dict:
 def results_document(h: Harness) -> dict:
     by_id = {c.id: c for c in h.vector_set.cases}
     return {
-        "format": "appc-conformance-results", "format_version": 1,
-        "run": {"suite_version": __version__, "commit": git_commit(vectors.project_root()),
-                "vectors_hash": vectors_hash(h.vectors_root), "profiles": h.profiles,
-                "started": h.started.isoformat(timespec="seconds"),
-                "duration_s": round(time.monotonic() - h.t0, 3), **port_mode(h),
-                "argv": public_argv(h.config.invocation_params.args, h.config), "problems": h.problems,
-                "declined_profiles": declined_profiles(h)},
+        "format": "appc-conformance-results",
+        "format_version": 1,
+        "run": {
+            "suite_version": __version__,
+            "commit": git_commit(vectors.project_root()),
+            "vectors_hash": vectors_hash(h.vectors_root),
+            "profiles": h.profiles,
+            "started": h.started.isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - h.t0, 3),
+            **port_mode(h),
+            "argv": public_argv(h.config.invocation_params.args, h.config),
+            "problems": h.problems,
+            "declined_profiles": declined_profiles(h),
+        },
         "implementation": h.implementation(),
         "cases": [case_json(h, r, by_id.get(r.id)) for r in h.records],
     }
@@ -635,7 +740,7 @@ def run_completeness(h: Harness, exitstatus) -> dict:
         for a in h.config.args:
             p = Path(a.split("::")[0]).resolve()
             if p != h.vectors_root and (h.vectors_root in p.parents or "::" in a):
-                by.append(vectors._rel(p, h.vectors_root) + (a[a.index("::"):] if "::" in a else ""))
+                by.append(vectors._rel(p, h.vectors_root) + (a[a.index("::") :] if "::" in a else ""))
         selection = {"selected": len(selected), "of": total, "by": by}
     return {"incomplete": bool(not_run) or interrupted, "not_run": not_run, "selection": selection}
 
@@ -648,6 +753,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not session.config.option.results or int(exitstatus) == int(pytest.ExitCode.USAGE_ERROR):
         return  # a usage error found after start-up ran nothing: no results, as for any usage error
     from appc_conformance.reports.results import write_results  # noqa: PLC0415 - writes atomically
+
     path = Path(session.config.option.results)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Not validated here (a tenth of a millisecond per case): every reader validates, and the
@@ -667,8 +773,9 @@ def handshake_warnings(h: Harness) -> list[str]:
         if hello is None or s.profile in lines:
             continue
         if hello.ok and not hello.ops:
-            lines[s.profile] = (f"warning: the adapter declares no operations for profile {s.profile}: "
-                                f"every case is not-implemented")
+            lines[s.profile] = (
+                f"warning: the adapter declares no operations for profile {s.profile}: every case is not-implemented"
+            )
         elif not hello.ok and hello.status != "answer":
             lines[s.profile] = f"warning: handshake failed for profile {s.profile}: {hello.reason[:500]}"
     return [lines[p] for p in sorted(lines)]
@@ -683,24 +790,39 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     impl = h.implementation()
     terminalreporter.section("appc conformance")
-    terminalreporter.write_line(printable(f"implementation: {impl['name']} {impl.get('version') or ''} "
-                                          f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})"))
-    terminalreporter.write_line("verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-                                                or "no case ran"))
+    terminalreporter.write_line(
+        printable(
+            f"implementation: {impl['name']} {impl.get('version') or ''} "
+            f"({' '.join(shlex.quote(a) for a in public_argv(h.argv, config))})"
+        )
+    )
+    terminalreporter.write_line(
+        "verdicts: " + (", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran")
+    )
     if not h.cases_collected and not any(isinstance(i, ProblemItem) for i in h.items):
-        terminalreporter.write_line(f"no vector cases collected; the bundled vectors are in "
-                                    f"{vectors.default_vectors_dir()}; give a vector folder as a path "
-                                    "or --vectors DIR" + ("" if h.vectors_root == vectors.default_vectors_dir()
-                                                          else f" (this run's vector folder: {h.vectors_root})"),
-                                    yellow=True)
+        terminalreporter.write_line(
+            f"no vector cases collected; the bundled vectors are in "
+            f"{vectors.default_vectors_dir()}; give a vector folder as a path "
+            "or --vectors DIR"
+            + (
+                ""
+                if h.vectors_root == vectors.default_vectors_dir()
+                else f" (this run's vector folder: {h.vectors_root})"
+            ),
+            yellow=True,
+        )
         if h.suite_files_collected:
-            terminalreporter.write_line("the publisher cases (vectors/publisher) are run by the suite itself, "
-                                        "not by adapters: python -m pytest tests/test_publisher.py")
+            terminalreporter.write_line(
+                "the publisher cases (vectors/publisher) are run by the suite itself, "
+                "not by adapters: python -m pytest tests/test_publisher.py"
+            )
     if getattr(h, "case_selected_none", 0):
         terminalreporter.write_line(
             f"--case {', '.join(repr(p) for p in config.option.case)} selects none of the {h.case_selected_none} "
             f"case runs collected from the paths given: its cases are in another folder of the vector set "
-            f"({h.vectors_root})", yellow=True)
+            f"({h.vectors_root})",
+            yellow=True,
+        )
     for line in handshake_warnings(h):
         terminalreporter.write_line(line)
     unclassified: dict[str, int] = {}  # passes on an error of kind other: rejected, reason unknown
@@ -708,34 +830,53 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if r.unclassified and r.verdict == grading.PASS:
             unclassified[r.profile] = unclassified.get(r.profile, 0) + 1
     if unclassified:
-        terminalreporter.write_line("unclassified passes (an error of kind other where the case named kinds): "
-                                    + ", ".join(f"{n} in {p}" for p, n in sorted(unclassified.items())))
+        terminalreporter.write_line(
+            "unclassified passes (an error of kind other where the case named kinds): "
+            + ", ".join(f"{n} in {p}" for p, n in sorted(unclassified.items()))
+        )
     ahead = sum(s.sent_ahead for s in h.sessions.values())
     quiet = all(s.quiet for s in h.sessions.values())
-    terminalreporter.write_line(f"requests sent ahead (--pipeline {h.depth}): {ahead}"
-                                + ("" if quiet else "; none after the adapter wrote to stderr"))
-    terminalreporter.write_line("runtest protocol: " + ("pytest's own" if _uses_pytest_protocol(config)
-                                                      else "the harness's (--pytest-protocol for pytest's own)"))
+    terminalreporter.write_line(
+        f"requests sent ahead (--pipeline {h.depth}): {ahead}"
+        + ("" if quiet else "; none after the adapter wrote to stderr")
+    )
+    terminalreporter.write_line(
+        "runtest protocol: "
+        + ("pytest's own" if _uses_pytest_protocol(config) else "the harness's (--pytest-protocol for pytest's own)")
+    )
     if h.expectations is not None:
         from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+
         for line in expmod.usage_warnings(h.expectations, [c.id for c in h.vector_set.cases]):
             terminalreporter.write_line(f"warning: {line}", yellow=True)
-    fixed = [r for r in h.records if r.verdict == grading.PASS and h.expectations is not None
-             and h.expectations.lookup(r.id, r.profile) is not None]
+    fixed = [
+        r
+        for r in h.records
+        if r.verdict == grading.PASS
+        and h.expectations is not None
+        and h.expectations.lookup(r.id, r.profile) is not None
+    ]
     for r in fixed:
-        terminalreporter.write_line(f"known failure now passes (remove it from the expectations file): "
-                                    f"{r.id} [{r.profile}]")
+        terminalreporter.write_line(
+            f"known failure now passes (remove it from the expectations file): {r.id} [{r.profile}]"
+        )
     if h.problems:
-        terminalreporter.write_line(f"broken vectors: {len(h.problems)} (their cases did not run; every other case did)")
+        terminalreporter.write_line(
+            f"broken vectors: {len(h.problems)} (their cases did not run; every other case did)"
+        )
         for p in h.problems[:20]:
             terminalreporter.write_line(f"  {p}")
         if len(h.problems) > 20:
-            terminalreporter.write_line(f"  ... {len(h.problems) - 20} more in the results file (run.problems) "
-                                        "and from: appc-conformance lint")
+            terminalreporter.write_line(
+                f"  ... {len(h.problems) - 20} more in the results file (run.problems) and from: appc-conformance lint"
+            )
     done = getattr(h, "completeness", None)
     if done and done["incomplete"]:
-        terminalreporter.write_line(f"INCOMPLETE run: {len(done['not_run'])} selected case runs did not run "
-                                    "(interrupted or stopped early); the results file says so (run.not_run)",
-                                    red=True, bold=True)
+        terminalreporter.write_line(
+            f"INCOMPLETE run: {len(done['not_run'])} selected case runs did not run "
+            "(interrupted or stopped early); the results file says so (run.not_run)",
+            red=True,
+            bold=True,
+        )
     if config.option.results:
         terminalreporter.write_line(f"results: {public_argv([config.option.results], config)[0]}")

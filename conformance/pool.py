@@ -16,6 +16,7 @@ scenarios cannot listen on the same address at once: each thread serves its scen
 address block of its own (127.0.K.x for the K-th thread; servers.scenario.set_address_block),
 so those cases run side by side too. docs/ARCHITECTURE.md, "Speed of a run", has the reasons.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -81,7 +82,8 @@ class NetworkPool:
         # is the longer in practice), so that they spread over the threads; stable otherwise.
         todo.sort(key=lambda it: (not waits_on_purpose(it.case), -_own_timeout(it.case)))
         self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(self.workers, len(todo)), thread_name_prefix="appc-network")
+            max_workers=min(self.workers, len(todo)), thread_name_prefix="appc-network"
+        )
         for it in todo:
             self._futures[id(it)] = self._executor.submit(self._run, it.case, it.profile)
 
@@ -110,6 +112,7 @@ class NetworkPool:
         custom = hello is not None and hello.ok and "custom-port" in hello.features
         if not custom and getattr(self._local, "block", None) is None:
             from appc_conformance.servers.scenario import set_address_block  # noqa: PLC0415 (imported with the servers)
+
             self._local.block = next(self._blocks)  # ports 443/80 on 127.0.BLOCK.x, this thread's own
             set_address_block(self._local.block)
         return run_case(case, profile, session)

@@ -40,6 +40,7 @@ The hosts are not trusted: each download and the whole check are bounded in time
 malformed HTTP or a redirect from HTTPS to plain HTTP fails the rule that needed the answer
 (docs/FETCH.md, "Checking a publisher").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -126,9 +127,14 @@ class Report:
         return any(c.status == FAIL for c in self.checks.values())
 
     def to_json(self) -> dict:
-        return {"format": "appc-conformance-publisher-check", "app": self.app, "profile": self.profile,
-                "pages": self.pages, "ok": not self.failed,
-                "checks": [asdict(c) for c in self.checks.values()]}
+        return {
+            "format": "appc-conformance-publisher-check",
+            "app": self.app,
+            "profile": self.profile,
+            "pages": self.pages,
+            "ok": not self.failed,
+            "checks": [asdict(c) for c in self.checks.values()],
+        }
 
     def text(self) -> str:
         lines = [f"publisher check: {self.app} ({self.profile})"]
@@ -140,10 +146,12 @@ class Report:
         counts = {s: sum(c.status == s for c in self.checks.values()) for s in (PASS, FAIL, WARN, SKIP)}
         lines.append("  " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
         from appc_conformance.text import printable  # noqa: PLC0415 (a host's text: no terminal control)
+
         return "\n".join(printable(line) for line in lines) + "\n"
 
 
 # --- the app string, pages and templates --------------------------------------------------------
+
 
 def parse_app(app: str, profile: str) -> tuple[str, Optional[str], dict]:
     """(name, tag, labels) of ``NAME[:VALUE][,KEY=VALUE]*``; raises ValueError."""
@@ -194,7 +202,7 @@ def render(template: str, values: dict) -> Optional[str]:
     for m in TEMPLATE_VAR.finditer(template):
         if m.group(1) not in values:
             return None
-        out += [template[pos:m.start()], values[m.group(1)]]
+        out += [template[pos : m.start()], values[m.group(1)]]
         pos = m.end()
     return "".join(out) + template[pos:]
 
@@ -205,6 +213,7 @@ def _absolute(url: str) -> bool:
 
 
 # --- HTTP and OpenPGP ------------------------------------------------------------------------------
+
 
 class _Deadline(Exception):
     """A download or the whole check ran out of time."""
@@ -219,7 +228,8 @@ class _HTTPSConnection(http.client.HTTPSConnection):
     def connect(self):
         http.client.HTTPConnection.connect(self)
         tls = self._context.wrap_socket(  # type: ignore[attr-defined]  # HTTPSConnection's context: not in typeshed
-            self.sock, server_hostname=self.host, do_handshake_on_connect=False)
+            self.sock, server_hostname=self.host, do_handshake_on_connect=False
+        )
         self.sock = tls
         if self.expired is not None and self.expired.is_set():
             raise OSError("the time limit is reached")
@@ -276,15 +286,18 @@ class Client:
                 status, location, body = self._one(current, limit, deadline)
             except _Deadline:
                 what = "download" if deadline < self.deadline else "check"
-                raise OSError(f"{self._named(url, current)}: over the {what}'s time limit "
-                              f"({DOWNLOAD_SECONDS if what == 'download' else self.check_seconds:g} s)") from None
+                raise OSError(
+                    f"{self._named(url, current)}: over the {what}'s time limit "
+                    f"({DOWNLOAD_SECONDS if what == 'download' else self.check_seconds:g} s)"
+                ) from None
             except OSError as exc:
                 raise OSError(f"{self._named(url, current)}: {exc}") from None
             if status in (301, 302, 303, 307, 308) and location is not None:
                 target = urljoin(current, location)
                 if urlsplit(current).scheme == "https" and urlsplit(target).scheme != "https":
-                    raise OSError(f"{self._named(url, current)}: redirects to {target}, "
-                                  "a downgrade from HTTPS, refused")
+                    raise OSError(
+                        f"{self._named(url, current)}: redirects to {target}, a downgrade from HTTPS, refused"
+                    )
                 if urlsplit(target).scheme not in ("https", "http"):
                     raise OSError(f"{self._named(url, current)}: redirects to {target!r}, not an HTTP(S) URL")
                 current = target
@@ -336,8 +349,9 @@ class Client:
         timer.daemon = True
         timer.start()
         try:
-            conn.putrequest("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                            skip_accept_encoding=True)
+            conn.putrequest(
+                "GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), skip_accept_encoding=True
+            )
             conn.putheader("User-Agent", "appc-conformance-publisher-check")
             for name, value in self.headers.get(parts.netloc, []):
                 conn.putheader(name, value)
@@ -395,9 +409,14 @@ class Keys:
         self.count = 0
 
     def _gpg(self, args: list, data: Optional[bytes] = None) -> subprocess.CompletedProcess:
-        return subprocess.run(["gpg", "--homedir", self._dir.name, "--batch", "--no-tty", "--no-autostart",
-                               "--trust-model", "always"] + args, input=data, capture_output=True,
-                              timeout=TIMEOUT, check=False)
+        return subprocess.run(
+            ["gpg", "--homedir", self._dir.name, "--batch", "--no-tty", "--no-autostart", "--trust-model", "always"]
+            + args,
+            input=data,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
 
     def add(self, armoured: bytes) -> bool:
         ok = self._gpg(["--import"], armoured).returncode == 0
@@ -451,7 +470,7 @@ class _Bounded(io.RawIOBase):
 
     def readinto(self, b) -> int:
         data = self.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
 
@@ -460,8 +479,17 @@ class _TarInfo(tarfile.TarInfo):
     are read into memory."""
 
     def _proc_member(self, tarfile_):
-        if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
-                         tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE) and self.size > MAX_MANIFEST:
+        if (
+            self.type
+            in (
+                tarfile.GNUTYPE_LONGNAME,
+                tarfile.GNUTYPE_LONGLINK,
+                tarfile.XHDTYPE,
+                tarfile.XGLTYPE,
+                tarfile.SOLARIS_XHDTYPE,
+            )
+            and self.size > MAX_MANIFEST
+        ):
             raise tarfile.HeaderError(f"an extended header of {self.size} bytes")
         return super()._proc_member(tarfile_)  # type: ignore[misc]  # private: not in typeshed
 
@@ -532,6 +560,7 @@ def imagetags_problems(body: bytes) -> list:
 
 
 # --- the check ---------------------------------------------------------------------------------------
+
 
 def _walk(client: Client, name: str, report: Report) -> list:
     """The (kind, content) tags of the first level whose page has ac-discovery tags for the name."""
@@ -631,8 +660,9 @@ def _imagetags(tags, client, keys, report, name, tag, labels) -> dict:
         report.set("imagetags-document", FAIL, f"{answered}: {p}")
     if not problems:
         report.set("imagetags-document", PASS, answered)
-    _signature(client, report, "imagetags-signature", sig_url, "the document's signature",
-               lambda sig: keys.verify(doc, sig))
+    _signature(
+        client, report, "imagetags-signature", sig_url, "the document's signature", lambda sig: keys.verify(doc, sig)
+    )
     if tag and not problems:
         parsed = json.loads(doc)
         t, seen = tag, {tag}
@@ -687,8 +717,14 @@ def _image(tags, client, keys, report, name, labels, profile):
         report.set("image", FAIL, f"the image does not answer: {exc}")
         return
     report.set("image", PASS, aci if answered == aci else f"{answered} (redirected from {aci})")
-    _signature(client, report, "image-signature", asc, "the signature",
-               lambda sig: keys.verify(data, sig) if keys.count else "no published key to verify it with")
+    _signature(
+        client,
+        report,
+        "image-signature",
+        asc,
+        "the signature",
+        lambda sig: keys.verify(data, sig) if keys.count else "no published key to verify it with",
+    )
     try:
         manifest = read_manifest(data, client.deadline)
     except ValueError as exc:
@@ -699,30 +735,51 @@ def _image(tags, client, keys, report, name, labels, profile):
         report.set("image-manifest", FAIL, f"the manifest names {manifest.get('name')!r}, served for {name!r}")
     wrong = {k: v for k, v in labels.items() if have.get(k) != v}
     if wrong:
-        report.set("image-manifest", FAIL, f"served for labels {wrong}, the manifest has "
-                                           f"{ {k: have.get(k) for k in wrong} }")
+        report.set(
+            "image-manifest", FAIL, f"served for labels {wrong}, the manifest has { {k: have.get(k) for k in wrong} }"
+        )
     if manifest.get("name") == name and not wrong:
         report.set("image-manifest", PASS, f"name and labels {labels} match")
 
 
 # --- the verb ------------------------------------------------------------------------------------------
 
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("app", help="the app string the host serves, e.g. example.com/app,version=1.0.0")
     p.add_argument("--profile", choices=PROFILES, default="appc-0.8.11")
-    p.add_argument("--port", type=int, default=None,
-                   help="connect to this port on every host: the discovery pages and every HTTPS URL they "
-                        "publish without a port of its own (keys, image tags, images, signatures; default 443)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="connect to this port on every host: the discovery pages and every HTTPS URL they "
+        "publish without a port of its own (keys, image tags, images, signatures; default 443)",
+    )
     p.add_argument("--ca-file", default=None, help="PEM file of CAs to trust (default: the system's)")
     p.add_argument("--insecure-tls", action="store_true", help="do not verify certificates")
-    p.add_argument("--header", action="append", default=[], metavar="HOST[:PORT]=NAME:VALUE",
-                   help="a header sent to that host only (repeatable), e.g. credentials")
-    p.add_argument("--key", action="append", default=[], metavar="FILE",
-                   help="an armoured public key to verify with, besides the published ones (repeatable)")
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]=NAME:VALUE",
+        help="a header sent to that host only (repeatable), e.g. credentials",
+    )
+    p.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an armoured public key to verify with, besides the published ones (repeatable)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    p.add_argument("--time-limit", type=_seconds, default=CHECK_SECONDS, metavar="SECONDS",
-                   help=f"the whole check ends within this many seconds (default {CHECK_SECONDS:g}; "
-                        f"each download within {DOWNLOAD_SECONDS:g})")
+    p.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=CHECK_SECONDS,
+        metavar="SECONDS",
+        help=f"the whole check ends within this many seconds (default {CHECK_SECONDS:g}; "
+        f"each download within {DOWNLOAD_SECONDS:g})",
+    )
 
 
 def _seconds(text: str) -> float:

@@ -12,6 +12,7 @@ These cases test the suite's own check, not an implementation: the suite runs th
 cover the rules that constrain servers (DISC-06, DISC-12, DISC-PR-01, ...), which the coverage
 table then shows as covered by publisher checks (docs/ARCHITECTURE.md, "Publisher cases").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ RULE_REQUIREMENTS = {rid: rule for rule, reqs, _ in publisher.RULES for rid in r
 @dataclass
 class Outcome:
     """What running one case gave: the report, and why it is not what the case expects."""
+
     case_id: str
     profile: str
     report: Any = None  # publisher.Report
@@ -51,8 +53,13 @@ def problems(raw: dict) -> list[tuple[str, str]]:
     out = []
     for j, rid in enumerate(raw.get("requirements", [])):
         if rid not in RULE_REQUIREMENTS:
-            out.append((f"requirements[{j}]", f"{rid} is checked by no rule of check-publisher (its rules "
-                                              f"check {', '.join(sorted(RULE_REQUIREMENTS))})"))
+            out.append(
+                (
+                    f"requirements[{j}]",
+                    f"{rid} is checked by no rule of check-publisher (its rules "
+                    f"check {', '.join(sorted(RULE_REQUIREMENTS))})",
+                )
+            )
     arts = raw["artefacts"] if isinstance(raw.get("artefacts"), dict) else {}
     for j, name in enumerate(raw.get("input", {}).get("keys", [])):
         if not isinstance(arts.get(name), dict) or "public_key" not in arts[name]:
@@ -94,6 +101,7 @@ def run(case, profile: str) -> Outcome:
     of 127.0.0.x (the check is the suite's own code, so it always takes the custom port).
     """
     from appc_conformance import servers  # noqa: PLC0415 (the mock hosts)
+
     raw = case.raw
     out = Outcome(case.id, profile)
     try:

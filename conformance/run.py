@@ -16,6 +16,7 @@ their process groups); each child writes what it graded, marked incomplete (``ru
 exits with 128 + the signal. If the CLI is killed outright, each child sees the end of a pipe
 the CLI held open and stops its adapters and exits without writing results.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,9 +53,23 @@ GRACE_S = 5.0  # after SIGINT, how long a child may take to stop before its grou
 # capture, output capture: the harness keeps each adapter's stderr with its case itself, and the
 # run's output goes to a log). Together they cost a case more than the case itself: see
 # docs/BENCHMARK.md. Give ``--pytest-arg=-p --pytest-arg=NAME`` to load a plugin.
-PYTEST_ARGS = ("--disable-plugin-autoload", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider",
-               "-p", "no:logging", "-p", "no:warnings", "-p", "no:unraisableexception",
-               "-p", "no:threadexception", "--capture=no")
+PYTEST_ARGS = (
+    "--disable-plugin-autoload",
+    "-p",
+    "appc_conformance.conformance.plugin",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:logging",
+    "-p",
+    "no:warnings",
+    "-p",
+    "no:unraisableexception",
+    "-p",
+    "no:threadexception",
+    "--capture=no",
+)
 
 
 # pytest started so that the current folder is not on its import path (``python -m`` would put
@@ -63,8 +78,10 @@ PYTEST_ARGS = ("--disable-plugin-autoload", "-p", "appc_conformance.conformance.
 # already imported: for a plugin named by ``-p`` alone, pytest first reads the entry points of
 # every installed distribution (a tenth of a second of each run's start-up, more in a large
 # environment); the ``-p`` in PYTEST_ARGS then finds it registered under the same name.
-PYTEST_MAIN = ("import sys; del sys.path[0]; import pytest; "
-               "from appc_conformance.conformance import plugin; sys.exit(pytest.main(plugins=[plugin]))")
+PYTEST_MAIN = (
+    "import sys; del sys.path[0]; import pytest; "
+    "from appc_conformance.conformance import plugin; sys.exit(pytest.main(plugins=[plugin]))"
+)
 
 
 def pytest_command(*args: str) -> list[str]:
@@ -73,71 +90,150 @@ def pytest_command(*args: str) -> list[str]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--impl", action="append", metavar="NAME",
-                   help=f"a bundled implementation (repeatable): {', '.join(registry.IMPLEMENTATIONS)}")
-    p.add_argument("--all", action="store_true",
-                   help="every bundled implementation (the default unless --impl or --adapter-cmd is given)")
-    p.add_argument("--adapter-cmd", metavar="COMMAND",
-                   help="any other adapter's command line (with --impl or --all: in the same reports)")
+    p.add_argument(
+        "--impl",
+        action="append",
+        metavar="NAME",
+        help=f"a bundled implementation (repeatable): {', '.join(registry.IMPLEMENTATIONS)}",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every bundled implementation (the default unless --impl or --adapter-cmd is given)",
+    )
+    p.add_argument(
+        "--adapter-cmd",
+        metavar="COMMAND",
+        help="any other adapter's command line (with --impl or --all: in the same reports)",
+    )
     p.add_argument("--name", default="custom", help="file name stem for --adapter-cmd results (default: custom)")
     p.add_argument("--profile", action="append", choices=vectors.PROFILES, help="profile (repeatable; default: all)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                   help=f"output folder (default: {DEFAULT_OUT}/, as for appc-conformance report)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"output folder (default: {DEFAULT_OUT}/, as for appc-conformance report)",
+    )
     p.add_argument("--vectors", type=Path, default=None, help="vector set folder (default: the bundled one)")
-    p.add_argument("--case", action="append", metavar="PATTERN",
-                   help="only cases whose ID matches this glob (repeatable); a pattern that matches "
-                        "no case is an error")
-    p.add_argument("--adapter-timeout", type=getattr(vectors, "adapter_timeout", float), default=None,
-                   metavar="SECONDS",
-                   help="how long the harness waits for one answer of the adapter before the case "
-                        "gets the verdict timeout (default 10)")
-    p.add_argument("--pipeline", type=int, default=None, metavar="DEPTH",
-                   help="requests sent ahead to an adapter while earlier cases are recorded "
-                        "(default 8; 0: one request at a time)")
-    p.add_argument("--serial", action="store_true",
-                   help="one implementation after another, and the discovery cases one at a time "
-                        "(the default runs them side by side: docs/ARCHITECTURE.md, 'Speed of a run')")
-    p.add_argument("--progress-interval", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
-                   help="when stderr is not a terminal (a CI log): a progress line per implementation "
-                        f"at most this often (default {PROGRESS_EVERY_S:g}); on a terminal one line is kept up to date")
-    p.add_argument("--expectations", type=Path, default=None, metavar="FILE_OR_DIR",
-                   help="known failures: a folder of IMPL.json files, or one file (for the "
-                        "implementation it names); default: the bundled expectations/")
-    p.add_argument("--spec-src", metavar="DIR", default=None,
-                   help="go-appc: build the Go adapter against this appc/spec checkout (e.g. a spec "
-                        "change) instead of Debian's library; its results are results-go-appc-NAME.json, "
-                        "its expectations go-appc-NAME.json, its profiles the ones the build claims "
-                        "(README, 'Gating a spec change')")
-    p.add_argument("--spec-name", metavar="NAME", default=None,
-                   help="with --spec-src: the tree's name in the version, the results and the expectations "
-                        "file names (default: the folder's name)")
+    p.add_argument(
+        "--case",
+        action="append",
+        metavar="PATTERN",
+        help="only cases whose ID matches this glob (repeatable); a pattern that matches no case is an error",
+    )
+    p.add_argument(
+        "--adapter-timeout",
+        type=getattr(vectors, "adapter_timeout", float),
+        default=None,
+        metavar="SECONDS",
+        help="how long the harness waits for one answer of the adapter before the case "
+        "gets the verdict timeout (default 10)",
+    )
+    p.add_argument(
+        "--pipeline",
+        type=int,
+        default=None,
+        metavar="DEPTH",
+        help="requests sent ahead to an adapter while earlier cases are recorded (default 8; 0: one request at a time)",
+    )
+    p.add_argument(
+        "--serial",
+        action="store_true",
+        help="one implementation after another, and the discovery cases one at a time "
+        "(the default runs them side by side: docs/ARCHITECTURE.md, 'Speed of a run')",
+    )
+    p.add_argument(
+        "--progress-interval",
+        type=float,
+        default=PROGRESS_EVERY_S,
+        metavar="SECONDS",
+        help="when stderr is not a terminal (a CI log): a progress line per implementation "
+        f"at most this often (default {PROGRESS_EVERY_S:g}); on a terminal one line is kept up to date",
+    )
+    p.add_argument(
+        "--expectations",
+        type=Path,
+        default=None,
+        metavar="FILE_OR_DIR",
+        help="known failures: a folder of IMPL.json files, or one file (for the "
+        "implementation it names); default: the bundled expectations/",
+    )
+    p.add_argument(
+        "--spec-src",
+        metavar="DIR",
+        default=None,
+        help="go-appc: build the Go adapter against this appc/spec checkout (e.g. a spec "
+        "change) instead of Debian's library; its results are results-go-appc-NAME.json, "
+        "its expectations go-appc-NAME.json, its profiles the ones the build claims "
+        "(README, 'Gating a spec change')",
+    )
+    p.add_argument(
+        "--spec-name",
+        metavar="NAME",
+        default=None,
+        help="with --spec-src: the tree's name in the version, the results and the expectations "
+        "file names (default: the folder's name)",
+    )
     p.add_argument("--no-report", action="store_true", help="write the results files only")
-    p.add_argument("--publish", type=Path, default=None, metavar="FILE",
-                   help="also write the Markdown compatibility summary to FILE (the committed "
-                        "reports/COMPATIBILITY.md is made this way)")
-    p.add_argument("--rkt-src", type=Path, default=None, metavar="DIR",
-                   help="an rkt source tree (a checkout of github.com/rkt/rkt) to build the rkt adapter "
-                        "against (default: $RKT_SRC; without one, rkt is not available)")
-    p.add_argument("--validate-adapter", action="store_true",
-                   help="check every protocol message against its JSON Schema (passed to the pytest "
-                        "plugin): a message that breaks it is a protocol-error")
-    p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
-                   help="an extra argument for pytest (repeatable)")
+    p.add_argument(
+        "--publish",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the Markdown compatibility summary to FILE (the committed "
+        "reports/COMPATIBILITY.md is made this way)",
+    )
+    p.add_argument(
+        "--rkt-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="an rkt source tree (a checkout of github.com/rkt/rkt) to build the rkt adapter "
+        "against (default: $RKT_SRC; without one, rkt is not available)",
+    )
+    p.add_argument(
+        "--validate-adapter",
+        action="store_true",
+        help="check every protocol message against its JSON Schema (passed to the pytest "
+        "plugin): a message that breaks it is a protocol-error",
+    )
+    p.add_argument(
+        "--pytest-arg", action="append", default=[], metavar="ARG", help="an extra argument for pytest (repeatable)"
+    )
 
 
 def unavailable_results(impl_id: str, reason: str, profiles: list[str]) -> dict:
     now = datetime_now()
-    return {"format": "appc-conformance-results", "format_version": 1,
-            "run": {"suite_version": __version__, "commit": None, "vectors_hash": None,
-                    "profiles": profiles, "started": now, "duration_s": 0.0, "argv": [], "problems": []},
-            "implementation": {"id": impl_id, "name": impl_id, "version": None, "language": None,
-                               "homepage": None, "available": False, "unavailable_reason": reason,
-                               "command": []},
-            "cases": []}
+    return {
+        "format": "appc-conformance-results",
+        "format_version": 1,
+        "run": {
+            "suite_version": __version__,
+            "commit": None,
+            "vectors_hash": None,
+            "profiles": profiles,
+            "started": now,
+            "duration_s": 0.0,
+            "argv": [],
+            "problems": [],
+        },
+        "implementation": {
+            "id": impl_id,
+            "name": impl_id,
+            "version": None,
+            "language": None,
+            "homepage": None,
+            "available": False,
+            "unavailable_reason": reason,
+            "command": [],
+        },
+        "cases": [],
+    }
 
 
 def datetime_now() -> str:
     from datetime import datetime, timezone  # noqa: PLC0415
+
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -146,6 +242,7 @@ class UsageError(Exception):
 
 
 # --- the plan ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Job:
@@ -189,17 +286,22 @@ def check_cases(args) -> None:
     empty = [p for p in args.case if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
     suite = [p for p in empty if any(fnmatch.fnmatchcase(c.id, p) for c in vs.suite_cases)]
     if suite:  # publisher cases: they test the suite's own check, never an adapter
-        raise UsageError(f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they test "
-                         f"the suite's own check-publisher, not an implementation, so no run sends them to an "
-                         f"adapter (the project's tests run them: tests/test_publisher.py; docs/VECTORS.md)")
+        raise UsageError(
+            f"--case {', '.join(repr(p) for p in suite)} matches only publisher cases: they test "
+            f"the suite's own check-publisher, not an implementation, so no run sends them to an "
+            f"adapter (the project's tests run them: tests/test_publisher.py; docs/VECTORS.md)"
+        )
     if empty:
-        raise UsageError(f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set "
-                         f"in {_vector_root(args)} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)})")
+        raise UsageError(
+            f"--case {', '.join(repr(p) for p in empty)} matches no case of the vector set "
+            f"in {_vector_root(args)} ({len(ids)} cases; {vectors.like_pattern(empty[0], ids)})"
+        )
 
 
 def load_expectations(args, labels: list[str], stems: dict | None = None) -> dict:
     """{label: Expectations} from --expectations (a file or a folder) or the bundled folder."""
     from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+
     path = args.expectations
     if path is not None and not path.exists():
         raise UsageError(f"--expectations {path}: no such file or folder")
@@ -209,8 +311,10 @@ def load_expectations(args, labels: list[str], stems: dict | None = None) -> dic
             exp = expmod.load(path)
             by_stem = {(stems or {}).get(label, label): label for label in labels}
             if exp.implementation not in by_stem:
-                raise UsageError(f"--expectations {path} is for implementation {exp.implementation!r}, "
-                                 f"which this run does not run ({', '.join(by_stem)})")
+                raise UsageError(
+                    f"--expectations {path} is for implementation {exp.implementation!r}, "
+                    f"which this run does not run ({', '.join(by_stem)})"
+                )
             out[by_stem[exp.implementation]] = exp
         else:
             folder = path if path is not None else expmod.default_dir()
@@ -219,8 +323,11 @@ def load_expectations(args, labels: list[str], stems: dict | None = None) -> dic
                 if f.is_file():
                     out[label] = expmod.load(f)
                 elif path is not None:  # a folder given on purpose: say which implementation it misses
-                    print(f"run: no expectations file for {label} in {folder} (looked for {f.name}): every "
-                          f"failure of {label} counts", file=sys.stderr)
+                    print(
+                        f"run: no expectations file for {label} in {folder} (looked for {f.name}): every "
+                        f"failure of {label} counts",
+                        file=sys.stderr,
+                    )
     except expmod.ExpectationsError as exc:
         raise UsageError(f"--expectations: {exc}") from None
     return out
@@ -231,6 +338,7 @@ def warn_expectations(args, exps: dict, console: "Console") -> None:
     if not exps:
         return
     from appc_conformance.reports import expectations as expmod  # noqa: PLC0415
+
     ids = [c.id for c in vectors.load(_vector_root(args)).cases]
     for exp in exps.values():
         for line in expmod.usage_warnings(exp, ids):
@@ -244,12 +352,15 @@ def check_output_options(args) -> None:
     """--name, --publish and --no-report, checked before anything runs (a usage error, not a
     traceback at the end of a run, nor a silent no-op)."""
     if args.adapter_cmd and not NAME.match(args.name or ""):
-        raise UsageError(f"--name {args.name!r}: a name of letters, digits, '.', '_' and '-' (at most 64, "
-                         f"starting with a letter or digit): it names the results file results-NAME.json")
+        raise UsageError(
+            f"--name {args.name!r}: a name of letters, digits, '.', '_' and '-' (at most 64, "
+            f"starting with a letter or digit): it names the results file results-NAME.json"
+        )
     if args.publish is not None:
         if args.no_report:
-            raise UsageError("--publish writes the Markdown summary of the reports, and --no-report makes none: "
-                             "give one of them")
+            raise UsageError(
+                "--publish writes the Markdown summary of the reports, and --no-report makes none: give one of them"
+            )
         folder = args.publish.parent
         if not folder.is_dir():
             raise UsageError(f"--publish {args.publish}: the folder {folder} does not exist")
@@ -270,8 +381,10 @@ def make_plan(args) -> list[Job]:
     plan = [(n, ["--impl", n]) for n in names]
     if args.adapter_cmd:
         if args.name in names:
-            raise UsageError(f"--name {args.name!r} is a bundled implementation of this run: give "
-                             f"the --adapter-cmd results another --name")
+            raise UsageError(
+                f"--name {args.name!r} is a bundled implementation of this run: give "
+                f"the --adapter-cmd results another --name"
+            )
         plan.append((args.name, ["--adapter-cmd", args.adapter_cmd]))
     out = args.out.resolve()
     jobs = [Job(label, sel, out / f"results-{label}.json", stem=label) for label, sel in plan]
@@ -291,6 +404,7 @@ def spec_tree(args):
             raise UsageError("--spec-name needs --spec-src")
         return None
     from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+
     try:
         tree = go_build.spec_tree(args.spec_src, args.spec_name, env={})
     except go_build.SpecTreeError as exc:
@@ -305,9 +419,20 @@ def spec_tree(args):
 
 def child_argv(job: Job, args, stop_fd: int) -> list[str]:
     root = _vector_root(args)
-    argv = pytest_command("--rootdir", str(root), str(root), "--vectors", str(root),
-                          "--results", str(job.private), "--progress-file", str(job.progress_path),
-                          "--stop-on-eof", str(stop_fd), *job.selector)
+    argv = pytest_command(
+        "--rootdir",
+        str(root),
+        str(root),
+        "--vectors",
+        str(root),
+        "--results",
+        str(job.private),
+        "--progress-file",
+        str(job.progress_path),
+        "--stop-on-eof",
+        str(stop_fd),
+        *job.selector,
+    )
     profiles = args.profile or []
     if not profiles and job.selector[0] == "--impl":  # a bundled implementation: the profiles it has
         profiles = job.profiles or list(registry.get(job.label).profiles)
@@ -329,6 +454,7 @@ def child_argv(job: Job, args, stop_fd: int) -> list[str]:
 
 
 # --- the children ----------------------------------------------------------------------------------
+
 
 class Interrupted(Exception):
     def __init__(self, signum: int):
@@ -358,8 +484,17 @@ def _clean_stale_private(out: Path) -> None:
 
 #: What a run writes into its output folder (reports/cli.py writes the reports): an earlier run's
 #: files of these names are removed before a run starts. Nothing else in the folder is touched.
-PREVIOUS_OUTPUT = ("results-*.json", "results-*.log", "report.html", "summary.md", "junit.xml",
-                   "coverage.md", "coverage.json", "badge-*.json", "badge-*.svg")
+PREVIOUS_OUTPUT = (
+    "results-*.json",
+    "results-*.log",
+    "report.html",
+    "summary.md",
+    "junit.xml",
+    "coverage.md",
+    "coverage.json",
+    "badge-*.json",
+    "badge-*.svg",
+)
 
 
 def previous_output(out: Path) -> list[Path]:
@@ -383,8 +518,14 @@ def start(job: Job, args, private: Path, stop_fd: int) -> None:
         stale.unlink(missing_ok=True)
     job.log_fh = open(job.log, "w")
     job.t0 = time.monotonic()
-    job.proc = subprocess.Popen(child_argv(job, args, stop_fd), stdout=job.log_fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, pass_fds=(stop_fd,), start_new_session=True)
+    job.proc = subprocess.Popen(
+        child_argv(job, args, stop_fd),
+        stdout=job.log_fh,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        pass_fds=(stop_fd,),
+        start_new_session=True,
+    )
 
 
 def read_progress(job: Job) -> None:
@@ -452,6 +593,7 @@ def finish(job: Job) -> None:
     if not private.exists():  # only this run's own file counts
         return
     from appc_conformance.reports.results import ResultsError, parse  # noqa: PLC0415
+
     try:
         job.doc = parse(private.read_text(encoding="utf-8"), job.results)
     except ResultsError as exc:
@@ -527,8 +669,10 @@ def run_jobs(jobs: list[Job], args, console: Console) -> int | None:
             time.sleep(0.1)
         return None
     except Interrupted as exc:
-        console.line(f"run: interrupted ({signal.Signals(exc.signum).name}); stopping the "
-                     f"implementations' runs; what they graded is kept, marked incomplete")
+        console.line(
+            f"run: interrupted ({signal.Signals(exc.signum).name}); stopping the "
+            f"implementations' runs; what they graded is kept, marked incomplete"
+        )
         stop_children(jobs)
         for j in jobs:
             if j.proc is not None and j.code is None:
@@ -545,16 +689,21 @@ def run_jobs(jobs: list[Job], args, console: Console) -> int | None:
 
 def done_line(job: Job) -> str:
     if job.doc is None:
-        return (f"{job.label}: the run wrote no results (pytest exit {job.code}); "
-                f"see {job.log}")
+        return f"{job.label}: the run wrote no results (pytest exit {job.code}); see {job.log}"
     counts: dict[str, int] = {}
     for c in job.doc["cases"]:
         counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
     text = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no case ran"
     # counted from the results, as the summary at the end counts them (the progress lines may
     # stop short of the last cases)
-    known = sum(1 for c in job.doc["cases"] if c["verdict"] != grading.PASS and c["verdict"] not in grading.SKIPPING
-                and job.expectations is not None and job.expectations.lookup(c["id"], c["profile"]) is not None)
+    known = sum(
+        1
+        for c in job.doc["cases"]
+        if c["verdict"] != grading.PASS
+        and c["verdict"] not in grading.SKIPPING
+        and job.expectations is not None
+        and job.expectations.lookup(c["id"], c["profile"]) is not None
+    )
     if known:
         text += f" ({known} known failures)"
     if job.doc["run"].get("incomplete") is True:
@@ -590,8 +739,10 @@ def report_vector_problems(jobs: list[Job], console: Console) -> None:
     problems = list(dict.fromkeys(p for j in jobs if j.doc is not None for p in j.doc["run"].get("problems", [])))
     if not problems:
         return
-    console.line(f"broken vector files: {len(problems)} problem{'' if len(problems) == 1 else 's'} (the cases "
-                 f"of a broken file did not run; every other case did; the run fails for it):")
+    console.line(
+        f"broken vector files: {len(problems)} problem{'' if len(problems) == 1 else 's'} (the cases "
+        f"of a broken file did not run; every other case did; the run fails for it):"
+    )
     for p in problems[:FAILING_SHOWN]:
         console.line(f"  {p}")
     if len(problems) > FAILING_SHOWN:
@@ -599,6 +750,7 @@ def report_vector_problems(jobs: list[Job], console: Console) -> None:
 
 
 # --- the end -----------------------------------------------------------------------------------------
+
 
 def summarize_failures(jobs: list[Job], report_path: Path | None, console: Console) -> None:
     new: list[tuple[Job, dict]] = []
@@ -631,14 +783,16 @@ def summarize_failures(jobs: list[Job], report_path: Path | None, console: Conso
         where = report_path if report_path is not None else ", ".join(str(j.results) for j in jobs if j.doc)
         console.line(f"  ... and {rest} more: see {where}")
     for j, c, listed_in in fixed:
-        console.line(f"news: known failure now passes (remove it from {listed_in}): "
-                     f"{j.label}  {c['id']} [{c['profile']}]")
+        console.line(
+            f"news: known failure now passes (remove it from {listed_in}): {j.label}  {c['id']} [{c['profile']}]"
+        )
 
 
 def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]:
     """Resolve each bundled implementation's adapter (building the Go one if needed); an
     implementation that is not available gets its results file now. Returns the jobs to run."""
     from appc_conformance.reports.results import validate  # noqa: PLC0415
+
     runnable = []
     for job in jobs:
         if job.selector[0] != "--impl":
@@ -709,11 +863,13 @@ def _run(args: argparse.Namespace) -> int:
     for job in runnable:
         if job.stem != job.label:  # go-appc on a --spec-src tree: the profiles its build claims
             from appc_conformance.conformance.adapters.go import build as go_build  # noqa: PLC0415
+
             job.profiles = go_build.api()["profiles"]
-            console.line(f"{job.label}: built against the appc/spec tree {job.stem[len('go-appc-'):]}, "
-                         f"which claims {', '.join(job.profiles)}"
-                         + ("" if job.expectations is not None else
-                            f"; no expectations file {job.stem}.json applies"))
+            console.line(
+                f"{job.label}: built against the appc/spec tree {job.stem[len('go-appc-') :]}, "
+                f"which claims {', '.join(job.profiles)}"
+                + ("" if job.expectations is not None else f"; no expectations file {job.stem}.json applies")
+            )
     interrupted = run_jobs(runnable, args, console)
     report_vector_problems(runnable, console)
     worst = 0
@@ -726,6 +882,7 @@ def _run(args: argparse.Namespace) -> int:
     report = None
     if not args.no_report and files:
         from appc_conformance.reports import cli as reports_cli  # noqa: PLC0415 - the report verbs own the formats
+
         reports_cli.write_all(files, args.out, parsed={j.results: j.doc for j in jobs if j.doc is not None})
         report = args.out / "report.html"
         console.line(f"reports: {args.out}/")
@@ -735,8 +892,10 @@ def _run(args: argparse.Namespace) -> int:
             # checkout stays clean on a machine without Go or actool.
             missing = [j.label for j in jobs if j.doc is None or not j.doc["implementation"]["available"]]
             if missing:
-                console.line(f"not published: {args.publish} left as it is ({', '.join(missing)} not available "
-                             f"or without results); the summary of this run is {args.out / 'summary.md'}")
+                console.line(
+                    f"not published: {args.publish} left as it is ({', '.join(missing)} not available "
+                    f"or without results); the summary of this run is {args.out / 'summary.md'}"
+                )
             else:
                 try:
                     args.publish.write_bytes((args.out / "summary.md").read_bytes())
@@ -746,9 +905,11 @@ def _run(args: argparse.Namespace) -> int:
                     worst = 2
     summarize_failures(runnable, report, console)
     if interrupted is not None:
-        console.line(f"run: INCOMPLETE, interrupted ({signal.Signals(interrupted).name}) after "
-                     f"{time.monotonic() - t0:.1f} s: the results and reports in {args.out}/ are of the "
-                     f"cases graded before it (run.incomplete, run.not_run)")
+        console.line(
+            f"run: INCOMPLETE, interrupted ({signal.Signals(interrupted).name}) after "
+            f"{time.monotonic() - t0:.1f} s: the results and reports in {args.out}/ are of the "
+            f"cases graded before it (run.incomplete, run.not_run)"
+        )
         return 128 + interrupted
     console.line(f"run: {time.monotonic() - t0:.1f} s")
     return worst
@@ -756,4 +917,5 @@ def _run(args: argparse.Namespace) -> int:
 
 def _write(path: Path, doc: dict) -> None:
     from appc_conformance.reports.results import write_results  # noqa: PLC0415 - imported only when this path runs (start-up time)
+
     write_results(path, doc)

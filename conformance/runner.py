@@ -1,4 +1,5 @@
 """Run one case through one adapter session and produce its record. No pytest here."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,11 @@ from appc_conformance.conformance import adapter, grading, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.vectors import Case
 
-TRANSPORT_VERDICTS: dict[str, grading.Verdict] = {"crash": grading.CRASH, "timeout": grading.TIMEOUT,
-                      "protocol-error": grading.PROTOCOL_ERROR}
+TRANSPORT_VERDICTS: dict[str, grading.Verdict] = {
+    "crash": grading.CRASH,
+    "timeout": grading.TIMEOUT,
+    "protocol-error": grading.PROTOCOL_ERROR,
+}
 
 
 @dataclass
@@ -54,8 +58,7 @@ class Record:
         return d
 
 
-_OPTIONAL = ("extra", "unclassified", "assertion_requirements", "failed_requirements",
-             "actual_truncated", "retried")
+_OPTIONAL = ("extra", "unclassified", "assertion_requirements", "failed_requirements", "actual_truncated", "retried")
 
 
 _FIELDS = fields(Record)
@@ -63,9 +66,17 @@ _FIELDS = fields(Record)
 
 def new_record(case: Case, profile: str) -> Record:
     raw = case.raw
-    return Record(id=case.id, profile=profile, area=case.area, op=case.op,
-                  requirements=list(raw["requirements"]), ambiguities=list(raw.get("ambiguities", [])),
-                  strength=raw["strength"], description=raw["description"], expected=raw["expect"])
+    return Record(
+        id=case.id,
+        profile=profile,
+        area=case.area,
+        op=case.op,
+        requirements=list(raw["requirements"]),
+        ambiguities=list(raw.get("ambiguities", [])),
+        strength=raw["strength"],
+        description=raw["description"],
+        expected=raw["expect"],
+    )
 
 
 def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | None = None) -> Record:
@@ -75,6 +86,7 @@ def run_case(case: Case, profile: str, session: AdapterSession, ticket: int | No
     try:
         if case.op in vectors.NETWORK_OPS:
             from appc_conformance.conformance import discovery_runner  # noqa: PLC0415 - the mock servers are only needed here
+
             with case_timeout(case, session):
                 discovery_runner.run(case, profile, session, rec)
         else:
@@ -101,8 +113,15 @@ def case_timeout(case: Case, session: AdapterSession):
         session.timeout = saved
 
 
-def exchange_and_grade(session: AdapterSession, op: str, args: dict, expect: dict, rec: Record,
-                       timeout: float | None = None, ticket: int | None = None) -> None:
+def exchange_and_grade(
+    session: AdapterSession,
+    op: str,
+    args: dict,
+    expect: dict,
+    rec: Record,
+    timeout: float | None = None,
+    ticket: int | None = None,
+) -> None:
     hello = session.ensure()
     if not hello.ok:
         if hello.status in TRANSPORT_VERDICTS:
@@ -135,16 +154,16 @@ def transport_notes(ex, rec: Record) -> None:
     an excerpt (graded whole), replaced characters, a request sent again (docs/ADAPTERS.md, 9.1)."""
     notes = list(ex.notes)
     if len(rec.message) > adapter.ACTUAL_KEEP:  # it may quote the answer (an unsupported reason)
-        notes.insert(0, f"the record keeps the first {adapter.ACTUAL_KEEP} of {len(rec.message)} "
-                        f"characters of the message")
-        rec.message = rec.message[:adapter.ACTUAL_KEEP] + " ..."
+        notes.insert(
+            0, f"the record keeps the first {adapter.ACTUAL_KEEP} of {len(rec.message)} characters of the message"
+        )
+        rec.message = rec.message[: adapter.ACTUAL_KEEP] + " ..."
     if ex.size > adapter.ACTUAL_KEEP and rec.actual is not None:
         text = json.dumps(rec.actual, ensure_ascii=False)
         if len(text) > adapter.ACTUAL_KEEP:
-            rec.actual = text[:adapter.ACTUAL_KEEP]
+            rec.actual = text[: adapter.ACTUAL_KEEP]
             rec.actual_truncated = True
-            notes.append(f"the answer is {ex.size} bytes: the record keeps its first "
-                         f"{adapter.ACTUAL_KEEP} characters")
+            notes.append(f"the answer is {ex.size} bytes: the record keeps its first {adapter.ACTUAL_KEEP} characters")
     if ex.retried:
         rec.retried = ex.retried
         notes.append(f"sent again: {ex.retried}")

@@ -9,6 +9,7 @@ prints each host's address, the CA file to trust, what the case asks and expects
 filled in), and then each request the hosts get as it comes, until Ctrl-C or SIGTERM (or
 ``--duration`` seconds). The CA folder is removed when it ends.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,30 +32,44 @@ def _on_signal(signum, frame):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("case", metavar="CASE-ID",
-                   help="a discovery, fetch or publisher case (appc-conformance list shows the IDs)")
-    p.add_argument("--vectors", type=Path, default=None, metavar="DIR",
-                   help="the vector set (default: the bundled one)")
-    p.add_argument("--default-ports", action="store_true",
-                   help="listen on 443 (HTTPS) and 80 (HTTP) of each host's address, as for an adapter "
-                        "without the custom-port feature (needs the right to bind them); default: one "
-                        "ephemeral port for every host, HTTPS and HTTP alike")
-    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="stop after this long (default: run until Ctrl-C or SIGTERM)")
+    p.add_argument(
+        "case", metavar="CASE-ID", help="a discovery, fetch or publisher case (appc-conformance list shows the IDs)"
+    )
+    p.add_argument(
+        "--vectors", type=Path, default=None, metavar="DIR", help="the vector set (default: the bundled one)"
+    )
+    p.add_argument(
+        "--default-ports",
+        action="store_true",
+        help="listen on 443 (HTTPS) and 80 (HTTP) of each host's address, as for an adapter "
+        "without the custom-port feature (needs the right to bind them); default: one "
+        "ephemeral port for every host, HTTPS and HTTP alike",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long (default: run until Ctrl-C or SIGTERM)",
+    )
 
 
 def _find(args):
     from appc_conformance.conformance import vectors  # noqa: PLC0415
+
     root = args.vectors.resolve() if args.vectors else vectors.default_vectors_dir()
     vs = vectors.load(root, vectors.vector_files(root))
     every = [*vs.cases, *vs.suite_cases]
     case = next((c for c in every if c.id == args.case), None)
     if case is None:
         ids = [c.id for c in every]
-        raise ValueError(f"{args.case!r} is no case of the vector set in {root} ({vectors.like_pattern(args.case, ids)})")
+        raise ValueError(
+            f"{args.case!r} is no case of the vector set in {root} ({vectors.like_pattern(args.case, ids)})"
+        )
     if not isinstance(case.raw.get("hosts"), dict) or not case.raw["hosts"]:
-        raise ValueError(f"{case.id} ({case.op}) stands up no host: only discovery, fetch and publisher "
-                         f"cases have mock hosts")
+        raise ValueError(
+            f"{case.id} ({case.op}) stands up no host: only discovery, fetch and publisher cases have mock hosts"
+        )
     return case
 
 
@@ -66,11 +81,14 @@ def _describe(case, sc) -> list[str]:
         if port is None:
             lines.append(f"host {sym}: https://{v['host']}:443 and http://{v['host']}:80 (name {{{{{sym}}}}})")
         else:
-            lines.append(f"host {sym}: https://{v['host']}:{port} and http://{v['host']}:{port} "
-                         f"(name {{{{{sym}}}}}, HTTPS and HTTP on one port)")
+            lines.append(
+                f"host {sym}: https://{v['host']}:{port} and http://{v['host']}:{port} "
+                f"(name {{{{{sym}}}}}, HTTPS and HTTP on one port)"
+            )
     if case.op in ("discover", "resolve", "fetch"):
-        lines.append("request: " + json.dumps({"op": case.op, "args": sc.adapter_args(raw["input"])},
-                                              ensure_ascii=False))
+        lines.append(
+            "request: " + json.dumps({"op": case.op, "args": sc.adapter_args(raw["input"])}, ensure_ascii=False)
+        )
         lines.append("expect: " + json.dumps(sc.substitute(raw["expect"]), ensure_ascii=False))
     else:  # a publisher case: check-publisher is the client
         app = sc.substitute(raw["input"]).get("app")
@@ -87,6 +105,7 @@ def _describe(case, sc) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     from appc_conformance import servers  # noqa: PLC0415
+
     try:
         case = _find(args)
     except ValueError as exc:
@@ -96,8 +115,12 @@ def main(args: argparse.Namespace) -> int:
     raw = case.raw
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with servers.scenario(raw["hosts"], port_mode=port_mode, artefacts=raw.get("artefacts"),
-                              key_refs=raw["input"] if case.op == "fetch" else None) as sc:
+        with servers.scenario(
+            raw["hosts"],
+            port_mode=port_mode,
+            artefacts=raw.get("artefacts"),
+            key_refs=raw["input"] if case.op == "fetch" else None,
+        ) as sc:
             for line in _describe(case, sc):
                 print(line, flush=True)
             print("serving; each request is shown as it comes; Ctrl-C stops", flush=True)

@@ -4,6 +4,7 @@ A broken file never stops the others: every problem becomes a ``Problem`` that n
 file, the case (index and ID when known) and the field. The lint command and the pytest
 plugin share this module, so a vector the lint accepts is exactly a vector the run accepts.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,17 @@ from appc_conformance import cache
 # CLI use these; the vector file schema's enum is checked against PROFILES by the tests).
 Profile = Literal["appc-0.8.11", "appc-imagetags"]
 PROFILES: tuple[Profile, ...] = get_args(Profile)
-OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
-       "discover", "resolve", "validate_manifest", "match_manifest", "fetch")  # the adapter protocol's
+OPS = (
+    "parse_app",
+    "validate_imagetags",
+    "resolve_tag",
+    "merge_tag",
+    "discover",
+    "resolve",
+    "validate_manifest",
+    "match_manifest",
+    "fetch",
+)  # the adapter protocol's
 NETWORK_OPS = ("discover", "resolve", "fetch")  # the ops whose cases need mock servers
 #: Ops the suite runs itself, never sent to an adapter (docs/VECTORS.md, "Publisher cases"): their
 #: cases are kept apart, in ``VectorSet.suite_cases``, so that no adapter run collects them.
@@ -46,10 +56,23 @@ OP_OUTCOMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "validate_manifest": (("valid",), ("invalid-manifest",)),
     # match_manifest reads the app string as parse_app does, with its tag merged (AMB-15, AMB-21)
     "match_manifest": (("matches",), ("invalid-manifest", *_APP_ERRORS, *_MERGE_ERRORS)),
-    "fetch": (("image_id", "name", "labels", "urls"),
-              ("signature-missing", "signature-invalid", "key-not-trusted", "manifest-mismatch",
-               "image-id-mismatch", "size-exceeded", "not-an-image", "discovery-failed", "fetch-failed",
-               "invalid-manifest", *_MERGE_ERRORS, *_APP_ERRORS)),
+    "fetch": (
+        ("image_id", "name", "labels", "urls"),
+        (
+            "signature-missing",
+            "signature-invalid",
+            "key-not-trusted",
+            "manifest-mismatch",
+            "image-id-mismatch",
+            "size-exceeded",
+            "not-an-image",
+            "discovery-failed",
+            "fetch-failed",
+            "invalid-manifest",
+            *_MERGE_ERRORS,
+            *_APP_ERRORS,
+        ),
+    ),
     # the suite's own publisher check: the status of each rule (conformance/publisher_cases.py)
     "check_publisher": (("checks", "ok", "messages"), ()),
 }
@@ -64,23 +87,34 @@ def outcome_problems(op: str, outcome: dict, where: str) -> list[tuple[str, str]
     if "result" in outcome:
         result = outcome["result"]
         if not result:
-            out.append((f"{where}.result", "an empty result accepts any answer: give the keys the answer "
-                                           f"must have ({op} answers {', '.join(keys)})"))
+            out.append(
+                (
+                    f"{where}.result",
+                    "an empty result accepts any answer: give the keys the answer "
+                    f"must have ({op} answers {', '.join(keys)})",
+                )
+            )
         for k in result:
             if k not in keys:
                 out.append((f"{where}.result", f"{k!r} is never part of a {op} answer (its keys: {', '.join(keys)})"))
         if "valid" in result and result["valid"] is not True:
-            out.append((f"{where}.result.valid", "'valid' is always true: an invalid input is an error answer "
-                                                 "(docs/ADAPTERS.md, section 6)"))
+            out.append(
+                (
+                    f"{where}.result.valid",
+                    "'valid' is always true: an invalid input is an error answer (docs/ADAPTERS.md, section 6)",
+                )
+            )
         if "matches" in result and not isinstance(result["matches"], bool):
             out.append((f"{where}.result.matches", "'matches' is true or false"))
     if "error" in outcome:
         given = outcome["error"] if isinstance(outcome["error"], list) else [outcome["error"]]
         for k in given:
             if k != "other" and k not in kinds:
-                out.append((f"{where}.error", f"{k!r} cannot come from {op} (its error kinds: "
-                                              f"{', '.join(kinds)}, other)"))
+                out.append(
+                    (f"{where}.error", f"{k!r} cannot come from {op} (its error kinds: {', '.join(kinds)}, other)")
+                )
     return out
+
 
 #: The per-request adapter timeout, in seconds, is a finite number in (0, MAX_ADAPTER_TIMEOUT]:
 #: zero or less times every case out, and infinity, NaN or a huge number overflow the deadlines.
@@ -92,6 +126,7 @@ def adapter_timeout(text: str) -> float:
     or ``argparse.ArgumentTypeError`` saying the valid range."""
     import argparse  # noqa: PLC0415
     import math  # noqa: PLC0415
+
     want = f"a number of seconds greater than 0 and at most {MAX_ADAPTER_TIMEOUT:g}"
     try:
         value = float(text)
@@ -133,6 +168,7 @@ class Problem:
 @dataclass
 class Case:
     """One validated case, as data; ``raw`` is the case object exactly as in the file."""
+
     id: str
     file: str
     index: int
@@ -217,31 +253,54 @@ def _checked_catalog(root: Path, rel: str) -> tuple[set | None, set | None, list
         msg = "nested too deeply" if isinstance(exc, RecursionError) else f"cannot read: {exc}"
         return None, None, [Problem(rel, "file", "", f"{msg}; requirement IDs of the cases are not checked")]
     except json.JSONDecodeError as exc:
-        return None, None, [Problem(rel, f"line {exc.lineno} column {exc.colno}", "",
-                                    f"not valid JSON: {exc.msg}; requirement IDs of the cases are not checked")]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    rel,
+                    f"line {exc.lineno} column {exc.colno}",
+                    "",
+                    f"not valid JSON: {exc.msg}; requirement IDs of the cases are not checked",
+                )
+            ],
+        )
     try:
         reqs = {r["id"] for r in catalog["requirements"]}
         ambs = {a["id"] for a in catalog.get("ambiguities", [])}
         if not all(isinstance(x, str) for x in reqs | ambs):
             raise TypeError("an ID is not a string")
     except (TypeError, KeyError, AttributeError) as exc:
-        return None, None, [Problem(rel, "file", "", "not a requirement catalog ({\"requirements\": [{\"id\": ...}], "
-                                    f"\"ambiguities\": [...]}}: {type(exc).__name__}: {exc}); "
-                                    "requirement IDs of the cases are not checked")]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    rel,
+                    "file",
+                    "",
+                    'not a requirement catalog ({"requirements": [{"id": ...}], '
+                    f'"ambiguities": [...]}}: {type(exc).__name__}: {exc}); '
+                    "requirement IDs of the cases are not checked",
+                )
+            ],
+        )
     return reqs, ambs, []
 
 
 def vector_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.json")
-                  if "schema" not in p.relative_to(root).parts and p.name != "requirements.json")
+    return sorted(
+        p for p in root.rglob("*.json") if "schema" not in p.relative_to(root).parts and p.name != "requirements.json"
+    )
 
 
 def like_pattern(pattern: str, ids: list[str], n: int = 3) -> str:
     """For a ``--case`` pattern that matches nothing: the case folders nearest to its fixed
     part (``resolution/cycles/*``: ``resolution/cycle/``), or an example ID."""
     import difflib  # noqa: PLC0415
+
     head = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
-    folders = sorted({i[:len(i) - len(i.rsplit("/", 1)[-1])] for i in ids})
+    folders = sorted({i[: len(i) - len(i.rsplit("/", 1)[-1])] for i in ids})
     near = difflib.get_close_matches(head, folders, n=n, cutoff=0.5) if head else []
     if near:
         return "nearest: " + ", ".join(f"{f}*" for f in near)
@@ -299,8 +358,9 @@ class _SchemaCache:
             try:
                 data = json.loads(raw.decode("utf-8"))
                 if isinstance(data, dict) and isinstance(data.get("checked"), list):
-                    self.known = dict.fromkeys(k for k in data["checked"][:CACHE_KEEP]
-                                               if isinstance(k, str) and len(k) == 64)
+                    self.known = dict.fromkeys(
+                        k for k in data["checked"][:CACHE_KEEP] if isinstance(k, str) and len(k) == 64
+                    )
             except (ValueError, RecursionError):
                 pass
 
@@ -321,14 +381,16 @@ class _SchemaCache:
         if self.path is None or not self.new:
             return
         keep = (list(reversed(self.new)) + list(self.known))[:CACHE_KEEP]  # newest first
-        cache.write_private(self.path, json.dumps({"format": "appc-conformance-schema-cache",
-                                                   "checked": keep}).encode("utf-8"))
+        cache.write_private(
+            self.path, json.dumps({"format": "appc-conformance-schema-cache", "checked": keep}).encode("utf-8")
+        )
 
 
 def _checking_code() -> bytes:
     """The source of every module whose checks a cached file skips: this one, the publisher
     cases' rules and the mock servers' host descriptions (found without importing them)."""
     import importlib.util  # noqa: PLC0415
+
     here = Path(__file__).resolve().parent
     paths = [here / "vectors.py", here / "publisher_cases.py"]
     spec = importlib.util.find_spec("appc_conformance.servers")
@@ -349,16 +411,21 @@ def _jsonschema_version() -> str:
     searches every folder of the import path, a hundredth of a second of each load), else
     asked of importlib.metadata."""
     import importlib.util  # noqa: PLC0415
+
     spec = importlib.util.find_spec("jsonschema")
     if spec is not None and spec.origin:
         try:
-            found = [n for n in os.listdir(Path(spec.origin).parent.parent)
-                     if n.startswith("jsonschema-") and n.endswith(".dist-info")]
+            found = [
+                n
+                for n in os.listdir(Path(spec.origin).parent.parent)
+                if n.startswith("jsonschema-") and n.endswith(".dist-info")
+            ]
         except OSError:
             found = []
         if len(found) == 1:
-            return found[0][len("jsonschema-"):-len(".dist-info")]
+            return found[0][len("jsonschema-") : -len(".dist-info")]
     from importlib import metadata  # noqa: PLC0415
+
     try:
         return metadata.version("jsonschema")
     except metadata.PackageNotFoundError:
@@ -388,6 +455,7 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
         problem = None
         if checked.key(checked.SCHEMA_ITSELF) not in checked:
             import jsonschema  # noqa: PLC0415 (a load that skips every check never imports it)
+
             try:
                 jsonschema.validators.validator_for(schema).check_schema(schema)
             except jsonschema.exceptions.SchemaError as exc:
@@ -402,7 +470,7 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
     known_reqs, known_ambs, catalog_problems = _checked_catalog(root, _rel(root / "requirements.json", root))
     vs.problems += catalog_problems
     seen: dict[str, str] = {}
-    for path in (list(files) if files is not None else vector_files(root)):
+    for path in list(files) if files is not None else vector_files(root):
         vs.files.append(path)
         rel = _rel(path, root)
         try:
@@ -414,12 +482,12 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
             vs.problems.append(Problem(rel, "file", "", f"cannot read: {exc}"))
             continue
         except json.JSONDecodeError as exc:
-            vs.problems.append(Problem(rel, f"line {exc.lineno} column {exc.colno}", "",
-                                       f"not valid JSON: {exc.msg}"))
+            vs.problems.append(Problem(rel, f"line {exc.lineno} column {exc.colno}", "", f"not valid JSON: {exc.msg}"))
             continue
         except RecursionError:
-            vs.problems.append(Problem(rel, "file", "", f"arrays and objects nested too deeply "
-                                                        f"(more than {MAX_DEPTH} levels)"))
+            vs.problems.append(
+                Problem(rel, "file", "", f"arrays and objects nested too deeply (more than {MAX_DEPTH} levels)")
+            )
             continue
         try:
             _load_file(vs, rel, data, doc, checked, validators, known_reqs, known_ambs, seen)
@@ -439,6 +507,7 @@ class _Validators:
     @functools.cached_property
     def _jsonschema(self):
         import jsonschema  # noqa: PLC0415
+
         return jsonschema
 
     @functools.cached_property
@@ -448,15 +517,25 @@ class _Validators:
     @functools.cached_property
     def case(self):
         return self._jsonschema.validators.validator_for(self.schema)(
-            {"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"], "$ref": "#/$defs/case"})
+            {"$schema": self.schema.get("$schema"), "$defs": self.schema["$defs"], "$ref": "#/$defs/case"}
+        )
 
     def best(self, errors: list):
         """The error to report of several (jsonschema's choice)."""
         return self._jsonschema.exceptions.best_match(errors)
 
 
-def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_SchemaCache", validators: _Validators,
-               known_reqs: set | None, known_ambs: set | None, seen: dict) -> None:
+def _load_file(
+    vs: VectorSet,
+    rel: str,
+    data: bytes,
+    doc: Any,
+    checked: "_SchemaCache",
+    validators: _Validators,
+    known_reqs: set | None,
+    known_ambs: set | None,
+    seen: dict,
+) -> None:
     """Check one parsed vector file; its cases go to ``vs.cases``, its problems to ``vs.problems``."""
     key = checked.key(data)
     known_good = key in checked
@@ -465,12 +544,14 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
     cases = shell.get("cases") if isinstance(shell, dict) else None
     if isinstance(shell, dict) and isinstance(cases, list):
         shell = {**shell, "cases": [{}]}  # cases are checked one by one below
-    file_errors = [] if known_good else [e for e in validators.file.iter_errors(shell)
-                                         if not (list(e.absolute_path)[:1] == ["cases"])]
+    file_errors = (
+        []
+        if known_good
+        else [e for e in validators.file.iter_errors(shell) if not (list(e.absolute_path)[:1] == ["cases"])]
+    )
     if file_errors:
         for e in file_errors:
-            vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)",
-                                       e.message))
+            vs.problems.append(Problem(rel, "file", _json_path(e.absolute_path) or "(top level)", e.message))
         return
     if not isinstance(cases, list):  # unreachable: the file schema asks for a list (and a known good file had one)
         raise ValueError(f"{rel}: 'cases' is not a list")
@@ -479,13 +560,11 @@ def _load_file(vs: VectorSet, rel: str, data: bytes, doc: Any, checked: "_Schema
     for i, raw in enumerate(cases):
         cid = raw.get("id") if isinstance(raw, dict) else None
         where = f"case {i}" + (f" ({cid})" if isinstance(cid, str) else "")
-        errs = [] if known_good else sorted(validators.case.iter_errors(raw),
-                                            key=lambda e: list(e.absolute_path))
+        errs = [] if known_good else sorted(validators.case.iter_errors(raw), key=lambda e: list(e.absolute_path))
         if errs:
             clean = False
             best = validators.best(errs)
-            vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)",
-                                       best.message))
+            vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)", best.message))
             continue
         bad = _loopback_problems(raw) if known_good else _semantic_problems(raw, area, known_reqs, known_ambs)
         clean = clean and not bad
@@ -516,7 +595,6 @@ def _loopback_problems(raw: Any) -> list[tuple[str, str]]:
 _URL_HOST = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/\s\"'<>?#@]*@)?(\[[^\]]*\]|[^/\s\"'<>?#:]*)")
 
 
-
 def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     """Hosts a network case would have an adapter contact that are not its own mock hosts.
 
@@ -527,6 +605,7 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     """
     from appc_conformance.servers.scenario import FIRST_ADDRESS  # noqa: PLC0415 (how the scenario numbers its hosts)
     from appc_conformance.servers.spec import HostsError, strings, substitute  # noqa: PLC0415
+
     hosts = raw.get("hosts")
     if not isinstance(hosts, dict):
         return []
@@ -537,9 +616,14 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     def check(fld: str, host: str) -> None:
         host = host.strip("[]").lower()
         if host and "{" not in host and host not in own:  # "{...}": a URI template variable
-            out.append((fld, f"host {host!r} is none of the case's mock hosts ({', '.join(sorted(hosts))}, "
-                             "written as {{SYMBOL}} or {{SYMBOL.host}}): vectors stay on the scenario's "
-                             "loopback addresses"))
+            out.append(
+                (
+                    fld,
+                    f"host {host!r} is none of the case's mock hosts ({', '.join(sorted(hosts))}, "
+                    "written as {{SYMBOL}} or {{SYMBOL.host}}): vectors stay on the scenario's "
+                    "loopback addresses",
+                )
+            )
 
     for fld in ("input", "hosts"):
         try:
@@ -575,22 +659,31 @@ def _semantic_problems(raw: dict, area: str, known_reqs: set | None, known_ambs:
         where = f"requests[{i}]" if isinstance(spec, list) else "requests"
         for j, r in enumerate(g.get("requirements", []) if isinstance(g, dict) else []):
             if known_reqs is not None and r not in known_reqs:
-                out.append((f"{where}.requirements[{j}]", f"unknown requirement ID {r!r} (see vectors/requirements.json)"))
+                out.append(
+                    (f"{where}.requirements[{j}]", f"unknown requirement ID {r!r} (see vectors/requirements.json)")
+                )
     exp = raw["expect"]
     outcomes = exp.get("any_of", [exp])
     if raw["strength"] != "ambiguous" and "any_of" in exp and not raw.get("ambiguities"):
         out.append(("expect.any_of", "several accepted answers need 'ambiguities' naming why"))
     if (area in SUITE_AREAS or raw["op"] in SUITE_OPS) and SUITE_AREAS.get(area) != raw["op"]:
-        out.append(("op", f"the area {area!r} holds {SUITE_AREAS.get(area) or 'adapter'} cases, not "
-                          f"{raw['op']} cases (check_publisher cases go to the area publisher, alone)"))
+        out.append(
+            (
+                "op",
+                f"the area {area!r} holds {SUITE_AREAS.get(area) or 'adapter'} cases, not "
+                f"{raw['op']} cases (check_publisher cases go to the area publisher, alone)",
+            )
+        )
     if raw["op"] == "check_publisher":
         from appc_conformance.conformance import publisher_cases  # noqa: PLC0415 (what the publisher check reports)
+
         out += publisher_cases.problems(raw)
     if raw["op"] in NETWORK_OPS or raw["op"] in SUITE_OPS:
         if not raw.get("hosts"):
             out.append(("hosts", "discovery cases must describe the hosts"))
         else:
             from appc_conformance import servers  # noqa: PLC0415 - the host description format belongs to the mock servers
+
             out += [("hosts", p) for p in servers.lint_case(raw)]
             out += outside_hosts(raw)
     seen = []

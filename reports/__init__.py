@@ -9,5 +9,28 @@
 ``appc_conformance.reports.diff``         compare two results files; compare two revisions of the vectors
 ``appc_conformance.reports.cli``          the command-line verbs (report, diff, check, list, vectors-diff)
 """
-from appc_conformance.reports.results import (FAILING, FORMAT, FORMAT_VERSION, SKIPPING, VERDICTS, Results,  # noqa: F401
-                             ResultsError, load_results, write_results)
+
+from appc_conformance.reports.results import (
+    FAILING,
+    FORMAT,
+    FORMAT_VERSION,
+    SKIPPING,
+    VERDICTS,
+    Results,
+    ResultsError,
+    load_results,
+    write_results,
+)
+
+# The package's own API: these names are re-exported.
+__all__ = [
+    "FAILING",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SKIPPING",
+    "VERDICTS",
+    "Results",
+    "ResultsError",
+    "load_results",
+    "write_results",
+]

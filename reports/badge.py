@@ -16,6 +16,7 @@ it declined at the handshake, ``run.declined_profiles``, is left out). A ``--cas
 one that could not be run "not available"; an incomplete run says so. The colour follows the
 score; grey when there is no score.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,10 +28,23 @@ LABEL = "appc conformance"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: (lowest score, colour), first match wins: the shields.io named colours and their hex values.
-COLOURS = ((100.0, "brightgreen"), (95.0, "green"), (80.0, "yellowgreen"), (60.0, "yellow"),
-           (40.0, "orange"), (0.0, "red"))
-HEX = {"brightgreen": "#4c1", "green": "#97ca00", "yellowgreen": "#a4a61d", "yellow": "#dfb317",
-       "orange": "#fe7d37", "red": "#e05d44", "lightgrey": "#9f9f9f"}
+COLOURS = (
+    (100.0, "brightgreen"),
+    (95.0, "green"),
+    (80.0, "yellowgreen"),
+    (60.0, "yellow"),
+    (40.0, "orange"),
+    (0.0, "red"),
+)
+HEX = {
+    "brightgreen": "#4c1",
+    "green": "#97ca00",
+    "yellowgreen": "#a4a61d",
+    "yellow": "#dfb317",
+    "orange": "#fe7d37",
+    "red": "#e05d44",
+    "lightgrey": "#9f9f9f",
+}
 
 
 def badge_name(col: Column) -> str:
@@ -96,15 +110,20 @@ def text_width(text: str) -> int:
 def svg(doc: dict) -> str:
     """The endpoint document drawn as a flat badge (self-contained SVG)."""
     from appc_conformance.reports.html import environment  # noqa: PLC0415 (the reports' Jinja2 set-up)
+
     label, message = doc["label"], doc["message"]
     lw, mw = text_width(label) + 10, text_width(message) + 10
-    return environment().get_template("badge.svg.j2").render(
-        label=label, message=message, lw=lw, mw=mw, colour=HEX.get(doc["color"], doc["color"]))
+    return (
+        environment()
+        .get_template("badge.svg.j2")
+        .render(label=label, message=message, lw=lw, mw=mw, colour=HEX.get(doc["color"], doc["color"]))
+    )
 
 
 def render(model: Model) -> dict[str, bytes]:
     """``{file name: content}``: badge-NAME.json and badge-NAME.svg for every column."""
     import json  # noqa: PLC0415
+
     out: dict[str, bytes] = {}
     for col in model.columns:
         name, n = badge_name(col), 2

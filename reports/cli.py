@@ -6,6 +6,7 @@ input error (a missing, malformed or truncated file; a bad revision). ``check`` 
 exit 1 for an interrupted run (``run.incomplete``) unless ``--allow-incomplete``; ``report``
 writes its reports and warns on the console.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,13 @@ from appc_conformance.text import printable
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 FORMATS = ("html", "markdown", "junit", "coverage", "badge")
-OUTPUT_FILES = {"html": ["report.html"], "markdown": ["summary.md"], "junit": ["junit.xml"],
-                "coverage": ["coverage.md", "coverage.json"], "badge": ["badge-NAME.json", "badge-NAME.svg"]}
+OUTPUT_FILES = {
+    "html": ["report.html"],
+    "markdown": ["summary.md"],
+    "junit": ["junit.xml"],
+    "coverage": ["coverage.md", "coverage.json"],
+    "badge": ["badge-NAME.json", "badge-NAME.svg"],
+}
 
 
 class InputError(Exception):
@@ -65,29 +71,66 @@ def _dump(obj) -> None:
 
 # -- report ------------------------------------------------------------------------------------
 
+
 def report_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
-                   help="results files, one per implementation (each becomes a column)")
-    p.add_argument("--out", type=Path, default=Path("appc-conformance-out"), metavar="DIR",
-                   help="folder for the reports (default: appc-conformance-out): report.html, summary.md, "
-                        "junit.xml, coverage.md, coverage.json, and badge-NAME.json and badge-NAME.svg "
-                        "per implementation (NAME: its ID)")
-    p.add_argument("--format", dest="formats", action="append", choices=FORMATS,
-                   help="write only this format (repeatable; default: all)")
-    p.add_argument("--catalog", type=Path, default=None, metavar="FILE",
-                   help="requirement catalog for the coverage table (default: the bundled vectors/requirements.json)")
+    p.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="results files, one per implementation (each becomes a column)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("appc-conformance-out"),
+        metavar="DIR",
+        help="folder for the reports (default: appc-conformance-out): report.html, summary.md, "
+        "junit.xml, coverage.md, coverage.json, and badge-NAME.json and badge-NAME.svg "
+        "per implementation (NAME: its ID)",
+    )
+    p.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=FORMATS,
+        help="write only this format (repeatable; default: all)",
+    )
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="requirement catalog for the coverage table (default: the bundled vectors/requirements.json)",
+    )
     p.add_argument("--title", default=None, help="title of the HTML report and the Markdown summary")
-    p.add_argument("--no-failing-list", action="store_true",
-                   help="leave the folded list of failing cases out of summary.md (for a README)")
-    p.add_argument("--append-summary", type=Path, default=None, metavar="FILE",
-                   help='also append the Markdown summary to FILE, e.g. "$GITHUB_STEP_SUMMARY"')
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 if a file in --out differs from what would be written (stale)")
+    p.add_argument(
+        "--no-failing-list",
+        action="store_true",
+        help="leave the folded list of failing cases out of summary.md (for a README)",
+    )
+    p.add_argument(
+        "--append-summary",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help='also append the Markdown summary to FILE, e.g. "$GITHUB_STEP_SUMMARY"',
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a file in --out differs from what would be written (stale)",
+    )
     p.add_argument("--json", action="store_true", help="print the files written (or stale) as JSON")
-    p.add_argument("--expectations", type=Path, default=None, metavar="FILE|DIR",
-                   help="known failures to show as known, for results of runs made without them: an "
-                        "expectations file (used for the results of its implementation), or a folder "
-                        "of them (DIR/<implementation>.json for each results file)")
+    p.add_argument(
+        "--expectations",
+        type=Path,
+        default=None,
+        metavar="FILE|DIR",
+        help="known failures to show as known, for results of runs made without them: an "
+        "expectations file (used for the results of its implementation), or a folder "
+        "of them (DIR/<implementation>.json for each results file)",
+    )
 
 
 def _mark_known(results: list[Results], path: Path) -> None:
@@ -96,32 +139,46 @@ def _mark_known(results: list[Results], path: Path) -> None:
         raise InputError(f"--expectations: {path}: no such file or folder")
     try:
         if path.is_dir():
-            pairs = [(r, expmod.load(path / f"{r.impl_key}.json")) for r in results
-                     if re.fullmatch(r"[A-Za-z0-9._-]+", r.impl_key) and (path / f"{r.impl_key}.json").is_file()]
+            pairs = [
+                (r, expmod.load(path / f"{r.impl_key}.json"))
+                for r in results
+                if re.fullmatch(r"[A-Za-z0-9._-]+", r.impl_key) and (path / f"{r.impl_key}.json").is_file()
+            ]
         else:
             exp = expmod.load(path)
             pairs = [(r, exp) for r in results if r.impl_key == exp.implementation]
             if not pairs:
-                raise InputError(f"--expectations: {path} lists known failures of {exp.implementation!r}, "
-                                 f"and no results file is a run of it")
+                raise InputError(
+                    f"--expectations: {path} lists known failures of {exp.implementation!r}, "
+                    f"and no results file is a run of it"
+                )
     except expmod.ExpectationsError as exc:
         raise InputError(f"--expectations: {exc}") from None
     for r, exp in pairs:
         n = modelmod.mark_known(r, exp)
-        print(f"report: known failures of {r.impl_key} ({r.path}) from {exp.path}: {n} cases marked",
-              file=sys.stderr)
+        print(f"report: known failures of {r.impl_key} ({r.path}) from {exp.path}: {n} cases marked", file=sys.stderr)
 
 
-def render_all(results: list[Results], formats, catalog: dict | None, title: str | None,
-               failing_list: bool = True, suite_checks: dict | None = None) -> dict[str, bytes]:
+def render_all(
+    results: list[Results],
+    formats,
+    catalog: dict | None,
+    title: str | None,
+    failing_list: bool = True,
+    suite_checks: dict | None = None,
+) -> dict[str, bytes]:
     from appc_conformance.reports import html, junit, markdown  # noqa: PLC0415 (Jinja2 only when rendering)
+
     m = modelmod.build(results, catalog, suite_checks)
     out: dict[str, bytes] = {}
     if "html" in formats:
         out["report.html"] = html.render(m, **({"title": title} if title else {})).encode()
     if "markdown" in formats:
-        md = (markdown.summary(m, title=title, failing_details=failing_list) if title
-              else markdown.summary(m, failing_details=failing_list))
+        md = (
+            markdown.summary(m, title=title, failing_details=failing_list)
+            if title
+            else markdown.summary(m, failing_details=failing_list)
+        )
         out["summary.md"] = md.encode()
     if "junit" in formats:
         out["junit.xml"] = junit.render(m)
@@ -130,12 +187,14 @@ def render_all(results: list[Results], formats, catalog: dict | None, title: str
         out["coverage.json"] = (json.dumps(modelmod.coverage_json(m), indent=1, ensure_ascii=False) + "\n").encode()
     if "badge" in formats:
         from appc_conformance.reports import badge  # noqa: PLC0415
+
         out.update(badge.render(m))
     return out
 
 
-def write_all(results_files, out_dir, catalog_path=None, title: str | None = None,
-              parsed: dict | None = None) -> list[Path]:
+def write_all(
+    results_files, out_dir, catalog_path=None, title: str | None = None, parsed: dict | None = None
+) -> list[Path]:
     """Every report format from these results files into ``out_dir`` (for ``run``).
 
     ``parsed`` maps a file to the document the caller already read from it and validated
@@ -177,8 +236,7 @@ def report_main(args: argparse.Namespace) -> int:
     _warn_partial("report", results)
     formats = args.formats or FORMATS
     suite = modelmod.suite_checks(cat_path)  # publisher cases beside the catalog cover server rules
-    files = render_all(results, formats, catalog, args.title, failing_list=not args.no_failing_list,
-                       suite_checks=suite)
+    files = render_all(results, formats, catalog, args.title, failing_list=not args.no_failing_list, suite_checks=suite)
     if args.check:
         stale = []
         for name, data in files.items():
@@ -193,8 +251,10 @@ def report_main(args: argparse.Namespace) -> int:
     try:
         written = [str(p) for p in _write_files(args.out, files)]
         if args.append_summary:
-            summary = files.get("summary.md") or render_all(results, ["markdown"], catalog, args.title,
-                                                            not args.no_failing_list, suite)["summary.md"]
+            summary = (
+                files.get("summary.md")
+                or render_all(results, ["markdown"], catalog, args.title, not args.no_failing_list, suite)["summary.md"]
+            )
             with open(args.append_summary, "ab") as fh:
                 fh.write(summary)
     except OSError as exc:
@@ -209,13 +269,17 @@ def report_main(args: argparse.Namespace) -> int:
 
 # -- diff --------------------------------------------------------------------------------------
 
+
 def diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", type=Path, metavar="A", help="results file before (the baseline)")
     p.add_argument("b", type=Path, metavar="B", help="results file after")
     p.add_argument("--json", action="store_true", help="print the diff as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="say so when there is no difference")
-    p.add_argument("--allow-incomplete", action="store_true",
-                   help="do not fail because A or B is an interrupted run (run.incomplete); it is still said")
+    p.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="do not fail because A or B is an interrupted run (run.incomplete); it is still said",
+    )
 
 
 def diff_main(args: argparse.Namespace) -> int:
@@ -229,31 +293,57 @@ def diff_main(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(printable(diffmod.format_results_diff(d, verbose=args.verbose), newlines=True))
     if d.incomplete and not args.allow_incomplete:
-        print("appc-conformance diff: FAILED: an INCOMPLETE run cannot pass the gate "
-              "(give --allow-incomplete to compare it anyway)", file=sys.stderr)
+        print(
+            "appc-conformance diff: FAILED: an INCOMPLETE run cannot pass the gate "
+            "(give --allow-incomplete to compare it anyway)",
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     return EXIT_FAIL if d.regressions else EXIT_OK
 
 
 # -- check -------------------------------------------------------------------------------------
 
+
 def check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results files to check")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--expectations", type=Path, default=None, metavar="FILE",
-                   help="the known failures of the implementation (its 'implementation' must match the results)")
-    g.add_argument("--expectations-dir", type=Path, default=None, metavar="DIR",
-                   help="pick DIR/<implementation>.json for each results file (default: the project's expectations/); "
-                        "without such a file every failure is unexpected")
-    p.add_argument("--strict", action="store_true",
-                   help="also fail when a known failure passes or is not in the run (the file needs cleaning)")
-    p.add_argument("--allow-unavailable", action="store_true",
-                   help="do not fail for an implementation that could not be run")
-    p.add_argument("--allow-incomplete", action="store_true",
-                   help="do not fail for an interrupted run (run.incomplete); it is still reported as INCOMPLETE")
-    p.add_argument("--write-template", type=Path, default=None, metavar="FILE",
-                   help="write an expectations file listing every current failure of the (single) results file, "
-                        "each with a TODO reason to fill in, and check nothing (exit 0)")
+    g.add_argument(
+        "--expectations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the known failures of the implementation (its 'implementation' must match the results)",
+    )
+    g.add_argument(
+        "--expectations-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="pick DIR/<implementation>.json for each results file (default: the project's expectations/); "
+        "without such a file every failure is unexpected",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail when a known failure passes or is not in the run (the file needs cleaning)",
+    )
+    p.add_argument(
+        "--allow-unavailable", action="store_true", help="do not fail for an implementation that could not be run"
+    )
+    p.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="do not fail for an interrupted run (run.incomplete); it is still reported as INCOMPLETE",
+    )
+    p.add_argument(
+        "--write-template",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write an expectations file listing every current failure of the (single) results file, "
+        "each with a TODO reason to fill in, and check nothing (exit 0)",
+    )
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
 
@@ -268,22 +358,29 @@ def check_main(args: argparse.Namespace) -> int:
             if args.expectations:
                 exp = expmod.load(args.expectations)
                 if exp.implementation != r.impl_key:
-                    raise InputError(f"{args.expectations} lists known failures of {exp.implementation!r}, "
-                                     f"but {r.path} is a run of {r.impl_key!r}")
+                    raise InputError(
+                        f"{args.expectations} lists known failures of {exp.implementation!r}, "
+                        f"but {r.path} is a run of {r.impl_key!r}"
+                    )
             else:
                 d = args.expectations_dir or expmod.default_dir()
                 candidate = d / f"{r.impl_key}.json"
                 if re.fullmatch(r"[A-Za-z0-9._-]+", r.impl_key) and candidate.is_file():
                     exp = expmod.load(candidate)
                     if exp.implementation != r.impl_key:
-                        raise InputError(f"{candidate}: 'implementation' is {exp.implementation!r}, "
-                                         f"expected {r.impl_key!r} (the file's name)")
+                        raise InputError(
+                            f"{candidate}: 'implementation' is {exp.implementation!r}, "
+                            f"expected {r.impl_key!r} (the file's name)"
+                        )
             reports.append(expmod.check(r, exp))
             if exp is not None:
                 todo = [k for k in exp.known if expmod.is_todo(k.reason)]
                 if todo:
-                    print(f"appc-conformance check: warning: {exp.path}: {len(todo)} known failures still have a "
-                          f"TODO reason (first: {todo[0].id}): write why each one fails", file=sys.stderr)
+                    print(
+                        f"appc-conformance check: warning: {exp.path}: {len(todo)} known failures still have a "
+                        f"TODO reason (first: {todo[0].id}): write why each one fails",
+                        file=sys.stderr,
+                    )
     except (InputError, expmod.ExpectationsError, OSError) as exc:
         return _err("check", str(exc))
     ok = all(rep.ok(args.strict, args.allow_unavailable, args.allow_incomplete) for rep in reports)
@@ -295,9 +392,11 @@ def check_main(args: argparse.Namespace) -> int:
             sys.stdout.write(printable(expmod.format_text(rep), newlines=True))
         verdict = "check: ok" if ok else "check: FAILED"
         if incomplete:  # never a bare "ok" for an interrupted run
-            verdict += (f" (INCOMPLETE run: {', '.join(incomplete)}; "
-                        + ("allowed by --allow-incomplete)" if args.allow_incomplete
-                           else "give --allow-incomplete to accept a partial result)"))
+            verdict += f" (INCOMPLETE run: {', '.join(incomplete)}; " + (
+                "allowed by --allow-incomplete)"
+                if args.allow_incomplete
+                else "give --allow-incomplete to accept a partial result)"
+            )
         print(verdict)
     return EXIT_OK if ok else EXIT_FAIL
 
@@ -316,28 +415,47 @@ def _write_template(target: Path, results: list[Results]) -> int:
     except OSError as exc:
         raise InputError(f"--write-template {target}: cannot write: {exc.strerror or exc}") from None
     n = len(doc["known_failures"])
-    print(f"wrote {target}: {n} known failure{'' if n == 1 else 's'} of {doc['implementation']} "
-          f"({results[0].path}), each with the reason {expmod.TODO_REASON!r}: write why each one fails "
-          f"(run, pytest and check warn while a TODO is left); nothing was checked", file=sys.stderr)
+    print(
+        f"wrote {target}: {n} known failure{'' if n == 1 else 's'} of {doc['implementation']} "
+        f"({results[0].path}), each with the reason {expmod.TODO_REASON!r}: write why each one fails "
+        f"(run, pytest and check warn while a TODO is left); nothing was checked",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
 # -- list --------------------------------------------------------------------------------------
 
+
 def list_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-k", dest="pattern", default=None, metavar="PATTERN",
-                   help="case IDs matching this glob, or containing this text")
+    p.add_argument(
+        "-k",
+        dest="pattern",
+        default=None,
+        metavar="PATTERN",
+        help="case IDs matching this glob, or containing this text",
+    )
     p.add_argument("--area", action="append", help="only this area (repeatable)")
     p.add_argument("--profile", action="append", help="only cases of this profile (repeatable)")
     p.add_argument("--strength", action="append", help="only this strength (repeatable)")
     p.add_argument("--op", action="append", help="only this operation (repeatable)")
     p.add_argument("--requirement", action="append", metavar="ID", help="only cases checking this requirement")
-    p.add_argument("--vectors", type=Path, default=None, metavar="DIR",
-                   help="the vector set (default: the bundled vectors/)")
-    p.add_argument("--results", type=Path, default=None, metavar="FILE",
-                   help="list the cases of this results file instead, with their verdicts")
-    p.add_argument("--verdict", action="append", choices=list(VERDICTS) + ["failing"],
-                   help="with --results: only this verdict (repeatable; 'failing' = every failure verdict)")
+    p.add_argument(
+        "--vectors", type=Path, default=None, metavar="DIR", help="the vector set (default: the bundled vectors/)"
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="list the cases of this results file instead, with their verdicts",
+    )
+    p.add_argument(
+        "--verdict",
+        action="append",
+        choices=list(VERDICTS) + ["failing"],
+        help="with --results: only this verdict (repeatable; 'failing' = every failure verdict)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON array")
 
 
@@ -369,9 +487,17 @@ def list_main(args: argparse.Namespace) -> int:
             if want and c["verdict"] not in want:
                 continue
             if _matches(args, c["id"], c["area"], [c["profile"]], c["strength"], c["op"], c["requirements"]):
-                rows.append({"id": c["id"], "profile": c["profile"], "strength": c["strength"], "op": c["op"],
-                             "requirements": c["requirements"], "verdict": c["verdict"],
-                             "message": c.get("message", "")})
+                rows.append(
+                    {
+                        "id": c["id"],
+                        "profile": c["profile"],
+                        "strength": c["strength"],
+                        "op": c["op"],
+                        "requirements": c["requirements"],
+                        "verdict": c["verdict"],
+                        "message": c.get("message", ""),
+                    }
+                )
         if args.json:
             _dump(rows)
         else:
@@ -381,6 +507,7 @@ def list_main(args: argparse.Namespace) -> int:
     if args.verdict:
         return _err("list", "--verdict needs --results FILE")
     from appc_conformance.conformance import vectors  # noqa: PLC0415
+
     root = args.vectors or vectors.default_vectors_dir()
     try:
         vs = vectors.load(root)
@@ -388,9 +515,18 @@ def list_main(args: argparse.Namespace) -> int:
         return _err("list", f"cannot load the vector set at {root}: {exc}")
     for case in [*vs.cases, *vs.suite_cases]:  # publisher cases too (op check_publisher, run by the suite)
         if _matches(args, case.id, case.area, case.profiles, case.strength, case.op, case.requirements):
-            rows.append({"id": case.id, "profiles": case.profiles, "strength": case.strength, "op": case.op,
-                         "requirements": case.requirements, "ambiguities": case.raw.get("ambiguities", []),
-                         "description": case.raw["description"], "file": case.file})
+            rows.append(
+                {
+                    "id": case.id,
+                    "profiles": case.profiles,
+                    "strength": case.strength,
+                    "op": case.op,
+                    "requirements": case.requirements,
+                    "ambiguities": case.raw.get("ambiguities", []),
+                    "description": case.raw["description"],
+                    "file": case.file,
+                }
+            )
     if args.json:
         _dump(rows)
     else:
@@ -403,18 +539,45 @@ def list_main(args: argparse.Namespace) -> int:
 
 # -- vectors-diff ------------------------------------------------------------------------------
 
+
 def vectors_diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev_a", metavar="REV_A", help="git revision before (e.g. main, HEAD~1, a tag)")
-    p.add_argument("rev_b", metavar="REV_B", nargs="?", default=diffmod.WORKTREE,
-                   help=f"git revision after (default: the working tree, also spelt {diffmod.WORKTREE})")
-    p.add_argument("--repo", type=Path, default=None, metavar="DIR",
-                   help="the git checkout (default: this project's, or the current folder's when installed)")
-    p.add_argument("--vectors-path", default="vectors", metavar="PATH",
-                   help="the vector set's folder inside the repository (default: vectors)")
-    p.add_argument("--before", nargs="+", type=Path, default=[], metavar="RESULTS",
-                   help="results files of runs with REV_A's vectors (one per implementation)")
-    p.add_argument("--after", nargs="+", type=Path, default=[], metavar="RESULTS",
-                   help="results files of runs with REV_B's vectors")
+    p.add_argument(
+        "rev_b",
+        metavar="REV_B",
+        nargs="?",
+        default=diffmod.WORKTREE,
+        help=f"git revision after (default: the working tree, also spelt {diffmod.WORKTREE})",
+    )
+    p.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the git checkout (default: this project's, or the current folder's when installed)",
+    )
+    p.add_argument(
+        "--vectors-path",
+        default="vectors",
+        metavar="PATH",
+        help="the vector set's folder inside the repository (default: vectors)",
+    )
+    p.add_argument(
+        "--before",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="RESULTS",
+        help="results files of runs with REV_A's vectors (one per implementation)",
+    )
+    p.add_argument(
+        "--after",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="RESULTS",
+        help="results files of runs with REV_B's vectors",
+    )
     p.add_argument("--json", action="store_true", help="print the changes (and verdict moves) as JSON")
 
 
@@ -432,12 +595,22 @@ def vectors_diff_main(args: argparse.Namespace) -> int:
     moves = diffmod.verdict_moves(changes, res_a, res_b) if (res_a or res_b) else None
     regressed = any(m["diff"] is not None and m["diff"].regressions for m in (moves or {}).values())
     if args.json:
-        _dump({"before": args.rev_a, "after": args.rev_b, "changes": [c.as_json() for c in changes],
-               "implementations": {impl: {
-                   "missing_results": m["missing"],
-                   "moves": [mv.__dict__ for mv in m["moves"]],
-                   "diff": m["diff"].as_json() if m["diff"] else None} for impl, m in (moves or {}).items()},
-               "regression": regressed})
+        _dump(
+            {
+                "before": args.rev_a,
+                "after": args.rev_b,
+                "changes": [c.as_json() for c in changes],
+                "implementations": {
+                    impl: {
+                        "missing_results": m["missing"],
+                        "moves": [mv.__dict__ for mv in m["moves"]],
+                        "diff": m["diff"].as_json() if m["diff"] else None,
+                    }
+                    for impl, m in (moves or {}).items()
+                },
+                "regression": regressed,
+            }
+        )
     else:
         sys.stdout.write(diffmod.format_vectors_diff(args.rev_a, args.rev_b, changes, moves))
     return EXIT_FAIL if regressed else EXIT_OK

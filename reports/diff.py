@@ -11,6 +11,7 @@ Vector diff: the cases of ``vectors/`` at two git revisions (or the working tree
 removed and changed (naming the fields that changed), and, given results files for each side,
 how each implementation's verdicts move on them.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,13 @@ class Change:
     message: str = ""
 
     def as_json(self) -> dict:
-        return {"id": self.id, "profile": self.profile, "before": self.before, "after": self.after,
-                "message": self.message}
+        return {
+            "id": self.id,
+            "profile": self.profile,
+            "before": self.before,
+            "after": self.after,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -65,17 +71,22 @@ class ResultsDiff:
         return [c for c in self.regressions if c.after in FAILING]
 
     def as_json(self) -> dict:
-        return {"a": self.a.path, "b": self.b.path,
-                "implementation": {"a": self.a.label, "b": self.b.label},
-                "regression": bool(self.regressions), "notes": self.notes,
-                "regressions": [c.as_json() for c in self.regressions],
-                "fixes": [c.as_json() for c in self.fixes],
-                "changed": [c.as_json() for c in self.changed],
-                "added": [c.as_json() for c in self.added],
-                "removed": [c.as_json() for c in self.removed],
-                "unchanged": self.unchanged,
-                "incomplete": {"a": self.a.incomplete, "b": self.b.incomplete},
-                "partial": self.partial or None, "not_compared": {"a": self.only_a, "b": self.only_b}}
+        return {
+            "a": self.a.path,
+            "b": self.b.path,
+            "implementation": {"a": self.a.label, "b": self.b.label},
+            "regression": bool(self.regressions),
+            "notes": self.notes,
+            "regressions": [c.as_json() for c in self.regressions],
+            "fixes": [c.as_json() for c in self.fixes],
+            "changed": [c.as_json() for c in self.changed],
+            "added": [c.as_json() for c in self.added],
+            "removed": [c.as_json() for c in self.removed],
+            "unchanged": self.unchanged,
+            "incomplete": {"a": self.a.incomplete, "b": self.b.incomplete},
+            "partial": self.partial or None,
+            "not_compared": {"a": self.only_a, "b": self.only_b},
+        }
 
 
 def diff_results(a: Results, b: Results) -> ResultsDiff:
@@ -88,8 +99,10 @@ def diff_results(a: Results, b: Results) -> ResultsDiff:
     if ha and hb and ha != hb:
         d.notes.append("different vector sets (vectors_hash differs)")
     if a.available != b.available:
-        d.notes.append(f"{b.label} is {'now' if b.available else 'no longer'} available"
-                       + ("" if b.available else f": {b.implementation.get('unavailable_reason')}"))
+        d.notes.append(
+            f"{b.label} is {'now' if b.available else 'no longer'} available"
+            + ("" if b.available else f": {b.implementation.get('unavailable_reason')}")
+        )
     ca, cb = a.by_key(), b.by_key()
     for key, x in ca.items():
         y = cb.get(key)
@@ -112,8 +125,7 @@ def diff_results(a: Results, b: Results) -> ResultsDiff:
             d.added.append(Change(key[0], key[1], None, y["verdict"], y.get("message", "")))
     if a.available and not b.available and ca:
         # Every case is gone because the implementation could not be run: that is a regression.
-        d.regressions.extend(Change(c.id, c.profile, c.before, "unavailable") for c in d.removed
-                             if c.before == PASS)
+        d.regressions.extend(Change(c.id, c.profile, c.before, "unavailable") for c in d.removed if c.before == PASS)
         d.removed = [c for c in d.removed if c.before != PASS]
     _compare_only_what_both_ran(d)
     for lst in (d.regressions, d.fixes, d.changed, d.added, d.removed):
@@ -143,13 +155,21 @@ def _compare_only_what_both_ran(d: ResultsDiff) -> None:
     sides = [(tag, r) for tag, r in (("A", a), ("B", b)) if r.selection is not None or r.incomplete]
     if sides or d.only_a or d.only_b:
         both = d.unchanged + len(d.regressions) + len(d.fixes) + len(d.changed)
-        how = "; ".join(f"{tag} {'is INCOMPLETE (interrupted), ' if r.incomplete else ''}ran {len(r.cases)}"
-                        + (f" of {r.selection.get('of')} ({', '.join(r.selection.get('by') or []) or 'a selection'})"
-                           if r.selection else "") for tag, r in sides)
+        how = "; ".join(
+            f"{tag} {'is INCOMPLETE (interrupted), ' if r.incomplete else ''}ran {len(r.cases)}"
+            + (
+                f" of {r.selection.get('of')} ({', '.join(r.selection.get('by') or []) or 'a selection'})"
+                if r.selection
+                else ""
+            )
+            for tag, r in sides
+        )
         if pa != pb:
             how = "; ".join(x for x in (how, f"profiles A {', '.join(sorted(pa))}, B {', '.join(sorted(pb))}") if x)
-        d.partial = (f"partial run: compared only the {both} case runs both ran ({how}; not compared: "
-                     f"{d.only_a} only in A, {d.only_b} only in B)")
+        d.partial = (
+            f"partial run: compared only the {both} case runs both ran ({how}; not compared: "
+            f"{d.only_a} only in A, {d.only_b} only in B)"
+        )
 
 
 def format_results_diff(d: ResultsDiff, verbose: bool = False) -> str:
@@ -161,9 +181,13 @@ def format_results_diff(d: ResultsDiff, verbose: bool = False) -> str:
     if d.partial:
         out.append(d.partial)
     out += [f"note: {n}" for n in d.notes]
-    sections = (("REGRESSION", "regressions (passed before, not now)", d.regressions),
-                ("FIXED", "fixes", d.fixes), ("CHANGED", "changed verdicts", d.changed),
-                ("ADDED", "added cases", d.added), ("REMOVED", "removed cases", d.removed))
+    sections = (
+        ("REGRESSION", "regressions (passed before, not now)", d.regressions),
+        ("FIXED", "fixes", d.fixes),
+        ("CHANGED", "changed verdicts", d.changed),
+        ("ADDED", "added cases", d.added),
+        ("REMOVED", "removed cases", d.removed),
+    )
     for tag, title, items in sections:
         if not items:
             continue
@@ -172,12 +196,15 @@ def format_results_diff(d: ResultsDiff, verbose: bool = False) -> str:
             move = f"{c.before or '-'} -> {c.after or '-'}"
             msg = f": {c.message}" if c.message and c.after not in (PASS, None) else ""
             out.append(f"  {tag:<10} {c.id} [{c.profile}] {move}{msg}")
-    out.append(f"{len(d.regressions)} regressions, {len(d.fixes)} fixes, {len(d.changed)} changed, "
-               f"{len(d.added)} added, {len(d.removed)} removed, {d.unchanged} unchanged")
+    out.append(
+        f"{len(d.regressions)} regressions, {len(d.fixes)} fixes, {len(d.changed)} changed, "
+        f"{len(d.added)} added, {len(d.removed)} removed, {d.unchanged} unchanged"
+    )
     return "\n".join(out) + "\n"
 
 
 # -- vector revisions ------------------------------------------------------------------------
+
 
 class GitError(Exception):
     pass
@@ -220,7 +247,7 @@ def cases_at(repo: Path, rev: str, vectors_path: str = "vectors") -> dict[str, d
             name = n.decode()
             if not name:
                 continue
-            rel = name[len(vectors_path) + 1:]
+            rel = name[len(vectors_path) + 1 :]
             if _is_vector_file(rel):
                 files[rel] = _git(repo, "show", f"{rev}:{name}")
     out: dict[str, dict] = {}
@@ -246,12 +273,18 @@ class VectorChange:
 
     @property
     def expectation_changed(self) -> bool:
-        return self.kind != "changed" or bool({"expect", "input", "hosts", "requests", "op", "profiles"}
-                                              & set(self.fields))
+        return self.kind != "changed" or bool(
+            {"expect", "input", "hosts", "requests", "op", "profiles"} & set(self.fields)
+        )
 
     def as_json(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "fields": self.fields, "profiles": self.profiles,
-                "expectation_changed": self.expectation_changed}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "fields": self.fields,
+            "profiles": self.profiles,
+            "expectation_changed": self.expectation_changed,
+        }
 
 
 def diff_vectors(before: dict[str, dict], after: dict[str, dict]) -> list[VectorChange]:
@@ -299,8 +332,11 @@ def verdict_moves(changes: list[VectorChange], before: list[Results], after: lis
                 if va is None and vb is None:
                     continue
                 moves.append(VerdictMove(impl, ch.id, profile, va, vb))
-        out[impl] = {"moves": moves, "diff": diff_results(ra, rb) if ra and rb else None,
-                     "missing": "before" if ra is None else ("after" if rb is None else None)}
+        out[impl] = {
+            "moves": moves,
+            "diff": diff_results(ra, rb) if ra and rb else None,
+            "missing": "before" if ra is None else ("after" if rb is None else None),
+        }
     return out
 
 
@@ -308,8 +344,10 @@ def format_vectors_diff(rev_a: str, rev_b: str, changes: list[VectorChange], mov
     added = [c for c in changes if c.kind == "added"]
     removed = [c for c in changes if c.kind == "removed"]
     changed = [c for c in changes if c.kind == "changed"]
-    out = [f"vectors {rev_a} -> {rev_b}: {len(added)} added, {len(removed)} removed, {len(changed)} changed "
-           f"({sum(1 for c in changed if c.expectation_changed)} with a changed expectation)"]
+    out = [
+        f"vectors {rev_a} -> {rev_b}: {len(added)} added, {len(removed)} removed, {len(changed)} changed "
+        f"({sum(1 for c in changed if c.expectation_changed)} with a changed expectation)"
+    ]
     for c in changes:
         extra = f" ({', '.join(c.fields)})" if c.fields else ""
         out.append(f"  {c.kind.upper():<8} {c.id}{extra}")
@@ -318,13 +356,16 @@ def format_vectors_diff(rev_a: str, rev_b: str, changes: list[VectorChange], mov
             out.append(f"{impl}: no results {m['missing']} the change")
             continue
         moved = [mv for mv in m["moves"] if mv.before != mv.after]
-        out.append(f"{impl}: {len(moved)} verdicts move on the changed cases, "
-                   f"{len(m['moves']) - len(moved)} stay the same")
+        out.append(
+            f"{impl}: {len(moved)} verdicts move on the changed cases, {len(m['moves']) - len(moved)} stay the same"
+        )
         for mv in moved:
             mark = "-" if mv.before == PASS else ("+" if mv.after == PASS else "~")
             out.append(f"  {mark} {mv.id} [{mv.profile}] {mv.before or '(no case)'} -> {mv.after or '(no case)'}")
         d = m["diff"]
         if d is not None:
-            out.append(f"  overall: {len(d.regressions)} regressions, {len(d.fixes)} fixes, {len(d.changed)} changed, "
-                       f"{len(d.added)} added, {len(d.removed)} removed")
+            out.append(
+                f"  overall: {len(d.regressions)} regressions, {len(d.fixes)} fixes, {len(d.changed)} changed, "
+                f"{len(d.added)} added, {len(d.removed)} removed"
+            )
     return "\n".join(out) + "\n"

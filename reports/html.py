@@ -3,6 +3,7 @@
 Filters and the open drill-down live in the URL fragment, so a link shows what its sender saw:
 ``report.html#verdict=fail,crash&profile=appc-0.8.11&strength=must&q=tag&case=ID@PROFILE``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,18 @@ import jinja2
 import jinja2.bccache
 
 from appc_conformance import cache
-from appc_conformance.reports.model import (KNOWN_FAILURE, NOW_PASSES, PORT_MODES, STATUSES, Model, incomplete_runs, partial_runs,
-                           partial_text, public_arg, public_path)
+from appc_conformance.reports.model import (
+    KNOWN_FAILURE,
+    NOW_PASSES,
+    PORT_MODES,
+    STATUSES,
+    Model,
+    incomplete_runs,
+    partial_runs,
+    partial_text,
+    public_arg,
+    public_path,
+)
 from appc_conformance.reports.results import FAILING, SKIPPING, VERDICTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -72,10 +83,14 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 def environment() -> jinja2.Environment:
     """The one template environment of this process (it keeps the templates it compiled)."""
     folder = cache.cache_dir()
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             bytecode_cache=None if folder is None else _CompiledTemplates(str(folder / "templates")))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        bytecode_cache=None if folder is None else _CompiledTemplates(str(folder / "templates")),
+    )
     env.filters["pretty"] = _pretty
     env.filters["ms"] = _ms
     env.filters["public_arg"] = public_arg
@@ -93,10 +108,22 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
         same_expected = all(e == expected[0] for e in expected)
         sent = next((c for c in row.cells if c is not None and "input" in c), None)
         # the search box finds a case by what it sent, too (the input's JSON, its start)
-        search_input = "" if sent is None else (sent["input"] if isinstance(sent["input"], str)
-                                                 else json.dumps(sent["input"], ensure_ascii=False))[:300]
-        rows.append({"row": row, "expected": expected[0] if expected else None,
-                     "same_expected": same_expected, "sent": sent, "search_input": search_input})
+        search_input = (
+            ""
+            if sent is None
+            else (sent["input"] if isinstance(sent["input"], str) else json.dumps(sent["input"], ensure_ascii=False))[
+                :300
+            ]
+        )
+        rows.append(
+            {
+                "row": row,
+                "expected": expected[0] if expected else None,
+                "same_expected": same_expected,
+                "sent": sent,
+                "search_input": search_input,
+            }
+        )
     totals = {s: 0 for s in STATUSES}
     for r in model.rows:
         for x in r.statuses():
@@ -104,11 +131,27 @@ def render(model: Model, title: str = "appc conformance: compatibility report") 
                 totals[x] = totals.get(x, 0) + 1
     # The verdict filter: every verdict, and the known-failure statuses when a run has them.
     shown = [s for s in totals if s in VERDICTS or totals[s]]
-    return environment().get_template("report.html.j2").render(
-        title=title, model=model, rows=rows, verdicts=shown, failing=(*FAILING, KNOWN_FAILURE), skipping=SKIPPING,
-        hashes=hashes, suite_versions=suite, reqs_by_id=reqs_by_id, verdict_totals=totals,
-        known_failure=KNOWN_FAILURE, now_passes=NOW_PASSES, port_modes=PORT_MODES,
-        incomplete=incomplete_runs(model), partial=[partial_text(c, s) for c, s in partial_runs(model)])
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            title=title,
+            model=model,
+            rows=rows,
+            verdicts=shown,
+            failing=(*FAILING, KNOWN_FAILURE),
+            skipping=SKIPPING,
+            hashes=hashes,
+            suite_versions=suite,
+            reqs_by_id=reqs_by_id,
+            verdict_totals=totals,
+            known_failure=KNOWN_FAILURE,
+            now_passes=NOW_PASSES,
+            port_modes=PORT_MODES,
+            incomplete=incomplete_runs(model),
+            partial=[partial_text(c, s) for c, s in partial_runs(model)],
+        )
+    )
 
 
 def write(model: Model, path: str | Path, title: str | None = None) -> Path:

@@ -16,6 +16,7 @@ A pass that rests on a rejection of unknown reason (the record's ``unclassified`
 case property ``unclassified``, and each suite counts them (``unclassified_passes``). A suite of
 an incomplete run has the properties ``incomplete`` and ``not_run`` (how many did not run).
 """
+
 from __future__ import annotations
 
 import json
@@ -55,9 +56,11 @@ def _details(c: dict) -> str:
         lines.append("request:  " + json.dumps(c["extra"]["request"], ensure_ascii=False)[:2000])
     if "hosts" in c:
         lines.append("hosts:    " + _sent(c, "hosts"))
-    lines += ["expected: " + json.dumps(c.get("expected"), ensure_ascii=False),
-              ("actual (truncated): " if c.get("actual_truncated") else "actual:   ")
-              + json.dumps(c.get("actual"), ensure_ascii=False)]
+    lines += [
+        "expected: " + json.dumps(c.get("expected"), ensure_ascii=False),
+        ("actual (truncated): " if c.get("actual_truncated") else "actual:   ")
+        + json.dumps(c.get("actual"), ensure_ascii=False),
+    ]
     if c.get("requirements"):
         lines.append("requirements: " + ", ".join(c["requirements"]) + f" ({c.get('strength', '')})")
     return _clean("\n".join(lines))
@@ -71,9 +74,17 @@ def render(model: Model) -> bytes:
         run = col.results.run
         key = _slug(impl.get("id") or impl["name"])
         if not col.available:
-            suite = ET.SubElement(root, "testsuite", name=_clean(f"{col.label} (unavailable)"), tests="1",
-                                  failures="0", errors="0", skipped="1", time="0",
-                                  timestamp=_clean(run.get("started", "")))
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                name=_clean(f"{col.label} (unavailable)"),
+                tests="1",
+                failures="0",
+                errors="0",
+                skipped="1",
+                time="0",
+                timestamp=_clean(run.get("started", "")),
+            )
             tc = ET.SubElement(suite, "testcase", classname=key, name="implementation available", time="0")
             ET.SubElement(tc, "skipped", message=_clean(impl.get("unavailable_reason") or "not available"))
             totals["tests"] += 1
@@ -81,23 +92,35 @@ def render(model: Model) -> bytes:
             continue
         for profile in run.get("profiles", []):
             rows = [r for r in model.rows if r.profile == profile and r.cells[col.index] is not None]
-            suite = ET.SubElement(root, "testsuite", name=_clean(f"{col.label} [{profile}]"),
-                                  timestamp=_clean(run.get("started", "")), hostname="localhost")
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                name=_clean(f"{col.label} [{profile}]"),
+                timestamp=_clean(run.get("started", "")),
+                hostname="localhost",
+            )
             props = ET.SubElement(suite, "properties")
-            for name, value in (("implementation", impl.get("id") or impl["name"]),
-                                ("implementation.version", impl.get("version") or ""),
-                                ("profile", profile), ("suite_version", run.get("suite_version", "")),
-                                ("commit", run.get("commit") or ""), ("vectors_hash", run.get("vectors_hash", "")),
-                                ("port_mode", run.get("port_mode") or ""),
-                                ("results", public_path(col.results.path))):
+            for name, value in (
+                ("implementation", impl.get("id") or impl["name"]),
+                ("implementation.version", impl.get("version") or ""),
+                ("profile", profile),
+                ("suite_version", run.get("suite_version", "")),
+                ("commit", run.get("commit") or ""),
+                ("vectors_hash", run.get("vectors_hash", "")),
+                ("port_mode", run.get("port_mode") or ""),
+                ("results", public_path(col.results.path)),
+            ):
                 ET.SubElement(props, "property", name=name, value=_clean(value))
             n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
             known = sum(1 for r in rows if is_known(r.cells[col.index]) and r.cells[col.index]["verdict"] in FAILING)
             fixed = sum(1 for r in rows if is_known(r.cells[col.index]) and r.cells[col.index]["verdict"] == "pass")
             ET.SubElement(props, "property", name="known_failures", value=str(known))
             ET.SubElement(props, "property", name="known_failures_now_passing", value=str(fixed))
-            unclassified = sum(1 for r in rows if r.cells[col.index].get("unclassified") is True
-                               and r.cells[col.index]["verdict"] == "pass")
+            unclassified = sum(
+                1
+                for r in rows
+                if r.cells[col.index].get("unclassified") is True and r.cells[col.index]["verdict"] == "pass"
+            )
             ET.SubElement(props, "property", name="unclassified_passes", value=str(unclassified))
             if run.get("incomplete") is not None:
                 ET.SubElement(props, "property", name="incomplete", value=str(bool(run["incomplete"])).lower())
@@ -105,21 +128,27 @@ def render(model: Model) -> bytes:
             for r in rows:
                 c = r.cells[col.index]
                 t = c.get("time_s") or 0.0
-                tc = ET.SubElement(suite, "testcase", classname=_clean(f"{key}.{profile}.{r.area}"),
-                                   name=_clean(r.id), time=f"{t:.6f}")
+                tc = ET.SubElement(
+                    suite, "testcase", classname=_clean(f"{key}.{profile}.{r.area}"), name=_clean(r.id), time=f"{t:.6f}"
+                )
                 v = c["verdict"]
                 n["tests"] += 1
                 n["time"] += t
                 if is_known(c) and v in FAILING:
-                    el = ET.SubElement(tc, "skipped", type="known-failure",
-                                       message=_clean(f"known failure: {c['known_failure']} ({v}: {c.get('message', '')})"))
+                    el = ET.SubElement(
+                        tc,
+                        "skipped",
+                        type="known-failure",
+                        message=_clean(f"known failure: {c['known_failure']} ({v}: {c.get('message', '')})"),
+                    )
                     el.text = _details(c)
                     n["skipped"] += 1
                 elif is_known(c) and v == "pass":
                     tp = ET.SubElement(tc, "properties")
                     ET.SubElement(tp, "property", name="known_failure_now_passes", value=_clean(c["known_failure"]))
                     ET.SubElement(tc, "system-out").text = _clean(
-                        f"known failure now passes: remove it from the expectations file ({c['known_failure']})")
+                        f"known failure now passes: remove it from the expectations file ({c['known_failure']})"
+                    )
                 elif v == "pass" and c.get("unclassified") is True:
                     tp = ET.SubElement(tc, "properties")
                     ET.SubElement(tp, "property", name="unclassified", value="rejected, reason unknown")

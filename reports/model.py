@@ -8,6 +8,7 @@ graded``, the share of the vector set it took on. A case the environment could n
 ``skipped``) is left out of both. A tile whose graded cases were all not attempted reads "not
 implemented", never 0 %.
 """
+
 from __future__ import annotations
 
 import json
@@ -150,11 +151,13 @@ class Counts:
         return _pct(self.coverage)
 
     def unclassified_text(self) -> str:
-        """"N of the passes are rejections of unknown reason", or "" when none is."""
+        """ "N of the passes are rejections of unknown reason", or "" when none is."""
         if not self.unclassified:
             return ""
-        return (f"{self.unclassified} of the {self.passed} passes {'is a rejection' if self.unclassified == 1 else 'are rejections'} "
-                "of unknown reason (an error of kind 'other' where the case expected specific kinds)")
+        return (
+            f"{self.unclassified} of the {self.passed} passes {'is a rejection' if self.unclassified == 1 else 'are rejections'} "
+            "of unknown reason (an error of kind 'other' where the case expected specific kinds)"
+        )
 
     def verdict_list(self) -> list[tuple[str, int]]:
         return [(v, self.by_verdict[v]) for v in VERDICTS if self.by_verdict[v]]
@@ -164,16 +167,24 @@ class Counts:
         return [(s, self.by_status[s]) for s in STATUSES if self.by_status[s]]
 
     def as_json(self) -> dict:
-        return {"total": self.total, "graded": self.graded, "attempted": self.attempted,
-                "pass": self.passed, "failed": self.failed,
-                "unclassified_passes": self.unclassified,
-                "known_failures": self.known, "known_failures_now_passing": self.now_passing,
-                "skipped": self.skipped, "verdicts": {v: n for v, n in self.verdict_list()}}
+        return {
+            "total": self.total,
+            "graded": self.graded,
+            "attempted": self.attempted,
+            "pass": self.passed,
+            "failed": self.failed,
+            "unclassified_passes": self.unclassified,
+            "known_failures": self.known,
+            "known_failures_now_passing": self.now_passing,
+            "skipped": self.skipped,
+            "verdicts": {v: n for v, n in self.verdict_list()},
+        }
 
 
 @dataclass
 class Column:
     """One results file: one implementation, one run."""
+
     index: int
     results: Results
 
@@ -193,6 +204,7 @@ class Column:
 @dataclass
 class Row:
     """One (case, profile), with each column's case record or None when that run lacks it."""
+
     id: str
     profile: str
     area: str
@@ -275,21 +287,23 @@ def mark_known(results: Results, expectations) -> int:
 def partial_runs(model: "Model") -> list[tuple[Column, dict]]:
     """Columns whose run selected part of the vector set by choice (``run.selection``: how many
     case runs of how many, and by which options): its coverage is of that part only."""
-    return [(c, c.results.run["selection"]) for c in model.columns
-            if isinstance(c.results.run.get("selection"), dict)]
+    return [(c, c.results.run["selection"]) for c in model.columns if isinstance(c.results.run.get("selection"), dict)]
 
 
 def partial_text(col: Column, sel: dict) -> str:
     by = ", ".join(sel.get("by") or []) or "a selection"
-    return (f"Partial run: {col.label} ran {sel.get('selected', '?')} of the {sel.get('of', '?')} case runs "
-            f"of the vector set ({by}); its figures are about that part only.")
+    return (
+        f"Partial run: {col.label} ran {sel.get('selected', '?')} of the {sel.get('of', '?')} case runs "
+        f"of the vector set ({by}); its figures are about that part only."
+    )
 
 
 def incomplete_runs(model: "Model") -> list[tuple[Column, list]]:
     """Columns whose run stopped before every selected case ran (``run.incomplete``), with the
     case runs it did not run (``run.not_run``)."""
-    return [(c, list(c.results.run.get("not_run") or [])) for c in model.columns
-            if c.results.run.get("incomplete") is True]
+    return [
+        (c, list(c.results.run.get("not_run") or [])) for c in model.columns if c.results.run.get("incomplete") is True
+    ]
 
 
 def public_arg(arg: str, roots: Iterable[str | Path] = ()) -> str:
@@ -365,8 +379,12 @@ def filed_under(cell: dict, rid: str, cited: list) -> dict:
     ``cited`` but not ``rid`` checked ``rid`` and found it kept (the answer was right and the
     assertions naming ``rid`` held), a pass there."""
     broken = cell.get("failed_requirements")
-    if cell["verdict"] in FAILING and isinstance(broken, list) and rid not in broken \
-            and any(r in broken for r in cited):
+    if (
+        cell["verdict"] in FAILING
+        and isinstance(broken, list)
+        and rid not in broken
+        and any(r in broken for r in cited)
+    ):
         return {k: v for k, v in cell.items() if k != "known_failure"} | {"verdict": PASS}
     return cell
 
@@ -387,6 +405,7 @@ def suite_checks(catalog_path: str | Path | None) -> dict[str, list[str]]:
         return {}
     try:
         from appc_conformance.conformance import vectors  # noqa: PLC0415
+
         vs = vectors.load(root, vectors.vector_files(root / "publisher"))
     except (ImportError, OSError, ValueError):
         return {}
@@ -397,8 +416,7 @@ def suite_checks(catalog_path: str | Path | None) -> dict[str, list[str]]:
     return out
 
 
-def build(results: Iterable[Results], catalog: dict | None = None,
-          suite_checks: dict | None = None) -> Model:
+def build(results: Iterable[Results], catalog: dict | None = None, suite_checks: dict | None = None) -> Model:
     """``suite_checks``: requirement ID -> the publisher cases citing it (see ``suite_checks``);
     a rule for servers among them counts as covered (by publisher checks) without an adapter case."""
     columns = [Column(i, r) for i, r in enumerate(results)]
@@ -410,10 +428,16 @@ def build(results: Iterable[Results], catalog: dict | None = None,
             row = rows_by_key.get(key)
             if row is None:
                 row = rows_by_key[key] = Row(
-                    id=c["id"], profile=c["profile"], area=c.get("area") or c["id"].split("/", 1)[0],
-                    op=c.get("op", ""), strength=c.get("strength", ""),
-                    requirements=list(c.get("requirements", [])), ambiguities=list(c.get("ambiguities", [])),
-                    description=c.get("description", ""), cells=[None] * n)
+                    id=c["id"],
+                    profile=c["profile"],
+                    area=c.get("area") or c["id"].split("/", 1)[0],
+                    op=c.get("op", ""),
+                    strength=c.get("strength", ""),
+                    requirements=list(c.get("requirements", [])),
+                    ambiguities=list(c.get("ambiguities", [])),
+                    description=c.get("description", ""),
+                    cells=[None] * n,
+                )
             row.cells[col.index] = c
     rows = sorted(rows_by_key.values(), key=lambda r: (r.area, r.id, r.profile))
     areas = sorted({r.area for r in rows})
@@ -432,19 +456,27 @@ def build(results: Iterable[Results], catalog: dict | None = None,
     reqs: dict[str, Requirement] = {}
     if catalog:
         for r in catalog.get("requirements", []):
-            reqs[r["id"]] = Requirement(r["id"], r.get("strength", ""), r.get("section", ""),
-                                        r.get("summary", ""), list(r.get("profiles", [])),
-                                        r.get("untestable_reason"), True, counts=counts(),
-                                        testable_by=list(r.get("testable_by") or []),
-                                        side=r.get("side") or "")
+            reqs[r["id"]] = Requirement(
+                r["id"],
+                r.get("strength", ""),
+                r.get("section", ""),
+                r.get("summary", ""),
+                list(r.get("profiles", [])),
+                r.get("untestable_reason"),
+                True,
+                counts=counts(),
+                testable_by=list(r.get("testable_by") or []),
+                side=r.get("side") or "",
+            )
     for row in rows:
         # A requirement is covered by the cases that cite it and by the request assertions that
         # name it (a record's assertion_requirements; counted for the profiles it belongs to).
         cited = list(row.requirements)
         for cell in row.cells:
             for rid in (cell or {}).get("assertion_requirements") or ():
-                if rid not in cited and (rid not in reqs or not reqs[rid].profiles
-                                         or row.profile in reqs[rid].profiles):
+                if rid not in cited and (
+                    rid not in reqs or not reqs[rid].profiles or row.profile in reqs[rid].profiles
+                ):
                     cited.append(rid)
         for rid in cited:
             if rid not in reqs:
@@ -453,8 +485,12 @@ def build(results: Iterable[Results], catalog: dict | None = None,
         for i, cell in enumerate(row.cells):
             if cell is None:
                 continue
-            for tally in (by_area[row.area][i], by_area_profile[(row.area, row.profile)][i], totals[i],
-                          totals_by_profile[row.profile][i]):
+            for tally in (
+                by_area[row.area][i],
+                by_area_profile[(row.area, row.profile)][i],
+                totals[i],
+                totals_by_profile[row.profile][i],
+            ):
                 tally.add_cell(cell)
             for rid in cited:
                 reqs[rid].counts[i].add_cell(filed_under(cell, rid, cited))
@@ -467,24 +503,50 @@ def build(results: Iterable[Results], catalog: dict | None = None,
     ordered = list(reqs.values()) if catalog else sorted(reqs.values(), key=lambda r: _req_sort_key(r.id))
     if catalog:  # catalog order first, then IDs the catalog does not know
         ordered = [r for r in ordered if r.in_catalog] + sorted(
-            (r for r in ordered if not r.in_catalog), key=lambda r: _req_sort_key(r.id))
-    return Model(columns=columns, rows=rows, areas=areas, profiles=profiles, strengths=strengths,
-                 by_area=by_area, by_area_profile=by_area_profile, totals=totals,
-                 totals_by_profile=totals_by_profile, requirements=ordered, catalog_used=bool(catalog))
+            (r for r in ordered if not r.in_catalog), key=lambda r: _req_sort_key(r.id)
+        )
+    return Model(
+        columns=columns,
+        rows=rows,
+        areas=areas,
+        profiles=profiles,
+        strengths=strengths,
+        by_area=by_area,
+        by_area_profile=by_area_profile,
+        totals=totals,
+        totals_by_profile=totals_by_profile,
+        requirements=ordered,
+        catalog_used=bool(catalog),
+    )
 
 
 def coverage_json(model: Model) -> dict:
     """The requirement coverage table as data (``coverage.json``)."""
     out = []
     for r in model.requirements:
-        out.append({
-            "id": r.id, "strength": r.strength, "section": r.section, "summary": r.summary,
-            "in_catalog": r.in_catalog, "cases": len(r.case_ids),
-            "publisher_cases": len(r.publisher_case_ids),
-            "untestable_reason": r.untestable_reason, "testable_by": r.testable_by,
-            "implementations": [{"implementation": col.label, "results": public_path(col.results.path),
-                                 **r.counts[col.index].as_json()} for col in model.columns],
-        })
-    return {"requirements": out,
-            "uncovered": [r.id for r in model.uncovered_requirements],
-            "not_in_catalog": [r.id for r in model.requirements if not r.in_catalog] if model.catalog_used else []}
+        out.append(
+            {
+                "id": r.id,
+                "strength": r.strength,
+                "section": r.section,
+                "summary": r.summary,
+                "in_catalog": r.in_catalog,
+                "cases": len(r.case_ids),
+                "publisher_cases": len(r.publisher_case_ids),
+                "untestable_reason": r.untestable_reason,
+                "testable_by": r.testable_by,
+                "implementations": [
+                    {
+                        "implementation": col.label,
+                        "results": public_path(col.results.path),
+                        **r.counts[col.index].as_json(),
+                    }
+                    for col in model.columns
+                ],
+            }
+        )
+    return {
+        "requirements": out,
+        "uncovered": [r.id for r in model.uncovered_requirements],
+        "not_in_catalog": [r.id for r in model.requirements if not r.in_catalog] if model.catalog_used else [],
+    }

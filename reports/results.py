@@ -4,6 +4,7 @@ A results file is one run of the suite against one implementation; its JSON Sche
 ``reports/schema/results.schema.json``. The harness calls :func:`write_results`; every
 report, diff and check calls :func:`load_results`.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,14 +68,19 @@ def validate(data: Any, path: str | os.PathLike | None = None) -> None:
         raise ResultsError(path, "(top level)", f"expected a JSON object, found {type(data).__name__}")
     fmt = data.get("format")
     if fmt != FORMAT:
-        raise ResultsError(path, "field 'format'",
-                           f"not an appc conformance results file (format is {fmt!r}, expected {FORMAT!r})")
+        raise ResultsError(
+            path, "field 'format'", f"not an appc conformance results file (format is {fmt!r}, expected {FORMAT!r})"
+        )
     version = data.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise ResultsError(path, "field 'format_version'",
-                           f"written by a newer suite (format version {version}); "
-                           f"this one reads version {FORMAT_VERSION}: upgrade appc-conformance")
+        raise ResultsError(
+            path,
+            "field 'format_version'",
+            f"written by a newer suite (format version {version}); "
+            f"this one reads version {FORMAT_VERSION}: upgrade appc-conformance",
+        )
     import jsonschema  # noqa: PLC0415 (only readers validate: the harness writes without it)
+
     validator_cls = jsonschema.validators.validator_for(schema())
     errors = list(validator_cls(schema()).iter_errors(data))
     if errors:
@@ -88,12 +94,18 @@ def validate(data: Any, path: str | os.PathLike | None = None) -> None:
     for i, c in enumerate(data["cases"]):
         key = (c["id"], c["profile"])
         if key in seen:
-            raise ResultsError(path, f"field 'cases[{i}]' ({c['id']} [{c['profile']}])",
-                               f"the same case and profile appear twice (first at cases[{seen[key]}])")
+            raise ResultsError(
+                path,
+                f"field 'cases[{i}]' ({c['id']} [{c['profile']}])",
+                f"the same case and profile appear twice (first at cases[{seen[key]}])",
+            )
         seen[key] = i
         if profiles and c["profile"] not in profiles:
-            raise ResultsError(path, f"field 'cases[{i}].profile' ({c['id']})",
-                               f"profile {c['profile']!r} is not among the run's profiles {sorted(profiles)}")
+            raise ResultsError(
+                path,
+                f"field 'cases[{i}].profile' ({c['id']})",
+                f"profile {c['profile']!r} is not among the run's profiles {sorted(profiles)}",
+            )
 
 
 #: How deeply a results file may nest arrays and objects: a record (3 levels) holds an answer
@@ -133,15 +145,18 @@ def parse(text: str, path: str | os.PathLike | None = None) -> dict:
     try:
         data = loads_bounded(text, MAX_DEPTH)
     except RecursionError:
-        raise ResultsError(path, "", f"arrays and objects nested too deeply (more than {MAX_DEPTH} levels): "
-                                     "not a results file") from None
+        raise ResultsError(
+            path, "", f"arrays and objects nested too deeply (more than {MAX_DEPTH} levels): not a results file"
+        ) from None
     except json.JSONDecodeError as exc:
         # The decoder reports an unterminated string, or an error at the very end, only when
         # the text stops before the document does.
         truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         if truncated:
-            msg = f"truncated: the file ends before the JSON document does (interrupted run or copy?); " \
-                  f"JSON decoder: {exc.msg}"
+            msg = (
+                f"truncated: the file ends before the JSON document does (interrupted run or copy?); "
+                f"JSON decoder: {exc.msg}"
+            )
         else:
             msg = f"not valid JSON: {exc.msg}"
         raise ResultsError(path, f"line {exc.lineno} column {exc.colno}", msg) from None
@@ -152,6 +167,7 @@ def parse(text: str, path: str | os.PathLike | None = None) -> dict:
 @dataclass
 class Results:
     """A loaded, valid results file. ``data`` is the document exactly as read."""
+
     path: str
     data: dict
 
@@ -209,8 +225,11 @@ class Results:
             return None
         n = len(self.not_run)
         some = ", ".join(self.not_run[:3]) + (", ..." if n > 3 else "")
-        return (f"INCOMPLETE: {self.path} is an interrupted run: {n} selected case runs did not run"
-                + (f" ({some})" if n else "") + "; its verdicts cover only what ran")
+        return (
+            f"INCOMPLETE: {self.path} is an interrupted run: {n} selected case runs did not run"
+            + (f" ({some})" if n else "")
+            + "; its verdicts cover only what ran"
+        )
 
     def selection_line(self) -> str | None:
         """One line for a partial run by choice, else None."""
@@ -298,4 +317,3 @@ def write_results(path: str | os.PathLike, data: dict, *, validate_first: bool =
     except OSError:
         pass
     return target
-

@@ -9,6 +9,7 @@ makes the rule, docs/AUDIT.md), so a reviewer can check that every must or shoul
 on a cited keyword. A must/should case with no cited requirement carrying a basis is listed
 under "without a basis" and makes the script exit 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +41,15 @@ def audit(root: Path | None = None) -> dict:
             by_req[r].append(c.id)
         if not any(reqs.get(r, {}).get("basis") for r in cited) and "basis:" not in c.raw.get("notes", ""):
             unbased.append(c.id)
-    return {"cases": len(vs.cases), "counts": dict(sorted(counts.items())),
-            "by_requirement": {r: {"strength": reqs[r]["strength"], "basis": reqs[r].get("basis"),
-                                   "cases": ids} for r, ids in sorted(by_req.items())},
-            "without_basis": unbased}
+    return {
+        "cases": len(vs.cases),
+        "counts": dict(sorted(counts.items())),
+        "by_requirement": {
+            r: {"strength": reqs[r]["strength"], "basis": reqs[r].get("basis"), "cases": ids}
+            for r, ids in sorted(by_req.items())
+        },
+        "without_basis": unbased,
+    }
 
 
 def main(argv=None) -> int:

@@ -31,6 +31,7 @@ Growth: the non-network cases copied 5, 10 and 20 times, the whole set 10 times 
 IDs get a suffix), run through the harness; wall time and the peak RSS of the largest process of the run (resource.getrusage of the
 children, measured in a fresh wrapper process per run).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,6 +75,7 @@ def local_cases(vs) -> list:
 
 # --- (a) in-process --------------------------------------------------------------------------------
 
+
 def bench_inprocess(pairs: list, repeats: int) -> dict:
     from appc_conformance.conformance.adapters.reference import __main__ as ref  # noqa: PLC0415 - the measurement needs it in-process
     from appc_conformance.conformance.adapters.reference.errors import RefError, Unsupported  # noqa: PLC0415 - imported only when this path runs (start-up time)
@@ -92,11 +94,16 @@ def bench_inprocess(pairs: list, repeats: int) -> dict:
         once()
         times.append(time.perf_counter() - t0)
     best = min(times)
-    return {"per_case_s": best / len(pairs), "runs": len(pairs), "repeats": repeats,
-            "median_per_case_s": statistics.median(times) / len(pairs)}
+    return {
+        "per_case_s": best / len(pairs),
+        "runs": len(pairs),
+        "repeats": repeats,
+        "median_per_case_s": statistics.median(times) / len(pairs),
+    }
 
 
 # --- (b) adapter round trip ------------------------------------------------------------------------
+
 
 def bench_roundtrip(pairs: list, repeats: int, argv: list) -> dict:
     sessions = {p: AdapterSession(argv, p, timeout=10) for p in vectors.PROFILES}
@@ -116,11 +123,17 @@ def bench_roundtrip(pairs: list, repeats: int, argv: list) -> dict:
         for s in sessions.values():
             s.close()
     best = min(times)
-    return {"per_case_s": best / len(pairs), "runs": len(pairs), "repeats": repeats,
-            "median_per_case_s": statistics.median(times) / len(pairs), "transport_failures": failures}
+    return {
+        "per_case_s": best / len(pairs),
+        "runs": len(pairs),
+        "repeats": repeats,
+        "median_per_case_s": statistics.median(times) / len(pairs),
+        "transport_failures": failures,
+    }
 
 
 # --- vector sets multiplied ------------------------------------------------------------------------
+
 
 def multiplied_set(src: Path, dest: Path, factor: int, areas=None) -> Path:
     """A vector set at ``dest`` with every file of ``src`` (only ``areas`` if given) ``factor`` times.
@@ -149,7 +162,16 @@ def multiplied_set(src: Path, dest: Path, factor: int, areas=None) -> Path:
 
 
 # pytest as a user starts it by hand: every plugin installed in the environment, the built-in ones.
-PLAIN_PYTEST = (sys.executable, "-m", "pytest", "-p", "appc_conformance.conformance.plugin", "-q", "-p", "no:cacheprovider")
+PLAIN_PYTEST = (
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "appc_conformance.conformance.plugin",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+)
 
 
 def pytest_argv(vector_root: Path, impl: str, paths=None, extra=(), plain=False) -> list:
@@ -160,8 +182,9 @@ def pytest_argv(vector_root: Path, impl: str, paths=None, extra=(), plain=False)
 
 
 def measured_run(argv: list) -> dict:
-    out = subprocess.run([sys.executable, "-c", WRAPPER, *argv], capture_output=True, text=True,
-                         cwd=ROOT, env=env(), timeout=3600)
+    out = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *argv], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=3600
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -176,8 +199,9 @@ def timed_load(root: Path, cache: bool) -> float:
     return time.perf_counter() - t0
 
 
-def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference", extra=(),
-                  plain=False) -> list:
+def bench_harness(
+    tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="reference", extra=(), plain=False
+) -> list:
     """Harness runs over the set multiplied by each factor: wall time, peak RSS, case runs.
 
     The repeats are interleaved (x1, x10, x1, x10, ...), so that a slow spell of the machine falls
@@ -190,8 +214,13 @@ def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="re
         root = multiplied_set(vectors.default_vectors_dir(), tmp / f"x{f}", f, areas)
         load_cold_s = timed_load(root, cache=False)
         timed_load(root, cache=True)  # fills the cache
-        sets[f] = {"root": root, "n": count_items(root), "load_cold_s": load_cold_s,
-                   "results": tmp / f"x{f}.results.json", "runs": []}
+        sets[f] = {
+            "root": root,
+            "n": count_items(root),
+            "load_cold_s": load_cold_s,
+            "results": tmp / f"x{f}.results.json",
+            "runs": [],
+        }
     for _ in range(repeats):
         for st in sets.values():
             argv = pytest_argv(st["root"], impl, extra=["--results", str(st["results"]), *extra], plain=plain)
@@ -200,11 +229,21 @@ def bench_harness(tmp: Path, repeats: int, factors=(1, 10), areas=None, impl="re
     for f, st in sets.items():
         best = min(st["runs"], key=lambda r: r["wall_s"])
         cases = json.loads(st["results"].read_text())["cases"] if st["results"].exists() else []
-        rows.append({"factor": f, "case_runs": st["n"], "wall_s": best["wall_s"], "maxrss_kb": best["maxrss_kb"],
-                     "cpu_s": best["cpu_s"], "rc": best["rc"], "repeats": repeats,
-                     "passed": sum(c["verdict"] == "pass" for c in cases),
-                     "runner_s": sum(c["time_s"] for c in cases), "load_s": timed_load(st["root"], cache=True),
-                     "load_cold_s": st["load_cold_s"]})
+        rows.append(
+            {
+                "factor": f,
+                "case_runs": st["n"],
+                "wall_s": best["wall_s"],
+                "maxrss_kb": best["maxrss_kb"],
+                "cpu_s": best["cpu_s"],
+                "rc": best["rc"],
+                "repeats": repeats,
+                "passed": sum(c["verdict"] == "pass" for c in cases),
+                "runner_s": sum(c["time_s"] for c in cases),
+                "load_s": timed_load(st["root"], cache=True),
+                "load_cold_s": st["load_cold_s"],
+            }
+        )
         shutil.rmtree(st["root"])
     return rows
 
@@ -214,12 +253,17 @@ def slope(rows: list) -> dict:
     g1, g10 = rows[0], rows[-1]
     dn = g10["case_runs"] - g1["case_runs"]
     per = (g10["wall_s"] - g1["wall_s"]) / dn
-    out = {"per_case_s": per, "n": g1["case_runs"], "factor": g10["factor"], "fixed_s": g1["wall_s"] - per * g1["case_runs"],
-           # where it goes: loading the vector files (schema checks cached), the runner (request and
-           # grading, as timed in each record), and pytest's own item protocol (the rest)
-           "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
-           "load_cold_per_case_s": (g10["load_cold_s"] - g1["load_cold_s"]) / dn,
-           "runner_per_case_s": (g10["runner_s"] - g1["runner_s"]) / dn}
+    out = {
+        "per_case_s": per,
+        "n": g1["case_runs"],
+        "factor": g10["factor"],
+        "fixed_s": g1["wall_s"] - per * g1["case_runs"],
+        # where it goes: loading the vector files (schema checks cached), the runner (request and
+        # grading, as timed in each record), and pytest's own item protocol (the rest)
+        "load_per_case_s": (g10["load_s"] - g1["load_s"]) / dn,
+        "load_cold_per_case_s": (g10["load_cold_s"] - g1["load_cold_s"]) / dn,
+        "runner_per_case_s": (g10["runner_s"] - g1["runner_s"]) / dn,
+    }
     out["pytest_per_case_s"] = per - out["load_per_case_s"] - out["runner_per_case_s"]
     return out
 
@@ -231,8 +275,9 @@ def bench_empty_items(tmp: Path, n: int, repeats: int, plain=False) -> dict:
     for f in (1, 10):
         d = tmp / f"empty-x{f}{'-plain' if plain else ''}"
         d.mkdir()
-        (d / "test_empty.py").write_text("import pytest\n\n\n@pytest.mark.parametrize('i', range(%d))\n"
-                                         "def test_nothing(i):\n    pass\n" % (n * f))
+        (d / "test_empty.py").write_text(
+            "import pytest\n\n\n@pytest.mark.parametrize('i', range(%d))\ndef test_nothing(i):\n    pass\n" % (n * f)
+        )
         argvs[f] = [*PLAIN_PYTEST, str(d / "test_empty.py")] if plain else run.pytest_command(str(d / "test_empty.py"))
     walls = {f: float("inf") for f in argvs}
     for _ in range(repeats):  # interleaved, as in bench_harness
@@ -242,6 +287,7 @@ def bench_empty_items(tmp: Path, n: int, repeats: int, plain=False) -> dict:
 
 
 # --- whole suite per implementation ----------------------------------------------------------------
+
 
 def bench_implementations(names: list) -> list:
     rows = []
@@ -259,12 +305,21 @@ def bench_implementations(names: list) -> list:
             if results.exists():
                 for c in json.loads(results.read_text())["cases"]:
                     counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
-        rows.append({"impl": name, "available": True, "wall_s": r["wall_s"], "maxrss_kb": r["maxrss_kb"],
-                     "case_runs": sum(counts.values()), "verdicts": counts})
+        rows.append(
+            {
+                "impl": name,
+                "available": True,
+                "wall_s": r["wall_s"],
+                "maxrss_kb": r["maxrss_kb"],
+                "case_runs": sum(counts.values()),
+                "verdicts": counts,
+            }
+        )
     return rows
 
 
 # --- the whole compatibility run -----------------------------------------------------------------------
+
 
 def bench_compat(repeats: int) -> dict:
     """``appc-conformance run --all`` (every bundled implementation, both profiles, every report),
@@ -290,30 +345,49 @@ def bench_compat(repeats: int) -> dict:
                 runs.append(r)
                 verdicts.setdefault(mode, got)
         best = min(runs, key=lambda r: r["wall_s"])
-        fig[mode] = {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs], "rc": best["rc"],
-                     "maxrss_kb": best["maxrss_kb"], "cpu_s": best["cpu_s"], "case_runs": best["case_runs"]}
+        fig[mode] = {
+            "wall_s": best["wall_s"],
+            "walls_s": [r["wall_s"] for r in runs],
+            "rc": best["rc"],
+            "maxrss_kb": best["maxrss_kb"],
+            "cpu_s": best["cpu_s"],
+            "case_runs": best["case_runs"],
+        }
     a, b = verdicts["concurrent"], verdicts["serial"]
     fig["same_verdicts"] = a == b
-    fig["differences"] = [f"{k[0]} {k[1]} [{k[2]}]: {a.get(k)} vs {b.get(k)} (serial)"
-                          for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)][:20]
+    fig["differences"] = [
+        f"{k[0]} {k[1]} [{k[2]}]: {a.get(k)} vs {b.get(k)} (serial)"
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ][:20]
     return fig
 
 
 def render_compat(fig: dict) -> list:
     c, s = fig["concurrent"], fig["serial"]
-    lines = ["## The whole compatibility run (`appc-conformance run --all`, every report)", "",
-             "| mode | wall time (best) | every run | CPU time | peak RSS | case runs |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## The whole compatibility run (`appc-conformance run --all`, every report)",
+        "",
+        "| mode | wall time (best) | every run | CPU time | peak RSS | case runs |",
+        "|---|---|---|---|---|---|",
+    ]
     for title, r in (("side by side (the default)", c), ("`--serial`", s)):
-        lines.append(f"| {title} | {r['wall_s']:.1f} s | {', '.join(f'{w:.1f}' for w in r['walls_s'])} s | "
-                     f"{r['cpu_s']:.1f} s | {r['maxrss_kb'] / 1024:.0f} MiB | {r['case_runs']} |")
-    lines += ["", f"Target of issue 13, at most 15 s from a warm Go build cache: "
-              f"**{'met' if c['wall_s'] <= 15 else 'not met'}** ({c['wall_s']:.1f} s; serial {s['wall_s']:.1f} s). "
-              f"Verdicts of the two modes, case by case: **{'the same' if fig['same_verdicts'] else 'DIFFERENT'}**."]
+        lines.append(
+            f"| {title} | {r['wall_s']:.1f} s | {', '.join(f'{w:.1f}' for w in r['walls_s'])} s | "
+            f"{r['cpu_s']:.1f} s | {r['maxrss_kb'] / 1024:.0f} MiB | {r['case_runs']} |"
+        )
+    lines += [
+        "",
+        f"Target of issue 13, at most 15 s from a warm Go build cache: "
+        f"**{'met' if c['wall_s'] <= 15 else 'not met'}** ({c['wall_s']:.1f} s; serial {s['wall_s']:.1f} s). "
+        f"Verdicts of the two modes, case by case: **{'the same' if fig['same_verdicts'] else 'DIFFERENT'}**.",
+    ]
     lines += [f"- {d}" for d in fig["differences"]]
     return lines + [""]
 
 
 # --- report ----------------------------------------------------------------------------------------
+
 
 def us(seconds: float) -> str:
     return f"{seconds * 1e6:,.0f} µs" if seconds < 0.01 else f"{seconds * 1e3:,.1f} ms"
@@ -323,59 +397,83 @@ def render(fig: dict) -> str:
     a, b, c = fig["a"]["per_case_s"], fig["b"]["per_case_s"], fig["c"]["per_case_s"]
     e, e_plain = fig["empty_item"]["per_case_s"], fig["empty_item_plain"]["per_case_s"]
     row = lambda title, key, how="the same": f"| {title} | {us(fig[key]['per_case_s'])} | {how} |"  # noqa: E731
-    lines = [f"# appc conformance suite: benchmark ({fig['when']})", "",
-             f"Machine: {fig['machine']}; load average at start {fig['load_start']}, at end {fig['load_end']}.",
-             f"Command: `{fig['command']}`", "",
-             f"## Per-case cost (non-network cases, {fig['a']['runs']} case runs of both profiles)", "",
-             "| layer | per case | how measured |", "|---|---|---|",
-             f"| (a) reference in-process | {us(a)} | best of {fig['a']['repeats']} passes over every case |",
-             f"| (b) adapter round trip, no pytest | {us(b)} | AdapterSession.request, best of {fig['b']['repeats']} passes |",
-             f"| (c) one case through the harness, as `appc-conformance run` starts pytest | {us(c)} | "
-             f"(T({fig['c']['factor']}N) - T(N)) / {fig['c']['factor'] - 1}N, N = {fig['c']['n']} case runs |",
-             row("(c) with `--pipeline 0` (one request at a time)", "c_serial", "(T(10N) - T(N)) / 9N"),
-             row("(c) with `--pytest-protocol` (pytest's setup, call and teardown hooks)", "c_pytest_protocol"),
-             row("(c) as plain `pytest vectors` starts (every plugin installed here)", "c_plain"),
-             f"| an empty pytest item (`def test(): pass`), plugins as (c) | {us(e)} | (T(10N) - T(N)) / 9N |",
-             f"| an empty pytest item, plugins as plain `pytest` | {us(e_plain)} | the same |",
-             "", "Where (c) goes, per case run:", "",
-             f"- loading the vector files: {us(fig['c']['load_per_case_s'])} with the schema checks cached "
-             f"(every run after the first), {us(fig['c']['load_cold_per_case_s'])} without",
-             f"- the runner (sending ahead, reading the answer, grading, as timed in each record): "
-             f"{us(fig['c']['runner_per_case_s'])}",
-             f"- pytest (collection, the item's protocol, the reports) and the plugin hooks: "
-             f"{us(fig['c']['pytest_per_case_s'])}",
-             "", f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** "
-             f"(process boundary); plain `pytest vectors`: c/b = {fig['c_plain']['per_case_s'] / b:.2f}; "
-             f"an empty pytest item against a round trip: {e / b:.2f} with the plugins of (c), "
-             f"{e_plain / b:.2f} with every plugin.",
-             f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.", "",
-             f"Targets of issue 5: c within 3 times b: **{'met' if c <= 3 * b else 'not met'}** "
-             f"(c/b = {c / b:.2f}); growth linear: {growth_verdict(fig['growth_local'])}.", "",
-             "## Whole suite per implementation (as `appc-conformance run --impl NAME` starts pytest)", "",
-             "| implementation | case runs | wall time | peak RSS | verdicts |", "|---|---|---|---|---|"]
+    lines = [
+        f"# appc conformance suite: benchmark ({fig['when']})",
+        "",
+        f"Machine: {fig['machine']}; load average at start {fig['load_start']}, at end {fig['load_end']}.",
+        f"Command: `{fig['command']}`",
+        "",
+        f"## Per-case cost (non-network cases, {fig['a']['runs']} case runs of both profiles)",
+        "",
+        "| layer | per case | how measured |",
+        "|---|---|---|",
+        f"| (a) reference in-process | {us(a)} | best of {fig['a']['repeats']} passes over every case |",
+        f"| (b) adapter round trip, no pytest | {us(b)} | AdapterSession.request, best of {fig['b']['repeats']} passes |",
+        f"| (c) one case through the harness, as `appc-conformance run` starts pytest | {us(c)} | "
+        f"(T({fig['c']['factor']}N) - T(N)) / {fig['c']['factor'] - 1}N, N = {fig['c']['n']} case runs |",
+        row("(c) with `--pipeline 0` (one request at a time)", "c_serial", "(T(10N) - T(N)) / 9N"),
+        row("(c) with `--pytest-protocol` (pytest's setup, call and teardown hooks)", "c_pytest_protocol"),
+        row("(c) as plain `pytest vectors` starts (every plugin installed here)", "c_plain"),
+        f"| an empty pytest item (`def test(): pass`), plugins as (c) | {us(e)} | (T(10N) - T(N)) / 9N |",
+        f"| an empty pytest item, plugins as plain `pytest` | {us(e_plain)} | the same |",
+        "",
+        "Where (c) goes, per case run:",
+        "",
+        f"- loading the vector files: {us(fig['c']['load_per_case_s'])} with the schema checks cached "
+        f"(every run after the first), {us(fig['c']['load_cold_per_case_s'])} without",
+        f"- the runner (sending ahead, reading the answer, grading, as timed in each record): "
+        f"{us(fig['c']['runner_per_case_s'])}",
+        f"- pytest (collection, the item's protocol, the reports) and the plugin hooks: "
+        f"{us(fig['c']['pytest_per_case_s'])}",
+        "",
+        f"Ratios: **c/b = {c / b:.2f}** (harness overhead per case), **b/a = {b / a:.1f}** "
+        f"(process boundary); plain `pytest vectors`: c/b = {fig['c_plain']['per_case_s'] / b:.2f}; "
+        f"an empty pytest item against a round trip: {e / b:.2f} with the plugins of (c), "
+        f"{e_plain / b:.2f} with every plugin.",
+        f"Fixed cost of a pytest run (start-up, collection, adapter start): {fig['c']['fixed_s']:.2f} s.",
+        "",
+        f"Targets of issue 5: c within 3 times b: **{'met' if c <= 3 * b else 'not met'}** "
+        f"(c/b = {c / b:.2f}); growth linear: {growth_verdict(fig['growth_local'])}.",
+        "",
+        "## Whole suite per implementation (as `appc-conformance run --impl NAME` starts pytest)",
+        "",
+        "| implementation | case runs | wall time | peak RSS | verdicts |",
+        "|---|---|---|---|---|",
+    ]
     for r in fig["impls"]:
         if not r["available"]:
             lines.append(f"| {r['impl']} | - | not available | - | {r['reason']} |")
             continue
         v = ", ".join(f"{n} {k}" for k, n in sorted(r["verdicts"].items()))
-        lines.append(f"| {r['impl']} | {r['case_runs']} | {r['wall_s']:.1f} s | {r['maxrss_kb'] / 1024:.0f} MiB | {v} |")
+        lines.append(
+            f"| {r['impl']} | {r['case_runs']} | {r['wall_s']:.1f} s | {r['maxrss_kb'] / 1024:.0f} MiB | {v} |"
+        )
     for title, rows in (("non-network cases", fig["growth_local"]), ("whole vector set", fig.get("growth_all"))):
         if not rows:
             continue
         base = rows[0]
-        lines += ["", f"## Growth with the vector set multiplied ({title}, reference)", "",
-                  "| factor | case runs | wall time | time vs x1 | marginal cost per added case run | peak RSS |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## Growth with the vector set multiplied ({title}, reference)",
+            "",
+            "| factor | case runs | wall time | time vs x1 | marginal cost per added case run | peak RSS |",
+            "|---|---|---|---|---|---|",
+        ]
         prev = None
         for r in rows:
-            marginal = "-" if prev is None else \
-                us((r["wall_s"] - prev["wall_s"]) / (r["case_runs"] - prev["case_runs"]))
-            lines.append(f"| x{r['factor']} | {r['case_runs']} | {r['wall_s']:.2f} s | "
-                         f"{r['wall_s'] / base['wall_s']:.2f} | {marginal} | {r['maxrss_kb'] / 1024:.0f} MiB |")
+            marginal = (
+                "-" if prev is None else us((r["wall_s"] - prev["wall_s"]) / (r["case_runs"] - prev["case_runs"]))
+            )
+            lines.append(
+                f"| x{r['factor']} | {r['case_runs']} | {r['wall_s']:.2f} s | "
+                f"{r['wall_s'] / base['wall_s']:.2f} | {marginal} | {r['maxrss_kb'] / 1024:.0f} MiB |"
+            )
             prev = r
         lines.append("")
-        lines.append("Linear growth shows as a constant marginal cost from row to row; the x1 wall time "
-                     "includes the fixed cost of a run.")
+        lines.append(
+            "Linear growth shows as a constant marginal cost from row to row; the x1 wall time "
+            "includes the fixed cost of a run."
+        )
     if fig.get("compat"):
         lines += [""] + render_compat(fig["compat"])
     return "\n".join(lines) + "\n"
@@ -395,9 +493,11 @@ def growth_verdict(rows: list) -> str:
     m_last = (last["wall_s"] - mid["wall_s"]) / (last["case_runs"] - mid["case_runs"])
     m_before = (mid["wall_s"] - first["wall_s"]) / (mid["case_runs"] - first["case_runs"])
     ratio = m_last / m_before
-    return (f"{'yes' if ratio <= 1.25 else 'no'} (marginal cost per case run from x{mid['factor']} to "
-            f"x{last['factor']}: {us(m_last)}, {ratio:.2f} times that from x{first['factor']} "
-            f"to x{mid['factor']}, {us(m_before)})")
+    return (
+        f"{'yes' if ratio <= 1.25 else 'no'} (marginal cost per case run from x{mid['factor']} to "
+        f"x{last['factor']}: {us(m_last)}, {ratio:.2f} times that from x{first['factor']} "
+        f"to x{mid['factor']}, {us(m_before)})"
+    )
 
 
 def loadavg() -> str:
@@ -411,25 +511,38 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats; no x10 run of the whole vector set")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    ap.add_argument("--impl", action="append", help="implementations for the whole-suite times "
-                                                    "(default: every bundled one)")
-    ap.add_argument("--compat-only", action="store_true",
-                    help="only the whole compatibility run, side by side and serial")
+    ap.add_argument(
+        "--impl", action="append", help="implementations for the whole-suite times (default: every bundled one)"
+    )
+    ap.add_argument(
+        "--compat-only", action="store_true", help="only the whole compatibility run, side by side and serial"
+    )
     args = ap.parse_args(argv)
     repeats = 2 if args.quick else 5
-    fig = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": loadavg(),
-           "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-                      f"{platform.system()} {platform.release()}",
-           "command": "python scripts/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    fig = {
+        "when": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "load_start": loadavg(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+        "command": "python scripts/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     if args.compat_only:
         say("the whole compatibility run, side by side and serial ...")
         fig["compat"] = bench_compat(1 if args.quick else 3)
         fig["load_end"] = loadavg()
-        sys.stdout.write("\n".join([f"# appc conformance suite: benchmark ({fig['when']})", "",
-                                    f"Machine: {fig['machine']}; load average at start {fig['load_start']}, "
-                                    f"at end {fig['load_end']}.", f"Command: `{fig['command']}`", "",
-                                    *render_compat(fig["compat"])]))
+        sys.stdout.write(
+            "\n".join(
+                [
+                    f"# appc conformance suite: benchmark ({fig['when']})",
+                    "",
+                    f"Machine: {fig['machine']}; load average at start {fig['load_start']}, at end {fig['load_end']}.",
+                    f"Command: `{fig['command']}`",
+                    "",
+                    *render_compat(fig["compat"]),
+                ]
+            )
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(fig, indent=1) + "\n")
         return 0
@@ -448,10 +561,15 @@ def main(argv=None) -> int:
         fig["growth_local"] = bench_harness(tmp, 1 if args.quick else 5, factors, areas=local_areas)
         fig["c"] = slope(fig["growth_local"])
         reps = 1 if args.quick else 3
-        for key, title, kw in (("c_serial", "one request at a time (--pipeline 0)", {"extra": ["--pipeline", "0"]}),
-                               ("c_pytest_protocol", "pytest's own runtest protocol (--pytest-protocol)",
-                                {"extra": ["--pytest-protocol"]}),
-                               ("c_plain", "as plain `pytest vectors` starts (every installed plugin)", {"plain": True})):
+        for key, title, kw in (
+            ("c_serial", "one request at a time (--pipeline 0)", {"extra": ["--pipeline", "0"]}),
+            (
+                "c_pytest_protocol",
+                "pytest's own runtest protocol (--pytest-protocol)",
+                {"extra": ["--pytest-protocol"]},
+            ),
+            ("c_plain", "as plain `pytest vectors` starts (every installed plugin)", {"plain": True}),
+        ):
             say(f"(c) again, {title} ...")
             fig[key] = slope(bench_harness(tmp, reps, (1, 10), areas=local_areas, **kw))
         say("an empty pytest item, for comparison ...")
@@ -465,8 +583,10 @@ def main(argv=None) -> int:
     say("the whole compatibility run, side by side and serial ...")
     fig["compat"] = bench_compat(1 if args.quick else 3)
     fig["load_end"] = loadavg()
-    fig["ratios"] = {"c_over_b": fig["c"]["per_case_s"] / fig["b"]["per_case_s"],
-                     "b_over_a": fig["b"]["per_case_s"] / fig["a"]["per_case_s"]}
+    fig["ratios"] = {
+        "c_over_b": fig["c"]["per_case_s"] / fig["b"]["per_case_s"],
+        "b_over_a": fig["b"]["per_case_s"] / fig["a"]["per_case_s"],
+    }
     sys.stdout.write(render(fig))
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=1) + "\n")

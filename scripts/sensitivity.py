@@ -43,6 +43,7 @@ Exit status: 0 when every bug is caught by at least one case and every reading p
 bug is caught by none, some reading is failed, or (whole set) a case outside a bug's reach
 catches it; 2 when the control does not pass or a run produced no results file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,35 +92,58 @@ def mutant_cmd(bug: str) -> str:
 
 # --- the reach rule ---------------------------------------------------------------------------------
 
-ALL = "all"   # every case of the op is in reach
-APP = "app"   # only cases whose app string the mutant parses differently from the control
+ALL = "all"  # every case of the op is in reach
+APP = "app"  # only cases whose app string the mutant parses differently from the control
 
 _TAGS_DOC = {"validate_imagetags": ALL, "resolve_tag": ALL, "merge_tag": ALL, "resolve": ALL, "fetch": ALL}
 _MANIFEST = {"validate_manifest": ALL, "match_manifest": ALL, "fetch": ALL}
 _DISCOVERY = {"discover": ALL, "resolve": ALL, "fetch": ALL}
 #: The ops whose code paths are known (the reference's conformance/adapters/reference/__main__.py).
-KNOWN_OPS = {"parse_app", "validate_imagetags", "resolve_tag", "merge_tag", "validate_manifest",
-             "match_manifest", "discover", "resolve", "fetch"}
+KNOWN_OPS = {
+    "parse_app",
+    "validate_imagetags",
+    "resolve_tag",
+    "merge_tag",
+    "validate_manifest",
+    "match_manifest",
+    "discover",
+    "resolve",
+    "fetch",
+}
 #: Which ops can run each patched function of mutants.py, and how (read from the reference:
 #: core.py, discovery.py, fetch.py). An identifier check runs in every op; discover reaches it
 #: only through parse_app of its app string (discovery.py calls no other identifier check).
 REACH = {
-    "_is_ident": {"parse_app": ALL, "validate_imagetags": ALL, "resolve_tag": ALL, "merge_tag": ALL,
-                  "validate_manifest": ALL, "match_manifest": ALL, "discover": APP, "resolve": ALL,
-                  "fetch": ALL},
+    "_is_ident": {
+        "parse_app": ALL,
+        "validate_imagetags": ALL,
+        "resolve_tag": ALL,
+        "merge_tag": ALL,
+        "validate_manifest": ALL,
+        "match_manifest": ALL,
+        "discover": APP,
+        "resolve": ALL,
+        "fetch": ALL,
+    },
     "_parse_app": {"parse_app": ALL, "match_manifest": ALL, "discover": APP, "resolve": APP, "fetch": APP},
     "_resolve_tag": {"resolve_tag": ALL, "merge_tag": ALL, "resolve": ALL, "fetch": ALL},
     "_merge_tag": {"merge_tag": ALL, "resolve": ALL, "fetch": ALL},
     "_value_matches": {"match_manifest": ALL},
     "_match_manifest": {"match_manifest": ALL},
     **{f: _TAGS_DOC for f in ("_null_members_accepted", "_unknown_member_rejected", "_dangling_alias_invalid")},
-    **{f: _DISCOVERY for f in ("_Transport", "_meta_tags", "_render", "_prefix_ok", "_usable", "_walk",
-                               "_render_labels", "_resolve")},
+    **{
+        f: _DISCOVERY
+        for f in ("_Transport", "_meta_tags", "_render", "_prefix_ok", "_usable", "_walk", "_render_labels", "_resolve")
+    },
 }
 REACH["_check_identifier"] = REACH["_is_ident"]
 #: The reference's rule functions a bug may replace (RULE_BUGS, FETCH_BUGS of mutants.py).
-RULE_REACH = {**{r: _TAGS_DOC for r in ("imagetags_members", "check_alias_target", "check_tag_label_name",
-                                       "check_tag_label_value")}}
+RULE_REACH = {
+    **{
+        r: _TAGS_DOC
+        for r in ("imagetags_members", "check_alias_target", "check_tag_label_name", "check_tag_label_value")
+    }
+}
 MANIFEST_RULE_REACH = _MANIFEST  # every other rule of core.py is a manifest check (load_manifest)
 FETCH_RULE_REACH = {"fetch": ALL}
 
@@ -132,8 +156,14 @@ def switch_sites(source: str | None = None) -> dict:
         if not isinstance(top, (ast.FunctionDef, ast.ClassDef)):
             continue
         for node in ast.walk(top):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "on"
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "on"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 sites.setdefault(node.args[0].value, set()).add(top.name)
     return sites
 
@@ -220,8 +250,9 @@ def app_strings(case) -> list | None:
     symbols = list(case.raw.get("hosts") or {})
     out = []
     for port in ("", f":{SAMPLE_PORT}"):
-        values = {sym: {"netloc": f"127.0.0.{2 + i}{port}", "host": f"127.0.0.{2 + i}"}
-                  for i, sym in enumerate(symbols)}
+        values = {
+            sym: {"netloc": f"127.0.0.{2 + i}{port}", "host": f"127.0.0.{2 + i}"} for i, sym in enumerate(symbols)
+        }
         try:
             text = spec.substitute(app, values)
         except Exception:  # noqa: BLE001 - any doubt puts the case in reach
@@ -246,8 +277,9 @@ def reach_selection(name: str, mod, vs, probe: ParseProbe | None = None, sites: 
     out = []
     for c in vs.cases:
         how = reach.get(c.op, ALL if c.op not in KNOWN_OPS else None)
-        if how == ALL or (how == APP and (apps[c.id] is None
-                                          or any((a, p) in differ for a in apps[c.id] for p in c.profiles))):
+        if how == ALL or (
+            how == APP and (apps[c.id] is None or any((a, p) in differ for a in apps[c.id] for p in c.profiles))
+        ):
             out.append(c.id)
     return out
 
@@ -266,15 +298,31 @@ def selection_args(case_ids: list, vs, vectors_root: Path) -> tuple[list, list]:
 def run_suite(bug: str, paths: list, workdir: Path, timeout: float = 10.0, extra=(), tag: str = "") -> dict:
     """Run the suite against one mutant; the results document (plus the run's own timing)."""
     results = workdir / f"{bug}{tag}.json"
-    argv = run.pytest_command(*(str(p) for p in paths), "--adapter-cmd", mutant_cmd(bug), "--results", str(results),
-                              "--adapter-timeout", str(timeout), "--network-sessions", str(NETWORK_SESSIONS), *extra)
+    argv = run.pytest_command(
+        *(str(p) for p in paths),
+        "--adapter-cmd",
+        mutant_cmd(bug),
+        "--results",
+        str(results),
+        "--adapter-timeout",
+        str(timeout),
+        "--network-sessions",
+        str(NETWORK_SESSIONS),
+        *extra,
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.monotonic()
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env, timeout=1800)
     wall = time.monotonic() - t0
     if not results.exists():
-        return {"bug": bug, "ok": False, "wall_s": wall, "returncode": proc.returncode,
-                "output": (proc.stdout + proc.stderr)[-3000:], "cases": []}
+        return {
+            "bug": bug,
+            "ok": False,
+            "wall_s": wall,
+            "returncode": proc.returncode,
+            "output": (proc.stdout + proc.stderr)[-3000:],
+            "cases": [],
+        }
     doc = json.loads(results.read_text())
     return {"bug": bug, "ok": True, "wall_s": wall, "returncode": proc.returncode, "cases": doc["cases"]}
 
@@ -298,9 +346,17 @@ def _outermost(paths: list) -> list:
 MODES = ("whole", "reach", "focused", "staged")
 
 
-def run_all(bugs: list, *, mode: str = "whole", focused: bool | None = None, jobs: int = 2,
-            timeout: float = 10.0, vectors_root: Path = VECTORS, workdir: Path | None = None,
-            progress=None) -> dict:
+def run_all(
+    bugs: list,
+    *,
+    mode: str = "whole",
+    focused: bool | None = None,
+    jobs: int = 2,
+    timeout: float = 10.0,
+    vectors_root: Path = VECTORS,
+    workdir: Path | None = None,
+    progress=None,
+) -> dict:
     """Run the control and every bug; ``{"control": run, "runs": {bug: run}, "mode": mode}``.
 
     Each run records what it ran (``selection``: whole, areas or reach) and, where the reach rule
@@ -361,8 +417,14 @@ def run_all(bugs: list, *, mode: str = "whole", focused: bool | None = None, job
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             control_sel = "areas" if mode == "focused" else "whole"
             if control_sel == "areas":
-                control_f = pool.submit(lambda: {**run_suite("none", _outermost(area_paths(_Control.areas, vectors_root)),
-                                                             workdir, timeout, tag="-areas"), "selection": "areas"})
+                control_f = pool.submit(
+                    lambda: {
+                        **run_suite(
+                            "none", _outermost(area_paths(_Control.areas, vectors_root)), workdir, timeout, tag="-areas"
+                        ),
+                        "selection": "areas",
+                    }
+                )
             else:
                 control_f = pool.submit(job, _Control, "whole")
             futures = {b.name: pool.submit(job, b, first_selection(b)) for b in bugs}
@@ -371,8 +433,12 @@ def run_all(bugs: list, *, mode: str = "whole", focused: bool | None = None, job
             for b in bugs:
                 runs[b.name] = futures[b.name].result()
                 r = runs[b.name]
-                if (mode == "staged" and b.family not in ("reading", "alternative") and r["ok"]
-                        and not any(c["verdict"] in CATCHING for c in r["cases"])):
+                if (
+                    mode == "staged"
+                    and b.family not in ("reading", "alternative")
+                    and r["ok"]
+                    and not any(c["verdict"] in CATCHING for c in r["cases"])
+                ):
                     second[b.name] = pool.submit(job, b, "reach")  # not caught in its areas: its whole reach
                 elif progress:
                     progress(b.name, r)
@@ -384,8 +450,9 @@ def run_all(bugs: list, *, mode: str = "whole", focused: bool | None = None, job
         if mode == "whole":
             for b in bugs:  # the reach rule's check: no catch (or failed reading case) outside the reach
                 reach = set(reach_ids(b))
-                runs[b.name]["outside_reach"] = sorted({c["id"] for c in runs[b.name]["cases"]
-                                                        if c["verdict"] in CATCHING and c["id"] not in reach})
+                runs[b.name]["outside_reach"] = sorted(
+                    {c["id"] for c in runs[b.name]["cases"] if c["verdict"] in CATCHING and c["id"] not in reach}
+                )
                 runs[b.name]["reach_cases"] = len(reach)
         return {"control": control, "runs": runs, "mode": mode}
     finally:
@@ -399,12 +466,25 @@ def analyse_readings(readings: list, outcome: dict) -> list:
         run = outcome["runs"].get(r.name)
         if run is None:
             continue
-        failing = [f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
-                   for c in run["cases"] if c["verdict"] in CATCHING]
-        out.append({"name": r.name, "ambiguities": list(r.requirements), "description": r.description,
-                    "run_ok": run["ok"], "cases_run": len(run["cases"]), "accepted": run["ok"] and not failing,
-                    "failing_cases": failing[:20], "selection": run.get("selection", "whole"),
-                    "reach_cases": run.get("reach_cases"), "outside_reach": run.get("outside_reach", [])})
+        failing = [
+            f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
+            for c in run["cases"]
+            if c["verdict"] in CATCHING
+        ]
+        out.append(
+            {
+                "name": r.name,
+                "ambiguities": list(r.requirements),
+                "description": r.description,
+                "run_ok": run["ok"],
+                "cases_run": len(run["cases"]),
+                "accepted": run["ok"] and not failing,
+                "failing_cases": failing[:20],
+                "selection": run.get("selection", "whole"),
+                "reach_cases": run.get("reach_cases"),
+                "outside_reach": run.get("outside_reach", []),
+            }
+        )
     return out
 
 
@@ -415,22 +495,38 @@ def analyse_alternatives(alternatives: list, outcome: dict) -> list:
         if run is None:
             continue
         failing = [c for c in run["cases"] if c["verdict"] in CATCHING]
-        must = [f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}" for c in failing
-                if c.get("strength") == "must"]
-        out.append({"name": r.name, "requirements": list(r.requirements), "description": r.description,
-                    "run_ok": run["ok"], "cases_run": len(run["cases"]), "accepted": run["ok"] and not must,
-                    "failing_must_cases": must[:20],
-                    "failing_other_cases": sorted({f"{c['id']} ({c.get('strength')})" for c in failing
-                                                   if c.get("strength") != "must"}),
-                    "selection": run.get("selection", "whole"), "reach_cases": run.get("reach_cases"),
-                    "outside_reach": run.get("outside_reach", [])})
+        must = [
+            f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
+            for c in failing
+            if c.get("strength") == "must"
+        ]
+        out.append(
+            {
+                "name": r.name,
+                "requirements": list(r.requirements),
+                "description": r.description,
+                "run_ok": run["ok"],
+                "cases_run": len(run["cases"]),
+                "accepted": run["ok"] and not must,
+                "failing_must_cases": must[:20],
+                "failing_other_cases": sorted(
+                    {f"{c['id']} ({c.get('strength')})" for c in failing if c.get("strength") != "must"}
+                ),
+                "selection": run.get("selection", "whole"),
+                "reach_cases": run.get("reach_cases"),
+                "outside_reach": run.get("outside_reach", []),
+            }
+        )
     return out
 
 
 def analyse(catalogue: list, outcome: dict) -> dict:
     control = outcome["control"]
-    bad_control = [f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
-                   for c in control["cases"] if c["verdict"] != "pass"]
+    bad_control = [
+        f"{c['id']} [{c['profile']}]: {c['verdict']}: {c['message']}"
+        for c in control["cases"]
+        if c["verdict"] != "pass"
+    ]
     areas: dict = {}
     for c in control["cases"]:
         areas.setdefault(c["area"], set()).add(c["id"])
@@ -447,50 +543,78 @@ def analyse(catalogue: list, outcome: dict) -> dict:
         verdicts: dict = {}
         for c in catching:
             verdicts[c["verdict"]] = verdicts.get(c["verdict"], 0) + 1
-        bugs.append({
-            "name": b.name, "family": b.family, "description": b.description,
-            "requirements": list(b.requirements), "areas": list(b.areas),
-            "run_ok": run["ok"], "cases_run": len(run["cases"]), "wall_s": round(run["wall_s"], 2),
-            "caught": bool(catching), "catching_items": len(catching), "catching_cases": len(ids),
-            "first_cases": ids[:SHOWN], "catching_by_area": {a: len(s) for a, s in sorted(by_area.items())},
-            "verdicts": verdicts,
-            "caught_in_own_areas": any(a.split("/")[0] in by_area for a in b.areas),
-            "selection": run.get("selection", "whole"), "reach_cases": run.get("reach_cases"),
-            "outside_reach": run.get("outside_reach", []),
-            "error": None if run["ok"] else run.get("output", ""),
-        })
+        bugs.append(
+            {
+                "name": b.name,
+                "family": b.family,
+                "description": b.description,
+                "requirements": list(b.requirements),
+                "areas": list(b.areas),
+                "run_ok": run["ok"],
+                "cases_run": len(run["cases"]),
+                "wall_s": round(run["wall_s"], 2),
+                "caught": bool(catching),
+                "catching_items": len(catching),
+                "catching_cases": len(ids),
+                "first_cases": ids[:SHOWN],
+                "catching_by_area": {a: len(s) for a, s in sorted(by_area.items())},
+                "verdicts": verdicts,
+                "caught_in_own_areas": any(a.split("/")[0] in by_area for a in b.areas),
+                "selection": run.get("selection", "whole"),
+                "reach_cases": run.get("reach_cases"),
+                "outside_reach": run.get("outside_reach", []),
+                "error": None if run["ok"] else run.get("output", ""),
+            }
+        )
     for a in {a for b in bugs for a in b["catching_by_area"]}:
         areas.setdefault(a, set())
     n = len(bugs)
     area_rows = {}
     for a in sorted(areas):
         caught_by = [b["name"] for b in bugs if a in b["catching_by_area"]]
-        area_rows[a] = {"cases": len(areas[a]), "bugs_caught": len(caught_by),
-                        "share": round(len(caught_by) / n, 3) if n else 0.0, "bugs": caught_by}
+        area_rows[a] = {
+            "cases": len(areas[a]),
+            "bugs_caught": len(caught_by),
+            "share": round(len(caught_by) / n, 3) if n else 0.0,
+            "bugs": caught_by,
+        }
     families: dict = {}
     for b in bugs:
         f = families.setdefault(b["family"], {"bugs": 0, "caught": 0})
         f["bugs"] += 1
         f["caught"] += int(b["caught"])
     uncaught = [b["name"] for b in bugs if not b["caught"]]
-    under_two = [f"{b['name']} ({area}: {b['catching_by_area'].get(area, 0)})" for b in bugs for area in TWO_CASE_AREAS
-                 if any(a.split("/")[0] == area for a in b["areas"]) and b["catching_by_area"].get(area, 0) < 2]
+    under_two = [
+        f"{b['name']} ({area}: {b['catching_by_area'].get(area, 0)})"
+        for b in bugs
+        for area in TWO_CASE_AREAS
+        if any(a.split("/")[0] == area for a in b["areas"]) and b["catching_by_area"].get(area, 0) < 2
+    ]
     readings = analyse_readings([b for b in catalogue if b.family == "reading"], outcome)
     alternatives = analyse_alternatives([b for b in catalogue if b.family == "alternative"], outcome)
     return {
-        "format": "appc-conformance-sensitivity", "format_version": 1,
-        "summary": {"bugs": n, "caught": n - len(uncaught), "uncaught": uncaught,
-                    "control_passes": not bad_control and control["ok"],
-                    "control_cases": len(control["cases"]),
-                    "failed_runs": [b["name"] for b in bugs + readings + alternatives if not b["run_ok"]],
-                    "readings": len(readings), "readings_rejected": [r["name"] for r in readings if not r["accepted"]],
-                    "mode": outcome.get("mode", "whole"),
-                    "rules_under_two_cases": under_two,
-                    "alternatives": len(alternatives),
-                    "alternatives_failing_must": [r["name"] for r in alternatives if not r["accepted"]],
-                    "reach_violations": [b["name"] for b in bugs + readings if b["outside_reach"]]},
+        "format": "appc-conformance-sensitivity",
+        "format_version": 1,
+        "summary": {
+            "bugs": n,
+            "caught": n - len(uncaught),
+            "uncaught": uncaught,
+            "control_passes": not bad_control and control["ok"],
+            "control_cases": len(control["cases"]),
+            "failed_runs": [b["name"] for b in bugs + readings + alternatives if not b["run_ok"]],
+            "readings": len(readings),
+            "readings_rejected": [r["name"] for r in readings if not r["accepted"]],
+            "mode": outcome.get("mode", "whole"),
+            "rules_under_two_cases": under_two,
+            "alternatives": len(alternatives),
+            "alternatives_failing_must": [r["name"] for r in alternatives if not r["accepted"]],
+            "reach_violations": [b["name"] for b in bugs + readings if b["outside_reach"]],
+        },
         "control_problems": bad_control[:50],
-        "bugs": bugs, "areas": area_rows, "families": families, "readings": readings,
+        "bugs": bugs,
+        "areas": area_rows,
+        "families": families,
+        "readings": readings,
         "alternatives": alternatives,
     }
 
@@ -506,50 +630,83 @@ MODE_TEXT = {
 def markdown(report: dict, *, focused: bool | None = None) -> str:
     s = report["summary"]
     mode = ("focused" if focused else "whole") if focused is not None else s.get("mode", "whole")
-    out = ["# Sensitivity of the appc conformance suite", "",
-           f"{s['caught']} of {s['bugs']} catalogued bugs are caught "
-           f"({MODE_TEXT[mode]}); "
-           f"control: {'passes every case' if s['control_passes'] else 'DOES NOT PASS'} "
-           f"({s['control_cases']} case runs).", ""]
+    out = [
+        "# Sensitivity of the appc conformance suite",
+        "",
+        f"{s['caught']} of {s['bugs']} catalogued bugs are caught "
+        f"({MODE_TEXT[mode]}); "
+        f"control: {'passes every case' if s['control_passes'] else 'DOES NOT PASS'} "
+        f"({s['control_cases']} case runs).",
+        "",
+    ]
     if mode == "whole":
         bad = s.get("reach_violations", [])
-        out += [("The reach rule holds: no case outside a bug's reach catches it."
-                 if not bad else "**The reach rule is broken** (a case outside the reach catches): "
-                 + ", ".join(f"`{n}`" for n in bad)), ""]
+        out += [
+            (
+                "The reach rule holds: no case outside a bug's reach catches it."
+                if not bad
+                else "**The reach rule is broken** (a case outside the reach catches): "
+                + ", ".join(f"`{n}`" for n in bad)
+            ),
+            "",
+        ]
     if s["uncaught"]:
         out += ["**Caught by no case:** " + ", ".join(f"`{u}`" for u in s["uncaught"]), ""]
     if s.get("rules_under_two_cases"):
-        out += [f"**Caught by fewer than two cases of {', '.join(TWO_CASE_AREAS)}:** "
-                + ", ".join(f"`{u}`" for u in s["rules_under_two_cases"]), ""]
+        out += [
+            f"**Caught by fewer than two cases of {', '.join(TWO_CASE_AREAS)}:** "
+            + ", ".join(f"`{u}`" for u in s["rules_under_two_cases"]),
+            "",
+        ]
     else:
-        out += [f"Every bug meant to be caught in {', '.join(TWO_CASE_AREAS)} is caught there by two cases "
-                f"or more.", ""]
+        out += [
+            f"Every bug meant to be caught in {', '.join(TWO_CASE_AREAS)} is caught there by two cases or more.",
+            "",
+        ]
     if report["control_problems"]:
         out += ["**Control failures** (the mutant copies differ from the reference):", ""]
         out += [f"- {p}" for p in report["control_problems"]] + [""]
-    out += ["## Per bug", "", "| bug | family | breaks | caught by (case runs / cases) | first catching cases |",
-            "|---|---|---|---|---|"]
+    out += [
+        "## Per bug",
+        "",
+        "| bug | family | breaks | caught by (case runs / cases) | first catching cases |",
+        "|---|---|---|---|---|",
+    ]
     for b in report["bugs"]:
         count = f"{b['catching_items']} / {b['catching_cases']}" if b["caught"] else "**none**"
         first = "<br>".join(f"`{i}`" for i in b["first_cases"])
         out.append(f"| `{b['name']}` | {b['family']} | {', '.join(b['requirements'])} | {count} | {first} |")
-    out += ["", "## Per vector family (area)", "", "| area | cases | bugs caught | share of all bugs |",
-            "|---|---|---|---|"]
+    out += [
+        "",
+        "## Per vector family (area)",
+        "",
+        "| area | cases | bugs caught | share of all bugs |",
+        "|---|---|---|---|",
+    ]
     for a, r in report["areas"].items():
         out.append(f"| {a} | {r['cases']} | {r['bugs_caught']} | {r['share'] * 100:.0f}% |")
     out += ["", "## Per bug family", "", "| family | bugs | caught |", "|---|---|---|"]
     for f, r in sorted(report["families"].items()):
         out.append(f"| {f} | {r['bugs']} | {r['caught']} |")
     if report["readings"]:
-        out += ["", "## Readings the spec allows (must pass every case)", "",
-                "| reading | ambiguity | cases run | verdict |", "|---|---|---|---|"]
+        out += [
+            "",
+            "## Readings the spec allows (must pass every case)",
+            "",
+            "| reading | ambiguity | cases run | verdict |",
+            "|---|---|---|---|",
+        ]
         for r in report["readings"]:
             verdict = "accepted" if r["accepted"] else "**rejected**: " + "; ".join(r["failing_cases"][:3])
             out.append(f"| `{r['name']}` | {', '.join(r['ambiguities'])} | {r['cases_run']} | {verdict} |")
     if report.get("alternatives"):
-        out += ["", "## Other behaviours the spec allows (must fail no must-level case)", "",
-                "| behaviour | requirements | cases run | must-level failures | other cases it fails |",
-                "|---|---|---|---|---|"]
+        out += [
+            "",
+            "## Other behaviours the spec allows (must fail no must-level case)",
+            "",
+            "| behaviour | requirements | cases run | must-level failures | other cases it fails |",
+            "|---|---|---|---|---|",
+        ]
         for r in report["alternatives"]:
             must = "none" if r["accepted"] else "**" + "; ".join(r["failing_must_cases"][:3]) + "**"
             other = "<br>".join(f"`{x}`" for x in r["failing_other_cases"]) or "none"
@@ -563,15 +720,34 @@ def main(argv=None) -> int:
     ap.add_argument("--bug", action="append", metavar="NAME", help="only this bug or reading (repeatable)")
     ap.add_argument("--no-readings", action="store_true", help="skip the readings the spec allows")
     how = ap.add_mutually_exclusive_group()
-    how.add_argument("--reach", dest="mode", action="store_const", const="reach",
-                     help="run each bug against the cases it can reach (the whole set's figures, faster)")
-    how.add_argument("--staged", dest="mode", action="store_const", const="staged",
-                     help="each bug against its areas, then its reach if those catch nothing (the tests' run)")
-    how.add_argument("--focused", dest="mode", action="store_const", const="focused",
-                     help="run each bug only against the vector areas meant to catch it (fastest)")
+    how.add_argument(
+        "--reach",
+        dest="mode",
+        action="store_const",
+        const="reach",
+        help="run each bug against the cases it can reach (the whole set's figures, faster)",
+    )
+    how.add_argument(
+        "--staged",
+        dest="mode",
+        action="store_const",
+        const="staged",
+        help="each bug against its areas, then its reach if those catch nothing (the tests' run)",
+    )
+    how.add_argument(
+        "--focused",
+        dest="mode",
+        action="store_const",
+        const="focused",
+        help="run each bug only against the vector areas meant to catch it (fastest)",
+    )
     ap.add_argument("--jobs", type=int, default=2, help="suite runs at once (at most 2)")
-    ap.add_argument("--adapter-timeout", type=float, default=10.0,
-                    help="per-request timeout of each run (default 10, as the plugin)")
+    ap.add_argument(
+        "--adapter-timeout",
+        type=float,
+        default=10.0,
+        help="per-request timeout of each run (default 10, as the plugin)",
+    )
     ap.add_argument("--vectors", default=str(VECTORS), help="vector set folder")
     args = ap.parse_args(argv)
     mod = load_catalogue()
@@ -588,20 +764,39 @@ def main(argv=None) -> int:
         print(f"  {name}: {caught} catching case runs ({run['wall_s']:.1f} s)", file=sys.stderr, flush=True)
 
     mode = args.mode or "whole"
-    outcome = run_all(bugs, mode=mode, jobs=args.jobs, timeout=args.adapter_timeout,
-                      vectors_root=Path(args.vectors).resolve(), progress=progress)
+    outcome = run_all(
+        bugs,
+        mode=mode,
+        jobs=args.jobs,
+        timeout=args.adapter_timeout,
+        vectors_root=Path(args.vectors).resolve(),
+        progress=progress,
+    )
     report = analyse(bugs, outcome)
-    report["run"] = {"mode": mode, "focused": mode == "focused", "jobs": min(args.jobs, 2),
-                     "wall_s": round(time.monotonic() - t0, 1),
-                     "command": "python scripts/sensitivity.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    report["run"] = {
+        "mode": mode,
+        "focused": mode == "focused",
+        "jobs": min(args.jobs, 2),
+        "wall_s": round(time.monotonic() - t0, 1),
+        "command": "python scripts/sensitivity.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     sys.stdout.write(markdown(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     s = report["summary"]
     if not s["control_passes"] or s["failed_runs"]:
         return 2
-    return 1 if (s["uncaught"] or s["readings_rejected"] or s["reach_violations"]
-                 or s.get("alternatives_failing_must") or s.get("rules_under_two_cases")) else 0
+    return (
+        1
+        if (
+            s["uncaught"]
+            or s["readings_rejected"]
+            or s["reach_violations"]
+            or s.get("alternatives_failing_must")
+            or s.get("rules_under_two_cases")
+        )
+        else 0
+    )
 
 
 if __name__ == "__main__":

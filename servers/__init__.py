@@ -16,6 +16,7 @@ The harness uses:
 ``appc_conformance.servers.lint_case(case)`` checks a case's ``hosts`` and ``requests`` without starting anything.
 servers/README.md documents the formats.
 """
+
 from __future__ import annotations
 
 
@@ -25,8 +26,21 @@ from .log import RequestLog, SpecError, check_spec
 from .scenario import CUSTOM, DEFAULT, PortsUnavailable, Scenario, default_ports_available, scenario
 from .spec import HostsError, check_hosts, placeholders
 
-__all__ = ["artefacts", "ca", "Pki", "Scenario", "scenario", "PortsUnavailable", "HostsError", "SpecError",
-           "RequestLog", "CUSTOM", "DEFAULT", "default_ports_available", "lint_case"]
+__all__ = [
+    "artefacts",
+    "ca",
+    "Pki",
+    "Scenario",
+    "scenario",
+    "PortsUnavailable",
+    "HostsError",
+    "SpecError",
+    "RequestLog",
+    "CUSTOM",
+    "DEFAULT",
+    "default_ports_available",
+    "lint_case",
+]
 
 
 def lint_case(case: dict) -> list[str]:
@@ -43,6 +57,7 @@ def lint_case(case: dict) -> list[str]:
     spec = case.get("requests")
     if spec is not None and not check_spec(spec):
         from .log import groups, parse_matcher  # noqa: PLC0415 - imported only when this path runs (start-up time)
+
         ms = []
         for req in groups(spec):
             if "first" in req:
@@ -60,6 +75,7 @@ def lint_case(case: dict) -> list[str]:
 def _lint_artefacts(case: dict, hosts: dict) -> list[str]:
     """A fetch case's ``artefacts``, and every reference to them (served paths, placeholders)."""
     from . import artefacts  # noqa: PLC0415 - imported only when this path runs (start-up time)
+
     spec = case.get("artefacts")
     out = artefacts.check(spec) if spec is not None else []
     names = set(spec) if isinstance(spec, dict) else set()
@@ -68,7 +84,9 @@ def _lint_artefacts(case: dict, hosts: dict) -> list[str]:
             for r in [resp] + [resp.get(s) for s in ("https", "http")] if isinstance(resp, dict) else []:
                 if isinstance(r, dict) and isinstance(r.get("artefact"), str) and r["artefact"] not in names:
                     out.append(f"hosts.{sym}.paths[{target!r}].artefact: names no artefact of the case")
-    ids = {n for n, d in (spec or {}).items() if isinstance(d, dict) and "aci" in d} if isinstance(spec, dict) else set()
+    ids = (
+        {n for n, d in (spec or {}).items() if isinstance(d, dict) and "aci" in d} if isinstance(spec, dict) else set()
+    )
     for fld in ("input", "expect", "requests"):
         for kind, name in sorted(artefacts.references(case.get(fld))):
             if kind == "id" and name not in ids:

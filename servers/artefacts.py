@@ -28,6 +28,7 @@ of an archive: ``sha512-`` and the hex SHA-512 of the uncompressed tar), ``{{siz
 (the byte count as served; a string that is only this placeholder becomes an integer) and
 ``{{key:SYMBOL}}`` (the armoured public key).
 """
+
 from __future__ import annotations
 
 import base64
@@ -50,8 +51,18 @@ from appc_conformance.servers.spec import strings, unknown_keys
 
 KINDS = ("aci", "text", "hex", "json", "signature", "public_key")
 COMPRESSIONS = ("none", "gzip", "bzip2", "xz")
-ACI_KEYS = {"name", "labels", "compression", "manifest", "no_manifest", "rootfs", "no_rootfs", "extra_entries",
-            "duplicate", "truncate"}
+ACI_KEYS = {
+    "name",
+    "labels",
+    "compression",
+    "manifest",
+    "no_manifest",
+    "rootfs",
+    "no_rootfs",
+    "extra_entries",
+    "duplicate",
+    "truncate",
+}
 SIGNATURE_KEYS = {"of", "key", "armor"}
 KEY_SYMBOL = re.compile(r"^[a-z][a-z0-9_-]*$")
 ARTEFACT_PLACEHOLDER = re.compile(r"\{\{(id|size|key):([^{}\s]+)\}\}")
@@ -65,16 +76,34 @@ class ArtefactError(ValueError):
 
 # --- OpenPGP: test keys and signatures, through GnuPG --------------------------------------
 
+
 def _gpg(home: str, args: list, data: Optional[bytes] = None) -> bytes:
-    cmd = [GPG, "--homedir", home, "--batch", "--no-tty", "--quiet", "--pinentry-mode", "loopback",
-           "--passphrase", ""] + args
+    cmd = [
+        GPG,
+        "--homedir",
+        home,
+        "--batch",
+        "--no-tty",
+        "--quiet",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+    ] + args
     try:
-        proc = subprocess.run(cmd, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              stdin=None if data is not None else subprocess.DEVNULL,
-                              timeout=GPG_TIMEOUT, check=False)
+        proc = subprocess.run(
+            cmd,
+            input=data,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=None if data is not None else subprocess.DEVNULL,
+            timeout=GPG_TIMEOUT,
+            check=False,
+        )
     except FileNotFoundError:
-        raise ArtefactError("GnuPG ('gpg') is not installed: the fetch cases need it "
-                            "(Debian package 'gnupg')") from None
+        raise ArtefactError(
+            "GnuPG ('gpg') is not installed: the fetch cases need it (Debian package 'gnupg')"
+        ) from None
     if proc.returncode != 0:
         raise ArtefactError(f"gpg {' '.join(args[:2])} failed: {proc.stderr.decode(errors='replace').strip()}")
     return proc.stdout
@@ -103,16 +132,16 @@ def _packet_body(data: bytes) -> bytes:
     if data[0] & 0x40:  # new format
         first = data[1]
         if first < 192:
-            return data[2:2 + first]
+            return data[2 : 2 + first]
         if first < 224:
-            return data[3:3 + ((first - 192) << 8) + data[2] + 192]
+            return data[3 : 3 + ((first - 192) << 8) + data[2] + 192]
         if first == 255:
-            return data[6:6 + int.from_bytes(data[2:6], "big")]
+            return data[6 : 6 + int.from_bytes(data[2:6], "big")]
         raise ArtefactError("gpg's signature has a partial body length")
     width = (1, 2, 4, None)[data[0] & 3]
     if width is None:
         return data[1:]
-    return data[1 + width:1 + width + int.from_bytes(data[1:1 + width], "big")]
+    return data[1 + width : 1 + width + int.from_bytes(data[1 : 1 + width], "big")]
 
 
 def _dearmor(text: bytes) -> bytes:
@@ -139,16 +168,22 @@ def rsa_signature_is_short(signature: bytes, armor: bool, modulus_bytes: int = R
     if len(body) < 6 or body[0] != 4 or body[2] not in (1, 3):  # v4, RSA (sign-only or not)
         return False
     at = 4
-    at += 2 + int.from_bytes(body[at:at + 2], "big")  # hashed subpackets
-    at += 2 + int.from_bytes(body[at:at + 2], "big")  # unhashed subpackets
+    at += 2 + int.from_bytes(body[at : at + 2], "big")  # hashed subpackets
+    at += 2 + int.from_bytes(body[at : at + 2], "big")  # unhashed subpackets
     at += 2  # the hash's left 16 bits
-    bits = int.from_bytes(body[at:at + 2], "big")
+    bits = int.from_bytes(body[at : at + 2], "big")
     return (bits + 7) // 8 < modulus_bytes
 
 
 def _kill_agent(home: str) -> None:
-    subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=GPG_TIMEOUT)
+    subprocess.run(
+        ["gpgconf", "--homedir", home, "--kill", "all"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        timeout=GPG_TIMEOUT,
+    )
 
 
 class Keyring:
@@ -175,8 +210,18 @@ class Keyring:
                 if not KEY_SYMBOL.match(symbol):
                     raise ArtefactError(f"key symbol {symbol!r}: lowercase letters, digits, '-' and '_'")
                 uid = f"appc-conformance test key {symbol} <{symbol}@test.invalid>"
-                _gpg(self.home, ["--faked-system-time", f"{KEY_TIME}!",
-                                 "--quick-gen-key", uid, key_algorithm(symbol), "sign", "never"])
+                _gpg(
+                    self.home,
+                    [
+                        "--faked-system-time",
+                        f"{KEY_TIME}!",
+                        "--quick-gen-key",
+                        uid,
+                        key_algorithm(symbol),
+                        "sign",
+                        "never",
+                    ],
+                )
                 listing = _gpg(self.home, ["--with-colons", "--list-keys", f"={uid}"]).decode()
                 fprs = [ln.split(":")[9] for ln in listing.splitlines() if ln.startswith("fpr:")]
                 if not fprs:
@@ -203,9 +248,13 @@ class Keyring:
             done = self._signed.get(key)
         if done is None:
             for attempt in range(_SIGN_TRIES):
-                done = _gpg(self.home, ["--faked-system-time", f"{SIGNATURE_TIME + attempt}!",
-                                        "--local-user", fpr, "--detach-sign"]
-                            + (["--armor"] if armor else []) + ["--output", "-"], data)
+                done = _gpg(
+                    self.home,
+                    ["--faked-system-time", f"{SIGNATURE_TIME + attempt}!", "--local-user", fpr, "--detach-sign"]
+                    + (["--armor"] if armor else [])
+                    + ["--output", "-"],
+                    data,
+                )
                 if not rsa_signature_is_short(done, armor):
                     break
             else:
@@ -238,9 +287,14 @@ def keyring() -> Keyring:
 
 # --- image archives ------------------------------------------------------------------------
 
+
 def manifest_text(name: str, labels: dict) -> str:
-    doc = {"acKind": "ImageManifest", "acVersion": "0.8.11", "name": name,
-           "labels": [{"name": k, "value": v} for k, v in labels.items()]}
+    doc = {
+        "acKind": "ImageManifest",
+        "acVersion": "0.8.11",
+        "name": name,
+        "labels": [{"name": k, "value": v} for k, v in labels.items()],
+    }
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -255,8 +309,14 @@ def _member(tar: tarfile.TarFile, path: str, data: Optional[bytes]) -> None:
         tar.addfile(info, io.BytesIO(data))
 
 
-def build_tar(manifest: Optional[str], rootfs: dict, *, no_rootfs: bool = False,
-              extra_entries: Optional[dict] = None, duplicate: tuple = ()) -> bytes:
+def build_tar(
+    manifest: Optional[str],
+    rootfs: dict,
+    *,
+    no_rootfs: bool = False,
+    extra_entries: Optional[dict] = None,
+    duplicate: tuple = (),
+) -> bytes:
     """An uncompressed ACI: ``manifest`` (unless None), ``rootfs/`` and its files; reproducible.
 
     For archives that are not images: ``no_rootfs`` leaves ``rootfs`` out, ``extra_entries``
@@ -310,6 +370,7 @@ def image_id(tar_bytes: bytes) -> str:
 
 # --- a case's artefacts ---------------------------------------------------------------------
 
+
 def check(spec: Any) -> list[str]:
     """Problems of an ``artefacts`` description (empty list when it is fine)."""
     if not isinstance(spec, dict) or not spec:
@@ -336,15 +397,23 @@ def check(spec: Any) -> list[str]:
             rootfs = body.get("rootfs", {})
             if not isinstance(rootfs, dict) or not all(isinstance(v, str) for v in rootfs.values()):
                 out.append(f"{where}.aci.rootfs: an object of path to text")
-            if "truncate" in body and (isinstance(body["truncate"], bool) or not isinstance(body["truncate"], int)
-                                       or body["truncate"] < 1):
+            if "truncate" in body and (
+                isinstance(body["truncate"], bool) or not isinstance(body["truncate"], int) or body["truncate"] < 1
+            ):
                 out.append(f"{where}.aci.truncate: a positive integer (bytes of the archive kept)")
             extra = body.get("extra_entries", {})
             if not isinstance(extra, dict) or not all(
-                    isinstance(k, str) and isinstance(v, str) and k.strip("/") and "/" not in k.strip("/")
-                    and k.strip("/") not in ("manifest", "rootfs") for k, v in extra.items()):
-                out.append(f"{where}.aci.extra_entries: an object of top-level file name (not manifest or "
-                           f"rootfs, no '/') to text")
+                isinstance(k, str)
+                and isinstance(v, str)
+                and k.strip("/")
+                and "/" not in k.strip("/")
+                and k.strip("/") not in ("manifest", "rootfs")
+                for k, v in extra.items()
+            ):
+                out.append(
+                    f"{where}.aci.extra_entries: an object of top-level file name (not manifest or "
+                    f"rootfs, no '/') to text"
+                )
             dup = body.get("duplicate", [])
             if not isinstance(dup, list) or not all(isinstance(x, str) and x for x in dup):
                 out.append(f"{where}.aci.duplicate: a list of member paths")
@@ -413,8 +482,9 @@ class Built:
 
     def placeholders_back(self) -> list[tuple[str, str]]:
         """(text, placeholder) pairs that put keys and image IDs back as placeholders."""
-        return [(v, f"{{{{key:{k}}}}}") for k, v in self.keys.items()] + \
-               [(v, f"{{{{id:{k}}}}}") for k, v in self.ids.items()]
+        return [(v, f"{{{{key:{k}}}}}") for k, v in self.keys.items()] + [
+            (v, f"{{{{id:{k}}}}}") for k, v in self.ids.items()
+        ]
 
 
 def build(spec: dict, ring: Optional[Keyring] = None, extra_keys: Any = None) -> Built:
@@ -439,15 +509,21 @@ def build(spec: dict, ring: Optional[Keyring] = None, extra_keys: Any = None) ->
                 text = None
             else:
                 text = manifest_text(body["name"], body.get("labels", {}))
-            tar = build_tar(text, body.get("rootfs") or {"etc/hello.txt": f"{name}\n"},
-                            no_rootfs=bool(body.get("no_rootfs")), extra_entries=body.get("extra_entries"),
-                            duplicate=tuple(body.get("duplicate", ())))
+            tar = build_tar(
+                text,
+                body.get("rootfs") or {"etc/hello.txt": f"{name}\n"},
+                no_rootfs=bool(body.get("no_rootfs")),
+                extra_entries=body.get("extra_entries"),
+                duplicate=tuple(body.get("duplicate", ())),
+            )
             served = compress(tar, body.get("compression", "none"))
             if "truncate" in body:
                 if body["truncate"] >= len(served):
-                    raise ArtefactError(f"artefacts[{name!r}].aci.truncate: {body['truncate']} is not less than "
-                                        f"the archive's {len(served)} bytes")
-                served = served[:body["truncate"]]  # a cut stream: no image ID
+                    raise ArtefactError(
+                        f"artefacts[{name!r}].aci.truncate: {body['truncate']} is not less than "
+                        f"the archive's {len(served)} bytes"
+                    )
+                served = served[: body["truncate"]]  # a cut stream: no image ID
             else:
                 ids[name] = image_id(tar)
             data[name] = served

@@ -19,6 +19,7 @@ Certificate kinds a host can present (``"cert"`` in a host description):
   ``wrong-host`` signed by the trusted CA, but for another address (127.0.0.254) and name;
   ``expired``    signed by the trusted CA, for the host's IP address, expired a day ago.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -66,8 +67,11 @@ class Pki:
                     cert = self.ca.issue_cert(_WRONG_HOST_IP, "wrong-host.invalid")
                 elif kind == "expired":
                     now = datetime.datetime.now(datetime.timezone.utc)
-                    cert = self.ca.issue_cert(address, not_before=now - datetime.timedelta(days=30),
-                                              not_after=now - datetime.timedelta(days=1))
+                    cert = self.ca.issue_cert(
+                        address,
+                        not_before=now - datetime.timedelta(days=30),
+                        not_after=now - datetime.timedelta(days=1),
+                    )
                 else:
                     raise ValueError(f"unknown certificate kind {kind!r} (one of {', '.join(CERT_KINDS)})")
                 self._certs[key] = cert

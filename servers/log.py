@@ -10,6 +10,7 @@ check (``requirements``); without it they check the case's own requirements. ``c
 says which group each problem belongs to, so a failure is filed under the requirement it
 breaks.
 """
+
 from __future__ import annotations
 
 import threading
@@ -29,10 +30,10 @@ SPEC_KEYS = {"first", "sequence", "some", "never", "count", "headers", "requirem
 @dataclass
 class Entry:
     seq: int
-    time: float                 # seconds since the scenario started
-    kind: str                   # request | tls-error | refused
-    scheme: str                 # https | http
-    host: str                   # host symbol of the case
+    time: float  # seconds since the scenario started
+    kind: str  # request | tls-error | refused
+    scheme: str  # https | http
+    host: str  # host symbol of the case
     address: str
     port: int
     method: Optional[str] = None
@@ -54,10 +55,22 @@ class Entry:
         return [v for k, v in self.headers if k.lower() == name]
 
     def to_json(self) -> dict:
-        return {"seq": self.seq, "time": round(self.time, 4), "kind": self.kind, "scheme": self.scheme,
-                "host": self.host, "address": self.address, "port": self.port, "method": self.method,
-                "path": self.path, "query": self.query, "headers": self.headers, "status": self.status,
-                "note": self.note, **({"cut": True} if self.cut else {})}
+        return {
+            "seq": self.seq,
+            "time": round(self.time, 4),
+            "kind": self.kind,
+            "scheme": self.scheme,
+            "host": self.host,
+            "address": self.address,
+            "port": self.port,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "status": self.status,
+            "note": self.note,
+            **({"cut": True} if self.cut else {}),
+        }
 
     def __str__(self) -> str:
         return self.line()[0]
@@ -67,11 +80,16 @@ class Entry:
         ``keep`` characters each (cut_text), so the line keeps its status. And whether anything was cut."""
         if self.kind != REQUEST:
             note, cut = cut_text(self.note, keep) if keep else (self.note, False)
-            return f"#{self.seq} {self.scheme} {self.host} ({self.address}:{self.port}) [{self.kind}] {note}".rstrip(), cut
+            return (
+                f"#{self.seq} {self.scheme} {self.host} ({self.address}:{self.port}) [{self.kind}] {note}".rstrip(),
+                cut,
+            )
         target, cut = cut_text(self.target, keep) if keep else (self.target, False)
         method, c2 = cut_text(self.method, 32) if keep else (self.method, False)
-        return (f"#{self.seq} {self.scheme} {self.host} {method} {target} -> "
-                f"{self.status if self.status is not None else 'no answer'}"), cut or c2
+        return (
+            f"#{self.seq} {self.scheme} {self.host} {method} {target} -> "
+            f"{self.status if self.status is not None else 'no answer'}"
+        ), cut or c2
 
 
 # What the log keeps (an adapter's requests are untrusted input): of one request, a path, a query,
@@ -125,8 +143,9 @@ class RequestLog:
                 cut = True
                 kw["note"] = (kw.get("note", "") + f" {len(headers) - HEADERS_KEEP} more headers cut").strip()
             kw["headers"] = kept
-        size = sum(len(kw.get(k) or "") for k in ("path", "query")) + \
-            sum(len(n) + len(v) for n, v in kw.get("headers", []))
+        size = sum(len(kw.get(k) or "") for k in ("path", "query")) + sum(
+            len(n) + len(v) for n, v in kw.get("headers", [])
+        )
         with self._lock:
             self.made += 1
             e = Entry(seq=self.made, time=time.monotonic() - self._t0, cut=cut, **kw)
@@ -167,6 +186,7 @@ class RequestLog:
 
 
 # --- matchers ------------------------------------------------------------------------------
+
 
 class SpecError(ValueError):
     """The ``requests`` description is malformed."""
@@ -258,8 +278,12 @@ def _check_group_spec(spec: Any, name: str) -> list[str]:
     out = unknown_keys(name, spec, SPEC_KEYS)
     if "requirements" in spec:
         reqs = spec["requirements"]
-        if not isinstance(reqs, list) or not reqs or not all(isinstance(r, str) for r in reqs) \
-                or len(set(reqs)) != len(reqs):
+        if (
+            not isinstance(reqs, list)
+            or not reqs
+            or not all(isinstance(r, str) for r in reqs)
+            or len(set(reqs)) != len(reqs)
+        ):
             out.append(f"{name}.requirements: a non-empty list of distinct requirement IDs")
     if not set(spec) - {"requirements"}:
         out.append(f"{name}: no assertion")
@@ -280,20 +304,28 @@ def _check_group_spec(spec: Any, name: str) -> list[str]:
                 for i, m in enumerate(spec[key]):
                     m_ok(m, f"{key}[{i}]")
     for i, c in enumerate(spec.get("count", [])):
-        if not isinstance(c, dict) or "match" not in c or not set(c) <= {"match", "min", "max"} \
-                or not all(isinstance(c.get(k, 0), int) for k in ("min", "max")):
-            out.append(f"{name}.count[{i}]: {{\"match\": MATCHER, \"min\": N, \"max\": N}}")
+        if (
+            not isinstance(c, dict)
+            or "match" not in c
+            or not set(c) <= {"match", "min", "max"}
+            or not all(isinstance(c.get(k, 0), int) for k in ("min", "max"))
+        ):
+            out.append(f'{name}.count[{i}]: {{"match": MATCHER, "min": N, "max": N}}')
         else:
             m_ok(c["match"], f"count[{i}].match")
     for i, h in enumerate(spec.get("headers", [])):
-        if not isinstance(h, dict) or "match" not in h or not set(h) <= {"match", "present", "absent"} \
-                or not ("present" in h or "absent" in h):
-            out.append(f"{name}.headers[{i}]: {{\"match\": MATCHER, \"present\": {{NAME: VALUE|null}}, "
-                       f"\"absent\": [NAME]}}")
+        if (
+            not isinstance(h, dict)
+            or "match" not in h
+            or not set(h) <= {"match", "present", "absent"}
+            or not ("present" in h or "absent" in h)
+        ):
+            out.append(f'{name}.headers[{i}]: {{"match": MATCHER, "present": {{NAME: VALUE|null}}, "absent": [NAME]}}')
             continue
         m_ok(h["match"], f"headers[{i}].match")
-        if "present" in h and not (isinstance(h["present"], dict) and
-                                   all(isinstance(v, (str, type(None))) for v in h["present"].values())):
+        if "present" in h and not (
+            isinstance(h["present"], dict) and all(isinstance(v, (str, type(None))) for v in h["present"].values())
+        ):
             out.append(f"{name}.headers[{i}].present: an object of header name to value or null")
         if "absent" in h and not (isinstance(h["absent"], list) and all(isinstance(x, str) for x in h["absent"])):
             out.append(f"{name}.headers[{i}].absent: a list of header names")
@@ -315,9 +347,15 @@ def check_groups(spec: Any, log: RequestLog) -> list[tuple[str, Optional[list]]]
     entries = log.entries()
     out = [(p, g.get("requirements")) for g in groups(spec) for p in _check_group(g, entries)]
     if log.dropped:  # what was not kept could break any assertion: none can be said to hold
-        out += [(f"{log.made} requests were made, over what the log keeps of one case ({ENTRIES_KEEP} "
-                 f"requests, {LOG_KEEP_CHARS // (1024 * 1024)} MiB): the assertions cannot be checked "
-                 f"against the {log.dropped} not kept", g.get("requirements")) for g in groups(spec)]
+        out += [
+            (
+                f"{log.made} requests were made, over what the log keeps of one case ({ENTRIES_KEEP} "
+                f"requests, {LOG_KEEP_CHARS // (1024 * 1024)} MiB): the assertions cannot be checked "
+                f"against the {log.dropped} not kept",
+                g.get("requirements"),
+            )
+            for g in groups(spec)
+        ]
     return out
 
 
@@ -353,8 +391,11 @@ def _check_group(spec: dict, entries: list[Entry]) -> list[str]:
         m = parse_matcher(raw)
         hits = [e for e in entries if matches(m, e)]
         if hits:
-            out.append(f"no request should match {_show(raw)}, but: " + "; ".join(str(e) for e in hits[:3])
-                       + (f" (and {len(hits) - 3} more)" if len(hits) > 3 else ""))
+            out.append(
+                f"no request should match {_show(raw)}, but: "
+                + "; ".join(str(e) for e in hits[:3])
+                + (f" (and {len(hits) - 3} more)" if len(hits) > 3 else "")
+            )
 
     for c in spec.get("count", []):
         m = parse_matcher(c["match"])

@@ -4,6 +4,7 @@ One accept thread serves every listening socket of a scenario (through a selecto
 pipe, so stopping is immediate); each connection gets its own thread, tracked so that ``stop``
 can close it and join it. One request per connection (``Connection: close``).
 """
+
 from __future__ import annotations
 
 import html
@@ -22,7 +23,7 @@ from . import log as logmod
 from .spec import MAX_DELAY, MAX_ENDLESS_SECONDS, response_for
 
 SNIFF, TLS_ONLY, PLAIN_ONLY = "sniff", "tls", "plain"
-CONN_TIMEOUT = 5.0      # idle seconds before a silent client is dropped
+CONN_TIMEOUT = 5.0  # idle seconds before a silent client is dropped
 WRITE_CHUNK = 64 * 1024
 HEAD_KEEP = 128 * 1024  # bytes of request line and headers read of one request (_HeadBudget)
 
@@ -30,8 +31,9 @@ HEAD_KEEP = 128 * 1024  # bytes of request line and headers read of one request 
 class Host:
     """Runtime state of one symbolic host."""
 
-    def __init__(self, symbol: str, address: str, spec: dict, tls_context: ssl.SSLContext,
-                 artefacts: Optional[dict] = None):
+    def __init__(
+        self, symbol: str, address: str, spec: dict, tls_context: ssl.SSLContext, artefacts: Optional[dict] = None
+    ):
         self.symbol = symbol
         self.artefacts: dict = artefacts or {}  # name -> bytes, for "artefact" answers
         self.address = address
@@ -110,10 +112,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         ctx = cast(_ConnContext, self.server)  # what _Listener passes as the handler's server
         path, sep, query = self.path.partition("?")
         cut = self.head_budget.cut
-        entry = ctx.log.add(kind=logmod.REQUEST, scheme=ctx.scheme, host=ctx.host.symbol,
-                            address=ctx.host.address, port=ctx.port, method=self.command, path=path,
-                            query=query if sep else None, cut=cut,
-                            headers=[[k, v] for k, v in self.headers.items()])
+        entry = ctx.log.add(
+            kind=logmod.REQUEST,
+            scheme=ctx.scheme,
+            host=ctx.host.symbol,
+            address=ctx.host.address,
+            port=ctx.port,
+            method=self.command,
+            path=path,
+            query=query if sep else None,
+            cut=cut,
+            headers=[[k, v] for k, v in self.headers.items()],
+        )
         if cut:
             entry.note = f"request head over {HEAD_KEEP // 1024} KiB: the rest not read, answered 431"
             try:
@@ -129,8 +139,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         resp = {"status": 404, "body": "not found\n"} if resp is None else response_for(resp, ctx.scheme)
         try:
             self._answer(resp, entry, ctx)
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, ssl.SSLError,
-                socket.timeout, OSError):
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, ssl.SSLError, socket.timeout, OSError):
             entry.note = (entry.note + " client went away").strip()
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _serve
@@ -168,7 +177,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not any(k.lower() == "content-type" for k in custom):
             headers.append(("Content-Type", ctype))
         for k, v in custom.items():
-            for one in ([v] if isinstance(v, str) else v):
+            for one in [v] if isinstance(v, str) else v:
                 headers.append((k, one))
         endless = resp.get("endless")
         size = len(body)
@@ -191,7 +200,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._pad(size - len(body), stop)
 
     def _pad(self, n: int, stop: threading.Event):
-        chunk = (b"<!-- " + b"x" * (WRITE_CHUNK - 10) + b" -->\n")
+        chunk = b"<!-- " + b"x" * (WRITE_CHUNK - 10) + b" -->\n"
         while n > 0 and not stop.is_set():
             part = chunk[:n] if n < len(chunk) else chunk
             self.wfile.write(part)
@@ -201,7 +210,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         size = int(opts.get("chunk", WRITE_CHUNK))
         interval = float(opts.get("interval", 0.005))
         limit_s = min(float(opts.get("max_seconds", MAX_ENDLESS_SECONDS)), MAX_ENDLESS_SECONDS)
-        limit_b = int(opts.get("max_bytes", 4 * 1024 ** 3))
+        limit_b = int(opts.get("max_bytes", 4 * 1024**3))
         chunk = b"<p>" + b"y" * max(size - 8, 1) + b"</p>\n"
         sent, t_end = 0, time.monotonic() + limit_s
         while sent < limit_b and time.monotonic() < t_end:
@@ -270,8 +279,9 @@ class Server:
                         return
                     continue
                 conn.setblocking(True)
-                t = threading.Thread(target=self._connection, args=(conn, lst),
-                                     name=f"appc-mock-conn-{lst.host.symbol}", daemon=True)
+                t = threading.Thread(
+                    target=self._connection, args=(conn, lst), name=f"appc-mock-conn-{lst.host.symbol}", daemon=True
+                )
                 with self._lock:
                     if self.stop_event.is_set():
                         conn.close()
@@ -297,8 +307,14 @@ class Server:
             host = lst.host
             if tls:
                 if not host.serve_https:
-                    self.log.add(kind=logmod.REFUSED, scheme=scheme, host=host.symbol, address=host.address,
-                                 port=lst.port, note="HTTPS not served: connection closed")
+                    self.log.add(
+                        kind=logmod.REFUSED,
+                        scheme=scheme,
+                        host=host.symbol,
+                        address=host.address,
+                        port=lst.port,
+                        note="HTTPS not served: connection closed",
+                    )
                     return
                 try:
                     sock = host.tls_context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
@@ -309,9 +325,14 @@ class Server:
                     sock.do_handshake()
                 except (ssl.SSLError, OSError) as exc:
                     if not self.stop_event.is_set():
-                        self.log.add(kind=logmod.TLS_ERROR, scheme=scheme, host=host.symbol,
-                                     address=host.address, port=lst.port,
-                                     note=getattr(exc, "reason", None) or str(exc))
+                        self.log.add(
+                            kind=logmod.TLS_ERROR,
+                            scheme=scheme,
+                            host=host.symbol,
+                            address=host.address,
+                            port=lst.port,
+                            note=getattr(exc, "reason", None) or str(exc),
+                        )
                     return
             ctx = _ConnContext(host, scheme, lst.port, self.log, self.stop_event)
             _Handler(sock, sock.getpeername(), cast(socketserver.BaseServer, ctx))  # only stored: _serve reads it

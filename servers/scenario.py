@@ -1,4 +1,5 @@
 """A scenario: the mock hosts of one discovery case, started and stopped as a unit."""
+
 from __future__ import annotations
 
 import errno
@@ -16,7 +17,7 @@ from . import mock
 from .spec import HostsError, check_hosts, substitute
 
 CUSTOM, DEFAULT = "custom", "default"
-FIRST_ADDRESS = 2          # host symbols map to 127.0.0.2, 127.0.0.3, ... in order of appearance
+FIRST_ADDRESS = 2  # host symbols map to 127.0.0.2, 127.0.0.3, ... in order of appearance
 _PORT_TRIES = 50
 
 
@@ -85,7 +86,8 @@ class DefaultPortsLock:
             if time.monotonic() >= deadline:
                 raise PortsUnavailable(
                     f"the default ports are unavailable: another run on this machine has held ports "
-                    f"443 and 80 of 127.0.{self.block}.x for over {self.wait:g} s")
+                    f"443 and 80 of 127.0.{self.block}.x for over {self.wait:g} s"
+                )
             time.sleep(0.02)
 
     def release(self) -> None:
@@ -102,9 +104,15 @@ class Scenario:
     listens on 443 (TLS) and 80 (plain HTTP); ``self.port`` is None.
     """
 
-    def __init__(self, hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = None,
-                 first_address: int = FIRST_ADDRESS, artefacts: Optional[dict] = None,
-                 key_refs: Any = None):
+    def __init__(
+        self,
+        hosts: dict,
+        port_mode: str = CUSTOM,
+        pki: Optional[camod.Pki] = None,
+        first_address: int = FIRST_ADDRESS,
+        artefacts: Optional[dict] = None,
+        key_refs: Any = None,
+    ):
         """``artefacts``: a fetch case's artefact descriptions (servers/artefacts.py), built at
         ``start`` once the addresses are known; ``key_refs``: JSON naming more test keys to make."""
         if port_mode not in (CUSTOM, DEFAULT):
@@ -145,17 +153,24 @@ class Scenario:
             self.stop()
             raise
         try:
-            self.values = {sym: {"netloc": addr if self.port is None else f"{addr}:{self.port}", "host": addr}
-                           for sym, addr in self.addresses.items()}
+            self.values = {
+                sym: {"netloc": addr if self.port is None else f"{addr}:{self.port}", "host": addr}
+                for sym, addr in self.addresses.items()
+            }
             self.hosts = substitute(self.raw_hosts, self.values)
             if self.artefact_spec is not None or self.key_refs is not None:
-                self.built = artmod.build(substitute(self.artefact_spec or {}, self.values),
-                                          extra_keys=self.key_refs)
+                self.built = artmod.build(substitute(self.artefact_spec or {}, self.values), extra_keys=self.key_refs)
             data = self.built.data if self.built is not None else {}
-            hosts = {sym: mock.Host(sym, self.addresses[sym], spec,
-                                    self.pki.server_context(self.addresses[sym], spec.get("cert", "trusted")),
-                                    data)
-                     for sym, spec in self.hosts.items()}
+            hosts = {
+                sym: mock.Host(
+                    sym,
+                    self.addresses[sym],
+                    spec,
+                    self.pki.server_context(self.addresses[sym], spec.get("cert", "trusted")),
+                    data,
+                )
+                for sym, spec in self.hosts.items()
+            }
             listeners = [mock.Listener(hosts[sym], port, mode, s) for sym, port, mode, s in socks]
             self._server = mock.Server(listeners, self.log)
             self._server.start()
@@ -178,12 +193,18 @@ class Scenario:
                     except OSError as exc:
                         for *_, s in out:
                             s.close()
-                        why = "not permitted" if exc.errno in (errno.EACCES, errno.EPERM) else \
-                              "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+                        why = (
+                            "not permitted"
+                            if exc.errno in (errno.EACCES, errno.EPERM)
+                            else "already in use"
+                            if exc.errno == errno.EADDRINUSE
+                            else exc.strerror
+                        )
                         raise PortsUnavailable(
                             f"the default ports are unavailable: cannot listen on {addr}:{port} ({why}); "
                             f"cases for adapters without the custom-port feature need ports 443 and 80 "
-                            f"on 127.0.0.x") from None
+                            f"on 127.0.0.x"
+                        ) from None
             return out
         last: Optional[OSError] = None
         for _ in range(_PORT_TRIES):
@@ -226,10 +247,8 @@ class Scenario:
     def unsubstitute(self, obj: Any) -> Any:
         """The reverse of ``substitute``: this run's addresses and ports written back as
         placeholders, so that what an adapter answered does not depend on the ports a run got."""
-        pairs = sorted(((v["netloc"], f"{{{{{sym}}}}}") for sym, v in self.values.items()),
-                       key=lambda p: -len(p[0]))
-        pairs += [(v["host"], f"{{{{{sym}.host}}}}") for sym, v in self.values.items()
-                  if v["host"] != v["netloc"]]
+        pairs = sorted(((v["netloc"], f"{{{{{sym}}}}}") for sym, v in self.values.items()), key=lambda p: -len(p[0]))
+        pairs += [(v["host"], f"{{{{{sym}.host}}}}") for sym, v in self.values.items() if v["host"] != v["netloc"]]
         text = json.dumps(obj, ensure_ascii=False)
         if self.built is not None:  # keys first: their text is long and holds no address
             for real, placeholder in self.built.placeholders_back():
@@ -252,9 +271,14 @@ class Scenario:
         return logmod.check(self.substitute(requests_spec), self.log) if requests_spec else []
 
 
-def scenario(hosts: dict, port_mode: str = CUSTOM, pki: Optional[camod.Pki] = None,
-             first_address: int = FIRST_ADDRESS, artefacts: Optional[dict] = None,
-             key_refs: Any = None) -> Scenario:
+def scenario(
+    hosts: dict,
+    port_mode: str = CUSTOM,
+    pki: Optional[camod.Pki] = None,
+    first_address: int = FIRST_ADDRESS,
+    artefacts: Optional[dict] = None,
+    key_refs: Any = None,
+) -> Scenario:
     """``with servers.scenario(case["hosts"], port_mode="custom") as sc: ...``"""
     return Scenario(hosts, port_mode, pki, first_address, artefacts, key_refs)
 

@@ -3,6 +3,7 @@
 servers/README.md documents the format. This module has no sockets in it, so the lint can use
 it on a vector file without starting anything.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,11 +17,25 @@ PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z0-9_-]*)(?:\.(host))?\s*\}\}")
 HOST_SYMBOL = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 HOST_KEYS = {"paths", "https", "http", "cert"}
-RESPONSE_KEYS = {"status", "headers", "body", "meta", "meta_in", "json", "redirect",
-                 "require_header", "delay", "pad_to", "endless", "https", "http", "artefact"}
+RESPONSE_KEYS = {
+    "status",
+    "headers",
+    "body",
+    "meta",
+    "meta_in",
+    "json",
+    "redirect",
+    "require_header",
+    "delay",
+    "pad_to",
+    "endless",
+    "https",
+    "http",
+    "artefact",
+}
 ENDLESS_KEYS = {"chunk", "interval", "max_seconds", "max_bytes"}
 
-MAX_DELAY = 120.0          # seconds; a delay is cut short when the scenario stops
+MAX_DELAY = 120.0  # seconds; a delay is cut short when the scenario stops
 MAX_PAD = 256 * 1024 * 1024
 MAX_ENDLESS_SECONDS = 120.0
 
@@ -31,13 +46,17 @@ class HostsError(ValueError):
 
 def substitute(obj: Any, values: dict[str, dict[str, str]]) -> Any:
     """Replace every placeholder in strings (and dict keys) of ``obj``; unknown symbols raise."""
+
     def one(text: str) -> str:
         def rep(m: re.Match) -> str:
             sym, part = m.group(1), m.group(2) or "netloc"
             if sym not in values:
-                raise HostsError(f"placeholder {m.group(0)!r} names no host of the case "
-                                 f"(hosts: {', '.join(sorted(values)) or 'none'})")
+                raise HostsError(
+                    f"placeholder {m.group(0)!r} names no host of the case "
+                    f"(hosts: {', '.join(sorted(values)) or 'none'})"
+                )
             return values[sym][part]
+
         return PLACEHOLDER.sub(rep, text)
 
     if isinstance(obj, str):
@@ -82,14 +101,15 @@ def check_response(resp: Any, where: str, nested: bool = False) -> list[str]:
     if not isinstance(resp, dict):
         return [f"{where}: a response must be an object"]
     out += unknown_keys(where, resp, RESPONSE_KEYS)
-    if "status" in resp and not (isinstance(resp["status"], int) and not isinstance(resp["status"], bool)
-                                 and 100 <= resp["status"] <= 599):
+    if "status" in resp and not (
+        isinstance(resp["status"], int) and not isinstance(resp["status"], bool) and 100 <= resp["status"] <= 599
+    ):
         out.append(f"{where}.status: an integer from 100 to 599")
     if "headers" in resp:
         h = resp["headers"]
         if not isinstance(h, dict) or not all(
-                isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-                for v in h.values()):
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)) for v in h.values()
+        ):
             out.append(f"{where}.headers: an object of header name to string or list of strings")
     bodies = [k for k in ("body", "meta", "json", "artefact") if k in resp]
     if len(bodies) > 1:
@@ -104,9 +124,10 @@ def check_response(resp: Any, where: str, nested: bool = False) -> list[str]:
             out.append(f"{where}.meta: a list of [name, content] pairs or attribute objects")
         else:
             for i, item in enumerate(m):
-                ok = (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)) or \
-                     (isinstance(item, dict) and all(isinstance(k, str) and isinstance(v, (str, type(None)))
-                                                     for k, v in item.items()))
+                ok = (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)) or (
+                    isinstance(item, dict)
+                    and all(isinstance(k, str) and isinstance(v, (str, type(None))) for k, v in item.items())
+                )
                 if not ok:
                     out.append(f"{where}.meta[{i}]: [name, content] or an object of attribute to string/null")
     if "meta_in" in resp and resp["meta_in"] not in ("head", "body"):

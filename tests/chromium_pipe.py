@@ -4,6 +4,7 @@ Chromium started with ``--remote-debugging-pipe`` reads protocol messages on fd 
 fd 4, each a JSON object ended by a NUL byte. No port is opened, no driver or websocket library
 is needed, and nothing leaves the machine (the page under test is a local file).
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,9 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-         "--disable-extensions", "--mute-audio", "--hide-scrollbars", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
 
 
 def find_chromium() -> str | None:
@@ -46,8 +58,8 @@ class Chromium:
         self._buf = b""
         self._events: list[dict] = []
         self.session = None
-        self.requests: list[str] = []     # every URL the page asked for (Network.requestWillBeSent)
-        self.js_errors: list[str] = []    # uncaught exceptions and console errors of the page
+        self.requests: list[str] = []  # every URL the page asked for (Network.requestWillBeSent)
+        self.js_errors: list[str] = []  # uncaught exceptions and console errors of the page
 
     # -- process ---------------------------------------------------------------------------
     def __enter__(self) -> "Chromium":
@@ -64,10 +76,19 @@ class Chromium:
 
         self.log = open(Path(self.profile) / "chromium.log", "wb")
         self.proc = subprocess.Popen(
-            [self.binary, *FLAGS, f"--user-data-dir={self.profile}",
-             f"--window-size={self.width},{self.height}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            preexec_fn=wire_fds, close_fds=False)
+            [
+                self.binary,
+                *FLAGS,
+                f"--user-data-dir={self.profile}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+            preexec_fn=wire_fds,
+            close_fds=False,
+        )
         os.close(to_child_r)
         os.close(from_child_w)
         try:
@@ -78,8 +99,14 @@ class Chromium:
             self.call("Page.enable", session=True)
             self.call("Runtime.enable", session=True)
             self.call("Network.enable", session=True)
-            self.call("Emulation.setDeviceMetricsOverride", session=True, width=self.width, height=self.height,
-                      deviceScaleFactor=1, mobile=False)
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                session=True,
+                width=self.width,
+                height=self.height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -127,8 +154,9 @@ class Chromium:
                 continue
             chunk = os.read(self._from_child, 1 << 20)
             if not chunk:
-                raise BrowserError(f"chromium closed the protocol pipe (exit status {self.proc.poll()}); "
-                                   f"see its log in {self.profile}")
+                raise BrowserError(
+                    f"chromium closed the protocol pipe (exit status {self.proc.poll()}); see its log in {self.profile}"
+                )
             self._buf += chunk
         raw, self._buf = self._buf.split(b"\0", 1)
         return json.loads(raw)
@@ -157,7 +185,9 @@ class Chromium:
             d = params.get("exceptionDetails", {})
             self.js_errors.append(d.get("exception", {}).get("description") or d.get("text", "exception"))
         elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
-            self.js_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+            self.js_errors.append(
+                " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            )
         self._events.append(m)
 
     def wait_event(self, method: str) -> dict:
@@ -182,11 +212,12 @@ class Chromium:
             self.wait_event("Page.loadEventFired")
 
     def eval(self, expression: str):
-        r = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True,
-                      awaitPromise=True)
+        r = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in r:
-            raise BrowserError(f"script failed: {r['exceptionDetails'].get('text')} "
-                               f"{r['exceptionDetails'].get('exception', {}).get('description', '')}")
+            raise BrowserError(
+                f"script failed: {r['exceptionDetails'].get('text')} "
+                f"{r['exceptionDetails'].get('exception', {}).get('description', '')}"
+            )
         return r["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 5.0):
@@ -203,15 +234,23 @@ class Chromium:
         box = self.eval(
             "(function(){var e=document.querySelector(%s); if(!e) return null; e.scrollIntoView({block:'center'});"
             "var r=e.getBoundingClientRect(); return [r.left+r.width/2, r.top+r.height/2, r.width, r.height];})()"
-            % json.dumps(selector))
+            % json.dumps(selector)
+        )
         if box is None:
             raise BrowserError(f"nothing matches {selector!r}")
         if box[2] == 0 or box[3] == 0:
             raise BrowserError(f"{selector!r} is not visible (zero size)")
         x, y = box[0], box[1]
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", session=True, type=kind, x=x, y=y, button="left",
-                      clickCount=1 if kind != "mouseMoved" else 0)
+            self.call(
+                "Input.dispatchMouseEvent",
+                session=True,
+                type=kind,
+                x=x,
+                y=y,
+                button="left",
+                clickCount=1 if kind != "mouseMoved" else 0,
+            )
 
     def type_text(self, text: str) -> None:
         self.call("Input.insertText", session=True, text=text)
@@ -222,8 +261,7 @@ class Chromium:
             params["captureBeyondViewport"] = True
             metrics = self.call("Page.getLayoutMetrics", session=True)
             size = metrics.get("cssContentSize") or metrics["contentSize"]
-            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000),
-                              "scale": 1}
+            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
         data = self.call("Page.captureScreenshot", session=True, **params)["data"]
         p = Path(path)
         p.write_bytes(base64.b64decode(data))

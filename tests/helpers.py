@@ -1,4 +1,5 @@
 """Run the conformance suite as a user would (a pytest subprocess) and read its results file."""
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
     doc = None
     if results.exists():
         from appc_conformance.reports.results import parse  # the harness writes without validating: every test checks
+
         doc = parse(results.read_text(), results)
     return proc, doc
 

@@ -3,6 +3,7 @@
 The harness' own client (conformance.adapter) hides malformed exchanges behind verdicts;
 these tests want to see them, so they talk to the process directly.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,13 @@ class AdapterProcess:
     """A running adapter; ``call`` sends one line and returns the parsed answer line."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT
+        )
         self.lines: queue.Queue[bytes] = queue.Queue()
         self.stderr: list[bytes] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put),
-                         daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append),
-                         daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
         self.next_id = 1
 
     @staticmethod
@@ -50,8 +50,7 @@ class AdapterProcess:
         return json.loads(raw)
 
     def hello(self, profile: str = PROFILE, ca_file: str | None = None) -> dict:
-        return self.send_raw(json.dumps({"op": "hello", "protocol": 1, "profile": profile,
-                                         "ca_file": ca_file}))
+        return self.send_raw(json.dumps({"op": "hello", "protocol": 1, "profile": profile, "ca_file": ca_file}))
 
     def call(self, op: str, **args) -> dict:
         req_id = self.next_id

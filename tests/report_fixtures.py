@@ -1,4 +1,5 @@
 """Synthetic results files for the report tests: small, deterministic, valid format v1."""
+
 from __future__ import annotations
 
 import copy
@@ -7,22 +8,56 @@ HASH = "sha256:" + "ab" * 32
 
 # (id, op, requirements, strength, ambiguities, expected)
 CASES = [
-    ("app-strings/colon/version-label", "parse_app", ["APP-01", "APP-02"], "library", [],
-     {"result": {"name": "example.com/reduce-worker", "tag": None, "labels": {"version": "1.0.0"}}}),
-    ("app-strings/colon/empty-name", "parse_app", ["APP-01"], "library", [],
-     {"error": ["invalid-app-string", "invalid-identifier"]}),
-    ("app-strings/labels/equals-in-value", "parse_app", ["APP-03"], "library", [],
-     {"result": {"name": "example.com/app", "tag": None, "labels": {"k": "a=b"}}}),
-    ("imagetags/document/not-an-object", "validate_imagetags", ["TAG-01"], "must", [],
-     {"error": "invalid-imagetags"}),
-    ("imagetags/document/minimal", "validate_imagetags", ["TAG-01", "TAG-02"], "must", [],
-     {"result": {"valid": True}}),
-    ("resolution/alias/cycle", "resolve_tag", ["TAG-05"], "ambiguous", ["AMB-19"],
-     {"any_of": [{"error": "alias-cycle"}, {"error": "tag-not-found"}]}),
-    ("discovery/walk-up/404-then-parent", "discover", ["DISC-13"], "must", [],
-     {"result": {"aci": ["https://127.0.0.1:8443/app.aci"]}}),
-    ("discovery/meta/should-prefer-https", "discover", ["DISC-08"], "should", [],
-     {"result": {"aci": ["https://127.0.0.1:8443/app.aci"]}}),
+    (
+        "app-strings/colon/version-label",
+        "parse_app",
+        ["APP-01", "APP-02"],
+        "library",
+        [],
+        {"result": {"name": "example.com/reduce-worker", "tag": None, "labels": {"version": "1.0.0"}}},
+    ),
+    (
+        "app-strings/colon/empty-name",
+        "parse_app",
+        ["APP-01"],
+        "library",
+        [],
+        {"error": ["invalid-app-string", "invalid-identifier"]},
+    ),
+    (
+        "app-strings/labels/equals-in-value",
+        "parse_app",
+        ["APP-03"],
+        "library",
+        [],
+        {"result": {"name": "example.com/app", "tag": None, "labels": {"k": "a=b"}}},
+    ),
+    ("imagetags/document/not-an-object", "validate_imagetags", ["TAG-01"], "must", [], {"error": "invalid-imagetags"}),
+    ("imagetags/document/minimal", "validate_imagetags", ["TAG-01", "TAG-02"], "must", [], {"result": {"valid": True}}),
+    (
+        "resolution/alias/cycle",
+        "resolve_tag",
+        ["TAG-05"],
+        "ambiguous",
+        ["AMB-19"],
+        {"any_of": [{"error": "alias-cycle"}, {"error": "tag-not-found"}]},
+    ),
+    (
+        "discovery/walk-up/404-then-parent",
+        "discover",
+        ["DISC-13"],
+        "must",
+        [],
+        {"result": {"aci": ["https://127.0.0.1:8443/app.aci"]}},
+    ),
+    (
+        "discovery/meta/should-prefer-https",
+        "discover",
+        ["DISC-08"],
+        "should",
+        [],
+        {"result": {"aci": ["https://127.0.0.1:8443/app.aci"]}},
+    ),
 ]
 
 #: What each case sends (the record's ``input``; discovery cases also have ``hosts``).
@@ -36,33 +71,85 @@ INPUTS = {
     "discovery/walk-up/404-then-parent": {"app": "{{a.host}}/project/sub", "what": ["aci"]},
     "discovery/meta/should-prefer-https": {"app": "{{a.host}}/app", "what": ["aci"]},
 }
-HOSTS = {"a": {"paths": {"/project?ac-discovery=1": {"meta": [
-    ["ac-discovery", "{{a.host}} https://{{a}}/{name}.{ext}"]]}}}}
+HOSTS = {
+    "a": {"paths": {"/project?ac-discovery=1": {"meta": [["ac-discovery", "{{a.host}} https://{{a}}/{name}.{ext}"]]}}}
+}
 
 PROFILE_OF = {"imagetags": ["appc-imagetags"], "resolution": ["appc-imagetags"]}
 
 CATALOG = {
     "requirements": [
-        {"id": "APP-01", "section": "b", "strength": "library", "summary": "app string syntax",
-         "profiles": ["appc-0.8.11", "appc-imagetags"]},
-        {"id": "APP-02", "section": "b", "strength": "library", "summary": "labels after commas",
-         "profiles": ["appc-0.8.11", "appc-imagetags"]},
-        {"id": "APP-03", "section": "b", "strength": "library", "summary": "split on the first =",
-         "profiles": ["appc-0.8.11", "appc-imagetags"]},
-        {"id": "TAG-01", "section": "g", "strength": "must", "summary": "document is an object",
-         "profiles": ["appc-imagetags"]},
-        {"id": "TAG-02", "section": "g", "strength": "must", "summary": "labels are objects",
-         "profiles": ["appc-imagetags"]},
-        {"id": "TAG-05", "section": "g", "strength": "must", "summary": "aliases resolve",
-         "profiles": ["appc-imagetags"]},
-        {"id": "TAG-09", "section": "g", "strength": "should", "summary": "never tested here",
-         "profiles": ["appc-imagetags"]},
-        {"id": "DISC-08", "section": "d", "strength": "should", "summary": "prefer https",
-         "profiles": ["appc-0.8.11", "appc-imagetags"]},
-        {"id": "DISC-13", "section": "d", "strength": "must", "summary": "walk up the name",
-         "profiles": ["appc-0.8.11", "appc-imagetags"]},
-        {"id": "DISC-30", "section": "d", "strength": "informative", "summary": "server side",
-         "profiles": ["appc-0.8.11"], "untestable_reason": "a duty of the server, not the client"},
+        {
+            "id": "APP-01",
+            "section": "b",
+            "strength": "library",
+            "summary": "app string syntax",
+            "profiles": ["appc-0.8.11", "appc-imagetags"],
+        },
+        {
+            "id": "APP-02",
+            "section": "b",
+            "strength": "library",
+            "summary": "labels after commas",
+            "profiles": ["appc-0.8.11", "appc-imagetags"],
+        },
+        {
+            "id": "APP-03",
+            "section": "b",
+            "strength": "library",
+            "summary": "split on the first =",
+            "profiles": ["appc-0.8.11", "appc-imagetags"],
+        },
+        {
+            "id": "TAG-01",
+            "section": "g",
+            "strength": "must",
+            "summary": "document is an object",
+            "profiles": ["appc-imagetags"],
+        },
+        {
+            "id": "TAG-02",
+            "section": "g",
+            "strength": "must",
+            "summary": "labels are objects",
+            "profiles": ["appc-imagetags"],
+        },
+        {
+            "id": "TAG-05",
+            "section": "g",
+            "strength": "must",
+            "summary": "aliases resolve",
+            "profiles": ["appc-imagetags"],
+        },
+        {
+            "id": "TAG-09",
+            "section": "g",
+            "strength": "should",
+            "summary": "never tested here",
+            "profiles": ["appc-imagetags"],
+        },
+        {
+            "id": "DISC-08",
+            "section": "d",
+            "strength": "should",
+            "summary": "prefer https",
+            "profiles": ["appc-0.8.11", "appc-imagetags"],
+        },
+        {
+            "id": "DISC-13",
+            "section": "d",
+            "strength": "must",
+            "summary": "walk up the name",
+            "profiles": ["appc-0.8.11", "appc-imagetags"],
+        },
+        {
+            "id": "DISC-30",
+            "section": "d",
+            "strength": "informative",
+            "summary": "server side",
+            "profiles": ["appc-0.8.11"],
+            "untestable_reason": "a duty of the server, not the client",
+        },
     ],
     "ambiguities": [{"id": "AMB-19", "summary": "cycle error kind"}],
 }
@@ -76,9 +163,16 @@ def answer_for(expected: dict):
     return {"error": {"kind": kind, "message": "rejected"}}
 
 
-def make_results(impl_id: str = "reference", name: str = "appc reference", version: str = "0.1.0",
-                 verdicts: dict | None = None, profiles=("appc-0.8.11", "appc-imagetags"),
-                 drop: tuple = (), available: bool = True, known: dict | None = None) -> dict:
+def make_results(
+    impl_id: str = "reference",
+    name: str = "appc reference",
+    version: str = "0.1.0",
+    verdicts: dict | None = None,
+    profiles=("appc-0.8.11", "appc-imagetags"),
+    drop: tuple = (),
+    available: bool = True,
+    known: dict | None = None,
+) -> dict:
     """A results document; ``verdicts`` maps "id" or "id@profile" to a verdict (default pass);
     ``known`` maps "id" or "id@profile" to a known-failure reason (the record's ``known_failure``)."""
     verdicts = verdicts or {}
@@ -95,7 +189,7 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
                 message, stderr = "", ""
                 if v == "fail":
                     actual = {"ok": {"name": "example.com/wrong", "tag": None, "labels": {}}}
-                    message = "name: expected \"example.com/reduce-worker\", got \"example.com/wrong\""
+                    message = 'name: expected "example.com/reduce-worker", got "example.com/wrong"'
                 elif v == "error":
                     actual = {"error": {"kind": "invalid-app-string", "message": "bad <input> & such"}}
                     message = "rejected input that must be accepted: invalid-app-string"
@@ -111,13 +205,24 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
                     actual, message = {"unsupported": "no https"}, "adapter: unsupported: no https"
                 elif v == "protocol-error":
                     actual, message = None, "answer is not JSON"
-                cases.append({
-                    "id": cid, "profile": profile, "area": area, "op": op, "requirements": list(reqs),
-                    "ambiguities": list(ambs), "strength": strength,
-                    "description": f"checks {cid.rsplit('/', 1)[1].replace('-', ' ')}",
-                    "verdict": v, "message": message, "expected": copy.deepcopy(expected),
-                    "actual": actual, "stderr": stderr, "time_s": 0.0012,
-                })
+                cases.append(
+                    {
+                        "id": cid,
+                        "profile": profile,
+                        "area": area,
+                        "op": op,
+                        "requirements": list(reqs),
+                        "ambiguities": list(ambs),
+                        "strength": strength,
+                        "description": f"checks {cid.rsplit('/', 1)[1].replace('-', ' ')}",
+                        "verdict": v,
+                        "message": message,
+                        "expected": copy.deepcopy(expected),
+                        "actual": actual,
+                        "stderr": stderr,
+                        "time_s": 0.0012,
+                    }
+                )
                 cases[-1]["input"] = copy.deepcopy(INPUTS[cid])
                 if op == "discover":
                     cases[-1]["hosts"] = copy.deepcopy(HOSTS)
@@ -125,15 +230,30 @@ def make_results(impl_id: str = "reference", name: str = "appc reference", versi
                 if reason is not None:
                     cases[-1]["known_failure"] = reason
     return {
-        "format": "appc-conformance-results", "format_version": 1,
-        "run": {"suite_version": "0.1.0", "commit": "0" * 40, "vectors_hash": HASH,
-                "profiles": list(profiles), "started": "2026-11-27T17:00:00+00:00", "duration_s": 1.5,
-                "argv": ["vectors", "--impl", impl_id or "x"], "problems": []},
+        "format": "appc-conformance-results",
+        "format_version": 1,
+        "run": {
+            "suite_version": "0.1.0",
+            "commit": "0" * 40,
+            "vectors_hash": HASH,
+            "profiles": list(profiles),
+            "started": "2026-11-27T17:00:00+00:00",
+            "duration_s": 1.5,
+            "argv": ["vectors", "--impl", impl_id or "x"],
+            "problems": [],
+        },
         "implementation": {
-            "id": impl_id, "name": name, "version": version if available else None, "language": "python",
-            "homepage": None, "available": available,
-            "unavailable_reason": None if available else "Go is not installed; install it with: apt-get install golang-go",
-            "command": ["python3", "-m", "appc_conformance.conformance.adapters.reference"]},
+            "id": impl_id,
+            "name": name,
+            "version": version if available else None,
+            "language": "python",
+            "homepage": None,
+            "available": available,
+            "unavailable_reason": None
+            if available
+            else "Go is not installed; install it with: apt-get install golang-go",
+            "command": ["python3", "-m", "appc_conformance.conformance.adapters.reference"],
+        },
         "cases": cases,
     }
 
@@ -142,11 +262,23 @@ def three_runs(folder) -> dict:
     """Three results files in ``folder``: the reference (all pass), a Go library with failures
     (one profile), and an implementation that is not available."""
     from appc_conformance.reports.results import write_results
+
     ref = write_results(folder / "results-reference.json", make_results())
-    go = write_results(folder / "results-go-appc.json", make_results(
-        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
-                  "discovery/meta/should-prefer-https": "not-implemented"}))
-    act = write_results(folder / "results-actool.json", make_results("actool", "actool", available=False,
-                                                                     profiles=("appc-0.8.11",)))
+    go = write_results(
+        folder / "results-go-appc.json",
+        make_results(
+            "go-appc",
+            "appc/spec (Go)",
+            "0.8.11",
+            profiles=("appc-0.8.11",),
+            verdicts={
+                "app-strings/colon/version-label": "fail",
+                "app-strings/colon/empty-name": "crash",
+                "discovery/meta/should-prefer-https": "not-implemented",
+            },
+        ),
+    )
+    act = write_results(
+        folder / "results-actool.json", make_results("actool", "actool", available=False, profiles=("appc-0.8.11",))
+    )
     return {"reference": ref, "go": go, "actool": act}

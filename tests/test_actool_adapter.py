@@ -4,6 +4,7 @@ It runs the real ``actool discover`` against an HTTPS server on 127.0.0.1
 (pytest-httpserver, with a trustme CA given to actool through SSL_CERT_FILE).
 Skipped when actool is not installed.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,8 @@ PROFILE = "appc-0.8.11"
 
 ACTOOL = os.environ.get("ACTOOL") or shutil.which("actool") or "/usr/bin/actool"
 pytestmark = pytest.mark.skipif(
-    not os.access(ACTOOL, os.X_OK),
-    reason="actool is not installed (apt-get install appc-spec)")
+    not os.access(ACTOOL, os.X_OK), reason="actool is not installed (apt-get install appc-spec)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +42,27 @@ def server(tls):
     srv.start()
     base = f"https://127.0.0.1:{srv.port}"
     q = "ac-discovery=1"
-    srv.expect_request("/app", query_string=q).respond_with_data(page(
-        ("ac-discovery", "127.0.0.1/app", base + "/{name}-{version}.{ext}"),
-        ("ac-discovery-pubkeys", "127.0.0.1/app", base + "/pubkeys.gpg"),
-    ), content_type="text/html")
+    srv.expect_request("/app", query_string=q).respond_with_data(
+        page(
+            ("ac-discovery", "127.0.0.1/app", base + "/{name}-{version}.{ext}"),
+            ("ac-discovery-pubkeys", "127.0.0.1/app", base + "/pubkeys.gpg"),
+        ),
+        content_type="text/html",
+    )
     # Images found at the host root after two failed prefixes, keys at the root too.
-    srv.expect_request("/", query_string=q).respond_with_data(page(
-        ("ac-discovery", "127.0.0.1/deep", base + "/deep/{name}-{version}.{ext}"),
-        ("ac-discovery-pubkeys", "127.0.0.1/deep", base + "/deep.gpg"),
-        ("ac-discovery", "127.0.0.1/nokeys", base + "/nokeys/{name}.{ext}"),
-        ("ac-discovery", "127.0.0.1/osarch", base + "/{name}-{os}-{arch}.{ext}"),
-        ("ac-discovery-pubkeys", "127.0.0.1/osarch", base + "/osarch.gpg"),
-    ), content_type="text/html")
+    srv.expect_request("/", query_string=q).respond_with_data(
+        page(
+            ("ac-discovery", "127.0.0.1/deep", base + "/deep/{name}-{version}.{ext}"),
+            ("ac-discovery-pubkeys", "127.0.0.1/deep", base + "/deep.gpg"),
+            ("ac-discovery", "127.0.0.1/nokeys", base + "/nokeys/{name}.{ext}"),
+            ("ac-discovery", "127.0.0.1/osarch", base + "/{name}-{os}-{arch}.{ext}"),
+            ("ac-discovery-pubkeys", "127.0.0.1/osarch", base + "/osarch.gpg"),
+        ),
+        content_type="text/html",
+    )
     yield srv
     srv.clear()
     srv.stop()
-
 
 
 @pytest.fixture
@@ -69,11 +75,11 @@ def adapter(tls):
 
 
 def discover(adapter, app, port, what=("aci", "pubkeys"), insecure=(), headers=None):
-    return adapter.call("discover", app=app, what=list(what), port=port,
-                        insecure=list(insecure), headers=headers or {})
+    return adapter.call("discover", app=app, what=list(what), port=port, insecure=list(insecure), headers=headers or {})
 
 
 # ----------------------------------------------------------------------------- hello
+
 
 def test_hello_reports_actool(tls):
     version = subprocess.run([ACTOOL, "version"], capture_output=True, text=True).stdout.split()[-1]
@@ -101,7 +107,10 @@ def test_other_profiles_are_declined(tls):
 
 
 def test_missing_actool_declines_the_profile(tmp_path):
-    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(None, ACTOOL=str(tmp_path / "no-such-actool")))
+    proc = AdapterProcess(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.actool"],
+        adapter_env(None, ACTOOL=str(tmp_path / "no-such-actool")),
+    )
     try:
         answer = proc.hello()
     finally:
@@ -110,6 +119,7 @@ def test_missing_actool_declines_the_profile(tmp_path):
 
 
 # ----------------------------------------------------------------------------- transport
+
 
 def test_malformed_lines_are_answered_and_the_adapter_goes_on(adapter, server):
     garbage = adapter.send_raw("{not json")
@@ -123,25 +133,28 @@ def test_malformed_lines_are_answered_and_the_adapter_goes_on(adapter, server):
 
 def test_other_ops_are_unsupported(adapter):
     assert "unsupported" in adapter.call("parse_app", app="example.com/app")
-    assert "unsupported" in adapter.call("resolve", app="example.com/app", port=None,
-                                         insecure=[], headers={})
+    assert "unsupported" in adapter.call("resolve", app="example.com/app", port=None, insecure=[], headers={})
 
 
 def test_what_actool_cannot_do_is_unsupported(adapter, server):
     host = f"127.0.0.1:{server.port}"
-    for kwargs in (dict(insecure=["tls"]), dict(insecure=["http"]),
-                   dict(what=["imagetags"]), dict(headers={host: {"X-A": ["b"]}})):
+    for kwargs in (
+        dict(insecure=["tls"]),
+        dict(insecure=["http"]),
+        dict(what=["imagetags"]),
+        dict(headers={host: {"X-A": ["b"]}}),
+    ):
         answer = discover(adapter, "127.0.0.1/app", server.port, **kwargs)
         assert "unsupported" in answer, (kwargs, answer)
 
 
 # ----------------------------------------------------------------------------- discover
 
+
 def test_discover_with_custom_port(adapter, server):
     base = f"https://127.0.0.1:{server.port}"
     ok = discover(adapter, "127.0.0.1/app:1.0", server.port)["ok"]
-    assert ok["aci"] == [{"aci": base + "/127.0.0.1/app-1.0.aci",
-                          "asc": base + "/127.0.0.1/app-1.0.aci.asc"}]
+    assert ok["aci"] == [{"aci": base + "/127.0.0.1/app-1.0.aci", "asc": base + "/127.0.0.1/app-1.0.aci.asc"}]
     assert ok["pubkeys"] == [base + "/pubkeys.gpg"]
     assert ok["attempts"] == []
 
@@ -156,8 +169,12 @@ def test_discover_walk_attempts_are_parsed(adapter, server):
     assert ok["aci"][0]["aci"] == f"https://127.0.0.1:{server.port}/deep/127.0.0.1/deep/app-2.aci"
     assert ok["pubkeys"] == [f"https://127.0.0.1:{server.port}/deep.gpg"]
     prefixes = [(a["what"], a["prefix"]) for a in ok["attempts"]]
-    assert prefixes == [("aci", "127.0.0.1/deep/app"), ("aci", "127.0.0.1/deep"),
-                        ("pubkeys", "127.0.0.1/deep/app"), ("pubkeys", "127.0.0.1/deep")]
+    assert prefixes == [
+        ("aci", "127.0.0.1/deep/app"),
+        ("aci", "127.0.0.1/deep"),
+        ("pubkeys", "127.0.0.1/deep/app"),
+        ("pubkeys", "127.0.0.1/deep"),
+    ]
     assert all("500" in a["error"] for a in ok["attempts"])
 
 
@@ -193,12 +210,14 @@ def test_insecure_allows_plain_http_on_the_same_port(adapter):
     plain = HTTPServer(host="127.0.0.1", port=0)
     plain.start()
     try:
-        plain.expect_request("/app", query_string="ac-discovery=1").respond_with_data(page(
-            ("ac-discovery", "127.0.0.1/app", "http://127.0.0.1/{name}.{ext}"),
-            ("ac-discovery-pubkeys", "127.0.0.1/app", "http://127.0.0.1/k.gpg"),
-        ), content_type="text/html")
-        assert discover(adapter, "127.0.0.1/app", plain.port)["error"]["kind"] == \
-            "discovery-failed"
+        plain.expect_request("/app", query_string="ac-discovery=1").respond_with_data(
+            page(
+                ("ac-discovery", "127.0.0.1/app", "http://127.0.0.1/{name}.{ext}"),
+                ("ac-discovery-pubkeys", "127.0.0.1/app", "http://127.0.0.1/k.gpg"),
+            ),
+            content_type="text/html",
+        )
+        assert discover(adapter, "127.0.0.1/app", plain.port)["error"]["kind"] == "discovery-failed"
         ok = discover(adapter, "127.0.0.1/app", plain.port, insecure=["tls", "http"])["ok"]
         assert ok["aci"][0]["aci"] == "http://127.0.0.1/127.0.0.1/app.aci"
         assert ok["pubkeys"] == ["http://127.0.0.1/k.gpg"]
@@ -211,7 +230,10 @@ def test_a_hanging_actool_is_killed(tls):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # accepts connections in the kernel, never answers
-    proc = AdapterProcess([sys.executable, "-m", "appc_conformance.conformance.adapters.actool"], adapter_env(tls[1], APPC_ACTOOL_TIMEOUT="1"))
+    proc = AdapterProcess(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.actool"],
+        adapter_env(tls[1], APPC_ACTOOL_TIMEOUT="1"),
+    )
     try:
         assert "ok" in proc.hello()
         start = time.monotonic()

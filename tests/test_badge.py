@@ -1,5 +1,6 @@
 """The badge per implementation: a shields.io endpoint JSON and a self-contained SVG, written by
 ``report`` into the output folder (badge-NAME.json, badge-NAME.svg)."""
+
 from __future__ import annotations
 
 import json
@@ -30,14 +31,28 @@ def test_report_writes_a_badge_per_implementation(tmp_path, capsys):
     assert cli.main(["report", str(runs["reference"]), str(runs["go"]), str(runs["actool"]), "--out", str(out)]) == 0
     capsys.readouterr()
     names = sorted(p.name for p in out.glob("badge-*"))
-    assert names == ["badge-actool.json", "badge-actool.svg", "badge-go-appc.json", "badge-go-appc.svg",
-                     "badge-reference.json", "badge-reference.svg"]
+    assert names == [
+        "badge-actool.json",
+        "badge-actool.svg",
+        "badge-go-appc.json",
+        "badge-go-appc.svg",
+        "badge-reference.json",
+        "badge-reference.svg",
+    ]
     # the shields.io endpoint schema: schemaVersion 1 and three strings, nothing else needed
     assert json.loads((out / "badge-reference.json").read_text()) == {
-        "schemaVersion": 1, "label": "appc conformance", "message": "100% pass", "color": "brightgreen"}
+        "schemaVersion": 1,
+        "label": "appc conformance",
+        "message": "100% pass",
+        "color": "brightgreen",
+    }
     # the Go run: 2 of 4 attempted cases pass, 4 of its 5 cases were attempted
     assert json.loads((out / "badge-go-appc.json").read_text()) == {
-        "schemaVersion": 1, "label": "appc conformance", "message": "50% pass · 80% attempted", "color": "orange"}
+        "schemaVersion": 1,
+        "label": "appc conformance",
+        "message": "50% pass · 80% attempted",
+        "color": "orange",
+    }
     assert json.loads((out / "badge-actool.json").read_text())["message"] == "not available"
     for name in ("reference", "go-appc", "actool"):
         doc = json.loads((out / f"badge-{name}.json").read_text())
@@ -58,17 +73,24 @@ def test_report_format_badge_only(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["badge-reference.json", "badge-reference.svg"]
 
 
-@pytest.mark.parametrize("verdicts,message,color", [
-    ({}, "100% pass", "brightgreen"),
-    ({"app-strings/colon/version-label@appc-0.8.11": "fail"}, "92% pass", "yellowgreen"),
-    ({cid: "fail" for cid, *_ in CASES}, "0% pass", "red"),
-    ({cid: "not-implemented" for cid, *_ in CASES}, "not implemented", "lightgrey"),
-    ({cid: "skipped" for cid, *_ in CASES}, "no cases", "lightgrey"),
-    ({"resolution/alias/cycle": "unsupported"}, "100% pass · 92% attempted", "brightgreen"),
-])
+@pytest.mark.parametrize(
+    "verdicts,message,color",
+    [
+        ({}, "100% pass", "brightgreen"),
+        ({"app-strings/colon/version-label@appc-0.8.11": "fail"}, "92% pass", "yellowgreen"),
+        ({cid: "fail" for cid, *_ in CASES}, "0% pass", "red"),
+        ({cid: "not-implemented" for cid, *_ in CASES}, "not implemented", "lightgrey"),
+        ({cid: "skipped" for cid, *_ in CASES}, "no cases", "lightgrey"),
+        ({"resolution/alias/cycle": "unsupported"}, "100% pass · 92% attempted", "brightgreen"),
+    ],
+)
 def test_message_and_colour_follow_the_headline_score(verdicts, message, color):
-    assert _endpoint(make_results(verdicts=verdicts)) == {"schemaVersion": 1, "label": "appc conformance",
-                                                          "message": message, "color": color}
+    assert _endpoint(make_results(verdicts=verdicts)) == {
+        "schemaVersion": 1,
+        "label": "appc conformance",
+        "message": message,
+        "color": color,
+    }
 
 
 def test_a_score_just_below_100_is_not_shown_as_a_full_pass():
@@ -89,8 +111,12 @@ def test_names_are_safe_file_names_and_unique(tmp_path):
     a = make_results(None, "My Adapter <v2>/x")
     m = _model(a, a)
     files = badge.render(m)
-    assert sorted(files) == ["badge-My-Adapter-v2-x-2.json", "badge-My-Adapter-v2-x-2.svg",
-                             "badge-My-Adapter-v2-x.json", "badge-My-Adapter-v2-x.svg"]
+    assert sorted(files) == [
+        "badge-My-Adapter-v2-x-2.json",
+        "badge-My-Adapter-v2-x-2.svg",
+        "badge-My-Adapter-v2-x.json",
+        "badge-My-Adapter-v2-x.svg",
+    ]
     raw = files["badge-My-Adapter-v2-x.svg"].decode()
     ET.fromstring(raw)  # the name is escaped: still well-formed XML
 
@@ -112,8 +138,12 @@ def test_a_badge_is_named_as_its_results_file(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["report", str(mine), str(other), "--out", str(out), "--format", "badge"]) == 0
     capsys.readouterr()
-    assert sorted(p.name for p in out.iterdir()) == ["badge-custom.json", "badge-custom.svg",
-                                                      "badge-their-adapter.json", "badge-their-adapter.svg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "badge-custom.json",
+        "badge-custom.svg",
+        "badge-their-adapter.json",
+        "badge-their-adapter.svg",
+    ]
 
 
 def _declined_imagetags(declared: bool) -> dict:
@@ -122,8 +152,11 @@ def _declined_imagetags(declared: bool) -> dict:
     doc = make_results()
     for c in doc["cases"]:
         if c["profile"] == "appc-imagetags":
-            c["verdict"], c["message"], c["actual"] = ("not-implemented", "profile appc-imagetags: only appc-0.8.11",
-                                                       None)
+            c["verdict"], c["message"], c["actual"] = (
+                "not-implemented",
+                "profile appc-imagetags: only appc-0.8.11",
+                None,
+            )
     if declared:
         doc["run"]["declined_profiles"] = ["appc-imagetags"]
     return doc
@@ -141,6 +174,7 @@ def test_attempted_is_measured_against_the_profiles_the_implementation_declares(
 def test_the_harness_records_the_profiles_an_adapter_declined(tmp_path):
     import sys
     from tests.helpers import ROOT, run_suite
+
     adapter = f"{sys.executable} {ROOT / 'examples' / 'minimal-adapter' / 'adapter.py'}"
     _, doc = run_suite(tmp_path, "--adapter-cmd", adapter, "--case", "app-strings/basic/*")
     assert doc["run"]["declined_profiles"] == ["appc-imagetags"]

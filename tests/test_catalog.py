@@ -7,6 +7,7 @@
 - every requirement that a protocol op can test has at least one case that cites it;
 - ambiguities that cases name are in the catalog, and each new reading is used by a case.
 """
+
 from __future__ import annotations
 
 import collections
@@ -51,8 +52,9 @@ def test_every_must_or_should_case_stands_on_a_requirement_of_its_strength_or_sa
 
 def test_the_check_above_can_fail():
     """A must case citing only a should requirement, with no basis in its notes, is reported."""
-    fake = vectors.Case(id="manifests/x/y", file="x.json", index=0,
-                        raw={"strength": "must", "requirements": ["DEP-05"], "notes": ""})
+    fake = vectors.Case(
+        id="manifests/x/y", file="x.json", index=0, raw={"strength": "must", "requirements": ["DEP-05"], "notes": ""}
+    )
     VS.cases.append(fake)
     try:
         assert _graded_without_basis() == ["manifests/x/y"]
@@ -63,8 +65,11 @@ def test_the_check_above_can_fail():
 def _testable():
     """Requirements an op of the adapter protocol can test (not those of the publisher check)."""
     ops = set(vectors.OPS)
-    return sorted(r["id"] for r in CATALOG["requirements"]
-                  if ops & set(r.get("testable_by") or []) and not r.get("untestable_reason"))
+    return sorted(
+        r["id"]
+        for r in CATALOG["requirements"]
+        if ops & set(r.get("testable_by") or []) and not r.get("untestable_reason")
+    )
 
 
 def test_every_testable_requirement_has_a_case_of_its_own():
@@ -105,7 +110,9 @@ def test_null_for_a_typed_optional_member_is_never_a_must():
     """AMB-30: a case whose only difference from a valid document is a null optional member accepts both answers."""
     checked = 0
     for c in VS.cases:
-        if c.id.startswith(("manifests/generated/", "imagetags/")) and (c.id.endswith("-null") or c.id.endswith("/null")):
+        if c.id.startswith(("manifests/generated/", "imagetags/")) and (
+            c.id.endswith("-null") or c.id.endswith("/null")
+        ):
             if c.id in ("imagetags/top-level/null", "manifests/generated/label-entry-null"):
                 continue  # not an optional member: every reading rejects these
             assert c.raw["strength"] == "ambiguous" and "AMB-30" in c.raw["ambiguities"], c.id

@@ -1,6 +1,7 @@
 """Issue 22, item 4: a case whose op the adapter does not offer costs nothing. The hanging-host
 discovery cases (discovery/limits/slow-drip-page) cost 1 to 29 s for an adapter without
 ``discover``, because their mock hosts were stood up before the op was looked at."""
+
 from __future__ import annotations
 
 
@@ -34,11 +35,11 @@ def test_a_network_case_of_an_op_not_offered_stands_up_no_host(monkeypatch, case
 
     def no_hosts(*a, **kw):
         raise AssertionError(f"mock hosts stood up for {case.id}, whose op the adapter does not offer")
+
     monkeypatch.setattr(servers, "scenario", no_hosts)
     rec = runner.run_case(case, "appc-0.8.11", _Session(["parse_app"]))
     assert rec.verdict == grading.NOT_IMPLEMENTED, rec.message
     assert case.op in rec.message
-
 
 
 def test_the_pool_takes_no_port_lock_for_a_case_the_adapter_cannot_take(monkeypatch):
@@ -46,6 +47,7 @@ def test_the_pool_takes_no_port_lock_for_a_case_the_adapter_cannot_take(monkeypa
     must not wait for that lock (it waited behind another session's hanging-host case)."""
     from appc_conformance.conformance import pool as poolmod
     from appc_conformance.servers.scenario import DefaultPortsLock
+
     case = next(c for c in vectors.load(VECTORS).cases if c.id == "discovery/limits/slow-drip-page")
     p = poolmod.NetworkPool(lambda profile: _Session(["parse_app"]), workers=1)
     monkeypatch.setattr(servers, "scenario", lambda *a, **kw: (_ for _ in ()).throw(AssertionError("hosts")))

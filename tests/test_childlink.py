@@ -1,4 +1,5 @@
 """The progress file a vector run writes for ``appc-conformance run`` (conformance/childlink.py)."""
+
 from __future__ import annotations
 
 import time

@@ -1,6 +1,7 @@
 """What ``pytest PATH --impl X`` collects: any vector folder given as a path (a folder holding its
 own ``schema/vector-file.schema.json``, or a file or sub-folder inside one) is the run's vector
 set, wherever it lives; and a run that collects no case says where the vectors are."""
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,27 @@ def copy(tmp_path) -> Path:
     shutil.copytree(VECTORS / "schema", root / "schema")
     shutil.copy2(VECTORS / "requirements.json", root / "requirements.json")
     shutil.copytree(VECTORS / AREA, root / AREA)
-    (root / AREA / "copy-only.json").write_text(json.dumps({
-        "$schema": "../schema/vector-file.schema.json", "area": AREA, "description": "only in the copy",
-        "cases": [{"id": ONLY_IN_COPY, "description": "a plain name parses to itself",
-                   "requirements": ["APP-01"], "profiles": ["appc-0.8.11"], "strength": "library",
-                   "op": "parse_app", "input": {"app": "example.com/copy"},
-                   "expect": {"result": {"name": "example.com/copy", "tag": None, "labels": {}}}}]}))
+    (root / AREA / "copy-only.json").write_text(
+        json.dumps(
+            {
+                "$schema": "../schema/vector-file.schema.json",
+                "area": AREA,
+                "description": "only in the copy",
+                "cases": [
+                    {
+                        "id": ONLY_IN_COPY,
+                        "description": "a plain name parses to itself",
+                        "requirements": ["APP-01"],
+                        "profiles": ["appc-0.8.11"],
+                        "strength": "library",
+                        "op": "parse_app",
+                        "input": {"app": "example.com/copy"},
+                        "expect": {"result": {"name": "example.com/copy", "tag": None, "labels": {}}},
+                    }
+                ],
+            }
+        )
+    )
     return root
 
 
@@ -45,9 +61,26 @@ def pytest_in(cwd: Path, *args, results: Path | None = None) -> tuple[subprocess
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     # Installed plugins load as on a user's machine (the harness among them, by its entry point),
     # but hypothesis's: a second of start-up per run that these tests do not use.
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-                           *map(str, args), "--results", str(results)], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            *map(str, args),
+            "--results",
+            str(results),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     doc = json.loads(results.read_text()) if results.exists() else None
     return proc, doc
 
@@ -121,8 +154,10 @@ def test_a_run_that_collects_nothing_says_where_the_vectors_are(tmp_path):
     empty.mkdir()
     proc, doc = pytest_in(empty, "--impl", "reference")
     assert proc.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, proc.stdout[-2000:]
-    line = f"no vector cases collected; the bundled vectors are in {vectors.default_vectors_dir()}; " \
-           "give a vector folder as a path or --vectors DIR"
+    line = (
+        f"no vector cases collected; the bundled vectors are in {vectors.default_vectors_dir()}; "
+        "give a vector folder as a path or --vectors DIR"
+    )
     assert line in proc.stdout, proc.stdout[-2000:]
 
 

@@ -2,6 +2,7 @@
 the heading its #anchor names), and the references written as text, such as
 ``docs/DECISIONS.md, "Speed of a run"``, in the documents and in the code (a section that moves
 to another document must take its references along)."""
+
 from __future__ import annotations
 
 import re
@@ -15,18 +16,20 @@ from tests.helpers import ROOT
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 # docs/NAME.md, "Title" / docs/NAME.md ("Title") / docs/NAME.md "Title" / ..., section "Title"
-TEXT_REF = re.compile(r"((?:docs/)?[A-Z]+\.md|servers/README\.md),?\s+\(?(?:section\s+)?([\"'])((?:(?!\2)[^\n]|\n[ \t]*(?:#|//)?[ \t]*(?=\S)){3,90}?)\2")
+TEXT_REF = re.compile(
+    r"((?:docs/)?[A-Z]+\.md|servers/README\.md),?\s+\(?(?:section\s+)?([\"'])((?:(?!\2)[^\n]|\n[ \t]*(?:#|//)?[ \t]*(?=\S)){3,90}?)\2"
+)
 SKIP = {".git", ".venv", ".tox", "build", "dist", "node_modules", "out", "appc-conformance-out"}
 
 
 def _tracked(*patterns: str) -> list[Path]:
     try:
-        names = subprocess.run(["git", "ls-files", *patterns], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.split()
+        names = subprocess.run(
+            ["git", "ls-files", *patterns], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
         return [ROOT / n for n in names if (ROOT / n).is_file()]
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: every such file
-        return [p for pat in patterns for p in ROOT.rglob(pat)
-                if not SKIP.intersection(p.relative_to(ROOT).parts)]
+        return [p for pat in patterns for p in ROOT.rglob(pat) if not SKIP.intersection(p.relative_to(ROOT).parts)]
 
 
 def slug(heading: str) -> str:
@@ -89,10 +92,13 @@ def test_textual_references_to_sections_name_a_section_of_that_document():
     assert not broken, "\n".join(broken)
 
 
-@pytest.mark.parametrize("heading, anchor", [
-    ("1. Transport", "1-transport"),
-    ("6.1 `fetch` (protocol 1.1, optional)", "61-fetch-protocol-11-optional"),
-    ("Changes in 1.1", "changes-in-11"),
-])
+@pytest.mark.parametrize(
+    "heading, anchor",
+    [
+        ("1. Transport", "1-transport"),
+        ("6.1 `fetch` (protocol 1.1, optional)", "61-fetch-protocol-11-optional"),
+        ("Changes in 1.1", "changes-in-11"),
+    ],
+)
 def test_slug_is_githubs(heading, anchor):
     assert slug(heading) == anchor

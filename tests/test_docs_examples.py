@@ -1,6 +1,7 @@
 """The documentation's examples are run (issue 22, item 6): a one-liner that imports a module,
 figures a worked example prints, the verb lists, and every ``--case`` pattern the docs give
 select what they say. A doc that drifts from the code fails here."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -26,8 +27,9 @@ def test_python_one_liners_in_the_docs_run():
     for doc in DOCS:
         for code in re.findall(r"python3? -c '([^']+)'", _text(doc)):
             found.append((doc.name, code))
-            proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT.parent, capture_output=True, text=True,
-                                  timeout=60)
+            proc = subprocess.run(
+                [sys.executable, "-c", code], cwd=ROOT.parent, capture_output=True, text=True, timeout=60
+            )
             assert proc.returncode == 0, f"{doc.name}: python -c {code!r}: {proc.stderr[-1500:]}"
     assert any(name == "ADAPTERS.md" for name, _ in found), found
 
@@ -59,7 +61,7 @@ def test_the_verb_lists_in_the_docs_name_every_verb():
 def test_the_worked_example_prints_what_a_run_gives(tmp_path):
     """docs/ADAPTERS.md section 12: the verdict line and pytest's counts of the minimal adapter."""
     text = _text(ROOT / "docs" / "ADAPTERS.md")
-    section = text[text.index("## 12. A worked example"):text.index("## 13.")]
+    section = text[text.index("## 12. A worked example") : text.index("## 13.")]
     shown_verdicts = re.search(r"^verdicts: (.*)$", section, re.M)[1]
     shown_counts = re.search(r"^(\d+ passed, \d+ skipped)$", section, re.M)[1]
     proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {MINIMAL}", "--network-sessions", "1")
@@ -81,7 +83,6 @@ def test_a_case_pattern_that_selects_nothing_is_not_silent_through_pytest(tmp_pa
 
 
 def test_a_case_pattern_outside_the_collected_folder_is_not_silent_either(tmp_path):
-    proc, _ = run_suite(tmp_path, "--impl", "reference", "--case", "discovery/walk/*",
-                        paths=[VECTORS / "app-strings"])
+    proc, _ = run_suite(tmp_path, "--impl", "reference", "--case", "discovery/walk/*", paths=[VECTORS / "app-strings"])
     out = proc.stdout + proc.stderr
     assert "--case 'discovery/walk/*' selects none of the" in out, out[-2000:]

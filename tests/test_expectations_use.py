@@ -2,6 +2,7 @@
 --write-template`` writes the file and says so (a missing folder is an input error, not a raw
 errno), ``run`` and ``pytest`` do not take the template's TODO reasons silently, say when no
 file of an ``--expectations`` folder applies, and name an entry whose case does not exist."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,14 @@ from tests.report_fixtures import three_runs
 
 def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "appc_conformance", "run", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_write_template_into_a_missing_folder_is_an_input_error(tmp_path, capsys):
@@ -44,15 +51,23 @@ def _template(tmp_path, name: str, ids, reason="TODO: why this fails") -> object
     folder = tmp_path / "exp"
     folder.mkdir(exist_ok=True)
     f = folder / f"{name}.json"
-    f.write_text(json.dumps({"implementation": name,
-                             "known_failures": [{"id": i, "reason": reason} for i in ids]}))
+    f.write_text(json.dumps({"implementation": name, "known_failures": [{"id": i, "reason": reason} for i in ids]}))
     return f
 
 
 def test_run_does_not_take_todo_reasons_or_unknown_cases_silently(tmp_path):
     f = _template(tmp_path, "reference", ["app-strings/basic/name-only", "app-strings/no/such-case"])
-    proc = run_cli("--impl", "reference", "--case", "app-strings/basic/*", "--expectations", f.parent,
-                   "--out", tmp_path / "out", "--no-report")
+    proc = run_cli(
+        "--impl",
+        "reference",
+        "--case",
+        "app-strings/basic/*",
+        "--expectations",
+        f.parent,
+        "--out",
+        tmp_path / "out",
+        "--no-report",
+    )
     assert "TODO" in proc.stderr and str(f) in proc.stderr, proc.stderr
     assert "app-strings/no/such-case" in proc.stderr and "no case" in proc.stderr, proc.stderr
 
@@ -67,7 +82,16 @@ def test_pytest_names_an_entry_whose_case_does_not_exist_and_todo_reasons(tmp_pa
 
 def test_run_says_when_no_file_of_the_expectations_folder_applies(tmp_path):
     f = _template(tmp_path, "someone-else", ["app-strings/basic/name-only"], reason="a real reason")
-    proc = run_cli("--impl", "reference", "--case", "app-strings/basic/*", "--expectations", f.parent,
-                   "--out", tmp_path / "out", "--no-report")
+    proc = run_cli(
+        "--impl",
+        "reference",
+        "--case",
+        "app-strings/basic/*",
+        "--expectations",
+        f.parent,
+        "--out",
+        tmp_path / "out",
+        "--no-report",
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"no expectations file for reference in {f.parent}" in proc.stderr, proc.stderr

@@ -1,4 +1,5 @@
 """The fetch artefacts (real archives, keys and signatures) and the reference's checks of them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,10 +32,17 @@ def _gpg_verify(data: bytes, sig: bytes, pub: bytes) -> bool:
 
 
 SPEC = {
-    "app.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}, "compression": "gzip",
-                        "rootfs": {"etc/hello.txt": "hi\n"}}},
-    "plain.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"},
-                          "rootfs": {"etc/hello.txt": "hi\n"}}},
+    "app.aci": {
+        "aci": {
+            "name": "example.com/app",
+            "labels": {"version": "1.0.0"},
+            "compression": "gzip",
+            "rootfs": {"etc/hello.txt": "hi\n"},
+        }
+    },
+    "plain.aci": {
+        "aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}, "rootfs": {"etc/hello.txt": "hi\n"}}
+    },
     "other.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}}},
     "app.aci.asc": {"signature": {"of": "app.aci", "key": "alice"}},
     "app.aci.sig": {"signature": {"of": "app.aci", "key": "alice", "armor": False}},
@@ -92,8 +100,9 @@ def test_keys_are_made_once_per_run_and_extra_keys_too(built):
 
 
 def test_placeholders(built):
-    got = built.resolve({"id": "{{id:app.aci}}", "size": "{{size:plain.aci}}", "k": "{{key:alice}}",
-                         "text": "n={{size:plain.aci}}"})
+    got = built.resolve(
+        {"id": "{{id:app.aci}}", "size": "{{size:plain.aci}}", "k": "{{key:alice}}", "text": "n={{size:plain.aci}}"}
+    )
     assert got["id"] == built.ids["app.aci"]
     assert got["size"] == len(built.data["plain.aci"]) and isinstance(got["size"], int)
     assert got["k"] == built.keys["alice"]
@@ -125,23 +134,29 @@ def test_key_prefixes():
     assert not ref_fetch.key_covers("example.com/other", "example.com/app")
 
 
-@pytest.mark.parametrize("spec, needle", [
-    ({"x": {"aci": {"name": "a", "compression": "zip"}}}, "compression"),
-    ({"x": {"signature": {"of": "nope", "key": "alice"}}}, "names no artefact"),
-    ({"x": {"signature": {"of": "x", "key": "Alice"}}}, "signature"),
-    ({"x": {"aci": {}}}, "give 'name'"),
-    ({"x": {"bogus": 1}}, "exactly one of"),
-])
+@pytest.mark.parametrize(
+    "spec, needle",
+    [
+        ({"x": {"aci": {"name": "a", "compression": "zip"}}}, "compression"),
+        ({"x": {"signature": {"of": "nope", "key": "alice"}}}, "names no artefact"),
+        ({"x": {"signature": {"of": "x", "key": "Alice"}}}, "signature"),
+        ({"x": {"aci": {}}}, "give 'name'"),
+        ({"x": {"bogus": 1}}, "exactly one of"),
+    ],
+)
 def test_check_names_the_place(spec, needle):
     problems = artefacts.check(spec)
     assert problems and any(needle in p for p in problems), problems
 
 
 def test_lint_finds_unknown_artefact_references():
-    case = {"op": "fetch", "input": {"app": "{{a.host}}/app", "dependency": {"imageID": "{{id:nope}}"}},
-            "artefacts": {"t": {"text": "x"}},
-            "hosts": {"a": {"paths": {"/x": {"artefact": "missing"}}}},
-            "expect": {"result": {"image_id": "{{id:t}}"}}}
+    case = {
+        "op": "fetch",
+        "input": {"app": "{{a.host}}/app", "dependency": {"imageID": "{{id:nope}}"}},
+        "artefacts": {"t": {"text": "x"}},
+        "hosts": {"a": {"paths": {"/x": {"artefact": "missing"}}}},
+        "expect": {"result": {"image_id": "{{id:t}}"}},
+    }
     problems = servers.lint_case(case)
     assert any("names no artefact" in p and "/x" in p for p in problems), problems
     assert any("{{id:nope}}" in p for p in problems), problems
@@ -151,6 +166,7 @@ def test_lint_finds_unknown_artefact_references():
 def test_the_mock_serves_artefact_bytes(built):
     import ssl
     import urllib.request
+
     hosts = {"a": {"paths": {"/app.aci": {"artefact": "app.aci"}}}}
     with servers.scenario(hosts, artefacts={"app.aci": SPEC["app.aci"]}) as sc:
         ctx = ssl.create_default_context(cafile=sc.ca_file)
@@ -166,21 +182,45 @@ def test_the_worked_example_ace_adapter_passes_fetch_cases():
     """examples/ace-adapter/: the adapter that maps fetch onto an ACE command line, on a few cases."""
     import sys
     from pathlib import Path
+
     root = Path(__file__).resolve().parent.parent
     cmd = f"{sys.executable} {root / 'examples' / 'ace-adapter' / 'adapter.py'}"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(root / "vectors" / "fetch"), "-q", "-p", "no:cacheprovider",
-         "--adapter-cmd", cmd, "--profile", "appc-imagetags",
-         "--case", "fetch/signatures/trusted-key-gzip", "--case", "fetch/signatures/untrusted-key",
-         "--case", "fetch/imagetags/signed-document", "--case", "fetch/dependencies/image-id-differs",
-         "--case", "fetch/transport/image-401-with-credentials"],
-        cwd=root, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(root / "vectors" / "fetch"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--adapter-cmd",
+            cmd,
+            "--profile",
+            "appc-imagetags",
+            "--case",
+            "fetch/signatures/trusted-key-gzip",
+            "--case",
+            "fetch/signatures/untrusted-key",
+            "--case",
+            "fetch/imagetags/signed-document",
+            "--case",
+            "fetch/dependencies/image-id-differs",
+            "--case",
+            "fetch/transport/image-401-with-credentials",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "5 passed" in proc.stdout, proc.stdout[-2000:]
 
 
 def test_a_keyring_leaves_nothing_behind():
     import os
+
     ring = artefacts.Keyring()
     ring.sign("temp", b"data")
     home = ring.home
@@ -231,7 +271,9 @@ def test_the_harness_signs_the_same_data_with_the_same_key_once(monkeypatch):
         ring.fingerprint("k")
         calls = []
         real = artefacts._gpg
-        monkeypatch.setattr(artefacts, "_gpg", lambda home, args, data=None: calls.append(args) or real(home, args, data))
+        monkeypatch.setattr(
+            artefacts, "_gpg", lambda home, args, data=None: calls.append(args) or real(home, args, data)
+        )
         first = ring.sign("k", b"an archive")
         assert ring.sign("k", b"an archive") == first and len(calls) == 1
         assert ring.sign("k", b"an archive", armor=False) != first  # another form: signed again
@@ -246,12 +288,15 @@ def test_the_harness_signs_the_same_data_with_the_same_key_once(monkeypatch):
 LAYOUT_MANIFEST = artefacts.manifest_text("example.com/app", {"version": "1.0.0"})
 
 
-@pytest.mark.parametrize("desc, why", [
-    ({"extra_entries": {"README": "a third top-level entry\n"}}, "top-level"),
-    ({"duplicate": ["rootfs/etc/hello.txt"]}, "twice"),
-    ({"duplicate": ["manifest"]}, "twice"),
-    ({"no_rootfs": True}, "rootfs"),
-])
+@pytest.mark.parametrize(
+    "desc, why",
+    [
+        ({"extra_entries": {"README": "a third top-level entry\n"}}, "top-level"),
+        ({"duplicate": ["rootfs/etc/hello.txt"]}, "twice"),
+        ({"duplicate": ["manifest"]}, "twice"),
+        ({"no_rootfs": True}, "rootfs"),
+    ],
+)
 def test_the_reference_refuses_archives_that_break_the_layout(desc, why):
     """aci.md: only `manifest` (a file) and `rootfs` (a directory) at the top, no duplicate entries."""
     spec = {"x.aci": {"aci": {"name": "example.com/app", "labels": {"version": "1.0.0"}, **desc}}}
@@ -284,9 +329,10 @@ def test_the_reference_reads_a_well_formed_archive_and_one_without_directory_ent
 @pytest.mark.parametrize("how", ["gzip", "bzip2", "xz"])
 def test_truncated_archives_are_real_cut_streams(how):
     whole = artefacts.build({"x.aci": {"aci": {"name": "example.com/app", "compression": how}}}).data["x.aci"]
-    cut = artefacts.build({"x.aci": {"aci": {"name": "example.com/app", "compression": how,
-                                             "truncate": len(whole) // 2}}})
-    assert cut.data["x.aci"] == whole[:len(whole) // 2]
+    cut = artefacts.build(
+        {"x.aci": {"aci": {"name": "example.com/app", "compression": how, "truncate": len(whole) // 2}}}
+    )
+    assert cut.data["x.aci"] == whole[: len(whole) // 2]
     assert "x.aci" not in cut.ids  # a cut archive has no image ID
     with pytest.raises(RefError) as e:
         ref_fetch.decompress(cut.data["x.aci"])
@@ -295,18 +341,21 @@ def test_truncated_archives_are_real_cut_streams(how):
 
 def test_raw_bytes_and_the_checks_of_the_new_members():
     assert artefacts.build({"b": {"hex": "1f8b0800ff"}}).data["b"] == b"\x1f\x8b\x08\x00\xff"
-    for spec, needle in [({"b": {"hex": "xyz"}}, "hex"),
-                         ({"x": {"aci": {"name": "a", "truncate": -1}}}, "truncate"),
-                         ({"x": {"aci": {"name": "a", "duplicate": "manifest"}}}, "duplicate"),
-                         ({"x": {"aci": {"name": "a", "extra_entries": {"rootfs/x": "y"}}}}, "extra_entries")]:
+    for spec, needle in [
+        ({"b": {"hex": "xyz"}}, "hex"),
+        ({"x": {"aci": {"name": "a", "truncate": -1}}}, "truncate"),
+        ({"x": {"aci": {"name": "a", "duplicate": "manifest"}}}, "duplicate"),
+        ({"x": {"aci": {"name": "a", "extra_entries": {"rootfs/x": "y"}}}}, "extra_entries"),
+    ]:
         problems = artefacts.check(spec)
         assert problems and any(needle in p for p in problems), (spec, problems)
     with pytest.raises(artefacts.ArtefactError, match="truncate"):
-        artefacts.build({"x.aci": {"aci": {"name": "a", "truncate": 10 ** 9}}})
+        artefacts.build({"x.aci": {"aci": {"name": "a", "truncate": 10**9}}})
 
 
 def _fetch_cases():
     from appc_conformance.conformance import vectors
+
     return [c for c in vectors.load(cache=False).cases if c.op == "fetch"]
 
 
@@ -323,6 +372,7 @@ def test_endless_answers_outlast_the_harness_wait():
     in time: the stream may not stop before the harness stops waiting (the case's timeout, or
     the default adapter timeout, 10 s), or the client would pass at the default timeout."""
     from appc_conformance.servers import spec
+
     found = 0
     for c in _fetch_cases():
         wait = min(c.raw.get("timeout", 10.0), 10.0)
@@ -331,7 +381,7 @@ def test_endless_answers_outlast_the_harness_wait():
             seconds = min(float(e.get("max_seconds", spec.MAX_ENDLESS_SECONDS)), spec.MAX_ENDLESS_SECONDS)
             rate = e.get("chunk", 64 * 1024) / e.get("interval", 0.005)  # bytes per second at most
             assert seconds > 2 * wait, (c.id, seconds)
-            assert e.get("max_bytes", 4 * 1024 ** 3) > 2 * wait * rate, c.id
+            assert e.get("max_bytes", 4 * 1024**3) > 2 * wait * rate, c.id
             found += 1
     assert found >= 2
 

@@ -10,6 +10,7 @@
 The tests that run the generated suite (a pytest subprocess with hypothesis's CI budget) are
 marked slow: they are left out of the quick loop (tox -e quick) and run in the full one.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,17 @@ def vector_dir_with(tmp_path: Path, cases: list) -> Path:
         by_area.setdefault(case["id"].split("/", 1)[0], []).append(case)
     for area, group in by_area.items():
         (root / area).mkdir()
-        (root / area / "generated-findings.json").write_text(json.dumps(
-            {"$schema": "../schema/vector-file.schema.json", "area": area,
-             "description": "cases printed by a generated run", "cases": group}, indent=1))
+        (root / area / "generated-findings.json").write_text(
+            json.dumps(
+                {
+                    "$schema": "../schema/vector-file.schema.json",
+                    "area": area,
+                    "description": "cases printed by a generated run",
+                    "cases": group,
+                },
+                indent=1,
+            )
+        )
     return root
 
 
@@ -73,8 +82,13 @@ def test_reference_finds_no_disagreement_with_itself():
 
 @pytest.mark.slow
 def test_broken_adapter_fails_and_prints_valid_vectors(tmp_path):
-    proc = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "parse_app or validate_manifest or resolve_tag",
-                         env={budget.ENV_FIRST: "1"})  # one shrunk failure per test is all this needs
+    proc = run_generated(
+        "--adapter-cmd",
+        broken_cmd("wrong"),
+        "-k",
+        "parse_app or validate_manifest or resolve_tag",
+        env={budget.ENV_FIRST: "1"},
+    )  # one shrunk failure per test is all this needs
     out = proc.stdout
     assert proc.returncode == 1, out[-4000:] + proc.stderr[-2000:]
     cases = extract_cases(out)
@@ -96,12 +110,18 @@ def test_broken_adapter_fails_and_prints_valid_vectors(tmp_path):
 
 @pytest.mark.slow
 def test_ignored_signatures_are_passed_over():
-    first = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11",
-                          env={budget.ENV_FIRST: "1"})
+    first = run_generated(
+        "--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11", env={budget.ENV_FIRST: "1"}
+    )
     keys = [line.split("(key ")[1].split(")")[0] for line in first.stdout.splitlines() if "(key " in line]
     assert first.returncode == 1 and keys
-    again = run_generated("--adapter-cmd", broken_cmd("wrong"), "-k", "validate_manifest and 0.8.11",
-                          env={budget.ENV_IGNORE: ",".join(keys), budget.ENV_FIRST: "1"})
+    again = run_generated(
+        "--adapter-cmd",
+        broken_cmd("wrong"),
+        "-k",
+        "validate_manifest and 0.8.11",
+        env={budget.ENV_IGNORE: ",".join(keys), budget.ENV_FIRST: "1"},
+    )
     again_keys = {line.split("(key ")[1].split(")")[0] for line in again.stdout.splitlines() if "(key " in line}
     assert not (again_keys & set(keys))
 
@@ -109,8 +129,9 @@ def test_ignored_signatures_are_passed_over():
 def _mutants() -> list:
     if not MUTANTS.exists():
         return []
-    listing = subprocess.run([sys.executable, str(MUTANTS), "--list", "--json"], capture_output=True,
-                             text=True, cwd=ROOT)
+    listing = subprocess.run(
+        [sys.executable, str(MUTANTS), "--list", "--json"], capture_output=True, text=True, cwd=ROOT
+    )
     try:
         return [b["name"] for b in json.loads(listing.stdout)["bugs"]]
     except (ValueError, KeyError, TypeError):
@@ -155,8 +176,9 @@ def test_expectations_never_stricter_than_hand_written_vectors():
                 continue
             for profile in case.profiles:
                 s = sessions[profile]
-                exp = expectation.build(lambda op, args, s=s: s.request(op, args).answer, case.op, profile,
-                                        case.raw["input"])
+                exp = expectation.build(
+                    lambda op, args, s=s: s.request(op, args).answer, case.op, profile, case.raw["input"]
+                )
                 if exp is None:
                     continue  # excluded from generation (escapes, annotation formats)
                 for outcome in grading.outcomes(case.raw["expect"]):

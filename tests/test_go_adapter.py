@@ -4,6 +4,7 @@ Discovery runs against a real HTTPS server on 127.0.0.1 (pytest-httpserver, with
 from trustme that the adapter trusts through SSL_CERT_FILE or the hello's ca_file).
 Skipped when Go or Debian's appc/spec library source is not installed.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.go
 PROFILE = "appc-0.8.11"
 
 
-
 # ----------------------------------------------------------------------------- helpers
+
 
 @pytest.fixture(scope="module")
 def binary() -> Path:
@@ -44,7 +45,6 @@ def tls(tmp_path_factory):
     return make_test_ca(tmp_path_factory)
 
 
-
 @pytest.fixture(scope="module")
 def server(tls):
     from pytest_httpserver import HTTPServer
@@ -55,23 +55,30 @@ def server(tls):
     base = f"https://127.0.0.1:{srv.port}"
     q = "ac-discovery=1"
     # 127.0.0.1/app: images and keys.
-    srv.expect_request("/app", query_string=q).respond_with_data(page(
-        ("ac-discovery", "127.0.0.1/app", base + "/{name}-{version}.{ext}"),
-        ("ac-discovery-pubkeys", "127.0.0.1/app", base + "/pubkeys.gpg"),
-    ), content_type="text/html")
+    srv.expect_request("/app", query_string=q).respond_with_data(
+        page(
+            ("ac-discovery", "127.0.0.1/app", base + "/{name}-{version}.{ext}"),
+            ("ac-discovery-pubkeys", "127.0.0.1/app", base + "/pubkeys.gpg"),
+        ),
+        content_type="text/html",
+    )
     # 127.0.0.1/deep/app: found only at the host's root, after two failed prefixes; no keys.
-    srv.expect_request("/", query_string=q).respond_with_data(page(
-        ("ac-discovery", "127.0.0.1/deep", base + "/deep/{name}-{version}.{ext}"),
-    ), content_type="text/html")
+    srv.expect_request("/", query_string=q).respond_with_data(
+        page(
+            ("ac-discovery", "127.0.0.1/deep", base + "/deep/{name}-{version}.{ext}"),
+        ),
+        content_type="text/html",
+    )
     # 127.0.0.1/guarded: only with the header.
-    srv.expect_request("/guarded", query_string=q,
-                       headers={"X-Conformance-Token": "s3cret"}).respond_with_data(page(
-        ("ac-discovery", "127.0.0.1/guarded", base + "/g/{name}.{ext}"),
-    ), content_type="text/html")
+    srv.expect_request("/guarded", query_string=q, headers={"X-Conformance-Token": "s3cret"}).respond_with_data(
+        page(
+            ("ac-discovery", "127.0.0.1/guarded", base + "/g/{name}.{ext}"),
+        ),
+        content_type="text/html",
+    )
     yield srv
     srv.clear()
     srv.stop()
-
 
 
 @pytest.fixture
@@ -84,6 +91,7 @@ def adapter(binary, tls):
 
 
 # ----------------------------------------------------------------------------- build
+
 
 def test_build_reuses_the_cached_binary(binary):
     assert go_build.build() == binary
@@ -100,8 +108,13 @@ def test_concurrent_builds_into_a_fresh_cache(binary, tmp_path):
 
 
 def test_build_module_prints_the_binary_path(binary):
-    out = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.go.build"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.go.build"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(binary)
 
@@ -122,11 +135,19 @@ def test_missing_toolchain_or_library_names_the_install_command(monkeypatch, tmp
 
 def test_module_entry_point_declines_when_go_is_missing(tmp_path):
     env = {**adapter_env(None), "APPC_CONFORMANCE_GO": str(tmp_path / "no-go")}
-    proc = subprocess.Popen([sys.executable, "-m", "appc_conformance.conformance.adapters.go"], cwd=ROOT, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    out, _ = proc.communicate(b'{"op": "hello", "protocol": 1, "profile": "appc-0.8.11"}\n'
-                              b'{"id": 1, "op": "parse_app", "args": {"app": "a"}}\n', timeout=60)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.go"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, _ = proc.communicate(
+        b'{"op": "hello", "protocol": 1, "profile": "appc-0.8.11"}\n'
+        b'{"id": 1, "op": "parse_app", "args": {"app": "a"}}\n',
+        timeout=60,
+    )
     hello, parse = [json.loads(line) for line in out.splitlines()]
     assert "apt-get install" in hello["unsupported"] and "id" not in hello
     assert parse["id"] == 1 and "unsupported" in parse
@@ -143,6 +164,7 @@ def test_module_entry_point_runs_the_binary(binary):
 
 # ----------------------------------------------------------------------------- hello
 
+
 def test_hello_reports_the_library(binary, tls):
     proc = AdapterProcess([str(binary)], adapter_env(None))
     try:
@@ -151,8 +173,12 @@ def test_hello_reports_the_library(binary, tls):
         proc.close()
     assert "id" not in answer
     ok = answer["ok"]
-    assert ok["implementation"] == {"name": "appc-spec-go", "version": "0.8.11",
-                                    "language": "go", "homepage": "https://github.com/appc/spec"}
+    assert ok["implementation"] == {
+        "name": "appc-spec-go",
+        "version": "0.8.11",
+        "language": "go",
+        "homepage": "https://github.com/appc/spec",
+    }
     assert ok["profiles"] == [PROFILE]
     assert set(ok["ops"]) == {"parse_app", "validate_manifest", "discover", "resolve"}
     assert ok["features"] == ["custom-port", "host-headers", "ca-file"]
@@ -180,6 +206,7 @@ def test_other_profiles_are_declined(binary):
 
 # ----------------------------------------------------------------------------- transport
 
+
 def test_malformed_lines_are_answered_and_the_adapter_goes_on(adapter):
     garbage = adapter.send_raw("this is not json")
     assert garbage["id"] is None and garbage["error"]["kind"] == "other"
@@ -199,93 +226,114 @@ def test_unknown_op_is_unsupported(adapter):
 
 # ----------------------------------------------------------------------------- parse_app
 
+
 def test_parse_app_version_label(adapter):
     answer = adapter.call("parse_app", app="example.com/reduce-worker:1.0.0,channel=alpha")
-    assert answer["ok"] == {"name": "example.com/reduce-worker", "tag": None,
-                            "labels": {"version": "1.0.0", "channel": "alpha"}}
+    assert answer["ok"] == {
+        "name": "example.com/reduce-worker",
+        "tag": None,
+        "labels": {"version": "1.0.0", "channel": "alpha"},
+    }
 
 
-@pytest.mark.parametrize("app,kind", [
-    ("example.com/app:1:2", "invalid-app-string"),
-    ("example.com/app,k", "invalid-app-string"),
-    ("example.com/app,k=v,k=w", "invalid-app-string"),
-    ("Example.com/app", "invalid-identifier"),
-    ("example.com/app,Key=v", "invalid-identifier"),
-    ("", "invalid-identifier"),
-])
+@pytest.mark.parametrize(
+    "app,kind",
+    [
+        ("example.com/app:1:2", "invalid-app-string"),
+        ("example.com/app,k", "invalid-app-string"),
+        ("example.com/app,k=v,k=w", "invalid-app-string"),
+        ("Example.com/app", "invalid-identifier"),
+        ("example.com/app,Key=v", "invalid-identifier"),
+        ("", "invalid-identifier"),
+    ],
+)
 def test_parse_app_errors(adapter, app, kind):
     assert adapter.call("parse_app", app=app)["error"]["kind"] == kind
 
 
 # ----------------------------------------------------------------------------- validate_manifest
 
+
 def test_validate_manifest(adapter):
-    good = {"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "example.com/app",
-            "labels": [{"name": "version", "value": "1.0"}]}
+    good = {
+        "acKind": "ImageManifest",
+        "acVersion": "0.8.11",
+        "name": "example.com/app",
+        "labels": [{"name": "version", "value": "1.0"}],
+    }
     assert adapter.call("validate_manifest", document=json.dumps(good))["ok"] == {"valid": True}
-    for bad in ('{"acKind": "ImageManifest", "acVersion": "0.8.11"}', "{", "[]",
-                json.dumps({**good, "name": "Bad Name"})):
+    for bad in (
+        '{"acKind": "ImageManifest", "acVersion": "0.8.11"}',
+        "{",
+        "[]",
+        json.dumps({**good, "name": "Bad Name"}),
+    ):
         answer = adapter.call("validate_manifest", document=bad)
         assert answer["error"]["kind"] == "invalid-manifest", (bad, answer)
 
 
 # ----------------------------------------------------------------------------- discover
 
+
 def test_discover_with_custom_port(adapter, server):
     base = f"https://127.0.0.1:{server.port}"
-    answer = adapter.call("discover", app="127.0.0.1/app:1.0", what=["aci", "pubkeys"],
-                          port=server.port, insecure=[], headers={})
+    answer = adapter.call(
+        "discover", app="127.0.0.1/app:1.0", what=["aci", "pubkeys"], port=server.port, insecure=[], headers={}
+    )
     ok = answer["ok"]
-    assert ok["aci"] == [{"aci": base + "/127.0.0.1/app-1.0.aci",
-                          "asc": base + "/127.0.0.1/app-1.0.aci.asc"}]
+    assert ok["aci"] == [{"aci": base + "/127.0.0.1/app-1.0.aci", "asc": base + "/127.0.0.1/app-1.0.aci.asc"}]
     assert ok["pubkeys"] == [base + "/pubkeys.gpg"]
     assert ok["attempts"] == []
 
 
 def test_discover_renders_latest_without_version(adapter, server):
-    ok = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=server.port,
-                      insecure=[], headers={})["ok"]
+    ok = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=server.port, insecure=[], headers={})["ok"]
     assert ok["aci"][0]["aci"].endswith("/127.0.0.1/app-latest.aci")
     assert "pubkeys" not in ok
 
 
 def test_discover_walks_up_the_name(adapter, server):
-    ok = adapter.call("discover", app="127.0.0.1/deep/app:2", what=["aci"],
-                      port=server.port, insecure=[], headers={})["ok"]
+    ok = adapter.call("discover", app="127.0.0.1/deep/app:2", what=["aci"], port=server.port, insecure=[], headers={})[
+        "ok"
+    ]
     assert ok["aci"][0]["aci"] == f"https://127.0.0.1:{server.port}/deep/127.0.0.1/deep/app-2.aci"
     assert [a["prefix"] for a in ok["attempts"]] == ["127.0.0.1/deep/app", "127.0.0.1/deep"]
     assert all(a["error"] for a in ok["attempts"])
 
 
 def test_discover_kind_found_nowhere_fails(adapter, server):
-    answer = adapter.call("discover", app="127.0.0.1/deep/app", what=["aci", "pubkeys"],
-                          port=server.port, insecure=[], headers={})
+    answer = adapter.call(
+        "discover", app="127.0.0.1/deep/app", what=["aci", "pubkeys"], port=server.port, insecure=[], headers={}
+    )
     assert answer["error"]["kind"] == "discovery-failed"
-    answer = adapter.call("discover", app="127.0.0.1/missing", what=["aci"],
-                          port=server.port, insecure=[], headers={})
+    answer = adapter.call("discover", app="127.0.0.1/missing", what=["aci"], port=server.port, insecure=[], headers={})
     assert answer["error"]["kind"] == "discovery-failed"
 
 
 def test_discover_host_headers(adapter, server):
     host = f"127.0.0.1:{server.port}"
-    without = adapter.call("discover", app="127.0.0.1/guarded", what=["aci"],
-                           port=server.port, insecure=[], headers={})
+    without = adapter.call("discover", app="127.0.0.1/guarded", what=["aci"], port=server.port, insecure=[], headers={})
     assert without["error"]["kind"] == "discovery-failed"
-    with_header = adapter.call("discover", app="127.0.0.1/guarded", what=["aci"],
-                               port=server.port, insecure=[],
-                               headers={host: {"X-Conformance-Token": ["s3cret"]}})
+    with_header = adapter.call(
+        "discover",
+        app="127.0.0.1/guarded",
+        what=["aci"],
+        port=server.port,
+        insecure=[],
+        headers={host: {"X-Conformance-Token": ["s3cret"]}},
+    )
     assert with_header["ok"]["aci"][0]["aci"].endswith("/g/127.0.0.1/guarded.aci")
 
 
 def test_discover_imagetags_is_unsupported(adapter, server):
-    answer = adapter.call("discover", app="127.0.0.1/app", what=["imagetags"],
-                          port=server.port, insecure=[], headers={})
+    answer = adapter.call(
+        "discover", app="127.0.0.1/app", what=["imagetags"], port=server.port, insecure=[], headers={}
+    )
     assert "unsupported" in answer
 
 
 def test_discover_invalid_app(adapter, server):
-    answer = adapter.call("discover", app="127.0.0.1/App", what=["aci"], port=server.port,
-                          insecure=[], headers={})
+    answer = adapter.call("discover", app="127.0.0.1/App", what=["aci"], port=server.port, insecure=[], headers={})
     assert answer["error"]["kind"] == "invalid-identifier"
 
 
@@ -304,8 +352,7 @@ def test_ca_file_from_hello_is_trusted(binary, tls, server):
     proc = AdapterProcess([str(binary)], adapter_env(None))
     try:
         assert "ca-file" in proc.hello(ca_file=str(tls[1]))["ok"]["features"]
-        answer = proc.call("discover", app="127.0.0.1/app", what=["aci"], port=server.port,
-                           insecure=[], headers={})
+        answer = proc.call("discover", app="127.0.0.1/app", what=["aci"], port=server.port, insecure=[], headers={})
         assert "ok" in answer, answer
     finally:
         proc.close()
@@ -318,15 +365,18 @@ def test_insecure_http_falls_back_on_the_same_port(adapter):
     plain = HTTPServer(host="127.0.0.1", port=0)
     plain.start()
     try:
-        plain.expect_request("/app", query_string="ac-discovery=1").respond_with_data(page(
-            ("ac-discovery", "127.0.0.1/app", "http://127.0.0.1/{name}.{ext}"),
-        ), content_type="text/html")
+        plain.expect_request("/app", query_string="ac-discovery=1").respond_with_data(
+            page(
+                ("ac-discovery", "127.0.0.1/app", "http://127.0.0.1/{name}.{ext}"),
+            ),
+            content_type="text/html",
+        )
         args = dict(app="127.0.0.1/app", what=["aci"], port=plain.port, headers={})
-        assert adapter.call("discover", insecure=[], **args)["error"]["kind"] == \
-            "discovery-failed"
+        assert adapter.call("discover", insecure=[], **args)["error"]["kind"] == "discovery-failed"
         ok = adapter.call("discover", insecure=["http"], **args)["ok"]
-        assert ok["aci"] == [{"aci": "http://127.0.0.1/127.0.0.1/app.aci",
-                              "asc": "http://127.0.0.1/127.0.0.1/app.aci.asc"}]
+        assert ok["aci"] == [
+            {"aci": "http://127.0.0.1/127.0.0.1/app.aci", "asc": "http://127.0.0.1/127.0.0.1/app.aci.asc"}
+        ]
     finally:
         plain.clear()
         plain.stop()
@@ -334,27 +384,24 @@ def test_insecure_http_falls_back_on_the_same_port(adapter):
 
 # ----------------------------------------------------------------------------- resolve
 
+
 def test_resolve(adapter, server):
     base = f"https://127.0.0.1:{server.port}"
-    ok = adapter.call("resolve", app="127.0.0.1/app:1.0", port=server.port, insecure=[],
-                      headers={})["ok"]
+    ok = adapter.call("resolve", app="127.0.0.1/app:1.0", port=server.port, insecure=[], headers={})["ok"]
     assert ok["labels"] == {"version": "1.0"}
-    assert ok["aci"] == [{"aci": base + "/127.0.0.1/app-1.0.aci",
-                          "asc": base + "/127.0.0.1/app-1.0.aci.asc"}]
+    assert ok["aci"] == [{"aci": base + "/127.0.0.1/app-1.0.aci", "asc": base + "/127.0.0.1/app-1.0.aci.asc"}]
     assert ok["pubkeys"] == [base + "/pubkeys.gpg"]
 
 
 def test_resolve_without_keys_gives_an_empty_list(adapter, server):
-    ok = adapter.call("resolve", app="127.0.0.1/deep/app", port=server.port, insecure=[],
-                      headers={})["ok"]
+    ok = adapter.call("resolve", app="127.0.0.1/deep/app", port=server.port, insecure=[], headers={})["ok"]
     assert ok["labels"] == {}
     assert ok["pubkeys"] == []
     assert ok["aci"][0]["aci"].endswith("/deep/127.0.0.1/deep/app-latest.aci")
 
 
 def test_resolve_failure(adapter, server):
-    answer = adapter.call("resolve", app="127.0.0.1/missing", port=server.port, insecure=[],
-                          headers={})
+    answer = adapter.call("resolve", app="127.0.0.1/missing", port=server.port, insecure=[], headers={})
     assert answer["error"]["kind"] == "discovery-failed"
 
 
@@ -362,8 +409,7 @@ def test_unreachable_port_fails_discovery(adapter):
     with socket.socket() as s:  # a port with nothing listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    answer = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=port,
-                          insecure=[], headers={})
+    answer = adapter.call("discover", app="127.0.0.1/app", what=["aci"], port=port, insecure=[], headers={})
     assert answer["error"]["kind"] == "discovery-failed"
 
 
@@ -374,7 +420,7 @@ def test_unreachable_port_fails_discovery(adapter):
 # schema has an image tags document (a tree like pull request 584; the document type below is
 # this test's own minimal one, enough for the adapter's mapping).
 
-TAGS_SCHEMA = '''package schema
+TAGS_SCHEMA = """package schema
 
 import (
 	"fmt"
@@ -420,7 +466,7 @@ func (t *ImageTags) MergeTag(labels types.LabelsMap, tag string) (types.LabelsMa
 	}
 	return labels, nil
 }
-'''
+"""
 
 
 def variant_tree(dest: Path, kind: str) -> Path:
@@ -428,6 +474,7 @@ def variant_tree(dest: Path, kind: str) -> Path:
     if not (go_build.LIBRARY / "discovery").is_dir():
         pytest.skip(f"Debian's appc/spec library is not installed ({go_build.INSTALL})")
     import shutil
+
     shutil.copytree(go_build.LIBRARY, dest)
     if kind == "noport":
         disc = dest / "discovery" / "discovery.go"
@@ -444,7 +491,8 @@ def variant_tree(dest: Path, kind: str) -> Path:
         assert text.count(old) == 1
         parse.write_text(text.replace(old, old + "\tTag    string\n"))
         (dest / "schema" / "types" / "labelsmap_fixture.go").write_text(
-            "package types\n\ntype LabelsMap map[ACIdentifier]string\n")
+            "package types\n\ntype LabelsMap map[ACIdentifier]string\n"
+        )
         (dest / "schema" / "imagetags_fixture.go").write_text(TAGS_SCHEMA)
     return dest
 
@@ -459,8 +507,14 @@ def _variant(tmp_path_factory, kind):
 
 def test_probes_find_debians_api(binary):
     found = go_build.api()
-    assert found["probes"] == {"discport": True, "apptag": False, "imagetags": False,
-                               "discimagetags": False, "appmergetag": False, "deptag": False}
+    assert found["probes"] == {
+        "discport": True,
+        "apptag": False,
+        "imagetags": False,
+        "discimagetags": False,
+        "appmergetag": False,
+        "deptag": False,
+    }
     assert found["profiles"] == ["appc-0.8.11"]
 
 
@@ -482,15 +536,22 @@ def test_tree_whose_discovery_takes_no_port(tmp_path_factory):
 
 def test_tree_with_tags_claims_the_image_tags_profile(tmp_path_factory):
     binary, found = _variant(tmp_path_factory, "tags")
-    assert found["probes"] == {"discport": True, "apptag": True, "imagetags": True,
-                               "discimagetags": False, "appmergetag": False, "deptag": False}
+    assert found["probes"] == {
+        "discport": True,
+        "apptag": True,
+        "imagetags": True,
+        "discimagetags": False,
+        "appmergetag": False,
+        "deptag": False,
+    }
     assert found["profiles"] == ["appc-imagetags"]
     proc = AdapterProcess([str(binary)], adapter_env(None))
     try:
         declined = proc.hello(profile="appc-0.8.11")
         hello = proc.hello(profile="appc-imagetags")
-        doc = json.dumps({"aliases": {"latest": "1.x", "self": "self"},
-                          "labels": {"1.x": {"version": "1.2"}, "empty": {}}})
+        doc = json.dumps(
+            {"aliases": {"latest": "1.x", "self": "self"}, "labels": {"1.x": {"version": "1.2"}, "empty": {}}}
+        )
         answers = {
             "resolved": proc.call("resolve_tag", imagetags=doc, tag="latest"),
             "no-entry": proc.call("resolve_tag", imagetags=doc, tag="nosuch"),
@@ -509,8 +570,15 @@ def test_tree_with_tags_claims_the_image_tags_profile(tmp_path_factory):
         proc.close()
     assert "appc-imagetags only" in declined["unsupported"]
     assert hello["ok"]["profiles"] == ["appc-imagetags"]
-    assert hello["ok"]["ops"] == ["parse_app", "validate_manifest", "discover", "resolve",
-                                  "validate_imagetags", "resolve_tag", "merge_tag"]
+    assert hello["ok"]["ops"] == [
+        "parse_app",
+        "validate_manifest",
+        "discover",
+        "resolve",
+        "validate_imagetags",
+        "resolve_tag",
+        "merge_tag",
+    ]
     assert answers["resolved"]["ok"] == {"labels": {"version": "1.2"}}
     assert answers["no-entry"]["error"]["kind"] == "tag-not-found"  # the library's nil result
     assert answers["empty-entry"]["ok"] == {"labels": {}}  # a non-nil empty map is an answer
@@ -543,8 +611,14 @@ def pr584(tmp_path_factory):
 
 def test_pull_request_584_builds_and_claims_image_tags(pr584):
     binary, found = pr584
-    assert found["probes"] == {"discport": False, "apptag": True, "imagetags": True,
-                               "discimagetags": True, "appmergetag": True, "deptag": True}
+    assert found["probes"] == {
+        "discport": False,
+        "apptag": True,
+        "imagetags": True,
+        "discimagetags": True,
+        "appmergetag": True,
+        "deptag": True,
+    }
     proc = AdapterProcess([str(binary)], adapter_env(None))
     try:
         hello = proc.hello(profile="appc-imagetags")

@@ -1,4 +1,5 @@
 """The harness graded by deliberately broken adapters, and the reference graded by every vector."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,16 @@ from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
 # A small slice with every op and both profiles, for the slow broken adapters (hang, crash).
-SLICE = ["--case", "app-strings/basic/name-*", "--case", "resolution/alias/fork-*",
-         "--case", "manifests/header/*-missing", "--case", "matching/names/equal"]
+SLICE = [
+    "--case",
+    "app-strings/basic/name-*",
+    "--case",
+    "resolution/alias/fork-*",
+    "--case",
+    "manifests/header/*-missing",
+    "--case",
+    "matching/names/equal",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +65,21 @@ def test_always_wrong_adapter_fails_every_case(tmp_path):
     assert proc.returncode == 1
 
 
-@pytest.mark.parametrize("mode,verdict", [
-    ("crash", "crash"), ("hang", "timeout"), ("garbage", "protocol-error"),
-    ("bad-id", "protocol-error"), ("hang-hello", "timeout"),
-])
+@pytest.mark.parametrize(
+    "mode,verdict",
+    [
+        ("crash", "crash"),
+        ("hang", "timeout"),
+        ("garbage", "protocol-error"),
+        ("bad-id", "protocol-error"),
+        ("hang-hello", "timeout"),
+    ],
+)
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_transport_failures_get_their_own_verdict_and_the_run_goes_on(tmp_path, mode, verdict):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(mode), "--adapter-timeout", "0.5",
-                          *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(
+        tmp_path, "--adapter-cmd", broken_cmd(mode), "--adapter-timeout", "0.5", *SLICE, paths=NON_NETWORK
+    )
     assert doc is not None and len(doc["cases"]) >= 8, proc.stdout[-2000:]
     assert {c["verdict"] for c in doc["cases"]} == {verdict}
     assert proc.returncode == 1
@@ -83,7 +99,7 @@ def test_crashing_adapter_is_restarted_and_later_cases_pass(tmp_path):
     # every third request crashes; the restarted adapter answers the next ones
     assert len(by["pass"]) >= len(by["crash"])
     seq = [c["verdict"] for c in doc["cases"]]
-    assert "pass" in seq[seq.index("crash") + 1:]
+    assert "pass" in seq[seq.index("crash") + 1 :]
 
 
 def test_missing_ops_are_not_implemented_not_failures(tmp_path):
@@ -153,13 +169,21 @@ def broken_vector_set(tmp_path):
 
 def test_lint_names_file_case_and_field(broken_vector_set):
     root, case_id = broken_vector_set
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "lint", "--vectors", str(root)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "appc_conformance", "lint", "--vectors", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
-    assert f"vectors/app-strings/basic.json: case 1 ({case_id}): field 'requirements[0]': unknown requirement ID 'NOPE-99'" in lines[0]
-    assert any(line.startswith("vectors/merging/phase1.json: line 1 column") and "not valid JSON" in line
-               for line in lines)
+    assert (
+        f"vectors/app-strings/basic.json: case 1 ({case_id}): field 'requirements[0]': unknown requirement ID 'NOPE-99'"
+        in lines[0]
+    )
+    assert any(
+        line.startswith("vectors/merging/phase1.json: line 1 column") and "not valid JSON" in line for line in lines
+    )
 
 
 def test_lint_passes_on_the_bundled_vectors():
@@ -173,9 +197,12 @@ def test_lint_passes_on_the_bundled_vectors():
 @pytest.mark.slow  # every check of every bundled file, twice
 def test_lint_from_scratch_and_from_the_cache_say_the_same_of_the_bundled_vectors(tmp_path):
     env = dict(os.environ, APPC_CONFORMANCE_CACHE=str(tmp_path / "cache"))
-    full, recording, cached = (subprocess.run([sys.executable, "-m", "appc_conformance", "lint", *flag], cwd=ROOT,
-                                              capture_output=True, text=True, env=env)
-                               for flag in (["--no-cache"], [], []))
+    full, recording, cached = (
+        subprocess.run(
+            [sys.executable, "-m", "appc_conformance", "lint", *flag], cwd=ROOT, capture_output=True, text=True, env=env
+        )
+        for flag in (["--no-cache"], [], [])
+    )
     assert full.returncode == 0 and " 0 problems" in full.stdout, full.stderr
     for proc in (recording, cached):
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, full.stdout, full.stderr)
@@ -216,12 +243,21 @@ def test_the_test_ca_is_made_only_for_runs_with_network_cases(tmp_path):
     script.write_text(CA_LOGGER)
     other = tmp_path / "test_other.py"  # a test of another kind may use the sessions: it keeps the CA
     other.write_text("def test_other():\n    pass\n")
-    for name, cases, paths in (("local", ["app-strings/basic/*"], None),
-                               ("network", ["app-strings/basic/*", "discovery/walk/first-level-wins"], None),
-                               ("other-items", ["app-strings/basic/*"], [other, VECTORS / "app-strings"])):
+    for name, cases, paths in (
+        ("local", ["app-strings/basic/*"], None),
+        ("network", ["app-strings/basic/*", "discovery/walk/first-level-wins"], None),
+        ("other-items", ["app-strings/basic/*"], [other, VECTORS / "app-strings"]),
+    ):
         log = tmp_path / f"{name}.log"
-        proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script} {log}", "--vectors", str(VECTORS),
-                              *[a for c in cases for a in ("--case", c)], paths=paths)
+        proc, doc = run_suite(
+            tmp_path,
+            "--adapter-cmd",
+            f"{sys.executable} {script} {log}",
+            "--vectors",
+            str(VECTORS),
+            *[a for c in cases for a in ("--case", c)],
+            paths=paths,
+        )
         assert doc is not None and {c["verdict"] for c in doc["cases"]} == {"pass"}, proc.stdout[-3000:]
         hellos = [json.loads(line) for line in log.read_text().splitlines()]
         if name == "local":

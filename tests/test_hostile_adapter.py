@@ -4,6 +4,7 @@ Each test drives a mode of tests/fakes/broken.py against the harness's limits (d
 "Limits and guarantees"): a bad handshake, invalid Unicode, deep nesting, a full stdin pipe, a
 stderr flood, a grandchild that holds stdout, huge answers, and deaths in a pipeline.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,16 @@ from appc_conformance.conformance.runner import run_case
 from tests.helpers import BROKEN, PYTEST, ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
-SLICE = ["--case", "app-strings/basic/name-*", "--case", "resolution/alias/fork-*",
-         "--case", "manifests/header/*-missing", "--case", "matching/names/equal"]
+SLICE = [
+    "--case",
+    "app-strings/basic/name-*",
+    "--case",
+    "resolution/alias/fork-*",
+    "--case",
+    "manifests/header/*-missing",
+    "--case",
+    "matching/names/equal",
+]
 
 
 def start(mode: str, *args: str, timeout: float = 5.0) -> AdapterSession:
@@ -72,9 +81,15 @@ def no_survivors(folder, wait: float = 3.0) -> list[int]:
 
 # -- 1. the handshake is validated like any answer -------------------------------------------
 BAD_HELLOS = {
-    "impl-string": "implementation", "name-int": "name", "version-list": "version",
-    "name-empty": "name", "ops-string": "ops", "ops-ints": "ops", "profiles-string": "profiles",
-    "features-dict": "features", "protocol-2": "protocol",
+    "impl-string": "implementation",
+    "name-int": "name",
+    "version-list": "version",
+    "name-empty": "name",
+    "ops-string": "ops",
+    "ops-ints": "ops",
+    "profiles-string": "profiles",
+    "features-dict": "features",
+    "protocol-2": "protocol",
 }
 
 
@@ -96,8 +111,7 @@ def test_a_bad_hello_is_a_protocol_error_for_every_case(variant):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("variant", ["impl-string", "name-int", "name-empty"])
 def test_a_bad_hello_leaves_a_readable_results_file(tmp_path, variant):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"hello:{variant}"), *SLICE,
-                          paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"hello:{variant}"), *SLICE, paths=NON_NETWORK)
     assert doc is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert len(doc["cases"]) >= 8 and {c["verdict"] for c in doc["cases"]} == {"protocol-error"}
     assert proc.returncode == 1
@@ -235,8 +249,9 @@ def test_an_adapter_that_exits_while_a_grandchild_holds_stdout_is_a_crash(tmp_pa
 def test_no_grandchild_survives_a_run(tmp_path, mode):
     folder = tmp_path / "pids"
     folder.mkdir()
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"{mode} {folder}"), "--adapter-timeout", "10",
-                          *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(
+        tmp_path, "--adapter-cmd", broken_cmd(f"{mode} {folder}"), "--adapter-timeout", "10", *SLICE, paths=NON_NETWORK
+    )
     assert doc is not None and len(doc["cases"]) >= 8, proc.stdout[-2000:]
     assert {c["verdict"] for c in doc["cases"]} == ({"crash"} if mode == "grandchild" else {"pass"})
     if mode == "grandchild":
@@ -250,19 +265,30 @@ def test_no_grandchild_survives_a_run(tmp_path, mode):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_large_answers_are_kept_as_bounded_excerpts(tmp_path):
     results = tmp_path / "results.json"
-    argv = [*PYTEST,
-            str(VECTORS / "app-strings"), "--results", str(results), "--adapter-cmd", broken_cmd("big:1024"),
-            "--case", "app-strings/[a-l]*"]
+    argv = [
+        *PYTEST,
+        str(VECTORS / "app-strings"),
+        "--results",
+        str(results),
+        "--adapter-cmd",
+        broken_cmd("big:1024"),
+        "--case",
+        "app-strings/[a-l]*",
+    ]
     # the run's peak memory: measured in a child of its own, which has no other children
-    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    probe = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True,
-                         env=env, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600
+    )
     wall = time.monotonic() - t0
     peak_mib = int(out.stdout.split()[-1]) / 1024
     from appc_conformance.reports.results import parse
+
     doc = parse(results.read_text(), results)
     n = len(doc["cases"])
     assert n >= 100, n
@@ -320,8 +346,14 @@ def test_every_request_that_killed_its_process_is_reported_in_a_pipeline(tmp_pat
 @pytest.mark.parametrize("depth", ["8", "0"])
 def test_every_fatal_request_of_a_run_gets_crash_or_a_recorded_retry(tmp_path, depth):
     log = tmp_path / "fatal.jsonl"
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"crash-nth:5 {log}"), "--pipeline", depth,
-                          paths=[VECTORS / "app-strings", VECTORS / "resolution"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        broken_cmd(f"crash-nth:5 {log}"),
+        "--pipeline",
+        depth,
+        paths=[VECTORS / "app-strings", VECTORS / "resolution"],
+    )
     assert doc is not None, proc.stdout[-2000:]
     cases = {c.id: c for c in vectors.load(VECTORS).cases}
     reported: dict = {}
@@ -364,11 +396,25 @@ def test_an_adapter_outlives_no_harness_killed_with_sigkill(tmp_path):
     script = tmp_path / "sleeper.py"
     script.write_text(SLEEPER)
     marker = tmp_path / "pid"
-    proc = subprocess.Popen([*PYTEST,
-                             str(VECTORS / "app-strings"), "--case", "app-strings/basic/*", "--pipeline", "0",
-                             "--profile", "appc-0.8.11", "--adapter-timeout", "300",
-                             "--adapter-cmd", f"{sys.executable} {script} {marker}"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            *PYTEST,
+            str(VECTORS / "app-strings"),
+            "--case",
+            "app-strings/basic/*",
+            "--pipeline",
+            "0",
+            "--profile",
+            "appc-0.8.11",
+            "--adapter-timeout",
+            "300",
+            "--adapter-cmd",
+            f"{sys.executable} {script} {marker}",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (marker.exists() and marker.read_text()):

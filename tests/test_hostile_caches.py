@@ -1,6 +1,7 @@
 """Files on disk are input too: a planted or forged cache entry (conformance/vectors.py's
 schema-checked.json, reports/html.py's compiled templates) never skips the loopback check,
 never hangs a command and never costs more than its size bound (appc_conformance/cache.py)."""
+
 from __future__ import annotations
 
 import json
@@ -106,8 +107,9 @@ def test_a_private_cache_is_still_used(root, tmp_path):
     path = tmp_path / "cache" / "vectors" / "schema-checked.json"
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
     assert oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
-    sc = vectors._SchemaCache(path, (root / "schema" / "vector-file.schema.json").read_bytes(),
-                              (root / "requirements.json").read_bytes())
+    sc = vectors._SchemaCache(
+        path, (root / "schema" / "vector-file.schema.json").read_bytes(), (root / "requirements.json").read_bytes()
+    )
     assert sc.key((root / "discovery" / "resolve.json").read_bytes()) in sc
 
 
@@ -129,8 +131,11 @@ def test_a_cache_folder_made_with_a_group_writable_umask_still_caches(root, tmp_
     good["cases"] = good["cases"][1:]
     (root / "discovery" / "resolve.json").write_text(json.dumps(good))
     vectors.load(root)
-    sc = vectors._SchemaCache(vectors.cache_file(), (root / "schema" / "vector-file.schema.json").read_bytes(),
-                              (root / "requirements.json").read_bytes())
+    sc = vectors._SchemaCache(
+        vectors.cache_file(),
+        (root / "schema" / "vector-file.schema.json").read_bytes(),
+        (root / "requirements.json").read_bytes(),
+    )
     assert sc.key((root / "discovery" / "resolve.json").read_bytes()) in sc
 
 
@@ -158,8 +163,9 @@ def probe(argv, cache_folder, timeout=60):
     ``cache_folder``; fails the test when it takes over ``timeout`` seconds."""
     env = dict(os.environ, APPC_CONFORMANCE_CACHE=str(cache_folder))
     try:
-        proc = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-c", PROBE, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"appc-conformance {' '.join(argv)} still running after {timeout} s")
     last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
@@ -197,6 +203,7 @@ def test_a_planted_vector_cache_file_neither_hangs_nor_fills_memory(root, tmp_pa
 def test_a_planted_template_cache_entry_neither_hangs_nor_fills_memory(tmp_path, kind):
     """``report`` with a compiled-template entry that is a FIFO or 2 GiB: compiled again."""
     from tests.report_fixtures import three_runs
+
     results = three_runs(tmp_path)["reference"]
     folder = tmp_path / "planted"
     probe(["report", str(results), "--out", str(tmp_path / "first"), "--format", "html"], folder)
@@ -205,8 +212,9 @@ def test_a_planted_template_cache_entry_neither_hangs_nor_fills_memory(tmp_path,
     for e in entries:
         e.unlink()
         plant(e, kind)
-    code, seconds, rss, proc = probe(["report", str(results), "--out", str(tmp_path / "out"), "--format", "html"],
-                                     folder)
+    code, seconds, rss, proc = probe(
+        ["report", str(results), "--out", str(tmp_path / "out"), "--format", "html"], folder
+    )
     assert code == 0, proc.stderr[-2000:]
     assert (tmp_path / "out" / "report.html").read_text() == (tmp_path / "first" / "report.html").read_text()
     assert rss < 300, rss
@@ -215,6 +223,7 @@ def test_a_planted_template_cache_entry_neither_hangs_nor_fills_memory(tmp_path,
 def test_read_private_bounds():
     """The reader's rules, one at a time, on files of this user in a private folder."""
     import tempfile
+
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o700)
         p = os.path.join(d, "f")

@@ -2,6 +2,7 @@
 drips, one that breaks HTTP, one whose image expands without end, one that redirects an HTTPS
 page to plain HTTP. Each host is tests/fakes/hostile_host.py on loopback; each test states the
 bound (time or memory) that the check keeps (conformance/publisher.py, docs/FETCH.md)."""
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,9 @@ def tls(tmp_path_factory):
 
 
 def page(port: int, scheme: str = "https") -> bytes:
-    return (f'<meta name="ac-discovery" content="{NAME} {scheme}://127.0.0.1:{port}/img/{{name}}-{{version}}.{{ext}}">'
-            ).encode()
+    return (
+        f'<meta name="ac-discovery" content="{NAME} {scheme}://127.0.0.1:{port}/img/{{name}}-{{version}}.{{ext}}">'
+    ).encode()
 
 
 def check(port, ca_file, app=NAME + ",version=1.0.0"):
@@ -41,6 +43,7 @@ def check(port, ca_file, app=NAME + ",version=1.0.0"):
 def bounded_call(fn, limit):
     """``fn()`` in a thread; the test fails (instead of hanging) when it takes over ``limit`` s."""
     import threading
+
     out = {}
 
     def body():
@@ -50,6 +53,7 @@ def bounded_call(fn, limit):
         except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
             out["error"] = exc
         out["wall"] = time.monotonic() - t0
+
     t = threading.Thread(target=body, daemon=True)
     t.start()
     t.join(limit)
@@ -61,15 +65,18 @@ def bounded_call(fn, limit):
 
 # -- 1. time: each download and the whole check are bounded -------------------------------------
 
+
 def drip(host, head: bytes = b"HTTP/1.1 200 OK\r\n"):
     """A handler that sends ``head`` and then one byte every 0.3 s (well under the 5 s of silence
     a connection may keep), for up to 30 s."""
+
     def handler(path, sock):
         sock.sendall(head)
         for _ in range(100):
             if host.stopping.wait(0.3):
                 return
             sock.sendall(b"x")
+
     return handler
 
 
@@ -119,8 +126,12 @@ def test_the_verb_takes_a_time_limit(tls, capsys):
     host = HostileHost(None, ctx)
     host.handler = drip(host)
     with host:
-        code, wall = bounded_call(lambda: cli.main(["check-publisher", NAME, "--port", str(host.port),
-                                                    "--ca-file", str(ca_file), "--time-limit", "1"]), 20)
+        code, wall = bounded_call(
+            lambda: cli.main(
+                ["check-publisher", NAME, "--port", str(host.port), "--ca-file", str(ca_file), "--time-limit", "1"]
+            ),
+            20,
+        )
     assert code == 1 and wall < 1 + 3, wall
     assert "time limit (1 s)" in capsys.readouterr().out
     for bad in ("0", "nan", "inf", "-1", "soon"):
@@ -152,11 +163,22 @@ def test_malformed_http_is_a_fail_of_the_rule_with_the_reason(tls, kind, tmp_pat
             answer(sock, page(host.port))
         else:
             sock.sendall(raw)
+
     host = HostileHost(handler, ctx)
     with host:
         out = tmp_path / "r.json"
-        code = cli.main(["check-publisher", NAME + ",version=1.0.0", "--port", str(host.port),
-                         "--ca-file", str(ca_file), "--json", str(out)])
+        code = cli.main(
+            [
+                "check-publisher",
+                NAME + ",version=1.0.0",
+                "--port",
+                str(host.port),
+                "--ca-file",
+                str(ca_file),
+                "--json",
+                str(out),
+            ]
+        )
     assert code == 1
     checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
     assert checks["image"]["status"] == "fail"
@@ -175,6 +197,7 @@ def test_a_malformed_discovery_page_is_a_fail_of_meta_tags(tls):
 
 # -- 3. what is decompressed is bounded ----------------------------------------------------------
 
+
 def bomb(kind: str, total: int = 2 << 30) -> bytes:
     """An image archive whose first member claims ``total`` bytes of zeros (no manifest before
     it): one compressed stream of 64 MiB repeated (gzip and xz readers take concatenated
@@ -184,12 +207,15 @@ def bomb(kind: str, total: int = 2 << 30) -> bytes:
     head = hdr.tobuf(format=tarfile.GNU_FORMAT)
     piece = bytes(64 << 20)
     if kind == "gzip":
+
         def comp(b):
             c = zlib.compressobj(9, zlib.DEFLATED, 31)
             return c.compress(b) + c.flush()
     else:
+
         def comp(b):
             return lzma.compress(b, preset=0)
+
     zeros = comp(piece)
     return comp(head) + zeros * (total // len(piece))
 
@@ -221,8 +247,9 @@ def test_an_image_that_expands_without_end_costs_bounded_memory_and_time(tmp_pat
     f = tmp_path / "bomb"
     f.write_bytes(bomb(kind))
     assert f.stat().st_size < 4 << 20
-    proc = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(f)], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(f)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     verdict, figures = proc.stdout.strip().splitlines()
     seconds, rss_mib = figures.split()
@@ -263,6 +290,7 @@ def test_a_bomb_served_by_a_host_fails_image_manifest(tls, monkeypatch):
 
     def handler(path, sock):
         answer(sock, page(host.port) if "ac-discovery=1" in path else data)
+
     host = HostileHost(handler, ctx)
     with host:
         report = check(host.port, ca_file)
@@ -273,12 +301,14 @@ def test_a_bomb_served_by_a_host_fails_image_manifest(tls, monkeypatch):
 
 # -- 4. an HTTPS page redirected to plain HTTP is refused; the URL that answered is reported --------
 
+
 def test_a_redirect_from_https_to_plain_http_is_refused(tls):
     ctx, ca_file = tls
     plain = HostileHost(lambda path, sock: answer(sock, page(plain.port)), None)
 
     def handler(path, sock):
         answer(sock, b"", "302 Found", (f"Location: http://127.0.0.1:{plain.port}{path}",))
+
     host = HostileHost(handler, ctx)
     with plain, host:
         report = check(host.port, ca_file)
@@ -301,6 +331,7 @@ def test_the_report_names_the_url_that_answered(tls):
             answer(sock, b"not an archive")
         else:
             answer(sock, b"", "404 Not Found")
+
     host = HostileHost(handler, ctx)
     with host:
         report = check(host.port, ca_file)
@@ -308,7 +339,8 @@ def test_the_report_names_the_url_that_answered(tls):
     assert report.pages[0]["url"] == f"{base}/moved/app?ac-discovery=1", report.pages
     assert f"redirected from {base}/app?ac-discovery=1" in report.pages[0]["result"]
     assert report.checks["image"].messages == [
-        f"{base}/store/app.aci (redirected from {base}/img/127.0.0.1/app-1.0.0.aci)"]
+        f"{base}/store/app.aci (redirected from {base}/img/127.0.0.1/app-1.0.0.aci)"
+    ]
 
 
 def test_a_hosts_text_reaches_the_console_without_control_characters(tls, capsys):
@@ -321,6 +353,7 @@ def test_a_hosts_text_reaches_the_console_without_control_characters(tls, capsys
             answer(sock, f'<meta name="ac-discovery" content="{NAME} {evil.format(port=host.port)}">'.encode())
         else:
             answer(sock, b"", "404 Not Found")
+
     host = HostileHost(handler, ctx)
     with host:
         assert cli.main(["check-publisher", NAME, "--port", str(host.port), "--ca-file", str(ca_file)]) == 1

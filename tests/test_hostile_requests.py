@@ -1,6 +1,7 @@
 """An adapter's requests to the mock hosts are untrusted input: the request log (servers/log.py)
 keeps a bounded amount of each request and of each case, and the results record
 (conformance/discovery_runner.py) a bounded excerpt, and both say what they cut."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ print(json.dumps({"before": before, "rss": peak_mib(),
 def probe(mode: str) -> dict:
     """Run the case against ``broken.py MODE`` in a child harness; its peak memory (MiB, the
     adapter's not included: it is another process), and the record."""
-    proc = subprocess.run([sys.executable, "-c", PROBE, CASE, str(BROKEN), mode], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, CASE, str(BROKEN), mode], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -69,6 +71,7 @@ def test_long_request_paths_keep_the_record_small():
     # the results schema takes the marker (and refuses a malformed one)
     from appc_conformance.reports.results import ResultsError, validate
     from tests.test_integrity import minimal_results
+
     validate(minimal_results([out["record"]]))
     bad = json.loads(json.dumps(out["record"]))
     bad["extra"]["requests_cut"]["made"] = "many"
@@ -78,9 +81,20 @@ def test_long_request_paths_keep_the_record_small():
 
 # -- the log's rules, one at a time ----------------------------------------------------------
 
+
 def add(log, path="/x", headers=(), **kw):
-    return log.add(kind=logmod.REQUEST, scheme="https", host="a", address="127.0.0.2", port=1,
-                   method="GET", path=path, query=None, headers=[list(h) for h in headers], **kw)
+    return log.add(
+        kind=logmod.REQUEST,
+        scheme="https",
+        host="a",
+        address="127.0.0.2",
+        port=1,
+        method="GET",
+        path=path,
+        query=None,
+        headers=[list(h) for h in headers],
+        **kw,
+    )
 
 
 def test_a_cut_value_never_matches_a_shorter_one_and_keeps_its_prefix():

@@ -1,6 +1,7 @@
 """Adapter text is untrusted (issue 21, item 10): terminal escapes in an adapter's answers, its
 hello's name and version and its stderr never reach the terminal as escapes, and HTML or
 Markdown in them never reaches a Markdown report as markup (tests/fakes/broken.py ``escapes``)."""
+
 from __future__ import annotations
 
 import re
@@ -50,25 +51,46 @@ def test_the_markdown_summary_carries_no_markup_from_the_adapter(run_out):
 
 def test_the_harness_console_shows_no_control_character(tmp_path):
     """``pytest vectors`` itself: the failure reports quote answers, messages and stderr."""
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("escapes"), "-k", "name-",
-                          paths=[__import__("tests.helpers", fromlist=["VECTORS"]).VECTORS / "app-strings"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        broken_cmd("escapes"),
+        "-k",
+        "name-",
+        paths=[__import__("tests.helpers", fromlist=["VECTORS"]).VECTORS / "app-strings"],
+    )
     assert doc is not None and doc["cases"], proc.stdout[-3000:]
     assert not no_control(proc.stdout), no_control(proc.stdout)[:3]
     assert "\\x1b]0;owned" in proc.stdout
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("a\x1b[2Jb", "a\\x1b[2Jb"), ("ok\rFAIL", "ok\\x0dFAIL"), ("\u202eabc", "\\u202eabc"),
-    ("tab\tkept", "tab\tkept"), ("é ü ✅", "é ü ✅"), ("\x9b1m", "\\x9b1m"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("a\x1b[2Jb", "a\\x1b[2Jb"),
+        ("ok\rFAIL", "ok\\x0dFAIL"),
+        ("\u202eabc", "\\u202eabc"),
+        ("tab\tkept", "tab\tkept"),
+        ("é ü ✅", "é ü ✅"),
+        ("\x9b1m", "\\x9b1m"),
+    ],
+)
 def test_printable(raw, shown):
     assert text.printable(raw) == shown
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"), ("a | b", "a \\| b"),
-    ("*b* _i_ `c` ~s~ $m$", "\\*b\\* \\_i\\_ \\`c\\` \\~s\\~ \\$m\\$"), ("[l](u)", "\\[l\\](u)"),
-    ("# h", "\\# h"), ("a\nb\r\nc", "a b c"), ("x & y", "x &amp; y"), ("a\\b", "a\\\\b"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
+        ("a | b", "a \\| b"),
+        ("*b* _i_ `c` ~s~ $m$", "\\*b\\* \\_i\\_ \\`c\\` \\~s\\~ \\$m\\$"),
+        ("[l](u)", "\\[l\\](u)"),
+        ("# h", "\\# h"),
+        ("a\nb\r\nc", "a b c"),
+        ("x & y", "x &amp; y"),
+        ("a\\b", "a\\\\b"),
+    ],
+)
 def test_markdown(raw, shown):
     assert text.markdown(raw) == shown

@@ -4,6 +4,7 @@ checks what a person sees: the matrix, a drill-down opened with a mouse click, f
 Skipped, with the reason, when Chromium is not installed (``apt-get install -y chromium``).
 Set APPC_REPORT_SCREENSHOTS=DIR to keep the screenshots for a look.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,11 @@ from appc_conformance.conformance import cli
 from tests.chromium_pipe import BrowserError, Chromium, find_chromium
 from tests.report_fixtures import CATALOG, three_runs
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("html-browser"),  # one report, one browser
-              pytest.mark.skipif(find_chromium() is None,
-                                 reason="chromium is not installed (apt-get install -y chromium)")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("html-browser"),  # one report, one browser
+    pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)"),
+]
 
 GO = "appc/spec (Go) 0.8.11"
 
@@ -31,8 +34,12 @@ def report(tmp_path_factory) -> Path:
     ref, go, act = runs["reference"], runs["go"], runs["actool"]
     cat = d / "requirements.json"
     cat.write_text(json.dumps(CATALOG))
-    assert cli.main(["report", str(ref), str(go), str(act), "--out", str(d / "out"), "--catalog", str(cat),
-                     "--format", "html"]) == 0
+    assert (
+        cli.main(
+            ["report", str(ref), str(go), str(act), "--out", str(d / "out"), "--catalog", str(cat), "--format", "html"]
+        )
+        == 0
+    )
     return d / "out" / "report.html"
 
 
@@ -60,7 +67,8 @@ def _visible(browser, selector) -> bool:
         "(function(){var e=document.querySelector(%s); if(!e) return false; var r=e.getBoundingClientRect();"
         # checkVisibility() is false inside a closed <details> and under display:none or visibility:hidden
         "return r.width>0 && r.height>0 && e.checkVisibility({visibilityProperty: true, opacityProperty: true});})()"
-        % json.dumps(selector))
+        % json.dumps(selector)
+    )
 
 
 def _text(browser, selector) -> str:
@@ -71,7 +79,8 @@ def _cell(browser, table, area_or_req, column) -> str:
     attr = "data-area" if table == "matrix-area" else "data-req"
     return browser.eval(
         "document.querySelector('#%s td[%s=\"%s\"][data-col=\"%d\"]').innerText.replace(/\\s+/g,' ').trim()"
-        % (table, attr, area_or_req, column))
+        % (table, attr, area_or_req, column)
+    )
 
 
 def test_matrix_is_shown(browser, report, tmp_path):
@@ -89,13 +98,21 @@ def test_matrix_is_shown(browser, report, tmp_path):
     assert _cell(browser, "matrix-area", "discovery", 1) == "100% 1/1 1 of 2 attempted"
     # a requirement whose only case it does not implement: no red 0 %
     assert _cell(browser, "matrix-req", "DISC-08", 1) == "not implemented 0 of 1 attempted"
-    grey = browser.eval("getComputedStyle(document.querySelector('#matrix-req td[data-req=\"DISC-08\"][data-col=\"1\"]')).backgroundColor")
-    red = browser.eval("getComputedStyle(document.querySelector('#matrix-req td[data-req=\"APP-01\"][data-col=\"1\"]')).backgroundColor")
+    grey = browser.eval(
+        'getComputedStyle(document.querySelector(\'#matrix-req td[data-req="DISC-08"][data-col="1"]\')).backgroundColor'
+    )
+    red = browser.eval(
+        'getComputedStyle(document.querySelector(\'#matrix-req td[data-req="APP-01"][data-col="1"]\')).backgroundColor'
+    )
     assert grey != red
     assert _text(browser, "#matrix-area td[data-area='app-strings'][data-col='2']") == "n/a"
     # Colour follows the percentage: a full pass is green, a 33 % cell is not.
-    green = browser.eval("getComputedStyle(document.querySelector('#matrix-area td[data-area=\"app-strings\"][data-col=\"0\"]')).backgroundColor")
-    other = browser.eval("getComputedStyle(document.querySelector('#matrix-area td[data-area=\"app-strings\"][data-col=\"1\"]')).backgroundColor")
+    green = browser.eval(
+        'getComputedStyle(document.querySelector(\'#matrix-area td[data-area="app-strings"][data-col="0"]\')).backgroundColor'
+    )
+    other = browser.eval(
+        'getComputedStyle(document.querySelector(\'#matrix-area td[data-area="app-strings"][data-col="1"]\')).backgroundColor'
+    )
     assert green != other
     assert _cell(browser, "matrix-req", "APP-01", 1) == "0% 0/2"
     assert "TAG-09" in _text(browser, "#uncovered + ul")
@@ -118,7 +135,8 @@ def test_drill_down_opens_on_click(browser, report, tmp_path):
     assert "Not available" in _text(browser, sel + ' .answer[data-col="2"]')
     # The open case is in the address, so the link shows the same thing.
     assert "case=app-strings%2Fcolon%2Fversion-label%40appc-0.8.11" in browser.wait_for(
-        "location.hash.indexOf('case=') >= 0 && location.hash")
+        "location.hash.indexOf('case=') >= 0 && location.hash"
+    )
     _shot(browser, tmp_path, "report-drilldown")
     # A crash shows the adapter's stderr.
     crash = 'details.case[data-key="app-strings/colon/empty-name@appc-0.8.11"]'
@@ -146,8 +164,9 @@ def test_verdict_filter(browser, report, tmp_path):
 
 def test_profile_and_strength_filters_recompute_the_matrix(browser, report, tmp_path):
     browser.open(report.as_uri())
-    browser.eval("var s=document.getElementById('f-profile'); s.value='appc-imagetags'; "
-                 "s.dispatchEvent(new Event('change'))")
+    browser.eval(
+        "var s=document.getElementById('f-profile'); s.value='appc-imagetags'; s.dispatchEvent(new Event('change'))"
+    )
     assert _text(browser, "#shown-count") == "8"
     assert _cell(browser, "matrix-area", "app-strings", 0) == "100% 3/3"
     assert _cell(browser, "matrix-area", "app-strings", 1) == "– 0/0"  # the Go run has no image tags profile
@@ -199,15 +218,29 @@ def report_known(tmp_path_factory) -> Path:
     an implementation that rejects everything (a pass of unknown reason)."""
     from appc_conformance.reports.results import write_results
     from tests.report_fixtures import make_results
+
     d = tmp_path_factory.mktemp("browser-known")
-    go = write_results(d / "results-go-appc.json", make_results(
-        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-        verdicts={"app-strings/colon/version-label": "fail", "discovery/meta/should-prefer-https": "not-implemented",
-                  "discovery/walk-up/404-then-parent": "not-implemented"},
-        known={"app-strings/colon/version-label": "splits on the last colon",
-               "app-strings/labels/equals-in-value": "used to split on every ="}))
-    rej = make_results("rejector", "rejector", profiles=("appc-0.8.11",),
-                       verdicts={"discovery/walk-up/404-then-parent": "error"})
+    go = write_results(
+        d / "results-go-appc.json",
+        make_results(
+            "go-appc",
+            "appc/spec (Go)",
+            "0.8.11",
+            profiles=("appc-0.8.11",),
+            verdicts={
+                "app-strings/colon/version-label": "fail",
+                "discovery/meta/should-prefer-https": "not-implemented",
+                "discovery/walk-up/404-then-parent": "not-implemented",
+            },
+            known={
+                "app-strings/colon/version-label": "splits on the last colon",
+                "app-strings/labels/equals-in-value": "used to split on every =",
+            },
+        ),
+    )
+    rej = make_results(
+        "rejector", "rejector", profiles=("appc-0.8.11",), verdicts={"discovery/walk-up/404-then-parent": "error"}
+    )
     for c in rej["cases"]:
         if c["id"] == "app-strings/colon/empty-name":
             c["unclassified"] = True
@@ -215,8 +248,9 @@ def report_known(tmp_path_factory) -> Path:
     rej = write_results(d / "results-rejector.json", rej)
     cat = d / "requirements.json"
     cat.write_text(json.dumps(CATALOG))
-    assert cli.main(["report", str(go), str(rej), "--out", str(d / "out"), "--catalog", str(cat),
-                     "--format", "html"]) == 0
+    assert (
+        cli.main(["report", str(go), str(rej), "--out", str(d / "out"), "--catalog", str(cat), "--format", "html"]) == 0
+    )
     return d / "out" / "report.html"
 
 
@@ -230,8 +264,12 @@ def test_known_failures_inputs_and_warnings_as_a_reader_sees_them(browser, repor
     # a known failure is shown as known in the case list, and the known one that passes as news
     sel = 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"]'
     assert _text(browser, sel + " > summary .v-known-failure") == "known-failure"
-    assert _text(browser, 'details.case[data-key="app-strings/labels/equals-in-value@appc-0.8.11"] > summary .v-now-passes') \
+    assert (
+        _text(
+            browser, 'details.case[data-key="app-strings/labels/equals-in-value@appc-0.8.11"] > summary .v-now-passes'
+        )
         == "now-passes"
+    )
     # "failures only" keeps the known failure (issue 22: a compat report, whose failures are all
     # known, read "0 of 1280"); its own box takes it out
     browser.click("#only-failures")
@@ -253,15 +291,18 @@ def test_known_failures_inputs_and_warnings_as_a_reader_sees_them(browser, repor
 def test_the_badge_svg_renders_offline(browser, report, tmp_path):
     """The SVG badge written beside the report opens on its own: drawn, nothing fetched."""
     from appc_conformance.reports import badge
+
     svg = tmp_path / "badge.svg"
     svg.write_text(badge.svg({"label": "appc conformance", "message": "97% pass · 80% attempted", "color": "green"}))
     browser.open(svg.as_uri())
     assert [u for u in browser.requests if not u.startswith(("file:", "data:", "about:"))] == []
     # the message fits in its box: the text is not wider than the coloured part (the third rect:
     # after the clip path's and the label's)
-    fits = browser.eval("(function(){var t=document.querySelectorAll('text'), r=document.querySelectorAll('rect');"
-                        "var m=t[t.length-1].getBBox(); var box=r[2].getBBox();"
-                        "return [m.width > 50, m.x >= box.x - 1, m.x + m.width <= box.x + box.width + 1];})()")
+    fits = browser.eval(
+        "(function(){var t=document.querySelectorAll('text'), r=document.querySelectorAll('rect');"
+        "var m=t[t.length-1].getBBox(); var box=r[2].getBBox();"
+        "return [m.width > 50, m.x >= box.x - 1, m.x + m.width <= box.x + box.width + 1];})()"
+    )
     assert fits == [True, True, True]
 
 
@@ -270,6 +311,7 @@ def test_a_case_permalink_shows_the_case_without_scrolling(browser, report_known
     page scrolled far down to the case, and a headless screenshot of a scrolled page is blank).
     The linked case is shown open at the top of the page, so nothing needs to scroll."""
     import subprocess
+
     browser.open(report_known.as_uri())
     sel = 'details.case[data-key="app-strings/colon/version-label@appc-0.8.11"]'
     href = browser.eval("document.querySelector(%s + ' a.permalink').getAttribute('href')" % json.dumps(sel))
@@ -282,10 +324,22 @@ def test_a_case_permalink_shows_the_case_without_scrolling(browser, report_known
     assert "app-strings/colon/version-label" in linked and "splits on the last colon" in linked
     # what headless Chromium's own screenshot of the link shows: the page, not a blank one
     png = tmp_path / "permalink.png"
-    proc = subprocess.run([find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
-                           "--virtual-time-budget=2000", f"--screenshot={png}", report_known.as_uri() + href],
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [
+            find_chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,900",
+            "--virtual-time-budget=2000",
+            f"--screenshot={png}",
+            report_known.as_uri() + href,
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert png.is_file(), proc.stderr[-2000:]
     assert png.stat().st_size > 20_000, "a blank page"  # a blank 1280x900 PNG is about 5 KB
     # the old form of the link (an element's ID) shows the case too

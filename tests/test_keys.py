@@ -1,6 +1,7 @@
 """The fetch cases' test keys (servers/artefacts.py, Keyring): RSA keys an ACE of the spec's time
 can read, signatures that are the same in every run and never a byte short, and a GnuPG home
 (private keys, agent) that does not outlive its run."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,15 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHO
 def _rsa_packet(value: bytes, alg: int = 1) -> bytes:
     """A v4 signature packet (old format, two-byte length) whose one MPI is ``value``."""
     hashed = bytes([0, 5, 2, 0, 0, 0, 1])  # one subpacket: a creation time
-    body = (bytes([4, 0x00, alg, 8]) + len(hashed).to_bytes(2, "big") + hashed + (0).to_bytes(2, "big")
-            + b"\xab\xcd" + (int.from_bytes(value, "big").bit_length()).to_bytes(2, "big") + value.lstrip(b"\0"))
+    body = (
+        bytes([4, 0x00, alg, 8])
+        + len(hashed).to_bytes(2, "big")
+        + hashed
+        + (0).to_bytes(2, "big")
+        + b"\xab\xcd"
+        + (int.from_bytes(value, "big").bit_length()).to_bytes(2, "big")
+        + value.lstrip(b"\0")
+    )
     return bytes([0x89]) + len(body).to_bytes(2, "big") + body
 
 
@@ -56,8 +64,12 @@ def test_a_short_signature_is_made_again_at_the_next_second(monkeypatch):
 
 
 def _algorithms(home: str) -> dict:
-    listing = subprocess.run(["gpg", "--homedir", home, "--batch", "--with-colons", "--list-keys"],
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["gpg", "--homedir", home, "--batch", "--with-colons", "--list-keys"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     out, algo = {}, None
     for line in listing.splitlines():
         f = line.split(":")
@@ -101,14 +113,20 @@ time.sleep(120)
 def short_tmp():
     """A temporary folder with a short path: the agent's socket path must fit in 108 bytes."""
     import tempfile
+
     path = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
 
 def _holder(tmp_path: Path):
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER.format(root=str(ROOT))], cwd=ROOT,
-                            env=dict(ENV, TMPDIR=str(tmp_path)), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.format(root=str(ROOT))],
+        cwd=ROOT,
+        env=dict(ENV, TMPDIR=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline().strip()
     assert line, "the process made no keyring"
     return proc, Path(line)

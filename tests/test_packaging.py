@@ -6,6 +6,7 @@ or a copy of the vectors. Without network access the build needs a setuptools th
 wheels by itself (70.1 or newer, or the ``wheel`` package beside it) in this interpreter;
 otherwise pip builds in an isolated environment, as ``pip install .`` does.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.xdist_group("packaging")  # one worker builds the wheel and its venv, once
 INSTALLED_VECTORS = "appc_conformance/conformance/_vectors"  # where a wheel carries the vector set
-IGNORE = shutil.ignore_patterns(".git", ".tox", ".venv", ".benchmarks", ".hypothesis", "build", "dist",
-                                "out", "*.egg-info", "__pycache__", "*.pyc", "node_modules")
+IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".tox",
+    ".venv",
+    ".benchmarks",
+    ".hypothesis",
+    "build",
+    "dist",
+    "out",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    "node_modules",
+)
 
 
 def _backend_ready() -> bool:
@@ -61,8 +74,9 @@ def built(tmp_path_factory):
         argv.insert(4, "--no-build-isolation")
     proc = _run(argv, cwd=base)
     wheels = sorted(dist.glob("appc_conformance-*.whl"))
-    assert proc.returncode == 0 and len(wheels) == 1, \
+    assert proc.returncode == 0 and len(wheels) == 1, (
         f"pip wheel failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    )
     return src, wheels[0]
 
 
@@ -74,13 +88,13 @@ def installed(built, tmp_path_factory):
     venv.EnvBuilder(with_pip=False, symlinks=(os.name != "nt")).create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     py = bindir / ("python.exe" if os.name == "nt" else "python")
-    proc = _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
-                 "-q", str(wheel)])
+    proc = _run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q", str(wheel)]
+    )
     assert proc.returncode == 0, f"pip install failed:\n{proc.stdout}\n{proc.stderr}"
     # The dependencies (pytest, jsonschema, ...) come from the environment running this test,
     # added after the package is installed, and behind the new environment's own site-packages.
-    purelib = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
-                   .stdout.strip())
+    purelib = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (purelib / "zz_test_dependencies.pth").write_text("".join(f"{d}\n" for d in sorted(deps)))
     return bindir
@@ -105,21 +119,31 @@ def test_wheel_carries_vectors_schemas_templates_and_entry_points(built):
     assert "schema/vector-file.schema.json" in vectors and "requirements.json" in vectors
     missing = [v for v in vectors if f"{INSTALLED_VECTORS}/{v}" not in names]
     assert not missing, f"vector files missing from the wheel: {missing}"
-    extra = sorted(n for n in names if n.startswith(f"{INSTALLED_VECTORS}/")
-                   and n[len(INSTALLED_VECTORS) + 1:] not in vectors)
+    extra = sorted(
+        n for n in names if n.startswith(f"{INSTALLED_VECTORS}/") and n[len(INSTALLED_VECTORS) + 1 :] not in vectors
+    )
     assert not extra, f"files in the wheel's vectors that the source does not have: {extra}"
     with zipfile.ZipFile(wheel) as zf:
         copy = json.loads(zf.read(f"{INSTALLED_VECTORS}/requirements.json"))
     assert copy == json.loads((src / "vectors" / "requirements.json").read_text())
 
-    for folder, pattern in (("reports/schema", "*.json"), ("reports/templates", "*"),
-                            ("conformance/protocol", "*.schema.json")):
+    for folder, pattern in (
+        ("reports/schema", "*.json"),
+        ("reports/templates", "*"),
+        ("conformance/protocol", "*.schema.json"),
+    ):
         files = sorted((src / folder).glob(pattern))
         assert files, f"{folder} is empty in the source"
         for f in files:
             assert f"appc_conformance/{folder}/{f.name}" in names, f"{folder}/{f.name} is not in the wheel"
-    for required in ("__init__.py", "servers/__init__.py", "conformance/adapters/go/adapter.go",
-                     "conformance/adapters/reference/__main__.py", "conformance/plugin.py", "reports/cli.py"):
+    for required in (
+        "__init__.py",
+        "servers/__init__.py",
+        "conformance/adapters/go/adapter.go",
+        "conformance/adapters/reference/__main__.py",
+        "conformance/plugin.py",
+        "reports/cli.py",
+    ):
         assert f"appc_conformance/{required}" in names, f"appc_conformance/{required} is not in the wheel"
     go_sources = sorted((src / "conformance" / "adapters" / "go").rglob("*.go"))  # with probes/
     assert any(f.parent.name == "probes" for f in go_sources)
@@ -148,9 +172,15 @@ def test_installed_package_lints_its_own_vectors_outside_the_checkout(installed,
     work = _outside(tmp_path_factory)
     env = _clean_env()
     py = installed / "python"
-    where = _run([str(py), "-c", "import appc_conformance.conformance.vectors as v; "
-                                 "print(v.__file__); print(v.default_vectors_dir())"],
-                 cwd=work, env=env)
+    where = _run(
+        [
+            str(py),
+            "-c",
+            "import appc_conformance.conformance.vectors as v; print(v.__file__); print(v.default_vectors_dir())",
+        ],
+        cwd=work,
+        env=env,
+    )
     assert where.returncode == 0, where.stderr
     module, vectors_dir = where.stdout.split()
     prefix = str(installed.parent)
@@ -163,8 +193,13 @@ def test_installed_package_lints_its_own_vectors_outside_the_checkout(installed,
 
     linted = _run([str(cli), "lint"], cwd=work, env=env)
     assert linted.returncode == 0, linted.stdout + linted.stderr
-    n_files = len([p for p in (src / "vectors").rglob("*.json")
-                   if "schema" not in p.relative_to(src / "vectors").parts and p.name != "requirements.json"])
+    n_files = len(
+        [
+            p
+            for p in (src / "vectors").rglob("*.json")
+            if "schema" not in p.relative_to(src / "vectors").parts and p.name != "requirements.json"
+        ]
+    )
     assert linted.stdout.startswith(f"{n_files} files, "), linted.stdout
     assert linted.stdout.rstrip().endswith(" 0 problems")
 
@@ -201,7 +236,8 @@ CLASH = "raise ImportError('this is the project\\'s own {name} package, not the 
 
 
 def test_installed_run_verb_grades_an_adapter_outside_the_checkout_beside_packages_named_like_the_suites(
-        installed, tmp_path_factory):
+    installed, tmp_path_factory
+):
     """From an implementer's repository outside the checkout, which has its own conformance/,
     reports/ and servers/ packages (the CI recipe runs from the repository root): the installed
     `appc-conformance run` grades an adapter (verdicts and reports), and neither it nor pytest
@@ -213,8 +249,22 @@ def test_installed_run_verb_grades_an_adapter_outside_the_checkout_beside_packag
     adapter = work / "adapter.py"
     shutil.copyfile(ROOT / "examples" / "minimal-adapter" / "adapter.py", adapter)
     env = _clean_env()
-    ran = _run([str(installed / "appc-conformance"), "run", "--adapter-cmd", f"{sys.executable} {adapter}",
-                "--name", "minimal", "--out", "out", "--case", "app-strings/basic/*"], cwd=work, env=env)
+    ran = _run(
+        [
+            str(installed / "appc-conformance"),
+            "run",
+            "--adapter-cmd",
+            f"{sys.executable} {adapter}",
+            "--name",
+            "minimal",
+            "--out",
+            "out",
+            "--case",
+            "app-strings/basic/*",
+        ],
+        cwd=work,
+        env=env,
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     results = json.loads((work / "out" / "results-minimal.json").read_text())
     verdicts = {(c["id"], c["profile"]): c["verdict"] for c in results["cases"]}
@@ -224,12 +274,29 @@ def test_installed_run_verb_grades_an_adapter_outside_the_checkout_beside_packag
     assert (work / "out" / "summary.md").read_text().strip()
 
     py = installed / "python"
-    where = _run([str(py), "-c", "import appc_conformance.conformance.vectors as v; print(v.default_vectors_dir())"],
-                 cwd=work, env=env)
+    where = _run(
+        [str(py), "-c", "import appc_conformance.conformance.vectors as v; print(v.default_vectors_dir())"],
+        cwd=work,
+        env=env,
+    )
     assert where.returncode == 0, where.stderr
-    by_hand = _run([str(py), "-m", "pytest", where.stdout.strip(), "-q", "-p", "no:cacheprovider",
-                    "--adapter-cmd", f"{sys.executable} {adapter}", "--case", "app-strings/basic/*"],
-                   cwd=work, env=env)
+    by_hand = _run(
+        [
+            str(py),
+            "-m",
+            "pytest",
+            where.stdout.strip(),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--adapter-cmd",
+            f"{sys.executable} {adapter}",
+            "--case",
+            "app-strings/basic/*",
+        ],
+        cwd=work,
+        env=env,
+    )
     assert by_hand.returncode == 0, by_hand.stdout[-3000:] + by_hand.stderr[-3000:]
     assert " passed" in by_hand.stdout and "ImportError" not in by_hand.stdout
 
@@ -253,26 +320,31 @@ def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_fa
     """From the wheel, outside any checkout: `appc-conformance run --impl go-appc` uses the
     bundled expectations (the console says which file), exits 0, and JUnit shows no failure."""
     from appc_conformance.conformance.adapters.go import build as go_build
+
     try:
         go_build.build()  # the installed copy builds the same source into the same cache
     except go_build.NotAvailable as exc:
         pytest.skip(f"Go adapter not available: {exc}")
     work = _outside(tmp_path_factory)
-    ran = _run([str(installed / "appc-conformance"), "run", "--impl", "go-appc", "--out", "out"],
-               cwd=work, env=_clean_env())
+    ran = _run(
+        [str(installed / "appc-conformance"), "run", "--impl", "go-appc", "--out", "out"], cwd=work, env=_clean_env()
+    )
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-4000:]
     assert f"go-appc: expectations {installed.parent}" in ran.stderr, ran.stderr[-3000:]
     assert "known failures" in ran.stderr
     import xml.etree.ElementTree as ET
+
     root = ET.parse(work / "out" / "junit.xml").getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     assert sum(int(s.get("tests", 0)) for s in suites) > 0
-    assert sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites) == 0, \
-        [tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None][:10]
+    assert sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites) == 0, [
+        tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None
+    ][:10]
     assert not [tc for tc in root.iter("testcase") if tc.find("failure") is not None or tc.find("error") is not None]
     # check finds the same bundled file: every failure is known
-    checked = _run([str(installed / "appc-conformance"), "check", "out/results-go-appc.json"], cwd=work,
-                   env=_clean_env())
+    checked = _run(
+        [str(installed / "appc-conformance"), "check", "out/results-go-appc.json"], cwd=work, env=_clean_env()
+    )
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
     assert " 0 unexpected failures" in checked.stdout
 
@@ -286,24 +358,32 @@ def test_checkout_root_imports_the_package_through_its_own_folders(tmp_path):
     for name in ("conformance", "reports", "servers"):
         link = ROOT / "appc_conformance" / name
         assert link.is_symlink() and link.resolve() == ROOT / name, f"appc_conformance/{name} is not a link to {name}/"
-    probe = ("import importlib.util, json, sys; sys.path[:0] = [sys.argv[1]]; "
-             "print(json.dumps({n: importlib.util.find_spec('appc_conformance.' + n).origin "
-             "for n in ('conformance', 'reports', 'servers')}))")
+    probe = (
+        "import importlib.util, json, sys; sys.path[:0] = [sys.argv[1]]; "
+        "print(json.dumps({n: importlib.util.find_spec('appc_conformance.' + n).origin "
+        "for n in ('conformance', 'reports', 'servers')}))"
+    )
     bare = _run([sys.executable, "-I", "-S", "-c", probe, str(ROOT)], cwd=tmp_path, env=_clean_env())
     assert bare.returncode == 0, bare.stderr
     for name, origin in json.loads(bare.stdout).items():
         assert Path(origin).resolve() == ROOT / name / "__init__.py", (name, origin)
-    files = ("import sys; sys.path[:0] = [sys.argv[1]]; "
-             "from appc_conformance.conformance import vectors, protocol; "
-             "from appc_conformance.conformance.adapters.go import build; "
-             "from appc_conformance.reports import expectations, html, results; "
-             "print(vectors.__file__); print(vectors.default_vectors_dir()); print(expectations.default_dir()); "
-             "print(results.SCHEMA_PATH); print(html.TEMPLATES); print(protocol.SCHEMA_DIR); print(build.HERE)")
+    files = (
+        "import sys; sys.path[:0] = [sys.argv[1]]; "
+        "from appc_conformance.conformance import vectors, protocol; "
+        "from appc_conformance.conformance.adapters.go import build; "
+        "from appc_conformance.reports import expectations, html, results; "
+        "print(vectors.__file__); print(vectors.default_vectors_dir()); print(expectations.default_dir()); "
+        "print(results.SCHEMA_PATH); print(html.TEMPLATES); print(protocol.SCHEMA_DIR); print(build.HERE)"
+    )
     found = _run([sys.executable, "-I", "-c", files, str(ROOT)], cwd=tmp_path, env=_clean_env())
     assert found.returncode == 0, found.stderr
     module, *paths = found.stdout.split("\n")[:7]
     assert module == str(ROOT / "appc_conformance" / "conformance" / "vectors.py")  # through the link
-    assert [Path(p) for p in paths] == [ROOT / "vectors", ROOT / "expectations",
-                                        ROOT / "reports" / "schema" / "results.schema.json",
-                                        ROOT / "reports" / "templates", ROOT / "conformance" / "protocol",
-                                        ROOT / "conformance" / "adapters" / "go"]
+    assert [Path(p) for p in paths] == [
+        ROOT / "vectors",
+        ROOT / "expectations",
+        ROOT / "reports" / "schema" / "results.schema.json",
+        ROOT / "reports" / "templates",
+        ROOT / "conformance" / "protocol",
+        ROOT / "conformance" / "adapters" / "go",
+    ]

@@ -1,4 +1,5 @@
 """Requests sent ahead (pipelining): every answer reaches its own case, whatever fails between."""
+
 from __future__ import annotations
 
 import re
@@ -42,15 +43,15 @@ def test_answers_reach_their_tickets_in_any_claim_order(session):
 
 # crash-after:2 dies once the two requests behind it reached it (a plain crash could die before
 # they are sent, and then they would not be sent ahead at all).
-@pytest.mark.parametrize("bad,verdict", [("crash-after:2", "crash"), ("hang", "timeout"),
-                                         ("garbage", "protocol-error")])
+@pytest.mark.parametrize(
+    "bad,verdict", [("crash-after:2", "crash"), ("hang", "timeout"), ("garbage", "protocol-error")]
+)
 def test_a_failure_is_the_failing_request_s_alone(session, bad, verdict):
     apps = ["before-1", "before-2", bad, "after-1", "after-2"]
     tickets = send_all(session, apps)
     results = [claim(session, a, t) for a, t in zip(apps, tickets)]
     assert [r.status for r in results] == ["answer", "answer", verdict, "answer", "answer"]
-    assert [r.answer["ok"]["name"] for r in results[:2] + results[3:]] == ["before-1", "before-2",
-                                                                        "after-1", "after-2"]
+    assert [r.answer["ok"]["name"] for r in results[:2] + results[3:]] == ["before-1", "before-2", "after-1", "after-2"]
     first_pid = results[0].answer["ok"]["pid"]
     assert results[1].answer["ok"]["pid"] == first_pid
     # the requests sent behind the failure went again, to a fresh process
@@ -111,6 +112,5 @@ def test_the_run_is_the_same_with_and_without_pipelining(tmp_path):
     strip = [[(c["id"], c["profile"], c["verdict"], c["actual"]) for c in doc["cases"]] for _, doc in runs]
     assert strip[0] == strip[1] and len(strip[0]) > 100
     # and the second run really sent requests ahead (the first did not)
-    ahead = [int(re.search(r"requests sent ahead \(--pipeline \d+\): (\d+)", proc.stdout).group(1))
-             for proc, _ in runs]
+    ahead = [int(re.search(r"requests sent ahead \(--pipeline \d+\): (\d+)", proc.stdout).group(1)) for proc, _ in runs]
     assert ahead[0] == 0 and ahead[1] > 100, ahead

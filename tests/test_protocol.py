@@ -1,6 +1,7 @@
 """The harness's own runtest protocol for vector items (plugin.pytest_runtest_protocol) against
 pytest's: the same outcomes, the same reports, -x, fixtures of other items, and the command line
 ``appc-conformance run`` starts pytest with (run.pytest_command)."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,10 @@ def summary(proc) -> dict:
 def junit(path) -> dict:
     """JUnit test case name -> the kinds of its child elements (failure, skipped, ...)."""
     root = ET.parse(path).getroot()
-    return {tc.get("name"): sorted(child.tag for child in tc if child.tag not in ("system-out", "system-err"))
-            for tc in root.iter("testcase")}
+    return {
+        tc.get("name"): sorted(child.tag for child in tc if child.tag not in ("system-out", "system-err"))
+        for tc in root.iter("testcase")
+    }
 
 
 def both_protocols(tmp_path, *args, paths):
@@ -62,14 +65,17 @@ def test_known_failures_fail_and_pass_the_same_under_both_protocols(tmp_path):
     name = first["implementation"]["name"]  # an expectations file names the implementation it is for
     exp.write_text(json.dumps({"implementation": name, "known_failures": known}))
     (own, own_doc, own_xml), (ref, ref_doc, ref_xml) = both_protocols(
-        tmp_path, *adapter, "--expectations", str(exp), paths=paths)
+        tmp_path, *adapter, "--expectations", str(exp), paths=paths
+    )
     counts = summary(own)
     assert counts == summary(ref)
     assert counts["xfailed"] == 2 and counts["xpassed"] == 1 and counts["failed"] == len(failing) - 2
     assert own.returncode == ref.returncode == 1
     for proc in (own, ref):  # the run's summary names the known failure that passed
-        assert (f"known failure now passes (remove it from the expectations file): "
-                f"{passing[0]['id']} [{passing[0]['profile']}]") in proc.stdout
+        assert (
+            f"known failure now passes (remove it from the expectations file): "
+            f"{passing[0]['id']} [{passing[0]['profile']}]"
+        ) in proc.stdout
     assert own_xml == ref_xml and len(own_xml) == len(first["cases"])
     assert verdicts_of(own_doc) == verdicts_of(ref_doc)
 
@@ -77,7 +83,8 @@ def test_known_failures_fail_and_pass_the_same_under_both_protocols(tmp_path):
 def test_skips_and_passes_are_the_same_under_both_protocols(tmp_path):
     paths = [VECTORS / "app-strings", VECTORS / "manifests"]
     (own, own_doc, own_xml), (ref, ref_doc, ref_xml) = both_protocols(
-        tmp_path, "--adapter-cmd", broken_cmd("lacks-ops"), paths=paths)
+        tmp_path, "--adapter-cmd", broken_cmd("lacks-ops"), paths=paths
+    )
     counts = summary(own)
     assert counts == summary(ref) and counts["passed"] > 100 and counts["skipped"] > 100
     assert own.returncode == ref.returncode == 0
@@ -91,7 +98,7 @@ def test_exitfirst_stops_after_the_first_failing_case(tmp_path):
     assert len(doc["cases"]) == 1
 
 
-OTHER_TEST = '''
+OTHER_TEST = """
 import pytest
 
 @pytest.fixture(scope="module")
@@ -102,7 +109,7 @@ def resource():
 
 def test_uses_a_module_fixture(resource):
     assert resource == "ok"
-'''
+"""
 
 
 @pytest.mark.parametrize("order", ["vectors-first", "vectors-between", "vectors-last"])
@@ -122,8 +129,11 @@ def test_other_items_keep_their_fixtures_around_vector_items(tmp_path, order):
     tests[1].parent.mkdir()
     for name, path in zip("ab", tests):
         path.write_text(OTHER_TEST.format(log=str(log), name=name))
-    paths = {"vectors-first": [vector_file, *tests], "vectors-between": [tests[0], vector_file, tests[1]],
-             "vectors-last": [*tests, vector_file]}[order]
+    paths = {
+        "vectors-first": [vector_file, *tests],
+        "vectors-between": [tests[0], vector_file, tests[1]],
+        "vectors-last": [*tests, vector_file],
+    }[order]
     proc, doc = run_suite(tmp_path, "--vectors", str(vec), paths=paths)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert summary(proc) == {"passed": len(doc["cases"]) + 2}
@@ -134,18 +144,35 @@ def test_the_run_command_line_loads_no_installed_plugin(tmp_path):
     """``appc-conformance run`` starts pytest with this harness and pytest's core only: a plugin
     installed in the environment (hypothesis, pytest-httpserver here) is not loaded."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    plain = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "--trace-config", str(VECTORS / "app-strings")],
-                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
-    lean = subprocess.run(run.pytest_command("--co", "--trace-config", str(VECTORS / "app-strings")),
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "--co", "-q", "--trace-config", str(VECTORS / "app-strings")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    lean = subprocess.run(
+        run.pytest_command("--co", "--trace-config", str(VECTORS / "app-strings")),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     for name in ("hypothesis", "pytest_httpserver"):
         assert name in plain.stdout
         assert name not in lean.stdout
     assert "conformance/plugin.py" in lean.stdout
     results = tmp_path / "r.json"
-    proc = subprocess.run(run.pytest_command(str(VECTORS / "app-strings"), "--impl", "reference",
-                                             "--results", str(results)),
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        run.pytest_command(str(VECTORS / "app-strings"), "--impl", "reference", "--results", str(results)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     doc = json.loads(results.read_text())
     assert len(doc["cases"]) > 100 and {c["verdict"] for c in doc["cases"]} == {"pass"}

@@ -1,5 +1,6 @@
 """The adapter protocol as JSON Schema (conformance/protocol/): the schemas themselves, the
 harness's ``--validate-adapter``, and the traffic of the bundled adapters and the examples."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,17 +17,33 @@ from appc_conformance.conformance.run import add_arguments, child_argv, make_pla
 from tests.helpers import ROOT, broken_cmd, run_suite, verdicts
 
 DOCS = ROOT / "docs" / "ADAPTERS.md"
-EXAMPLES = {"minimal-adapter": ROOT / "examples" / "minimal-adapter" / "adapter.py",
-            "ace-adapter": ROOT / "examples" / "ace-adapter" / "adapter.py"}
+EXAMPLES = {
+    "minimal-adapter": ROOT / "examples" / "minimal-adapter" / "adapter.py",
+    "ace-adapter": ROOT / "examples" / "ace-adapter" / "adapter.py",
+}
 # The cases of the operations each example implements (parse_app; fetch).
-EXAMPLE_CASES = {"minimal-adapter": ("app-strings/basic/*", "app-strings/empty-tag/*"),
-                 "ace-adapter": ("fetch/dependencies/image-id-matches", "fetch/dependencies/image-id-differs")}
+EXAMPLE_CASES = {
+    "minimal-adapter": ("app-strings/basic/*", "app-strings/empty-tag/*"),
+    "ace-adapter": ("fetch/dependencies/image-id-matches", "fetch/dependencies/image-id-differs"),
+}
 # A small selection that holds every operation, with ok and error answers of each.
-OP_COMPLETE = ("app-strings/basic/*", "app-strings/empty-tag/*", "imagetags/label-names/*", "resolution/alias/*",
-               "merging/dependency/*", "merging/errors/self-cycle", "discovery/headers/c*",
-               "discovery/meta/extra-token", "discovery/resolve/alias-*", "discovery/resolve/document-404",
-               "manifests/annotations/*", "matching/labels/*", "matching/names/uppercase-request",
-               "fetch/dependencies/image-id-matches", "fetch/dependencies/image-id-differs")
+OP_COMPLETE = (
+    "app-strings/basic/*",
+    "app-strings/empty-tag/*",
+    "imagetags/label-names/*",
+    "resolution/alias/*",
+    "merging/dependency/*",
+    "merging/errors/self-cycle",
+    "discovery/headers/c*",
+    "discovery/meta/extra-token",
+    "discovery/resolve/alias-*",
+    "discovery/resolve/document-404",
+    "manifests/annotations/*",
+    "matching/labels/*",
+    "matching/names/uppercase-request",
+    "fetch/dependencies/image-id-matches",
+    "fetch/dependencies/image-id-differs",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +52,7 @@ def validator():
 
 
 # -- the schemas ---------------------------------------------------------------------------------
+
 
 def test_every_message_has_a_valid_draft_2020_12_schema():
     schemas = protocol.load_all()
@@ -55,51 +73,100 @@ def test_the_schemas_name_every_operation_and_error_kind_of_the_vectors_and_the_
     assert kinds == re.findall(r"^\| `([a-z-]+)` \|", section4, re.M)
 
 
-@pytest.mark.parametrize("message, instance", [
-    ("hello.request", {"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11",
-                       "ca_file": "/tmp/ca.pem"}),
-    ("hello.request", {"op": "hello", "protocol": 1, "profile": "appc-imagetags", "ca_file": None}),
-    ("hello.answer", {"ok": {"implementation": {"name": "libfoo", "version": "2.3.0", "language": "rust",
-                                                "homepage": None},
-                             "profiles": ["appc-0.8.11"], "ops": ["parse_app"], "features": []}}),
-    ("hello.answer", {"unsupported": "only appc-0.8.11 is implemented"}),
-    ("parse_app.request", {"id": 7, "op": "parse_app", "args": {"app": "example.com/app,os=linux"}}),
-    ("parse_app.answer", {"id": 1, "ok": {"name": "example.com/app", "tag": None, "labels": {"version": "1.0"}}}),
-    ("parse_app.answer", {"id": 1, "ok": {"name": "a", "tag": None, "labels": {}, "extra": [1]}}),
-    ("parse_app.answer", {"id": 2, "error": {"kind": "invalid-app-string", "message": "colon after a label"}}),
-    ("parse_app.answer", {"id": 3, "unsupported": "needs plain HTTP"}),
-    ("fetch.answer", {"id": 3, "failed": {"message": "actool: flag provided but not defined: -port"}}),
-    ("error.answer", {"id": 4, "error": {"kind": "other"}}),
-    ("discover.answer", {"id": 5, "ok": {"aci": [{"aci": "https://127.0.0.2/a.aci", "asc": "https://127.0.0.2/a.aci.asc"}],
-                                         "pubkeys": ["https://127.0.0.2/keys.asc"],
-                                         "attempts": [{"prefix": "127.0.0.2/app", "error": "HTTP 404"}]}}),
-    ("fetch.answer", {"id": 6, "ok": {"image_id": "sha512-9f86d0", "name": "127.0.0.2/app", "labels": {"os": "linux"},
-                                      "urls": {"image": "https://127.0.0.2/app.aci", "signature": None,
-                                               "imagetags": None}}}),
-])
+@pytest.mark.parametrize(
+    "message, instance",
+    [
+        (
+            "hello.request",
+            {"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11", "ca_file": "/tmp/ca.pem"},
+        ),
+        ("hello.request", {"op": "hello", "protocol": 1, "profile": "appc-imagetags", "ca_file": None}),
+        (
+            "hello.answer",
+            {
+                "ok": {
+                    "implementation": {"name": "libfoo", "version": "2.3.0", "language": "rust", "homepage": None},
+                    "profiles": ["appc-0.8.11"],
+                    "ops": ["parse_app"],
+                    "features": [],
+                }
+            },
+        ),
+        ("hello.answer", {"unsupported": "only appc-0.8.11 is implemented"}),
+        ("parse_app.request", {"id": 7, "op": "parse_app", "args": {"app": "example.com/app,os=linux"}}),
+        ("parse_app.answer", {"id": 1, "ok": {"name": "example.com/app", "tag": None, "labels": {"version": "1.0"}}}),
+        ("parse_app.answer", {"id": 1, "ok": {"name": "a", "tag": None, "labels": {}, "extra": [1]}}),
+        ("parse_app.answer", {"id": 2, "error": {"kind": "invalid-app-string", "message": "colon after a label"}}),
+        ("parse_app.answer", {"id": 3, "unsupported": "needs plain HTTP"}),
+        ("fetch.answer", {"id": 3, "failed": {"message": "actool: flag provided but not defined: -port"}}),
+        ("error.answer", {"id": 4, "error": {"kind": "other"}}),
+        (
+            "discover.answer",
+            {
+                "id": 5,
+                "ok": {
+                    "aci": [{"aci": "https://127.0.0.2/a.aci", "asc": "https://127.0.0.2/a.aci.asc"}],
+                    "pubkeys": ["https://127.0.0.2/keys.asc"],
+                    "attempts": [{"prefix": "127.0.0.2/app", "error": "HTTP 404"}],
+                },
+            },
+        ),
+        (
+            "fetch.answer",
+            {
+                "id": 6,
+                "ok": {
+                    "image_id": "sha512-9f86d0",
+                    "name": "127.0.0.2/app",
+                    "labels": {"os": "linux"},
+                    "urls": {"image": "https://127.0.0.2/app.aci", "signature": None, "imagetags": None},
+                },
+            },
+        ),
+    ],
+)
 def test_valid_messages_pass(validator, message, instance):
     assert validator.check(message, instance) is None
 
 
-@pytest.mark.parametrize("message, instance, at, schema_path", [
-    ("hello.answer", {"ok": {"ops": [1]}}, "$.ok.ops[0]", "properties/ok/properties/ops/items/type"),
-    ("hello.answer", {"ok": {"implementation": {"name": " "}}}, "$.ok.implementation.name", "/pattern"),
-    ("hello.answer", {"ok": {}, "unsupported": "no"}, "$", "oneOf"),
-    ("parse_app.answer", {"id": 1, "ok": {"name": "a", "tag": None, "labels": {"version": 1}}},
-     "$.ok.labels.version", "properties/ok/properties/labels/additionalProperties/type"),
-    ("parse_app.answer", {"id": 1, "ok": {"name": "a", "labels": {}}}, "$.ok", "properties/ok/required"),
-    ("parse_app.answer", {"id": 1, "error": {"kind": "typo-kind"}}, "$.error.kind", "properties/kind/enum"),
-    ("parse_app.answer", {"id": 1, "error": {"kind": "other"}, "ok": {}}, "$", "oneOf"),
-    ("parse_app.answer", {"id": 1}, "$", "oneOf"),
-    ("validate_manifest.answer", {"id": 1, "ok": {"valid": False}}, "$.ok.valid", "properties/valid/const"),
-    ("match_manifest.answer", {"id": 1, "ok": {"matches": "yes"}}, "$.ok.matches", "properties/matches/type"),
-    ("failed.answer", {"id": 1, "failed": {"message": 3}}, "$.failed.message", "properties/message/type"),
-    ("fetch.request", {"id": 1, "op": "fetch", "args": {"app": "a", "dependency": {"imageName": "a"}, "port": None,
-                                                       "insecure": [], "headers": {}, "trust": {
-                                                           "keys": [], "verify_signatures": True,
-                                                           "trust_discovered_keys": False}}},
-     "$.args", "properties/args/oneOf"),
-])
+@pytest.mark.parametrize(
+    "message, instance, at, schema_path",
+    [
+        ("hello.answer", {"ok": {"ops": [1]}}, "$.ok.ops[0]", "properties/ok/properties/ops/items/type"),
+        ("hello.answer", {"ok": {"implementation": {"name": " "}}}, "$.ok.implementation.name", "/pattern"),
+        ("hello.answer", {"ok": {}, "unsupported": "no"}, "$", "oneOf"),
+        (
+            "parse_app.answer",
+            {"id": 1, "ok": {"name": "a", "tag": None, "labels": {"version": 1}}},
+            "$.ok.labels.version",
+            "properties/ok/properties/labels/additionalProperties/type",
+        ),
+        ("parse_app.answer", {"id": 1, "ok": {"name": "a", "labels": {}}}, "$.ok", "properties/ok/required"),
+        ("parse_app.answer", {"id": 1, "error": {"kind": "typo-kind"}}, "$.error.kind", "properties/kind/enum"),
+        ("parse_app.answer", {"id": 1, "error": {"kind": "other"}, "ok": {}}, "$", "oneOf"),
+        ("parse_app.answer", {"id": 1}, "$", "oneOf"),
+        ("validate_manifest.answer", {"id": 1, "ok": {"valid": False}}, "$.ok.valid", "properties/valid/const"),
+        ("match_manifest.answer", {"id": 1, "ok": {"matches": "yes"}}, "$.ok.matches", "properties/matches/type"),
+        ("failed.answer", {"id": 1, "failed": {"message": 3}}, "$.failed.message", "properties/message/type"),
+        (
+            "fetch.request",
+            {
+                "id": 1,
+                "op": "fetch",
+                "args": {
+                    "app": "a",
+                    "dependency": {"imageName": "a"},
+                    "port": None,
+                    "insecure": [],
+                    "headers": {},
+                    "trust": {"keys": [], "verify_signatures": True, "trust_discovered_keys": False},
+                },
+            },
+            "$.args",
+            "properties/args/oneOf",
+        ),
+    ],
+)
 def test_a_broken_message_is_refused_with_its_place(validator, message, instance, at, schema_path):
     why = validator.check(message, instance)
     assert why is not None
@@ -126,6 +193,7 @@ def test_every_request_of_the_vectors_is_valid(validator):
 
 # -- the harness -------------------------------------------------------------------------------
 
+
 def test_run_passes_the_option_to_the_pytest_plugin(tmp_path):
     p = argparse.ArgumentParser()
     add_arguments(p)
@@ -145,12 +213,14 @@ def test_an_answer_that_breaks_the_schema_is_a_protocol_error_naming_the_place(t
     _, checked = run_suite(tmp_path, "--adapter-cmd", broken_cmd("wrong"), "--validate-adapter", *sel)
     (case,) = checked["cases"]
     assert case["verdict"] == "protocol-error"
-    assert ("the answer breaks the protocol schema validate_manifest.answer.schema.json at $.ok.valid"
-            in case["message"]), case["message"]
+    assert (
+        "the answer breaks the protocol schema validate_manifest.answer.schema.json at $.ok.valid" in case["message"]
+    ), case["message"]
     assert "schema path: properties/ok/properties/valid/const" in case["message"]
 
 
 # -- the bundled adapters and the examples -----------------------------------------------------
+
 
 def _traffic_is_valid(tmp_path, *adapter, cases=OP_COMPLETE):
     proc, doc = run_suite(tmp_path, *adapter, "--validate-adapter", *(a for pat in cases for a in ("--case", pat)))
@@ -191,8 +261,7 @@ def test_the_reference_traffic_over_the_whole_vector_set_is_valid(tmp_path):
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_the_examples_traffic_is_valid(tmp_path, name):
-    doc = _traffic_is_valid(tmp_path, "--adapter-cmd", f"{sys.executable} {EXAMPLES[name]}",
-                            cases=EXAMPLE_CASES[name])
+    doc = _traffic_is_valid(tmp_path, "--adapter-cmd", f"{sys.executable} {EXAMPLES[name]}", cases=EXAMPLE_CASES[name])
     assert verdicts(doc).get("pass"), "the example answered nothing"
 
 
@@ -218,7 +287,7 @@ def test_the_documented_offline_check_runs_on_the_minimal_example(tmp_path):
     adapter = f"{sys.executable} {EXAMPLES['minimal-adapter']}"
     for line in _documented_commands():
         if line.startswith("python "):
-            line = sys.executable + line[len("python"):]
+            line = sys.executable + line[len("python") :]
         line = line.replace("./my-adapter", adapter)
         proc = subprocess.run(line, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, (line, proc.stdout, proc.stderr)
@@ -230,8 +299,13 @@ def test_the_documented_offline_check_runs_on_the_minimal_example(tmp_path):
     bad = json.loads(answers[1])
     bad["ok"]["labels"]["version"] = 1
     (tmp_path / "answers.jsonl").write_text("\n".join([answers[0], json.dumps(bad), *answers[2:]]) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.protocol", "requests.jsonl",
-                           "answers.jsonl"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "appc_conformance.conformance.protocol", "requests.jsonl", "answers.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "answer 2: breaks the protocol schema parse_app.answer.schema.json at $.ok.labels.version" in proc.stdout
 
@@ -240,9 +314,11 @@ def test_a_hello_answer_that_breaks_the_schema_is_a_protocol_error_for_the_profi
     """``{"unsupported": 42}`` passes the handshake checks every run makes (the reason is shown
     as text); with the schemas it is a protocol-error that names the place."""
     from appc_conformance.conformance.adapter import AdapterSession
+
     script = tmp_path / "adapter.py"
-    script.write_text("import sys\nsys.stdin.readline()\nprint('{\"unsupported\": 42}', flush=True)\n"
-                      "sys.stdin.read()\n")
+    script.write_text(
+        "import sys\nsys.stdin.readline()\nprint('{\"unsupported\": 42}', flush=True)\nsys.stdin.read()\n"
+    )
     plain = AdapterSession([sys.executable, str(script)], "appc-0.8.11", timeout=30)
     checked = AdapterSession([sys.executable, str(script)], "appc-0.8.11", timeout=30, validator=validator)
     try:
@@ -280,7 +356,8 @@ def test_a_transcript_is_checked_in_request_order():
     good_hello = {"ok": {"ops": ["parse_app"]}}
     assert protocol.check_transcript([hello, parse], [good_hello, ok]) == []
     assert protocol.check_transcript([hello, parse], [good_hello, {**ok, "id": 2}]) == [
-        "answer 2: its id 2 is not the id of request 2 (1)"]
+        "answer 2: its id 2 is not the id of request 2 (1)"
+    ]
     assert protocol.check_transcript([hello, parse], [good_hello]) == ["requests 2 to 2 have no answer"]
     (why,) = protocol.check_transcript([hello, parse], [good_hello, good_hello])
     assert why.startswith("answer 2: breaks the protocol schema parse_app.answer.schema.json at $: 'id'")

@@ -1,6 +1,7 @@
 """Published artefacts name no local path (issue 21, item 12), even when the adapter's handshake
 fails and its stderr and command line are all the run knows: summary.md, the HTML report, JUnit,
 the coverage files, the results file and the badges' file names."""
+
 from __future__ import annotations
 
 import sys

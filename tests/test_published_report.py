@@ -4,6 +4,7 @@ tree the user gives (rkt: RKT_SRC) is missing, the other implementations' part o
 still checked: the committed file with that implementation's lines taken out must equal a fresh
 run of the others (CI has no rkt tree; docs/ARCHITECTURE.md, "rkt in the published summary").
 Where an installed tool is missing (Go, actool), the check is skipped."""
+
 from __future__ import annotations
 
 import difflib
@@ -46,25 +47,31 @@ def without_implementation(summary: str, name: str) -> str:
             removed_known += in_known
             continue
         if line.startswith("Discovery ports: "):
-            items = line[len("Discovery ports: "):].rstrip("\n").removesuffix(".").split("; ")
+            items = line[len("Discovery ports: ") :].rstrip("\n").removesuffix(".").split("; ")
             line = "Discovery ports: " + "; ".join(i for i in items if not i.startswith(name + " ")) + ".\n"
         lines.append(line)
     text = re.sub(r"\n\n\n+", "\n\n", "".join(lines))  # a removed paragraph leaves no extra blank line
-    return re.sub(r"(<summary>Known failures \()(\d+)",
-                  lambda m: m.group(1) + str(int(m.group(2)) - removed_known), text)
+    return re.sub(
+        r"(<summary>Known failures \()(\d+)", lambda m: m.group(1) + str(int(m.group(2)) - removed_known), text
+    )
 
 
 def test_without_implementation_takes_out_only_its_lines():
-    summary = ("| Implementation | Profile |\n|---|---|\n| a 1.0 | p |\n| [rkt 1.30](https://x) | p |\n\n"
-               "Discovery ports: a 1.0: custom port; rkt 1.30: 443 and 80.\n\n"
-               "<details><summary>Known failures (3, listed in the expectations files)</summary>\n\n"
-               "| Implementation | Case |\n|---|---|\n| a 1.0 | `x` |\n| rkt 1.30 | `x` |\n| rkt 1.30 | `y` |\n")
-    summary = summary.replace("\n\n<details>", "\n\n⚠️ rkt 1.30: 1 of the 9 passes is a rejection of unknown reason.\n\n<details>")
+    summary = (
+        "| Implementation | Profile |\n|---|---|\n| a 1.0 | p |\n| [rkt 1.30](https://x) | p |\n\n"
+        "Discovery ports: a 1.0: custom port; rkt 1.30: 443 and 80.\n\n"
+        "<details><summary>Known failures (3, listed in the expectations files)</summary>\n\n"
+        "| Implementation | Case |\n|---|---|\n| a 1.0 | `x` |\n| rkt 1.30 | `x` |\n| rkt 1.30 | `y` |\n"
+    )
+    summary = summary.replace(
+        "\n\n<details>", "\n\n⚠️ rkt 1.30: 1 of the 9 passes is a rejection of unknown reason.\n\n<details>"
+    )
     assert without_implementation(summary, "rkt") == (
         "| Implementation | Profile |\n|---|---|\n| a 1.0 | p |\n\n"
         "Discovery ports: a 1.0: custom port.\n\n"
         "<details><summary>Known failures (1, listed in the expectations files)</summary>\n\n"
-        "| Implementation | Case |\n|---|---|\n| a 1.0 | `x` |\n")
+        "| Implementation | Case |\n|---|---|\n| a 1.0 | `x` |\n"
+    )
     only_rkt = without_implementation(summary, "a")
     assert only_rkt.count("rkt 1.30") == 5 and "Discovery ports: rkt 1.30: 443 and 80.\n" in only_rkt
     assert "Known failures (2," in only_rkt
@@ -74,12 +81,29 @@ def test_without_implementation_takes_out_only_its_lines():
 def test_published_compatibility_report_is_current(tmp_path):
     missing = _missing()
     if set(missing) - set(TREE_GIVEN):
-        pytest.skip("the published report needs every installed implementation: "
-                    + "; ".join(f"{n}: {r}" for n, r in missing.items()))
+        pytest.skip(
+            "the published report needs every installed implementation: "
+            + "; ".join(f"{n}: {r}" for n, r in missing.items())
+        )
     fresh = tmp_path / "COMPATIBILITY.md"
     impls = [a for name in registry.IMPLEMENTATIONS if name not in missing for a in ("--impl", name)]
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", *impls, "--out", str(tmp_path / "out"),
-                           "--publish", str(fresh)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appc_conformance",
+            "run",
+            *impls,
+            "--out",
+            str(tmp_path / "out"),
+            "--publish",
+            str(fresh),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert fresh.exists(), proc.stderr[-3000:]
     # run exits 1 only on failures not listed in expectations/IMPL.json
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -87,7 +111,12 @@ def test_published_compatibility_report_is_current(tmp_path):
     for name in missing:  # checked without them; their committed lines stay as they are
         old = without_implementation(old, name)
     if new != old:
-        diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                            "reports/COMPATIBILITY.md (committed)", "fresh run", n=1))
-        pytest.fail("reports/COMPATIBILITY.md is stale; regenerate it with `RKT_SRC=TREE tox -e compat` "
-                    "and commit it:\n" + diff[:6000])
+        diff = "".join(
+            difflib.unified_diff(
+                old.splitlines(True), new.splitlines(True), "reports/COMPATIBILITY.md (committed)", "fresh run", n=1
+            )
+        )
+        pytest.fail(
+            "reports/COMPATIBILITY.md is stale; regenerate it with `RKT_SRC=TREE tox -e compat` "
+            "and commit it:\n" + diff[:6000]
+        )

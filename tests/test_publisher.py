@@ -1,6 +1,7 @@
 """The publisher check (``appc-conformance check-publisher``) against mock hosts that get each rule
 right, and then each rule wrong, one at a time: the hosts are the publisher cases of
 vectors/publisher (run here, by the suite itself); the verb's options are tested below."""
+
 from __future__ import annotations
 
 import copy
@@ -14,12 +15,15 @@ from appc_conformance.conformance import cli, publisher, publisher_cases, vector
 APP = "{{a.host}}/app,version=1.0.0"
 IMG, ASC = "/images/{{a.host}}/app-1.0.0.aci", "/images/{{a.host}}/app-1.0.0.aci.asc"
 TJ, TA = "/tags/{{a.host}}/app.json", "/tags/{{a.host}}/app.json.asc"
-GOOD_META = [["ac-discovery", "{{a.host}}/app https://{{a}}/images/{name}-{version}.{ext}"],
-             ["ac-discovery-pubkeys", "{{a.host}}/app https://{{a}}/keys/app.asc"],
-             ["ac-discovery-imagetags", "{{a.host}}/app https://{{a}}/tags/{name}.{ext}"]]
+GOOD_META = [
+    ["ac-discovery", "{{a.host}}/app https://{{a}}/images/{name}-{version}.{ext}"],
+    ["ac-discovery-pubkeys", "{{a.host}}/app https://{{a}}/keys/app.asc"],
+    ["ac-discovery-imagetags", "{{a.host}}/app https://{{a}}/tags/{name}.{ext}"],
+]
 ARTEFACTS = {
-    "app.aci": {"aci": {"name": "{{a.host}}/app", "labels": {"version": "1.0.0", "os": "linux"},
-                        "compression": "gzip"}},
+    "app.aci": {
+        "aci": {"name": "{{a.host}}/app", "labels": {"version": "1.0.0", "os": "linux"}, "compression": "gzip"}
+    },
     "app.aci.asc": {"signature": {"of": "app.aci", "key": "alice"}},
     "alice.pub": {"public_key": "alice"},
     "tags.json": {"json": {"aliases": {"stable": "1.0.0"}, "labels": {"1.0.0": {"version": "1.0.0"}}}},
@@ -35,10 +39,14 @@ ARTEFACTS = {
 
 
 def good_paths() -> dict:
-    return {"/app?ac-discovery=1": {"meta": copy.deepcopy(GOOD_META)},
-            "/keys/app.asc": {"artefact": "alice.pub"},
-            IMG: {"artefact": "app.aci"}, ASC: {"artefact": "app.aci.asc"},
-            TJ: {"artefact": "tags.json"}, TA: {"artefact": "tags.json.asc"}}
+    return {
+        "/app?ac-discovery=1": {"meta": copy.deepcopy(GOOD_META)},
+        "/keys/app.asc": {"artefact": "alice.pub"},
+        IMG: {"artefact": "app.aci"},
+        ASC: {"artefact": "app.aci.asc"},
+        TJ: {"artefact": "tags.json"},
+        TA: {"artefact": "tags.json.asc"},
+    }
 
 
 def _meta(paths, meta):
@@ -99,14 +107,18 @@ def _forgets_rule(rule):
         if name == rule and status in (publisher.FAIL, publisher.WARN):
             status = publisher.PASS
         real(self, name, status, message)
+
     return set_
 
 
-@pytest.mark.parametrize("rule, case_id", [
-    ("template-ext", "publisher/template-ext/no-ext/imagetags"),
-    ("https-template", "publisher/https-template/plain-http-only/0.8.11"),
-    ("imagetags-tag", "publisher/imagetags-tag/missing"),
-])
+@pytest.mark.parametrize(
+    "rule, case_id",
+    [
+        ("template-ext", "publisher/template-ext/no-ext/imagetags"),
+        ("https-template", "publisher/https-template/plain-http-only/0.8.11"),
+        ("imagetags-tag", "publisher/imagetags-tag/missing"),
+    ],
+)
 def test_a_check_that_forgets_a_rule_is_caught_by_its_case(monkeypatch, rule, case_id):
     case = next(c for c in PUBLISHER_SET.suite_cases if c.id == case_id)
     monkeypatch.setattr(publisher.Report, "set", _forgets_rule(rule))
@@ -130,6 +142,7 @@ def test_a_message_the_case_names_must_be_there():
 
 def _lint(tmp_path, cases, area="publisher"):
     import shutil
+
     root = tmp_path / "v"
     shutil.copytree(vectors.default_vectors_dir() / "schema", root / "schema")
     shutil.copy(vectors.default_vectors_dir() / "requirements.json", root / "requirements.json")
@@ -143,14 +156,17 @@ def _case(**over):
     return {**raw, **over}
 
 
-@pytest.mark.parametrize("over, area, needle", [
-    ({}, "discovery", "holds adapter cases, not check_publisher"),
-    ({"op": "resolve", "expect": {"result": {"labels": {}}}}, "publisher", "holds check_publisher cases"),
-    ({"requirements": ["APP-01"]}, "publisher", "APP-01 is checked by no rule"),
-    ({"input": {"app": "{{a.host}}/app", "keys": ["nope"]}}, "publisher", "names no public_key artefact"),
-    ({"expect": {"result": {"checks": {"image": "fail"}}}}, "publisher", "required"),
-    ({"expect": {"error": "other"}}, "publisher", "result"),
-])
+@pytest.mark.parametrize(
+    "over, area, needle",
+    [
+        ({}, "discovery", "holds adapter cases, not check_publisher"),
+        ({"op": "resolve", "expect": {"result": {"labels": {}}}}, "publisher", "holds check_publisher cases"),
+        ({"requirements": ["APP-01"]}, "publisher", "APP-01 is checked by no rule"),
+        ({"input": {"app": "{{a.host}}/app", "keys": ["nope"]}}, "publisher", "names no public_key artefact"),
+        ({"expect": {"result": {"checks": {"image": "fail"}}}}, "publisher", "required"),
+        ({"expect": {"error": "other"}}, "publisher", "result"),
+    ],
+)
 def test_lint_refuses_a_publisher_case_that_cannot_be_right(tmp_path, over, area, needle):
     c = _case(**over)
     c["id"] = f"{area}/x/y"
@@ -168,23 +184,35 @@ def test_publisher_cases_are_kept_apart_from_adapter_cases():
 def test_the_verb(tmp_path, capsys):
     with servers.scenario({"a": {"paths": good_paths()}}, artefacts=ARTEFACTS) as sc:
         out = tmp_path / "report.json"
-        argv = ["check-publisher", sc.substitute(APP), "--profile", "appc-imagetags", "--port", str(sc.port),
-                "--ca-file", sc.ca_file, "--json", str(out)]
+        argv = [
+            "check-publisher",
+            sc.substitute(APP),
+            "--profile",
+            "appc-imagetags",
+            "--port",
+            str(sc.port),
+            "--ca-file",
+            sc.ca_file,
+            "--json",
+            str(out),
+        ]
         assert cli.main(argv) == 0
         doc = json.loads(out.read_text())
         assert doc["ok"] and doc["format"] == "appc-conformance-publisher-check"
         assert "PASS  image-signature (VAL-05, must)" in capsys.readouterr().out
     paths = {**good_paths(), IMG: {"status": 404}}
     with servers.scenario({"a": {"paths": paths}}, artefacts=ARTEFACTS) as sc:
-        assert cli.main(["check-publisher", sc.substitute(APP), "--port", str(sc.port),
-                         "--ca-file", sc.ca_file]) == 1
+        assert cli.main(["check-publisher", sc.substitute(APP), "--port", str(sc.port), "--ca-file", sc.ca_file]) == 1
 
 
-@pytest.mark.parametrize("argv", [
-    ["check-publisher", "Example.com/app"],
-    ["check-publisher", "example.com/app", "--header", "nonsense"],
-    ["check-publisher", "example.com/app", "--key", "/nonexistent/key.asc"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check-publisher", "Example.com/app"],
+        ["check-publisher", "example.com/app", "--header", "nonsense"],
+        ["check-publisher", "example.com/app", "--key", "/nonexistent/key.asc"],
+    ],
+)
 def test_bad_arguments_exit_2(argv, capsys):
     assert cli.main(argv) == 2
     assert "check-publisher" in capsys.readouterr().err
@@ -198,8 +226,18 @@ def test_keys_and_headers_from_the_command_line(tmp_path):
         key = tmp_path / "alice.asc"
         key.write_bytes(sc.built.data["alice.pub"])
         out = tmp_path / "r.json"
-        base = ["check-publisher", sc.substitute(APP), "--profile", "appc-imagetags", "--port", str(sc.port),
-                "--ca-file", sc.ca_file, "--json", str(out)]
+        base = [
+            "check-publisher",
+            sc.substitute(APP),
+            "--profile",
+            "appc-imagetags",
+            "--port",
+            str(sc.port),
+            "--ca-file",
+            sc.ca_file,
+            "--json",
+            str(out),
+        ]
         assert cli.main(base + ["--key", str(key)]) == 1  # the image answers 401 without the header
         checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
         assert checks["image"]["status"] == "fail" and "401" in checks["image"]["messages"][0]
@@ -214,15 +252,16 @@ def test_keys_and_headers_from_the_command_line(tmp_path):
 
 # -- coverage: the publisher cases cover the rules for servers ------------------------------------
 
+
 def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
     """With the bundled catalog, coverage.md/.json and the HTML show DISC-06, DISC-12 and DISC-PR-01
     covered by publisher checks, though no adapter case cites them."""
     from appc_conformance.reports.results import write_results
     from tests.report_fixtures import make_results
+
     r = tmp_path / "r.json"
     write_results(r, make_results())
-    assert cli.main(["report", str(r), "--out", str(tmp_path / "o"),
-                            "--format", "coverage", "--format", "html"]) == 0
+    assert cli.main(["report", str(r), "--out", str(tmp_path / "o"), "--format", "coverage", "--format", "html"]) == 0
     capsys.readouterr()
     cov = json.loads((tmp_path / "o" / "coverage.json").read_text())
     by = {x["id"]: x for x in cov["requirements"]}
@@ -235,8 +274,10 @@ def test_coverage_counts_the_publisher_cases(tmp_path, capsys):
     assert "## Requirements covered by publisher checks" in md
     line = next(x for x in md.splitlines() if x.startswith("| DISC-06 |"))
     assert "0 + " in line and "publisher" in line and "covered by publisher checks" in line
-    assert "- DISC-06 (must)" not in md.split("## Requirements without a case")[-1] or \
-        "## Requirements without a case" not in md
+    assert (
+        "- DISC-06 (must)" not in md.split("## Requirements without a case")[-1]
+        or "## Requirements without a case" not in md
+    )
     assert "covered by publisher checks:" in (tmp_path / "o" / "report.html").read_text()
 
 
@@ -244,6 +285,7 @@ def test_coverage_without_publisher_cases_keeps_them_uncovered(tmp_path):
     """The check above can fail: a catalog with no publisher cases beside it leaves the rules
     without a case (and a requirement cited only by a publisher case is covered by it)."""
     from appc_conformance.reports import model
+
     catalog = json.loads((vectors.default_vectors_dir() / "requirements.json").read_text())
     (tmp_path / "requirements.json").write_text(json.dumps(catalog))
     assert model.suite_checks(tmp_path / "requirements.json") == {}
@@ -275,8 +317,20 @@ def test_port_applies_to_every_host_not_only_the_first_page(tmp_path):
     paths = _meta(good_paths(), meta)
     with servers.scenario({"a": {"paths": paths}}, artefacts=ARTEFACTS) as sc:
         out = tmp_path / "r.json"
-        code = cli.main(["check-publisher", sc.substitute(APP), "--profile", "appc-imagetags", "--port", str(sc.port),
-                         "--ca-file", sc.ca_file, "--json", str(out)])
+        code = cli.main(
+            [
+                "check-publisher",
+                sc.substitute(APP),
+                "--profile",
+                "appc-imagetags",
+                "--port",
+                str(sc.port),
+                "--ca-file",
+                sc.ca_file,
+                "--json",
+                str(out),
+            ]
+        )
         checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
         assert code == 0, checks
         for rule in ("pubkeys-tag", "imagetags-document", "image", "image-signature"):

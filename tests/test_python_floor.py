@@ -7,6 +7,7 @@ highest of the pins' floors (a floor higher than needed turns users away for no 
 development extra (tox) must install on Debian 12's own Python (3.11), which the README's set-up
 commands use.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,22 +77,28 @@ def test_requires_python_is_the_pins_real_floor():
     floors = {name: lowest_minor(rp) for name, (_v, rp) in runtime.items()}
     needed = max(floors.values(), key=_key)
     too_new = {n: f for n, f in floors.items() if _key(f) > _key(floor)}
-    assert not too_new, (f"requires-python says {floor}, but these pins need a newer Python: {too_new}; "
-                         f"the floor is {needed}")
-    assert floor == needed, (f"requires-python says {floor}, but no pin needs more than {needed} "
-                             f"(pins' floors: {floors})")
+    assert not too_new, (
+        f"requires-python says {floor}, but these pins need a newer Python: {too_new}; the floor is {needed}"
+    )
+    assert floor == needed, (
+        f"requires-python says {floor}, but no pin needs more than {needed} (pins' floors: {floors})"
+    )
     # The pins named in the Quick start's reasoning really are the ones that set the floor.
-    assert {n for n, f in floors.items() if f == needed} >= {"pytest", "hypothesis", "jsonschema",
-                                                            "pytest-httpserver"} & set(floors)
+    assert {n for n, f in floors.items() if f == needed} >= {
+        "pytest",
+        "hypothesis",
+        "jsonschema",
+        "pytest-httpserver",
+    } & set(floors)
 
 
 def test_development_extra_installs_on_debian_12_python():
     project = _pyproject()["project"]
     dev = pins(project["optional-dependencies"]["dev"])
     for name, (version, rp) in dev.items():
-        assert SpecifierSet(rp or "").contains(f"{DEBIAN_12_PYTHON}.0") or \
-            SpecifierSet(rp or "").contains(f"{DEBIAN_12_PYTHON}.2"), \
-            f"{name} {version} needs Python {rp}: the README's set-up on Debian 12 (Python 3.11) would fail"
+        assert SpecifierSet(rp or "").contains(f"{DEBIAN_12_PYTHON}.0") or SpecifierSet(rp or "").contains(
+            f"{DEBIAN_12_PYTHON}.2"
+        ), f"{name} {version} needs Python {rp}: the README's set-up on Debian 12 (Python 3.11) would fail"
 
 
 def test_readme_states_the_floor():

@@ -1,5 +1,6 @@
 """Tests of the reports: results files, HTML/Markdown/JUnit/coverage, expectations, diff and gate,
 the vector-revision diff and the command line. Every results file here is synthetic."""
+
 from __future__ import annotations
 
 import copy
@@ -43,8 +44,10 @@ def files(tmp_path) -> dict[str, Path]:
 
 # -- results files ------------------------------------------------------------------------------
 
+
 def test_schema_verdicts_match_the_harness():
     from appc_conformance.conformance import grading
+
     assert tuple(schema()["$defs"]["case"]["properties"]["verdict"]["enum"]) == VERDICTS == grading.VERDICTS
 
 
@@ -55,6 +58,7 @@ def test_verdicts_and_profiles_have_one_definition_each_that_the_schemas_follow(
     from typing import get_args
     from appc_conformance.conformance import grading, protocol, publisher, vectors
     from appc_conformance.reports import junit, results
+
     assert results.VERDICTS is grading.VERDICTS and get_args(grading.Verdict) == grading.VERDICTS
     assert results.FAILING is grading.FAILING and results.SKIPPING is grading.SKIPPING
     assert set(grading.FAILING) | set(grading.SKIPPING) | {grading.PASS} == set(grading.VERDICTS)
@@ -74,14 +78,18 @@ def test_write_then_load_round_trip(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("doc", [
-    {"format": "x", "cases": [{"id": "a", "n": [1, {"b": "é"}]}, {"id": "b"}]},  # one case per line
-    {"cases": [{"id": "a"}]},  # nothing before the cases
-    {"cases": [{"id": "a"}], "format": "x"},  # the cases not last
-    {"format": "x", "cases": []},
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"format": "x", "cases": [{"id": "a", "n": [1, {"b": "é"}]}, {"id": "b"}]},  # one case per line
+        {"cases": [{"id": "a"}]},  # nothing before the cases
+        {"cases": [{"id": "a"}], "format": "x"},  # the cases not last
+        {"format": "x", "cases": []},
+    ],
+)
 def test_results_text_is_the_document(doc):
     from appc_conformance.reports.results import dumps
+
     text = dumps(doc)
     assert json.loads(text) == doc and text.endswith("\n")
     if doc.get("cases") and len(doc) > 1 and list(doc)[-1] == "cases":
@@ -102,6 +110,7 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
 
     def boom(src, dst):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         write_results(path, make_results(verdicts={"app-strings/colon/empty-name": "fail"}))
@@ -124,23 +133,30 @@ def test_truncated_results_file_gets_a_clear_error_naming_it(tmp_path, cut):
 def test_truncated_results_file_through_the_cli(tmp_path, capsys):
     bad = tmp_path / "results-half.json"
     bad.write_text(json.dumps(make_results(), indent=1)[:700])
-    for verb in (["report", bad, "--out", tmp_path / "out"], ["diff", bad, bad], ["check", bad],
-                 ["list", "--results", bad]):
+    for verb in (
+        ["report", bad, "--out", tmp_path / "out"],
+        ["diff", bad, bad],
+        ["check", bad],
+        ["list", "--results", bad],
+    ):
         code, out, err = run_cli(capsys, *verb)
         assert code == 2, verb
         assert str(bad) in err and "truncated" in err, err
         assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("mutate, where, what", [
-    (lambda d: d["cases"][2].__setitem__("verdict", "ok"), "field 'cases[2].verdict'", "'ok' is not one of"),
-    (lambda d: d["cases"][1].pop("profile"), "field 'cases[1]'", "'profile' is a required property"),
-    (lambda d: d["run"].__setitem__("vectors_hash", "md5:00"), "field 'run.vectors_hash'", "does not match"),
-    (lambda d: d.__setitem__("format", "something-else"), "field 'format'", "not an appc conformance results file"),
-    (lambda d: d.__setitem__("format_version", 2), "field 'format_version'", "newer suite"),
-    (lambda d: d["cases"].append(copy.deepcopy(d["cases"][0])), "field 'cases[", "appear twice"),
-    (lambda d: d["implementation"].__setitem__("available", False), "field 'cases'", "should be non-empty"),
-])
+@pytest.mark.parametrize(
+    "mutate, where, what",
+    [
+        (lambda d: d["cases"][2].__setitem__("verdict", "ok"), "field 'cases[2].verdict'", "'ok' is not one of"),
+        (lambda d: d["cases"][1].pop("profile"), "field 'cases[1]'", "'profile' is a required property"),
+        (lambda d: d["run"].__setitem__("vectors_hash", "md5:00"), "field 'run.vectors_hash'", "does not match"),
+        (lambda d: d.__setitem__("format", "something-else"), "field 'format'", "not an appc conformance results file"),
+        (lambda d: d.__setitem__("format_version", 2), "field 'format_version'", "newer suite"),
+        (lambda d: d["cases"].append(copy.deepcopy(d["cases"][0])), "field 'cases[", "appear twice"),
+        (lambda d: d["implementation"].__setitem__("available", False), "field 'cases'", "should be non-empty"),
+    ],
+)
 def test_malformed_results_name_the_place(mutate, where, what):
     doc = make_results()
     mutate(doc)
@@ -159,9 +175,15 @@ def test_error_in_a_case_names_the_case_id():
         parse(json.dumps(doc), "r.json")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"), ("   \n", "empty"), ("[]", "expected a JSON object"), ('{"format": 1,}', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("[]", "expected a JSON object"),
+        ('{"format": 1,}', "not valid JSON"),
+    ],
+)
 def test_not_a_results_document(text, message):
     with pytest.raises(ResultsError, match=message):
         parse(text, "x.json")
@@ -174,17 +196,38 @@ def test_missing_file(tmp_path):
 
 def test_unavailable_implementation_as_the_runner_writes_it(tmp_path):
     from appc_conformance.conformance.run import unavailable_results
-    path = write_results(tmp_path / "r.json", unavailable_results("go-appc", "install it with: apt-get install golang-go",
-                                                                  ["appc-0.8.11"]))
+
+    path = write_results(
+        tmp_path / "r.json",
+        unavailable_results("go-appc", "install it with: apt-get install golang-go", ["appc-0.8.11"]),
+    )
     assert not load_results(path).available
 
 
 def test_the_harness_writes_valid_results(tmp_path):
     """An actual run of the reference adapter on a few cases produces a file this package reads."""
     out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "vectors",
-                           "--impl", "reference", "--case", "app-strings/*", "--results", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "vectors",
+            "--impl",
+            "reference",
+            "--case",
+            "app-strings/*",
+            "--results",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     r = load_results(out)
     assert r.cases and {c["verdict"] for c in r.cases} <= set(VERDICTS)
@@ -192,12 +235,14 @@ def test_the_harness_writes_valid_results(tmp_path):
 
 # -- reports ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("damage", ["garbage-entries", "folder-is-a-file", "off"])
 def test_compiled_templates_kept_between_runs_change_no_report(files, tmp_path, monkeypatch, damage):
     """The report templates compiled by an earlier run are kept in the cache folder; a damaged
     entry, a folder that cannot be made, or the cache turned off give the same bytes."""
     from appc_conformance.reports import html, model
     from appc_conformance.reports.results import load_results
+
     m = model.build([load_results(files[k]) for k in ("reference", "go", "actool")], CATALOG)
     monkeypatch.setattr(html, "environment", html.environment.__wrapped__)  # a new one per render
     cache = tmp_path / "cache"
@@ -209,7 +254,7 @@ def test_compiled_templates_kept_between_runs_change_no_report(files, tmp_path, 
     if damage == "garbage-entries":
         sizes = [e.stat().st_size for e in entries]
         for e in entries:  # Jinja's header and the template's checksum, then half the code
-            e.write_bytes(e.read_bytes()[:len(e.read_bytes()) // 2])
+            e.write_bytes(e.read_bytes()[: len(e.read_bytes()) // 2])
     elif damage == "folder-is-a-file":
         monkeypatch.setenv("APPC_CONFORMANCE_CACHE", str(tmp_path / "a-file"))
         (tmp_path / "a-file").write_text("")
@@ -227,6 +272,7 @@ def test_compiled_templates_are_read_only_from_a_folder_and_file_of_this_user_al
     import jinja2.bccache
     from appc_conformance.reports import html, model
     from appc_conformance.reports.results import load_results
+
     m = model.build([load_results(files["reference"])], CATALOG)
     monkeypatch.setattr(html, "environment", html.environment.__wrapped__)
     cache = tmp_path / "cache"
@@ -264,14 +310,24 @@ def test_compiled_templates_are_read_only_from_a_folder_and_file_of_this_user_al
 
 def test_report_writes_every_format(files, catalog, tmp_path, capsys):
     out = tmp_path / "out"
-    code, stdout, _ = run_cli(capsys, "report", files["reference"], files["go"], files["actool"],
-                              "--out", out, "--catalog", catalog, "--json")
+    code, stdout, _ = run_cli(
+        capsys, "report", files["reference"], files["go"], files["actool"], "--out", out, "--catalog", catalog, "--json"
+    )
     assert code == 0
     written = json.loads(stdout)["written"]
     assert sorted(Path(w).name for w in written) == [
-        "badge-actool.json", "badge-actool.svg", "badge-go-appc.json", "badge-go-appc.svg",
-        "badge-reference.json", "badge-reference.svg", "coverage.json", "coverage.md", "junit.xml",
-        "report.html", "summary.md"]
+        "badge-actool.json",
+        "badge-actool.svg",
+        "badge-go-appc.json",
+        "badge-go-appc.svg",
+        "badge-reference.json",
+        "badge-reference.svg",
+        "coverage.json",
+        "coverage.md",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+    ]
 
     html = (out / "report.html").read_text()
     # Self-contained: nothing to load from anywhere (links to homepages are not loads).
@@ -283,15 +339,22 @@ def test_report_writes_every_format(files, catalog, tmp_path, capsys):
 
     md = (out / "summary.md").read_text()
     # the score is over attempted cases (4: the not-implemented one is left out), coverage beside it
-    assert "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 2 | ✅ 1 ➖ 1 | – | – | ✅ 2 ❌ 2 ➖ 1 | 50% | 80% (4/5) |" in md
+    assert (
+        "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 2 | ✅ 1 ➖ 1 | – | – | ✅ 2 ❌ 2 ➖ 1 | 50% | 80% (4/5) |"
+        in md
+    )
     assert "| appc reference 0.1.0 | appc-imagetags |" in md
     assert "- actool: Go is not installed; install it with: apt-get install golang-go" in md
     assert "`app-strings/colon/version-label` | appc-0.8.11 | fail |" in md
 
     suites = ET.parse(out / "junit.xml").getroot()
     names = [s.get("name") for s in suites.iter("testsuite")]
-    assert names == ["appc reference 0.1.0 [appc-0.8.11]", "appc reference 0.1.0 [appc-imagetags]",
-                     "appc/spec (Go) 0.8.11 [appc-0.8.11]", "actool (unavailable)"]
+    assert names == [
+        "appc reference 0.1.0 [appc-0.8.11]",
+        "appc reference 0.1.0 [appc-imagetags]",
+        "appc/spec (Go) 0.8.11 [appc-0.8.11]",
+        "actool (unavailable)",
+    ]
     go = suites.findall("testsuite")[2]
     assert (go.get("tests"), go.get("failures"), go.get("errors"), go.get("skipped")) == ("5", "1", "1", "1")
     crash = [t for t in go.iter("testcase") if t.get("name") == "app-strings/colon/empty-name"][0]
@@ -321,8 +384,16 @@ def test_report_check_detects_a_stale_report(files, catalog, tmp_path, capsys):
     args = ["report", files["reference"], files["go"], "--out", out, "--catalog", catalog, "--format", "markdown"]
     assert run_cli(capsys, *args)[0] == 0
     assert run_cli(capsys, *args, "--check") == (0, "", "")
-    write_results(files["go"], make_results("go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-                                            verdicts={"app-strings/labels/equals-in-value": "fail"}))
+    write_results(
+        files["go"],
+        make_results(
+            "go-appc",
+            "appc/spec (Go)",
+            "0.8.11",
+            profiles=("appc-0.8.11",),
+            verdicts={"app-strings/labels/equals-in-value": "fail"},
+        ),
+    )
     code, _, err = run_cli(capsys, *args, "--check")
     assert code == 1 and f"stale: {out / 'summary.md'}" in err
 
@@ -343,13 +414,25 @@ def test_markdown_does_not_depend_on_run_times(files, catalog, tmp_path, capsys)
 def test_append_summary_for_ci(files, catalog, tmp_path, capsys):
     step = tmp_path / "step-summary.md"
     step.write_text("earlier step\n")
-    run_cli(capsys, "report", files["go"], "--out", tmp_path / "o", "--format", "junit", "--catalog", catalog,
-            "--append-summary", step)
+    run_cli(
+        capsys,
+        "report",
+        files["go"],
+        "--out",
+        tmp_path / "o",
+        "--format",
+        "junit",
+        "--catalog",
+        catalog,
+        "--append-summary",
+        step,
+    )
     text = step.read_text()
     assert text.startswith("earlier step\n") and "| appc/spec (Go) 0.8.11 |" in text
 
 
 # -- diff and gate ------------------------------------------------------------------------------
+
 
 def test_identical_rerun_is_quiet(files, tmp_path, capsys):
     rerun = load_results(files["go"]).data
@@ -361,26 +444,44 @@ def test_identical_rerun_is_quiet(files, tmp_path, capsys):
 
 
 def test_injected_regression_fails_the_gate(files, tmp_path, capsys):
-    broken = write_results(tmp_path / "broken.json", make_results(
-        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash",
-                  "discovery/meta/should-prefer-https": "not-implemented",
-                  "discovery/walk-up/404-then-parent": "timeout"}))
+    broken = write_results(
+        tmp_path / "broken.json",
+        make_results(
+            "go-appc",
+            "appc/spec (Go)",
+            "0.8.11",
+            profiles=("appc-0.8.11",),
+            verdicts={
+                "app-strings/colon/version-label": "fail",
+                "app-strings/colon/empty-name": "crash",
+                "discovery/meta/should-prefer-https": "not-implemented",
+                "discovery/walk-up/404-then-parent": "timeout",
+            },
+        ),
+    )
     code, out, _ = run_cli(capsys, "diff", files["go"], broken)
     assert code == 1
     assert "REGRESSION discovery/walk-up/404-then-parent [appc-0.8.11] pass -> timeout" in out
     assert "1 regressions, 0 fixes" in out
     code, out, _ = run_cli(capsys, "diff", files["go"], broken, "--json")
     d = json.loads(out)
-    assert code == 1 and d["regression"] and [c["id"] for c in d["regressions"]] == ["discovery/walk-up/404-then-parent"]
+    assert (
+        code == 1 and d["regression"] and [c["id"] for c in d["regressions"]] == ["discovery/walk-up/404-then-parent"]
+    )
 
 
 def test_fixes_changes_additions_and_removals_do_not_fail_the_gate(tmp_path, capsys):
-    a = write_results(tmp_path / "a.json", make_results(
-        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "fail"},
-        drop=("resolution/alias/cycle",)))
-    b = write_results(tmp_path / "b.json", make_results(
-        verdicts={"app-strings/colon/empty-name": "crash"}, drop=("imagetags/document/minimal",)))
+    a = write_results(
+        tmp_path / "a.json",
+        make_results(
+            verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "fail"},
+            drop=("resolution/alias/cycle",),
+        ),
+    )
+    b = write_results(
+        tmp_path / "b.json",
+        make_results(verdicts={"app-strings/colon/empty-name": "crash"}, drop=("imagetags/document/minimal",)),
+    )
     code, out, _ = run_cli(capsys, "diff", a, b)
     assert code == 0
     assert "FIXED      app-strings/colon/version-label [appc-0.8.11] fail -> pass" in out
@@ -390,8 +491,9 @@ def test_fixes_changes_additions_and_removals_do_not_fail_the_gate(tmp_path, cap
 
 
 def test_an_implementation_that_became_unavailable_is_a_regression(files, tmp_path, capsys):
-    gone = write_results(tmp_path / "gone.json", make_results("go-appc", "appc/spec (Go)", available=False,
-                                                              profiles=("appc-0.8.11",)))
+    gone = write_results(
+        tmp_path / "gone.json", make_results("go-appc", "appc/spec (Go)", available=False, profiles=("appc-0.8.11",))
+    )
     code, out, _ = run_cli(capsys, "diff", files["go"], gone)
     assert code == 1 and "no longer available" in out and "pass -> unavailable" in out
 
@@ -406,14 +508,17 @@ def test_diff_notes_different_vector_sets(files, tmp_path):
 
 # -- expectations and check ---------------------------------------------------------------------
 
+
 def _expectations(tmp_path, entries, impl="go-appc") -> Path:
     p = tmp_path / f"{impl}.json"
     p.write_text(json.dumps({"implementation": impl, "known_failures": entries}))
     return p
 
 
-KNOWN = [{"id": "app-strings/colon/version-label", "profile": "appc-0.8.11", "reason": "wrong name"},
-         {"id": "app-strings/colon/empty-name", "reason": "crashes on empty names"}]
+KNOWN = [
+    {"id": "app-strings/colon/version-label", "profile": "appc-0.8.11", "reason": "wrong name"},
+    {"id": "app-strings/colon/empty-name", "reason": "crashes on empty names"},
+]
 
 
 def test_check_passes_with_every_failure_known(files, tmp_path, capsys):
@@ -433,13 +538,20 @@ def test_check_fails_on_an_unexpected_failure(files, tmp_path, capsys):
 
 
 def test_known_failure_that_passes_is_reported(files, tmp_path, capsys):
-    exp = _expectations(tmp_path, KNOWN + [
-        {"id": "discovery/walk-up/404-then-parent", "profile": "appc-0.8.11", "reason": "was broken"},
-        {"id": "app-strings/gone/renamed", "reason": "no longer a case"}])
+    exp = _expectations(
+        tmp_path,
+        KNOWN
+        + [
+            {"id": "discovery/walk-up/404-then-parent", "profile": "appc-0.8.11", "reason": "was broken"},
+            {"id": "app-strings/gone/renamed", "reason": "no longer a case"},
+        ],
+    )
     code, out, _ = run_cli(capsys, "check", files["go"], "--expectations", exp)
     assert code == 0
-    assert (f"known failure now passes, remove it from {exp}: discovery/walk-up/404-then-parent "
-            f"[appc-0.8.11] (known_failures[2])") in out
+    assert (
+        f"known failure now passes, remove it from {exp}: discovery/walk-up/404-then-parent "
+        f"[appc-0.8.11] (known_failures[2])"
+    ) in out
     assert "known failure not in this run" in out and "app-strings/gone/renamed" in out
     assert run_cli(capsys, "check", files["go"], "--expectations", exp, "--strict")[0] == 1
 
@@ -460,13 +572,19 @@ def test_check_unavailable_implementation(files, capsys):
     assert run_cli(capsys, "check", files["actool"], "--allow-unavailable")[0] == 0
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"implementation": "go-appc", "known_failures": [{"id": "a/b/c"}]}', "'reason' is a required property"),
-    ('{"implementation": "go-appc", "known_failures": [', "not valid JSON"),
-    ('{"implementation": "reference", "known_failures": []}', "lists known failures of 'reference'"),
-    ('{"implementation": "go-appc", "known_failures": [{"id": "a/b/c", "reason": "x"}, '
-     '{"id": "a/b/c", "reason": "y"}]}', "listed twice"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"implementation": "go-appc", "known_failures": [{"id": "a/b/c"}]}', "'reason' is a required property"),
+        ('{"implementation": "go-appc", "known_failures": [', "not valid JSON"),
+        ('{"implementation": "reference", "known_failures": []}', "lists known failures of 'reference'"),
+        (
+            '{"implementation": "go-appc", "known_failures": [{"id": "a/b/c", "reason": "x"}, '
+            '{"id": "a/b/c", "reason": "y"}]}',
+            "listed twice",
+        ),
+    ],
+)
 def test_bad_expectations_file_is_an_input_error(files, tmp_path, capsys, content, message):
     p = tmp_path / "exp.json"
     p.write_text(content)
@@ -480,7 +598,9 @@ def test_write_template(files, tmp_path, capsys):
     doc = json.loads(t.read_text())
     assert doc["implementation"] == "go-appc"
     assert {(k["id"], k["profile"]) for k in doc["known_failures"]} == {
-        ("app-strings/colon/version-label", "appc-0.8.11"), ("app-strings/colon/empty-name", "appc-0.8.11")}
+        ("app-strings/colon/version-label", "appc-0.8.11"),
+        ("app-strings/colon/empty-name", "appc-0.8.11"),
+    }
 
 
 def test_the_projects_expectation_files_are_valid():
@@ -491,14 +611,18 @@ def test_the_projects_expectation_files_are_valid():
 
 # -- list ---------------------------------------------------------------------------------------
 
+
 def test_list_cases_of_a_results_file(files, capsys):
     code, out, _ = run_cli(capsys, "list", "--results", files["go"], "--verdict", "failing", "--json")
     rows = json.loads(out)
     assert code == 0 and {r["verdict"] for r in rows} <= set(FAILING) and len(rows) == 2
-    code, out, _ = run_cli(capsys, "list", "--results", files["reference"], "-k", "app-strings/colon/*",
-                           "--profile", "appc-imagetags")
-    assert sorted(out.splitlines()) == ["pass            app-strings/colon/empty-name [appc-imagetags]",
-                                "pass            app-strings/colon/version-label [appc-imagetags]"]
+    code, out, _ = run_cli(
+        capsys, "list", "--results", files["reference"], "-k", "app-strings/colon/*", "--profile", "appc-imagetags"
+    )
+    assert sorted(out.splitlines()) == [
+        "pass            app-strings/colon/empty-name [appc-imagetags]",
+        "pass            app-strings/colon/version-label [appc-imagetags]",
+    ]
 
 
 def test_list_the_vector_set(capsys):
@@ -514,10 +638,20 @@ def test_list_the_vector_set(capsys):
 
 # -- vector revisions ---------------------------------------------------------------------------
 
+
 def _git(repo, *args):
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
+    subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.invalid",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        },
+    )
 
 
 def _vector_file(cases):
@@ -525,8 +659,16 @@ def _vector_file(cases):
 
 
 def _case(cid, expect, profiles=("appc-0.8.11",), description="d"):
-    return {"id": cid, "description": description, "requirements": ["APP-01"], "profiles": list(profiles),
-            "strength": "library", "op": "parse_app", "input": {"app": "x"}, "expect": expect}
+    return {
+        "id": cid,
+        "description": description,
+        "requirements": ["APP-01"],
+        "profiles": list(profiles),
+        "strength": "library",
+        "op": "parse_app",
+        "input": {"app": "x"},
+        "expect": expect,
+    }
 
 
 @pytest.fixture
@@ -536,17 +678,29 @@ def vector_repo(tmp_path):
     (repo / "vectors" / "schema").mkdir()
     (repo / "vectors" / "schema" / "x.json").write_text("{}")
     f = repo / "vectors" / "app-strings" / "a.json"
-    f.write_text(_vector_file([_case("app-strings/a/kept", {"error": "invalid-app-string"}),
-                               _case("app-strings/a/changed", {"error": "invalid-app-string"}),
-                               _case("app-strings/a/reworded", {"error": "other"}),
-                               _case("app-strings/a/removed", {"error": "other"})]))
+    f.write_text(
+        _vector_file(
+            [
+                _case("app-strings/a/kept", {"error": "invalid-app-string"}),
+                _case("app-strings/a/changed", {"error": "invalid-app-string"}),
+                _case("app-strings/a/reworded", {"error": "other"}),
+                _case("app-strings/a/removed", {"error": "other"}),
+            ]
+        )
+    )
     _git(tmp_path, "init", "-q", str(repo))
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "one")
-    f.write_text(_vector_file([_case("app-strings/a/kept", {"error": "invalid-app-string"}),
-                               _case("app-strings/a/changed", {"result": {"name": "x"}}),
-                               _case("app-strings/a/reworded", {"error": "other"}, description="better"),
-                               _case("app-strings/a/added", {"error": "other"})]))
+    f.write_text(
+        _vector_file(
+            [
+                _case("app-strings/a/kept", {"error": "invalid-app-string"}),
+                _case("app-strings/a/changed", {"result": {"name": "x"}}),
+                _case("app-strings/a/reworded", {"error": "other"}, description="better"),
+                _case("app-strings/a/added", {"error": "other"}),
+            ]
+        )
+    )
     _git(repo, "commit", "-q", "-am", "two")
     return repo
 
@@ -559,29 +713,53 @@ def test_vectors_diff_between_revisions(vector_repo, capsys):
         "  ADDED    app-strings/a/added",
         "  CHANGED  app-strings/a/changed (expect)",
         "  REMOVED  app-strings/a/removed",
-        "  CHANGED  app-strings/a/reworded (description)"]
+        "  CHANGED  app-strings/a/reworded (description)",
+    ]
     (vector_repo / "vectors" / "app-strings" / "a.json").write_text(_vector_file([]))
     code, out, _ = run_cli(capsys, "vectors-diff", "HEAD", "--repo", vector_repo, "--json")
     assert {c["id"] for c in json.loads(out)["changes"] if c["kind"] == "removed"} == {
-        "app-strings/a/kept", "app-strings/a/changed", "app-strings/a/reworded", "app-strings/a/added"}
+        "app-strings/a/kept",
+        "app-strings/a/changed",
+        "app-strings/a/reworded",
+        "app-strings/a/added",
+    }
 
 
 def test_vectors_diff_with_results_shows_verdict_moves(vector_repo, tmp_path, capsys):
     def results(verdicts):
-        doc = make_results("go-appc", "appc/spec (Go)", profiles=("appc-0.8.11",), drop=tuple(
-            c[0] for c in CASES))
+        doc = make_results("go-appc", "appc/spec (Go)", profiles=("appc-0.8.11",), drop=tuple(c[0] for c in CASES))
         for cid, v in verdicts.items():
-            doc["cases"].append({"id": cid, "profile": "appc-0.8.11", "area": "app-strings", "op": "parse_app",
-                                 "requirements": ["APP-01"], "ambiguities": [], "strength": "library",
-                                 "description": "d", "verdict": v, "message": "" if v == "pass" else "wrong",
-                                 "expected": {}, "actual": None, "stderr": "", "time_s": 0.0})
+            doc["cases"].append(
+                {
+                    "id": cid,
+                    "profile": "appc-0.8.11",
+                    "area": "app-strings",
+                    "op": "parse_app",
+                    "requirements": ["APP-01"],
+                    "ambiguities": [],
+                    "strength": "library",
+                    "description": "d",
+                    "verdict": v,
+                    "message": "" if v == "pass" else "wrong",
+                    "expected": {},
+                    "actual": None,
+                    "stderr": "",
+                    "time_s": 0.0,
+                }
+            )
         return doc
-    before = write_results(tmp_path / "before.json", results(
-        {"app-strings/a/kept": "pass", "app-strings/a/changed": "pass", "app-strings/a/removed": "pass"}))
-    after = write_results(tmp_path / "after.json", results(
-        {"app-strings/a/kept": "pass", "app-strings/a/changed": "fail", "app-strings/a/added": "pass"}))
-    code, out, _ = run_cli(capsys, "vectors-diff", "HEAD~1", "HEAD", "--repo", vector_repo,
-                           "--before", before, "--after", after)
+
+    before = write_results(
+        tmp_path / "before.json",
+        results({"app-strings/a/kept": "pass", "app-strings/a/changed": "pass", "app-strings/a/removed": "pass"}),
+    )
+    after = write_results(
+        tmp_path / "after.json",
+        results({"app-strings/a/kept": "pass", "app-strings/a/changed": "fail", "app-strings/a/added": "pass"}),
+    )
+    code, out, _ = run_cli(
+        capsys, "vectors-diff", "HEAD~1", "HEAD", "--repo", vector_repo, "--before", before, "--after", after
+    )
     assert code == 1, out
     assert "go-appc: 3 verdicts move on the changed cases, 0 stay the same" in out
     assert "  - app-strings/a/changed [appc-0.8.11] pass -> fail" in out
@@ -595,6 +773,7 @@ def test_vectors_diff_bad_revision(vector_repo, capsys):
 
 
 # -- the command line ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("verb", [None, "run", "report", "diff", "check", "list", "vectors-diff", "lint"])
 def test_help_everywhere(verb, capsys):
@@ -611,16 +790,28 @@ def test_usage_error_exits_2(capsys):
 
 
 def test_python_dash_m_conformance(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "appc_conformance", "diff", "--help"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "appc_conformance", "diff", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert p.returncode == 0 and "results file before" in p.stdout
 
 
 def test_scores_leave_out_skipped_and_not_attempted_cases():
     from appc_conformance.reports import model
-    r = load_results_doc(make_results(verdicts={"discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
-                                                "discovery/meta/should-prefer-https@appc-0.8.11": "not-implemented",
-                                                "discovery/meta/should-prefer-https@appc-imagetags": "fail"}))
+
+    r = load_results_doc(
+        make_results(
+            verdicts={
+                "discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
+                "discovery/meta/should-prefer-https@appc-0.8.11": "not-implemented",
+                "discovery/meta/should-prefer-https@appc-imagetags": "fail",
+            }
+        )
+    )
     m = model.build([r])
     disc = m.by_area["discovery"][0]
     assert (disc.total, disc.graded, disc.attempted, disc.passed) == (4, 3, 2, 1)
@@ -630,14 +821,23 @@ def test_scores_leave_out_skipped_and_not_attempted_cases():
 def test_a_tile_with_nothing_attempted_reads_not_implemented(tmp_path, capsys):
     """Issue: a tile over cases that were all not-implemented or declined is no red 0 %."""
     from appc_conformance.reports import model
-    doc = make_results("tags-only", "tags only", profiles=("appc-0.8.11",), verdicts={
-        "discovery/walk-up/404-then-parent": "not-implemented", "discovery/meta/should-prefer-https": "unsupported"})
+
+    doc = make_results(
+        "tags-only",
+        "tags only",
+        profiles=("appc-0.8.11",),
+        verdicts={
+            "discovery/walk-up/404-then-parent": "not-implemented",
+            "discovery/meta/should-prefer-https": "unsupported",
+        },
+    )
     m = model.build([load_results_doc(doc)])
     disc = m.by_area["discovery"][0]
     assert disc.not_implemented and disc.percent is None and disc.percent_text() == "not implemented"
     assert m.totals[0].percent_text() == "100%" and m.totals[0].coverage_text() == "60%"
-    nothing = make_results("declines", "declines all", profiles=("appc-0.8.11",),
-                           verdicts={cid: "not-implemented" for cid, *_ in CASES})
+    nothing = make_results(
+        "declines", "declines all", profiles=("appc-0.8.11",), verdicts={cid: "not-implemented" for cid, *_ in CASES}
+    )
     r1, r2 = write_results(tmp_path / "a.json", doc), write_results(tmp_path / "b.json", nothing)
     assert run_cli(capsys, "report", r1, r2, "--out", tmp_path / "o")[0] == 0
     md = (tmp_path / "o" / "summary.md").read_text()
@@ -651,17 +851,28 @@ def test_a_tile_with_nothing_attempted_reads_not_implemented(tmp_path, capsys):
 
 def load_results_doc(doc):
     from appc_conformance.reports.results import Results
+
     return Results("mem.json", parse(json.dumps(doc), "mem.json"))
 
 
 # -- known failures (expectations) in every report ------------------------------------------------
 
+
 def _go_with_known(tmp_path) -> Path:
-    return write_results(tmp_path / "results-go-appc.json", make_results(
-        "go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",),
-        verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash"},
-        known={"app-strings/colon/version-label": "splits on the last colon",
-               "app-strings/labels/equals-in-value": "used to split on every ="}))
+    return write_results(
+        tmp_path / "results-go-appc.json",
+        make_results(
+            "go-appc",
+            "appc/spec (Go)",
+            "0.8.11",
+            profiles=("appc-0.8.11",),
+            verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash"},
+            known={
+                "app-strings/colon/version-label": "splits on the last colon",
+                "app-strings/labels/equals-in-value": "used to split on every =",
+            },
+        ),
+    )
 
 
 def test_known_failures_are_shown_as_known_in_every_report(tmp_path, catalog, capsys):
@@ -680,13 +891,17 @@ def test_known_failures_are_shown_as_known_in_every_report(tmp_path, catalog, ca
     assert "fail:" in sk.get("message") and "example.com/wrong" in sk.text
     fixed = tcs["app-strings/labels/equals-in-value"]
     assert fixed.find("failure") is None and fixed.find("skipped") is None
-    assert {p.get("name"): p.get("value") for p in fixed.find("properties")} == \
-        {"known_failure_now_passes": "used to split on every ="}
+    assert {p.get("name"): p.get("value") for p in fixed.find("properties")} == {
+        "known_failure_now_passes": "used to split on every ="
+    }
 
     md = (out / "summary.md").read_text()
     assert "| appc/spec (Go) 0.8.11 | appc-0.8.11 | ✅ 1 ❌ 1 🔶 1 |" in md
     assert "🔶 known failure" in md
-    assert "🆕 1 known failure now pass" in md and "- appc/spec (Go) 0.8.11: `app-strings/labels/equals-in-value` [appc-0.8.11]" in md
+    assert (
+        "🆕 1 known failure now pass" in md
+        and "- appc/spec (Go) 0.8.11: `app-strings/labels/equals-in-value` [appc-0.8.11]" in md
+    )
     failing, _, known = md.partition("Known failures (1")
     assert "`app-strings/colon/version-label`" not in failing and "`app-strings/colon/empty-name`" in failing
     assert "`app-strings/colon/version-label` | appc-0.8.11 | fail | splits on the last colon |" in known
@@ -705,14 +920,31 @@ def test_the_harness_records_known_failures_and_the_reports_follow(tmp_path, cap
     """A real run with an expectations file: the results mark the listed cases, and the reports
     made from them count no known failure as a failure (pytest exits 0 when only known ones fail)."""
     from tests.helpers import run_suite
+
     exp = tmp_path / "exp.json"
-    exp.write_text(json.dumps({"implementation": "mutant-trim-whitespace", "known_failures": [
-        {"id": "app-strings/names/trailing-space", "reason": "trims the input"},
-        {"id": "app-strings/names/leading-space", "reason": "trims the input"},
-        {"id": "app-strings/names/spaces", "profile": "appc-0.8.11", "reason": "was wrong once"}]}))
+    exp.write_text(
+        json.dumps(
+            {
+                "implementation": "mutant-trim-whitespace",
+                "known_failures": [
+                    {"id": "app-strings/names/trailing-space", "reason": "trims the input"},
+                    {"id": "app-strings/names/leading-space", "reason": "trims the input"},
+                    {"id": "app-strings/names/spaces", "profile": "appc-0.8.11", "reason": "was wrong once"},
+                ],
+            }
+        )
+    )
     mutant = f"{sys.executable} {ROOT / 'tests' / 'fakes' / 'mutants.py'} trim-whitespace"
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", mutant, "--case", "app-strings/names/*space*",
-                          "--expectations", str(exp), paths=[ROOT / "vectors" / "app-strings"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        mutant,
+        "--case",
+        "app-strings/names/*space*",
+        "--expectations",
+        str(exp),
+        paths=[ROOT / "vectors" / "app-strings"],
+    )
     assert doc is not None and proc.returncode == 0, proc.stdout[-2000:]
     marks = {(c["id"].rsplit("/", 1)[1], c["profile"]): (c["verdict"], c.get("known_failure")) for c in doc["cases"]}
     assert marks[("trailing-space", "appc-0.8.11")] == ("error", "trims the input")
@@ -727,6 +959,7 @@ def test_the_harness_records_known_failures_and_the_reports_follow(tmp_path, cap
 
 # -- what was sent; no machine paths ------------------------------------------------------------
 
+
 def test_reports_show_what_was_sent(files, catalog, tmp_path, capsys):
     out = tmp_path / "out"
     assert run_cli(capsys, "report", files["reference"], files["go"], "--out", out, "--catalog", catalog)[0] == 0
@@ -736,9 +969,12 @@ def test_reports_show_what_was_sent(files, catalog, tmp_path, capsys):
     disc = html.split('data-key="discovery/walk-up/404-then-parent@appc-0.8.11"')[1].split('<details class="case"')[0]
     assert "What the mock hosts served" in disc and "ac-discovery=1" in disc and "{{a.host}}/project/sub" in disc
     md = (out / "summary.md").read_text()
-    assert "| fail | `{\"app\": \"example.com/reduce-worker:1.0.0\"}` |" in md
-    tc = [t for t in ET.parse(out / "junit.xml").getroot().iter("testcase")
-          if t.get("name") == "app-strings/colon/version-label" and "go-appc" in t.get("classname")][0]
+    assert '| fail | `{"app": "example.com/reduce-worker:1.0.0"}` |' in md
+    tc = [
+        t
+        for t in ET.parse(out / "junit.xml").getroot().iter("testcase")
+        if t.get("name") == "app-strings/colon/version-label" and "go-appc" in t.get("classname")
+    ][0]
     assert 'input:    {"app": "example.com/reduce-worker:1.0.0"}' in tc.find("failure").text
 
 
@@ -757,18 +993,29 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
     results have each case's input (and a discovery case's hosts), and neither the results nor
     any report carries the temporary folder, the project's folder or the Python executable's."""
     from tests.helpers import run_suite
+
     adapter = tmp_path / "adapter.py"  # a copy of the reference's entry point, in the temporary folder
-    adapter.write_text("import runpy\nrunpy.run_module('appc_conformance.conformance.adapters.reference', run_name='__main__')\n")
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {adapter}",
-                          "--case", "app-strings/colon/*", "--case", "discovery/walk/first-level-wins",
-                          paths=[ROOT / "vectors" / "app-strings", ROOT / "vectors" / "discovery"])
+    adapter.write_text(
+        "import runpy\nrunpy.run_module('appc_conformance.conformance.adapters.reference', run_name='__main__')\n"
+    )
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        f"{sys.executable} {adapter}",
+        "--case",
+        "app-strings/colon/*",
+        "--case",
+        "discovery/walk/first-level-wins",
+        paths=[ROOT / "vectors" / "app-strings", ROOT / "vectors" / "discovery"],
+    )
     assert doc is not None, proc.stdout[-3000:] + proc.stderr[-2000:]
     by_id = {c["id"]: c for c in doc["cases"]}
     first = by_id["discovery/walk/first-level-wins"]
     assert first["input"] == {"app": "{{a.host}}/project/subproject", "what": ["aci"]}
     assert "/project?ac-discovery=1" in first["hosts"]["a"]["paths"]
-    assert all("input" in c for c in doc["cases"]) and all("hosts" not in c for c in doc["cases"]
-                                                             if c["op"] != "discover")
+    assert all("input" in c for c in doc["cases"]) and all(
+        "hosts" not in c for c in doc["cases"] if c["op"] != "discover"
+    )
     res = write_results(tmp_path / "results-custom.json", doc)
     assert run_cli(capsys, "report", res, "--out", tmp_path / "out")[0] == 0
     private = {str(tmp_path), str(ROOT), os.path.realpath(sys.executable), sys.executable}
@@ -780,11 +1027,11 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
     exe = exe.relative_to(ROOT).as_posix() if exe.is_relative_to(ROOT) else exe.name
     assert doc["implementation"]["command"] == [exe, "adapter.py"]
     # nor does the run's log (run keeps pytest's output beside the reports): the summary's lines
-    summary = proc.stdout[proc.stdout.index("appc conformance"):]
+    summary = proc.stdout[proc.stdout.index("appc conformance") :]
     assert str(tmp_path) not in summary and sys.executable not in summary
     # the port mode of the run: the reference offers the custom-port feature
     assert doc["run"]["port_mode"] == "custom-port"
-    assert "ports: <span class=\"port-mode\">custom port</span>" in (tmp_path / "out" / "report.html").read_text()
+    assert 'ports: <span class="port-mode">custom port</span>' in (tmp_path / "out" / "report.html").read_text()
     assert "Discovery ports: appc-conformance-reference" in (tmp_path / "out" / "summary.md").read_text()
     suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
     assert {p.get("name"): p.get("value") for p in suite.find("properties")}["port_mode"] == "custom-port"
@@ -792,27 +1039,38 @@ def test_the_harness_records_the_input_and_no_machine_path_is_published(tmp_path
 
 # -- unclassified passes, adapter-error, truncated answers, incomplete runs ------------------------
 
+
 def _rejects_everything(tmp_path) -> Path:
     """A reject-everything adapter as helper records describe it: each error case passes on an
     error of kind 'other' (unclassified), one case is adapter-error, one answer was cut, and the
     run stopped early."""
-    doc = make_results("rejector", "reject everything", profiles=("appc-0.8.11",), verdicts={
-        "app-strings/colon/version-label": "error", "app-strings/labels/equals-in-value": "error",
-        "discovery/walk-up/404-then-parent": "error"})
+    doc = make_results(
+        "rejector",
+        "reject everything",
+        profiles=("appc-0.8.11",),
+        verdicts={
+            "app-strings/colon/version-label": "error",
+            "app-strings/labels/equals-in-value": "error",
+            "discovery/walk-up/404-then-parent": "error",
+        },
+    )
     for c in doc["cases"]:
         if c["verdict"] == "pass" and "error" in json.dumps(c["expected"]):
             c["actual"], c["unclassified"] = {"error": {"kind": "other", "message": "no"}}, True
     by = {c["id"]: c for c in doc["cases"]}
     by["discovery/meta/should-prefer-https"].update(
-        verdict="adapter-error", actual={"failed": {"message": "flag provided but not defined: -port"}},
-        message="adapter failed: flag provided but not defined: -port")
-    by["app-strings/labels/equals-in-value"].update(actual="{\"ok\": {\"name\": \"xxxx", actual_truncated=True)
+        verdict="adapter-error",
+        actual={"failed": {"message": "flag provided but not defined: -port"}},
+        message="adapter failed: flag provided but not defined: -port",
+    )
+    by["app-strings/labels/equals-in-value"].update(actual='{"ok": {"name": "xxxx', actual_truncated=True)
     doc["run"].update(incomplete=True, not_run=["resolution/alias/cycle [appc-0.8.11]", "imagetags/x [appc-0.8.11]"])
     return write_results(tmp_path / "results-rejector.json", doc)
 
 
 def test_unclassified_passes_adapter_errors_truncation_and_incomplete_runs_are_reported(tmp_path, capsys):
     from appc_conformance.reports import model
+
     r = _rejects_everything(tmp_path)
     m = model.build([load_results(r)])
     t = m.totals[0]
@@ -842,7 +1100,9 @@ def test_unclassified_passes_adapter_errors_truncation_and_incomplete_runs_are_r
     tcs = {t.get("name"): t for t in suite.iter("testcase")}
     assert tcs["discovery/meta/should-prefer-https"].find("error").get("type") == "adapter-error"
     passed = tcs["app-strings/colon/empty-name"]
-    assert {p.get("name"): p.get("value") for p in passed.find("properties")} == {"unclassified": "rejected, reason unknown"}
+    assert {p.get("name"): p.get("value") for p in passed.find("properties")} == {
+        "unclassified": "rejected, reason unknown"
+    }
     assert "actual (truncated): " in tcs["app-strings/labels/equals-in-value"].find("failure").text
     covj = json.loads((out / "coverage.json").read_text())
     app01 = [x for x in covj["requirements"] if x["id"] == "APP-01"][0]["implementations"][0]
@@ -866,10 +1126,17 @@ def test_a_reject_everything_adapter_is_seen_as_such_in_every_report(tmp_path, c
     """Issue 11: each pass of an adapter that rejects everything with kind 'other' rests on a
     rejection of unknown reason; every report says how many of the passes those are."""
     from tests.helpers import run_suite
+
     script = tmp_path / "reject_all.py"
     script.write_text(REJECT_ALL)
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script}", "--case", "app-strings/colon/*",
-                          paths=[ROOT / "vectors" / "app-strings"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        f"{sys.executable} {script}",
+        "--case",
+        "app-strings/colon/*",
+        paths=[ROOT / "vectors" / "app-strings"],
+    )
     assert doc is not None, proc.stdout[-3000:]
     passes = [c for c in doc["cases"] if c["verdict"] == "pass"]
     assert passes and all(c.get("unclassified") is True for c in passes)
@@ -881,15 +1148,23 @@ def test_a_reject_everything_adapter_is_seen_as_such_in_every_report(tmp_path, c
     assert text.replace("/*", "/\\*") in (tmp_path / "o" / "summary.md").read_text()
     assert text in (tmp_path / "o" / "report.html").read_text()
     suites = ET.parse(tmp_path / "o" / "junit.xml").getroot().findall("testsuite")
-    assert sum(int({p.get("name"): p.get("value") for p in s.find("properties")}["unclassified_passes"])
-               for s in suites) == n
+    assert (
+        sum(int({p.get("name"): p.get("value") for p in s.find("properties")}["unclassified_passes"]) for s in suites)
+        == n
+    )
 
 
 def test_report_expectations_marks_known_failures_of_a_run_made_without_them(files, tmp_path, capsys):
     exp = tmp_path / "exp"
     exp.mkdir()
-    (exp / "go-appc.json").write_text(json.dumps({"implementation": "go-appc", "known_failures": [
-        {"id": "app-strings/colon/version-label", "reason": "splits on the last colon"}]}))
+    (exp / "go-appc.json").write_text(
+        json.dumps(
+            {
+                "implementation": "go-appc",
+                "known_failures": [{"id": "app-strings/colon/version-label", "reason": "splits on the last colon"}],
+            }
+        )
+    )
     for given in (exp, exp / "go-appc.json"):  # a folder, or the file itself
         out = tmp_path / f"o-{given.name}"
         code, _, err = run_cli(capsys, "report", files["reference"], files["go"], "--out", out, "--expectations", given)
@@ -899,8 +1174,9 @@ def test_report_expectations_marks_known_failures_of_a_run_made_without_them(fil
         assert go.get("failures") == "0"
         assert "🔶 1" in (out / "summary.md").read_text()
     assert run_cli(capsys, "report", files["go"], "--out", tmp_path / "x", "--expectations", tmp_path / "nope")[0] == 2
-    code, _, err = run_cli(capsys, "report", files["reference"], "--out", tmp_path / "x",
-                           "--expectations", exp / "go-appc.json")
+    code, _, err = run_cli(
+        capsys, "report", files["reference"], "--out", tmp_path / "x", "--expectations", exp / "go-appc.json"
+    )
     assert code == 2 and "no results file is a run of it" in err
 
 
@@ -917,8 +1193,12 @@ def test_a_partial_run_says_which_part_its_figures_are_about(tmp_path, capsys):
 
 def test_the_failing_list_holds_failures_only(tmp_path, capsys):
     """A case this machine could not run (skipped) is no failure of the implementation."""
-    doc = make_results(verdicts={"discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
-                                 "app-strings/colon/version-label@appc-0.8.11": "fail"})
+    doc = make_results(
+        verdicts={
+            "discovery/walk-up/404-then-parent@appc-0.8.11": "skipped",
+            "app-strings/colon/version-label@appc-0.8.11": "fail",
+        }
+    )
     r = write_results(tmp_path / "r.json", doc)
     assert run_cli(capsys, "report", r, "--out", tmp_path / "o", "--format", "markdown")[0] == 0
     failing = (tmp_path / "o" / "summary.md").read_text().split("Failing cases")[1]

@@ -5,6 +5,7 @@ The tests that build need an rkt source tree: they find one through RKT_SRC (a c
 github.com/rkt/rkt) and are skipped with the reason where there is none (CI has none). The
 tests of the not-available path need no tree and always run.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,6 +44,7 @@ def _fake_tree(tmp_path: Path) -> Path:
 
 # ----------------------------------------------------------------------------- not available
 
+
 def test_without_a_tree_rkt_is_not_available_and_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.delenv("RKT_SRC", raising=False)
     with pytest.raises(rkt_build.NotAvailable) as exc:
@@ -76,10 +78,15 @@ def test_tree_version_and_label_never_hold_the_path(tmp_path):
 
 
 def test_module_entry_point_declines_without_a_tree():
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.rkt"], cwd=ROOT,
-                          env=_env_without_tree(), capture_output=True, timeout=120,
-                          input=b'{"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11"}\n'
-                                b'{"id": 1, "op": "fetch", "args": {"app": "example.com/app"}}\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.rkt"],
+        cwd=ROOT,
+        env=_env_without_tree(),
+        capture_output=True,
+        timeout=120,
+        input=b'{"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11"}\n'
+        b'{"id": 1, "op": "fetch", "args": {"app": "example.com/app"}}\n',
+    )
     hello, fetch = [json.loads(line) for line in proc.stdout.splitlines()]
     assert "id" not in hello and "https://github.com/rkt/rkt" in hello["unsupported"]
     assert fetch == {"id": 1, "unsupported": hello["unsupported"]}
@@ -88,9 +95,27 @@ def test_module_entry_point_declines_without_a_tree():
 @pytest.mark.parametrize("given", [None, "missing-folder"])
 def test_run_without_a_tree_records_rkt_as_not_available(tmp_path, given):
     args = ["--rkt-src", str(tmp_path / given)] if given else []
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--impl", "rkt", *args,
-                           "--case", "app-strings/basic/name-only", "--out", str(tmp_path / "out"), "--no-report"],
-                          cwd=tmp_path, env=_env_without_tree(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appc_conformance",
+            "run",
+            "--impl",
+            "rkt",
+            *args,
+            "--case",
+            "app-strings/basic/name-only",
+            "--out",
+            str(tmp_path / "out"),
+            "--no-report",
+        ],
+        cwd=tmp_path,
+        env=_env_without_tree(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "rkt: not available" in proc.stderr + proc.stdout
     doc = json.loads((tmp_path / "out" / "results-rkt.json").read_text())
@@ -103,16 +128,36 @@ def test_publish_without_a_tree_keeps_the_committed_summary(tmp_path):
     """CI has no rkt tree: its compatibility run must not drop rkt's committed row."""
     published = tmp_path / "COMPATIBILITY.md"
     published.write_text("the committed summary, rkt's row included\n")
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--impl", "reference", "--impl", "rkt",
-                           "--case", "app-strings/basic/name-only", "--out", str(tmp_path / "out"),
-                           "--publish", str(published)], cwd=tmp_path, env=_env_without_tree(),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appc_conformance",
+            "run",
+            "--impl",
+            "reference",
+            "--impl",
+            "rkt",
+            "--case",
+            "app-strings/basic/name-only",
+            "--out",
+            str(tmp_path / "out"),
+            "--publish",
+            str(published),
+        ],
+        cwd=tmp_path,
+        env=_env_without_tree(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "rkt: not available" in proc.stderr and "not published" in proc.stderr
     assert published.read_text() == "the committed summary, rkt's row included\n"
 
 
 # ----------------------------------------------------------------------------- with a tree
+
 
 @pytest.fixture(scope="module")
 def binary() -> Path:
@@ -199,17 +244,30 @@ def test_fetch_options_rkt_cannot_express_are_unsupported(adapter):
     trust = {"keys": [], "verify_signatures": True, "trust_discovered_keys": False}
     port = adapter.call("fetch", app="127.0.0.253/app", trust=trust, port=8443, insecure=[], headers={})
     assert "default ports" in port["unsupported"]
-    header = adapter.call("fetch", app="127.0.0.253/app", trust=trust, port=None, insecure=[],
-                          headers={"127.0.0.253": {"X-Api-Key": ["k"]}})
+    header = adapter.call(
+        "fetch",
+        app="127.0.0.253/app",
+        trust=trust,
+        port=None,
+        insecure=[],
+        headers={"127.0.0.253": {"X-Api-Key": ["k"]}},
+    )
     assert "Authorization" in header["unsupported"]
     # What rkt can express goes through to rkt (nothing listens there: discovery fails).
-    for headers in ({"127.0.0.253": {"Authorization": ["Basic dXNlcjpzZWNyZXQ="]}},
-                    {"127.0.0.253": {"Authorization": ["Bearer t0ken"]}}):
-        answer = adapter.call("fetch", app="127.0.0.253/app", trust=trust, port=None, insecure=["tls"],
-                              headers=headers)
+    for headers in (
+        {"127.0.0.253": {"Authorization": ["Basic dXNlcjpzZWNyZXQ="]}},
+        {"127.0.0.253": {"Authorization": ["Bearer t0ken"]}},
+    ):
+        answer = adapter.call("fetch", app="127.0.0.253/app", trust=trust, port=None, insecure=["tls"], headers=headers)
         assert answer["error"]["kind"] == "discovery-failed", answer
-    no_user = adapter.call("fetch", app="127.0.0.253/app", trust=trust, port=None, insecure=[],
-                           headers={"127.0.0.253": {"Authorization": ["Basic OnNlY3JldA=="]}})  # ":secret"
+    no_user = adapter.call(
+        "fetch",
+        app="127.0.0.253/app",
+        trust=trust,
+        port=None,
+        insecure=[],
+        headers={"127.0.0.253": {"Authorization": ["Basic OnNlY3JldA=="]}},
+    )  # ":secret"
     assert "user and a password" in no_user["unsupported"]
 
 
@@ -230,9 +288,24 @@ MAPPING_CASES = {
 
 def test_fetch_mapping_through_the_harness(binary, tmp_path):
     args = [a for case in MAPPING_CASES for a in ("--case", case)]
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--impl", "rkt", *args,
-                           "--out", str(tmp_path), "--no-report"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appc_conformance",
+            "run",
+            "--impl",
+            "rkt",
+            *args,
+            "--out",
+            str(tmp_path),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]  # only known failures (expectations/rkt.json)
     doc = json.loads((tmp_path / "results-rkt.json").read_text())
     cases = {c["id"]: c for c in doc["cases"]}
@@ -241,8 +314,12 @@ def test_fetch_mapping_through_the_harness(binary, tmp_path):
     actual = {i: c["actual"] for i, c in cases.items()}
     expected = {i: c["expected"] for i, c in cases.items()}
     # Accepted, with rkt's image ID: 64 hex digits, half of a SHA-512 (docs/FINDINGS.md).
-    for i in ("fetch/signatures/key-trusted-for-every-name", "fetch/signatures/checks-off-broken-signature",
-              "fetch/keys/discovered-key-trusted", "fetch/transport/image-401-with-credentials"):
+    for i in (
+        "fetch/signatures/key-trusted-for-every-name",
+        "fetch/signatures/checks-off-broken-signature",
+        "fetch/keys/discovered-key-trusted",
+        "fetch/transport/image-401-with-credentials",
+    ):
         ok = actual[i]["ok"]
         assert re.fullmatch(r"sha512-[0-9a-f]{64}", ok["image_id"]), (i, ok)
         assert ok["name"] == expected[i]["result"]["name"], i

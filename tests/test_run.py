@@ -1,6 +1,7 @@
 """``appc-conformance run`` and the speed of a run: side-by-side network cases give the verdicts
 of a serial run; the CLI reads only what this run wrote, stops its children, and says what it
 does (progress, failures, start-up errors). Small vector subsets (--case) keep these quick."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,13 @@ from tests.helpers import run_suite
 
 # The discovery cases whose servers hang, trickle or never end on purpose, and a few others
 # of the same files and of another area.
-WAIT_BOUND = ["discovery/limits/endless-page", "discovery/limits/slow-drip-page",
-              "discovery/limits/endless-image-tags-document", "discovery/walk/leaf-hangs",
-              "discovery/walk/slow-leaf-answers"]
+WAIT_BOUND = [
+    "discovery/limits/endless-page",
+    "discovery/limits/slow-drip-page",
+    "discovery/limits/endless-image-tags-document",
+    "discovery/walk/leaf-hangs",
+    "discovery/walk/slow-leaf-answers",
+]
 SUBSET = [*WAIT_BOUND, "discovery/redirects/*", "app-strings/basic/*"]
 
 
@@ -24,12 +29,15 @@ def _case_args(patterns) -> list:
     return [a for p in patterns for a in ("--case", p)]
 
 
-@pytest.mark.parametrize("impl, patterns", [
-    ("reference", SUBSET),
-    # go-appc has no timeout of its own: its wait-bound cases would cost the harness's timeout
-    # each; the rest of the subset is cheap.
-    ("go-appc", ["discovery/redirects/*", "discovery/walk/slow-leaf-answers", "app-strings/basic/*"]),
-])
+@pytest.mark.parametrize(
+    "impl, patterns",
+    [
+        ("reference", SUBSET),
+        # go-appc has no timeout of its own: its wait-bound cases would cost the harness's timeout
+        # each; the rest of the subset is cheap.
+        ("go-appc", ["discovery/redirects/*", "discovery/walk/slow-leaf-answers", "app-strings/basic/*"]),
+    ],
+)
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_side_by_side_network_cases_give_the_serial_verdicts(tmp_path, impl, patterns):
     if impl != "reference":
@@ -69,8 +77,14 @@ from tests.report_fixtures import make_results  # noqa: E402
 
 def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "appc_conformance", "run", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _procs_with(marker: str) -> list[int]:
@@ -105,8 +119,7 @@ def test_a_stale_results_file_is_never_read_as_this_run(tmp_path):
     out.mkdir()
     stale = out / "results-custom.json"
     stale.write_text(json.dumps(make_results()))  # an earlier run's: every case passed
-    proc = run_cli("--adapter-cmd", str(tmp_path / "no-such-adapter"), "--case", "app-strings/basic/*",
-                   "--out", out)
+    proc = run_cli("--adapter-cmd", str(tmp_path / "no-such-adapter"), "--case", "app-strings/basic/*", "--out", out)
     assert proc.returncode == 2, proc.stderr
     assert "pass" not in proc.stderr.replace("pass_", "")
     assert "wrote no results" in proc.stderr
@@ -133,9 +146,27 @@ def _start_cli(tmp_path, *extra):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     adapter = f"{sys.executable} {BROKEN} hang {tmp_path}"  # the folder in its command line marks it
     return out, subprocess.Popen(
-        [sys.executable, "-m", "appc_conformance", "run", "--adapter-cmd", adapter, "--case", "app-strings/basic/*",
-         "--adapter-timeout", "120", "--out", str(out), *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "appc_conformance",
+            "run",
+            "--adapter-cmd",
+            adapter,
+            "--case",
+            "app-strings/basic/*",
+            "--adapter-timeout",
+            "120",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _adapter_running(tmp_path) -> bool:
@@ -156,8 +187,7 @@ def test_sigkill_of_the_cli_stops_the_pytest_child_and_its_adapters(tmp_path):
         assert _wait_for(lambda: _adapter_running(tmp_path), 60), "the adapter never started"
         cli.kill()
         cli.wait()
-        assert _wait_for(lambda: not _procs_with(str(tmp_path)), 15), \
-            f"left running: {_procs_with(str(tmp_path))}"
+        assert _wait_for(lambda: not _procs_with(str(tmp_path)), 15), f"left running: {_procs_with(str(tmp_path))}"
         assert not (out / "results-custom.json").exists()
     finally:
         for pid in _procs_with(str(tmp_path)):
@@ -188,11 +218,25 @@ def test_sigint_or_sigterm_of_the_cli_stops_its_children(tmp_path, sig):
 
 # --- issue 12: what the console says ---------------------------------------------------------------
 
+
 def test_progress_lines_in_a_ci_log(tmp_path):
     # discovery/walk/leaf-hangs keeps the reference 3 s: long enough for progress lines, however
     # loaded the machine (half a second was not, in a full test run on three workers)
-    proc = run_cli("--impl", "reference", "--profile", "appc-0.8.11", "--case", "discovery/walk/leaf-hangs",
-                   "--case", "app-strings/basic/*", "--out", tmp_path, "--progress-interval", "0.1", "--no-report")
+    proc = run_cli(
+        "--impl",
+        "reference",
+        "--profile",
+        "appc-0.8.11",
+        "--case",
+        "discovery/walk/leaf-hangs",
+        "--case",
+        "app-strings/basic/*",
+        "--out",
+        tmp_path,
+        "--progress-interval",
+        "0.1",
+        "--no-report",
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("reference ")]
     assert lines, proc.stderr
@@ -216,19 +260,39 @@ def test_known_failures_are_shown_as_known_and_a_fixed_one_as_news(tmp_path):
     ids = [c.id for c in vectors.load(VECTORS).cases if fnmatch.fnmatchcase(c.id, "app-strings/basic/*")]
     known = ids[0]
     exp = tmp_path / "broken-wrong.json"
-    exp.write_text(json.dumps({"implementation": "broken-wrong", "known_failures": [
-        {"id": known, "reason": "a test: listed as known"}]}))
-    proc = run_cli("--adapter-cmd", broken_cmd("wrong"), "--name", "broken-wrong", "--case", "app-strings/basic/*",
-                   "--expectations", exp, "--out", out)
+    exp.write_text(
+        json.dumps(
+            {"implementation": "broken-wrong", "known_failures": [{"id": known, "reason": "a test: listed as known"}]}
+        )
+    )
+    proc = run_cli(
+        "--adapter-cmd",
+        broken_cmd("wrong"),
+        "--name",
+        "broken-wrong",
+        "--case",
+        "app-strings/basic/*",
+        "--expectations",
+        exp,
+        "--out",
+        out,
+    )
     assert f"broken-wrong: expectations {exp}" in proc.stderr
     assert f"  known: broken-wrong  {known} [" in proc.stderr
     assert f"  broken-wrong  {ids[-1]} [" in proc.stderr  # a new failure: not marked known
     # the reference passes the case this file lists as known: news
     exp2 = tmp_path / "reference.json"
-    exp2.write_text(json.dumps({"implementation": "reference", "known_failures": [
-        {"id": known, "reason": "a test: listed, but it passes"}]}))
-    proc = run_cli("--impl", "reference", "--case", "app-strings/basic/*", "--expectations", exp2,
-                   "--out", out, "--no-report")
+    exp2.write_text(
+        json.dumps(
+            {
+                "implementation": "reference",
+                "known_failures": [{"id": known, "reason": "a test: listed, but it passes"}],
+            }
+        )
+    )
+    proc = run_cli(
+        "--impl", "reference", "--case", "app-strings/basic/*", "--expectations", exp2, "--out", out, "--no-report"
+    )
     assert f"news: known failure now passes (remove it from {exp2}): reference  {known} [" in proc.stderr
 
 
@@ -236,19 +300,31 @@ def test_expectations_folder_says_which_file_per_implementation(tmp_path):
     folder = tmp_path / "exp"
     folder.mkdir()
     (folder / "reference.json").write_text(json.dumps({"implementation": "reference", "known_failures": []}))
-    proc = run_cli("--impl", "reference", "--case", "app-strings/basic/*", "--expectations", folder,
-                   "--out", tmp_path / "out", "--no-report")
+    proc = run_cli(
+        "--impl",
+        "reference",
+        "--case",
+        "app-strings/basic/*",
+        "--expectations",
+        folder,
+        "--out",
+        tmp_path / "out",
+        "--no-report",
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"reference: expectations {folder / 'reference.json'}" in proc.stderr
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--case", "no/such/case*"], "--case 'no/such/case*' matches no case"),
-    (["--case", "publisher/*"], "--case 'publisher/*' matches only publisher cases: they test the suite's own"),
-    (["--expectations", "no-such-expectations"], "--expectations no-such-expectations: no such file or folder"),
-    (["--adapter-timeout", "nan"], "--adapter-timeout"),
-    (["--adapter-timeout", "0"], "--adapter-timeout"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--case", "no/such/case*"], "--case 'no/such/case*' matches no case"),
+        (["--case", "publisher/*"], "--case 'publisher/*' matches only publisher cases: they test the suite's own"),
+        (["--expectations", "no-such-expectations"], "--expectations no-such-expectations: no such file or folder"),
+        (["--adapter-timeout", "nan"], "--adapter-timeout"),
+        (["--adapter-timeout", "0"], "--adapter-timeout"),
+    ],
+)
 def test_bad_selections_are_errors_that_say_so(tmp_path, args, says):
     proc = run_cli("--impl", "reference", "--out", tmp_path, *args)
     assert proc.returncode == 2
@@ -257,16 +333,27 @@ def test_bad_selections_are_errors_that_say_so(tmp_path, args, says):
 
 
 def test_a_handshake_failure_is_on_the_console(tmp_path):
-    proc = run_cli("--adapter-cmd", f"{sys.executable} -c pass", "--case", "app-strings/basic/*",
-                   "--out", tmp_path, "--no-report")
+    proc = run_cli(
+        "--adapter-cmd", f"{sys.executable} -c pass", "--case", "app-strings/basic/*", "--out", tmp_path, "--no-report"
+    )
     assert proc.returncode == 1
     assert "custom: the adapter did not start: " in proc.stderr
     assert "handshake failed" in proc.stderr
 
 
 def test_impl_and_adapter_cmd_in_one_report(tmp_path):
-    proc = run_cli("--impl", "reference", "--adapter-cmd", broken_cmd("wrong"), "--name", "mine",
-                   "--case", "app-strings/basic/*", "--out", tmp_path)
+    proc = run_cli(
+        "--impl",
+        "reference",
+        "--adapter-cmd",
+        broken_cmd("wrong"),
+        "--name",
+        "mine",
+        "--case",
+        "app-strings/basic/*",
+        "--out",
+        tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr
     assert (tmp_path / "results-reference.json").is_file() and (tmp_path / "results-mine.json").is_file()
     summary = (tmp_path / "summary.md").read_text()
@@ -275,6 +362,7 @@ def test_impl_and_adapter_cmd_in_one_report(tmp_path):
 
 def test_run_and_report_share_the_default_output_folder_and_run_documents_its_options():
     from appc_conformance.conformance import cli
+
     parser = cli.build_parser()
     run_args = parser.parse_args(["run"])
     report_args = parser.parse_args(["report", "x.json"])
@@ -290,6 +378,7 @@ def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
     def slow(name):
         time.sleep(1.5)
         return ["true"]
+
     monkeypatch.setattr(runmod.registry, "command", slow)
     jobs = [runmod.Job("go-appc", ["--impl", "go-appc"], Path("unused.json"))]
     assert runmod.prepare(jobs, ["appc-0.8.11"], runmod.Console()) == jobs
@@ -299,8 +388,10 @@ def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
 
 # --- a case that tests a bound says how long the harness waits ------------------------------------
 
+
 def _one_case_set(tmp_path, timeout) -> Path:
     import shutil
+
     root = tmp_path / "vectors"
     shutil.copytree(VECTORS / "schema", root / "schema")
     shutil.copy(VECTORS / "requirements.json", root / "requirements.json")
@@ -316,8 +407,16 @@ def _one_case_set(tmp_path, timeout) -> Path:
 @pytest.mark.parametrize("case_timeout, adapter_timeout, waited", [(1, "10", "1"), (5, "1", "1")])
 def test_the_case_timeout_applies_when_shorter(tmp_path, case_timeout, adapter_timeout, waited):
     root = _one_case_set(tmp_path, case_timeout)
-    _, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("hang"), "--vectors", str(root),
-                       "--adapter-timeout", adapter_timeout, paths=[root])
+    _, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        broken_cmd("hang"),
+        "--vectors",
+        str(root),
+        "--adapter-timeout",
+        adapter_timeout,
+        paths=[root],
+    )
     [rec] = doc["cases"]
     assert rec["verdict"] == "timeout"
     assert rec["message"].startswith(f"no answer within {waited} s"), rec["message"]
@@ -328,13 +427,18 @@ def test_the_bundled_wait_bound_cases_say_how_long_they_take():
     of them holds a run for the whole per-request timeout); the reference passes them within it
     (test_side_by_side_network_cases_give_the_serial_verdicts)."""
     from appc_conformance.conformance import pool, vectors
-    bound = {c.id: c.raw.get("timeout") for c in vectors.load(VECTORS).cases
-             if c.op in ("discover", "resolve") and pool.waits_on_purpose(c)}
+
+    bound = {
+        c.id: c.raw.get("timeout")
+        for c in vectors.load(VECTORS).cases
+        if c.op in ("discover", "resolve") and pool.waits_on_purpose(c)
+    }
     assert set(bound) >= set(WAIT_BOUND) - {"discovery/walk/slow-leaf-answers"}
     assert all(bound.values()), bound
 
 
 # --- the pool: ports 443/80 hold one scenario at a time ---------------------------------------------
+
 
 class _FakeHello:
     def __init__(self, features):
@@ -371,6 +475,7 @@ def test_the_pool_runs_default_port_scenarios_each_on_its_own_address_block(monk
     import threading
     from appc_conformance.conformance import pool
     from appc_conformance.servers.scenario import address_block
+
     lock, now, peak, busy, clashes = threading.Lock(), [0], [0], set(), []
 
     def fake_run_case(case, profile, session):
@@ -386,6 +491,7 @@ def test_the_pool_runs_default_port_scenarios_each_on_its_own_address_block(monk
             now[0] -= 1
             busy.discard(block)
         return case.id
+
     monkeypatch.setattr(pool, "run_case", fake_run_case)
     p = pool.NetworkPool(lambda profile: _FakeSession(features), workers=4)
     items = [_FakeItem(n) for n in range(8)]
@@ -409,10 +515,29 @@ def test_publish_leaves_the_published_summary_alone_when_an_implementation_is_mi
             os.symlink(found, bindir / tool)
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{Path(sys.executable).parent}", "ACTOOL": ""}
     env.pop("ACTOOL")
-    proc = subprocess.run([sys.executable, "-m", "appc_conformance", "run", "--impl", "reference", "--impl", "actool",
-                           "--out", str(tmp_path / "out"), "--case", "app-strings/basic/name-only",
-                           "--publish", str(published)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appc_conformance",
+            "run",
+            "--impl",
+            "reference",
+            "--impl",
+            "actool",
+            "--out",
+            str(tmp_path / "out"),
+            "--case",
+            "app-strings/basic/name-only",
+            "--publish",
+            str(published),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "actool: not available" in proc.stderr + proc.stdout, proc.stderr[-2000:]
     assert published.read_text() == "the committed summary\n"
     assert "not published" in proc.stderr + proc.stdout
@@ -422,11 +547,13 @@ def test_the_pool_starts_the_longest_waits_first(monkeypatch):
     """Cases that wait on purpose start first, those with the run's own (longer) limit before
     those with a shorter limit of their own, so that the waits spread over the threads."""
     from appc_conformance.conformance import pool
+
     started = []
 
     def fake_run_case(case, profile, session):
         started.append(case.id)
         return case.id
+
     monkeypatch.setattr(pool, "run_case", fake_run_case)
 
     class Case(_FakeCase):
@@ -438,6 +565,7 @@ def test_the_pool_starts_the_longest_waits_first(monkeypatch):
     class Item:
         def __init__(self, case):
             self.case, self.profile = case, "appc-0.8.11"
+
     items = [Item(Case(0)), Item(Case(1, 6, waits=True)), Item(Case(2, waits=True)), Item(Case(3, 8, waits=True))]
     p = pool.NetworkPool(lambda profile: _FakeSession(["custom-port"]), workers=1)
     p.start(items)

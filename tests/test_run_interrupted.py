@@ -1,6 +1,7 @@
 """``appc-conformance run`` cut short: an interrupted run keeps what it graded, marked
 incomplete with what did not run, in reports that say so, and the output folder never holds
 anything of an earlier run (README, "Partial runs marked")."""
+
 from __future__ import annotations
 
 import json
@@ -28,18 +29,45 @@ def _cli(*args: str) -> list[str]:
 
 def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_nothing_of_the_earlier_run(tmp_path):
     out = tmp_path / "out"
-    earlier = subprocess.run(_cli("--adapter-cmd", f"{sys.executable} {MINIMAL}", "--name", "earlier",
-                                  "--case", "app-strings/basic/*", "--out", out),
-                             cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    earlier = subprocess.run(
+        _cli(
+            "--adapter-cmd",
+            f"{sys.executable} {MINIMAL}",
+            "--name",
+            "earlier",
+            "--case",
+            "app-strings/basic/*",
+            "--out",
+            out,
+        ),
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert earlier.returncode == 0, earlier.stderr
     before = {p.name for p in out.iterdir()}
-    assert {"results-earlier.json", "results-earlier.log", "report.html", "summary.md", "junit.xml",
-            "badge-earlier.json", "badge-earlier.svg"} <= before, before
+    assert {
+        "results-earlier.json",
+        "results-earlier.log",
+        "report.html",
+        "summary.md",
+        "junit.xml",
+        "badge-earlier.json",
+        "badge-earlier.svg",
+    } <= before, before
     (out / "notes.txt").write_text("a file of the user's: not the suite's to remove\n")
 
     started = time.time()
-    cli = subprocess.Popen(_cli("--all", "--out", out, "--progress-interval", "0.2"), cwd=ROOT, env=_env(),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = subprocess.Popen(
+        _cli("--all", "--out", out, "--progress-interval", "0.2"),
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     halfway = threading.Event()
     midway: list[str] = []  # the implementations seen in the middle of their run
@@ -51,6 +79,7 @@ def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_noth
             if m and 30 <= int(m[2]) < int(m[3]) - 30:
                 midway.append(m[1])
                 halfway.set()
+
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
@@ -76,12 +105,13 @@ def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_noth
     assert incomplete, {n: d["run"].get("incomplete") for n, d in docs.items()}
     assert any(doc["cases"] for doc in incomplete.values()), "nothing graded was kept"
     for name, doc in incomplete.items():
-        if name[len("results-"):-len(".json")] in midway:  # seen graded halfway: what it graded is kept
+        if name[len("results-") : -len(".json")] in midway:  # seen graded halfway: what it graded is kept
             assert doc["cases"], name
         graded = {f"{c['id']} [{c['profile']}]" for c in doc["cases"]}
         assert not graded & set(doc["run"]["not_run"])
     for name, doc in docs.items():  # every file is this run's
         from datetime import datetime
+
         assert datetime.fromisoformat(doc["run"]["started"]).timestamp() >= int(started), name
     # the reports are this run's and say it is incomplete
     summary = (out / "summary.md").read_text()
@@ -92,7 +122,7 @@ def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_noth
     props = {(p.get("name"), p.get("value")) for p in ET.parse(out / "junit.xml").getroot().iter("property")}
     assert ("incomplete", "true") in props
     for name in incomplete:
-        label = name[len("results-"):-len(".json")]
+        label = name[len("results-") : -len(".json")]
         badge = json.loads((out / f"badge-{label}.json").read_text())
         assert "incomplete" in badge["message"], badge
     assert "INCOMPLETE" in err or "incomplete" in err.split("interrupted", 1)[1]

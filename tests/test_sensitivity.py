@@ -12,6 +12,7 @@ The control runs against the whole set. The reach rule itself is checked here on
 non-network case for one bug of each patched function, and on the whole set (network cases
 too) by ``python scripts/sensitivity.py``, whose report lists any catch outside a reach.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -38,8 +39,9 @@ mutants = sensitivity.load_catalogue()
 BUGS = [b.name for b in mutants.CATALOGUE]
 READINGS = [b.name for b in mutants.READINGS]
 ALTERNATIVES = [b.name for b in mutants.ALTERNATIVES]
-TWO_CASE_BUGS = [b.name for b in mutants.CATALOGUE
-                 if any(a.split("/")[0] in sensitivity.TWO_CASE_AREAS for a in b.areas)]
+TWO_CASE_BUGS = [
+    b.name for b in mutants.CATALOGUE if any(a.split("/")[0] in sensitivity.TWO_CASE_AREAS for a in b.areas)
+]
 NETWORK_OPS = {"discover", "resolve", "fetch"}
 pytestmark = pytest.mark.xdist_group("sensitivity")  # one worker computes the outcome, once
 
@@ -54,6 +56,7 @@ def outcome(tmp_path_factory):
 
 
 # ----------------------------------------------------------------------------- the catalogue
+
 
 def test_catalogue_is_well_formed():
     catalog = json.loads((VECTORS / "requirements.json").read_text())
@@ -72,8 +75,13 @@ def test_catalogue_is_well_formed():
 
 
 def test_list_is_printable():
-    out = subprocess.run([sys.executable, str(sensitivity.MUTANTS), "--list", "--json"],
-                         capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, str(sensitivity.MUTANTS), "--list", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     doc = json.loads(out.stdout)
     assert [b["name"] for b in doc["bugs"]] == BUGS
     assert [b["name"] for b in doc["readings"]] == READINGS
@@ -81,6 +89,7 @@ def test_list_is_printable():
 
 
 # ----------------------------------------------------------------------------- the reach rule
+
 
 def test_every_bug_is_located_in_a_function_whose_reach_is_known():
     """Each bug's switch sits in a patched function (or replaces a rule) that the reach table
@@ -112,9 +121,11 @@ def test_reach_covers_the_areas_meant_to_catch_each_bug():
 
 
 def test_switch_sites_reads_functions_and_classes():
-    src = ("def f(x):\n    if on('a') or on(\"b\"):\n        return 1\n"
-           "class T:\n    def m(self):\n        return on('c')\n"
-           "def g():\n    return other('d')\n")
+    src = (
+        "def f(x):\n    if on('a') or on(\"b\"):\n        return 1\n"
+        "class T:\n    def m(self):\n        return on('c')\n"
+        "def g():\n    return other('d')\n"
+    )
     assert sensitivity.switch_sites(src) == {"a": {"f"}, "b": {"f"}, "c": {"T"}}
 
 
@@ -128,12 +139,18 @@ def test_unknown_ops_and_unknown_sites_are_in_every_reach(tmp_path):
             self.profiles = ["appc-0.8.11"]
 
     class VS:
-        cases = [Case("a/x/parse", "parse_app", "example.com/a"), Case("b/x/new", "brand_new_op"),
-                 Case("c/x/match", "match_manifest", "example.com/a")]
+        cases = [
+            Case("a/x/parse", "parse_app", "example.com/a"),
+            Case("b/x/new", "brand_new_op"),
+            Case("c/x/match", "match_manifest", "example.com/a"),
+        ]
 
     assert sensitivity.reach_selection("name-ignored", mutants, VS()) == ["b/x/new", "c/x/match"]
-    assert sensitivity.reach_selection("a-bug-nobody-wrote", mutants, VS(), sites={}) == \
-        ["a/x/parse", "b/x/new", "c/x/match"]
+    assert sensitivity.reach_selection("a-bug-nobody-wrote", mutants, VS(), sites={}) == [
+        "a/x/parse",
+        "b/x/new",
+        "c/x/match",
+    ]
 
 
 def test_selection_args_run_exactly_the_reach(tmp_path):
@@ -169,9 +186,17 @@ def test_discovery_cases_are_in_a_parser_bugs_reach_only_where_it_parses_their_a
 
 # One bug for each patched function and rule family: run against every non-network case outside
 # its reach, where the rule says the answers are the control's, so every case must pass.
-REPRESENTATIVES = ["trim-whitespace", "identifier-empty-allowed", "imagetags-label-names-unchecked",
-                   "one-alias-hop", "phase1-skipped", "no-os-arch-whitelist", "name-ignored", "no-walk-up",
-                   "signature-skipped"]
+REPRESENTATIVES = [
+    "trim-whitespace",
+    "identifier-empty-allowed",
+    "imagetags-label-names-unchecked",
+    "one-alias-hop",
+    "phase1-skipped",
+    "no-os-arch-whitelist",
+    "name-ignored",
+    "no-walk-up",
+    "signature-skipped",
+]
 
 
 @pytest.mark.slow
@@ -186,12 +211,14 @@ def test_no_catch_outside_the_reach(bug, tmp_path):
     run = sensitivity.run_suite(bug, paths, tmp_path, extra=extra)
     assert run["ok"], run.get("output")
     assert len({c["id"] for c in run["cases"]}) == len(outside)
-    caught = [f"{c['id']} [{c['profile']}]: {c['verdict']}" for c in run["cases"]
-              if c["verdict"] in sensitivity.CATCHING]
+    caught = [
+        f"{c['id']} [{c['profile']}]: {c['verdict']}" for c in run["cases"] if c["verdict"] in sensitivity.CATCHING
+    ]
     assert not caught, f"{bug} is caught outside its reach: the reach rule is wrong: {caught[:10]}"
 
 
 # ----------------------------------------------------------------------------- the staged run
+
 
 @pytest.mark.slow
 def test_control_passes_every_case(outcome):
@@ -208,8 +235,10 @@ def test_control_passes_every_case(outcome):
 def test_bug_is_caught(outcome, bug):
     row = next(b for b in outcome["report"]["bugs"] if b["name"] == bug)
     assert row["run_ok"], row["error"]
-    assert row["caught"], (f"{bug}: no case catches it, neither in {', '.join(row['areas'])} nor in "
-                           f"the {row['reach_cases']} cases it can reach ({row['cases_run']} case runs)")
+    assert row["caught"], (
+        f"{bug}: no case catches it, neither in {', '.join(row['areas'])} nor in "
+        f"the {row['reach_cases']} cases it can reach ({row['cases_run']} case runs)"
+    )
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """``appc-conformance serve CASE``: one case's mock hosts stood up by hand, on loopback, their
 addresses and the CA file printed, kept up until interrupted (issue 22, item 9)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ from tests.helpers import ROOT
 
 def _start(*args):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.Popen([sys.executable, "-m", "appc_conformance", "serve", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "appc_conformance", "serve", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _read_until(proc, pattern: str, timeout: float = 60) -> list[str]:
@@ -31,8 +38,11 @@ def _read_until(proc, pattern: str, timeout: float = 60) -> list[str]:
         lines.append(ln)
         if re.search(pattern, ln):
             return lines
-    raise AssertionError("never printed " + pattern + ":\n" + "".join(lines) + proc.stderr.read()
-                         if proc.poll() is not None else "".join(lines))
+    raise AssertionError(
+        "never printed " + pattern + ":\n" + "".join(lines) + proc.stderr.read()
+        if proc.poll() is not None
+        else "".join(lines)
+    )
 
 
 @pytest.mark.parametrize("case_id", ["discovery/walk/404-up-to-host", "publisher/host/good/0.8.11"])
@@ -65,10 +75,13 @@ def test_serve_stands_up_a_cases_hosts_until_interrupted(case_id):
             proc.wait()
 
 
-@pytest.mark.parametrize("args, says", [
-    (["no/such/case"], "no case"),
-    (["app-strings/basic/name-only"], "stands up no host"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["no/such/case"], "no case"),
+        (["app-strings/basic/name-only"], "stands up no host"),
+    ],
+)
 def test_serve_refuses_what_it_cannot_serve(args, says):
     proc = _start(*args)
     out, err = proc.communicate(timeout=60)

@@ -1,4 +1,5 @@
 """The mock discovery hosts (servers/): real requests over loopback, with the test CA."""
+
 from __future__ import annotations
 
 import http.client
@@ -17,8 +18,12 @@ import pytest
 from appc_conformance import servers
 from appc_conformance.servers.log import RequestLog
 
-META_PAGE = {"meta": [["ac-discovery", "{{a.host}} https://{{a}}/{name}.{ext}"],
-                      ["ac-discovery-pubkeys", "{{a.host}} https://{{a}}/keys.gpg"]]}
+META_PAGE = {
+    "meta": [
+        ["ac-discovery", "{{a.host}} https://{{a}}/{name}.{ext}"],
+        ["ac-discovery-pubkeys", "{{a.host}} https://{{a}}/keys.gpg"],
+    ]
+}
 
 
 def _threads():
@@ -109,9 +114,11 @@ def test_hosts_have_distinct_addresses_and_share_the_port():
 
 
 def test_untrusted_and_wrong_host_certificates_are_refused_by_a_verifying_client():
-    hosts = {"a": {"cert": "untrusted", "paths": {"/": {"body": "a"}}},
-             "b": {"cert": "wrong-host", "paths": {"/": {"body": "b"}}},
-             "c": {"cert": "expired", "paths": {"/": {"body": "c"}}}}
+    hosts = {
+        "a": {"cert": "untrusted", "paths": {"/": {"body": "a"}}},
+        "b": {"cert": "wrong-host", "paths": {"/": {"body": "b"}}},
+        "c": {"cert": "expired", "paths": {"/": {"body": "c"}}},
+    }
     with servers.scenario(hosts) as sc:
         for s in "abc":
             with pytest.raises(ssl.SSLCertVerificationError):
@@ -124,8 +131,7 @@ def test_untrusted_and_wrong_host_certificates_are_refused_by_a_verifying_client
 
 
 def test_http_only_and_https_only_hosts():
-    hosts = {"a": {"https": False, "paths": {"/": {"body": "a"}}},
-             "b": {"http": False, "paths": {"/": {"body": "b"}}}}
+    hosts = {"a": {"https": False, "paths": {"/": {"body": "a"}}}, "b": {"http": False, "paths": {"/": {"body": "b"}}}}
     with servers.scenario(hosts) as sc:
         with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
             get(sc, f"https://{sc.values['a']['netloc']}/")
@@ -138,9 +144,11 @@ def test_http_only_and_https_only_hosts():
 
 
 def test_redirect_chain_across_hosts_and_schemes():
-    hosts = {"a": {"paths": {"/1": {"redirect": "https://{{b}}/2", "status": 301}}},
-             "b": {"paths": {"/2": {"redirect": "http://{{a}}/3", "status": 308}}},
-             "a2": {}}
+    hosts = {
+        "a": {"paths": {"/1": {"redirect": "https://{{b}}/2", "status": 301}}},
+        "b": {"paths": {"/2": {"redirect": "http://{{a}}/3", "status": 308}}},
+        "a2": {},
+    }
     hosts["a"]["paths"]["/3"] = {"redirect": "/4", "status": 307}
     hosts["a"]["paths"]["/4"] = {"body": "end"}
     with servers.scenario(hosts) as sc:
@@ -176,14 +184,23 @@ def test_401_unless_the_header_is_present():
         assert get(sc, url, {"Authorization": "Bearer t0k3n"})[:3:2] == (200, b"ok")
         spec = {"headers": [{"match": "https a /secret", "present": {"authorization": None}}]}
         assert len(sc.check(spec)) == 1  # the first request lacked it
-        spec = {"headers": [{"match": {"host": "a", "has_header": "Authorization"},
-                             "present": {"Authorization": "Bearer wrong"}}]}
+        spec = {
+            "headers": [
+                {"match": {"host": "a", "has_header": "Authorization"}, "present": {"Authorization": "Bearer wrong"}}
+            ]
+        }
         assert len(sc.check(spec)) == 1  # one of the two carried another value
 
 
 def test_custom_headers_status_and_json():
-    hosts = {"a": {"paths": {"/t.json": {"json": {"labels": {}}, "headers": {"X-One": ["1", "2"]}},
-                             "/gone": {"status": 410, "body": "gone"}}}}
+    hosts = {
+        "a": {
+            "paths": {
+                "/t.json": {"json": {"labels": {}}, "headers": {"X-One": ["1", "2"]}},
+                "/gone": {"status": 410, "body": "gone"},
+            }
+        }
+    }
     with servers.scenario(hosts) as sc:
         conn = http.client.HTTPSConnection("127.0.0.2", sc.port, timeout=5, context=ctx(sc))
         conn.request("GET", "/t.json")
@@ -209,6 +226,7 @@ def test_delay_is_served_and_cut_short_by_stop():
                 get(sc, f"https://{sc.values['a']['netloc']}/hang", timeout=30)
             except Exception as exc:  # noqa: BLE001
                 result["exc"] = exc
+
         th = threading.Thread(target=hang)
         th.start()
         time.sleep(0.2)
@@ -322,6 +340,7 @@ def test_default_ports_scenarios_of_two_address_blocks_run_at_once():
     """Two threads with address blocks of their own serve ports 443/80 side by side."""
     import threading
     from appc_conformance.servers.scenario import set_address_block
+
     reason = servers.default_ports_available("127.0.0.2")
     if reason:
         pytest.skip(reason)
@@ -337,6 +356,7 @@ def test_default_ports_scenarios_of_two_address_blocks_run_at_once():
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
             started.abort()
+
     threads = [threading.Thread(target=serve, args=(b,)) for b in (5, 6)]
     for t in threads:
         t.start()
@@ -354,6 +374,7 @@ def test_default_ports_unavailable_is_a_specific_exception(monkeypatch):
         if port in (80, 443):
             raise PermissionError(13, "Permission denied")
         return real(address, port)
+
     real = mock.bind
     monkeypatch.setattr(mock, "bind", refuse)
     with pytest.raises(servers.PortsUnavailable) as info:
@@ -363,10 +384,14 @@ def test_default_ports_unavailable_is_a_specific_exception(monkeypatch):
 
 def test_substitution_everywhere_and_unknown_symbols():
     with servers.scenario({"a": {}, "b": {}}) as sc:
-        got = sc.substitute({"app": "{{a.host}}/app", "expect": ["https://{{b}}/{name}.{ext}"],
-                             "headers": {"{{a}}": {"X": ["1"]}}})
-        assert got == {"app": "127.0.0.2/app", "expect": [f"https://127.0.0.3:{sc.port}/{{name}}.{{ext}}"],
-                       "headers": {f"127.0.0.2:{sc.port}": {"X": ["1"]}}}
+        got = sc.substitute(
+            {"app": "{{a.host}}/app", "expect": ["https://{{b}}/{name}.{ext}"], "headers": {"{{a}}": {"X": ["1"]}}}
+        )
+        assert got == {
+            "app": "127.0.0.2/app",
+            "expect": [f"https://127.0.0.3:{sc.port}/{{name}}.{{ext}}"],
+            "headers": {f"127.0.0.2:{sc.port}": {"X": ["1"]}},
+        }
         with pytest.raises(servers.HostsError):
             sc.substitute("{{zz}}")
         args = sc.adapter_args({"app": "{{a.host}}/x", "what": ["aci"]})
@@ -378,35 +403,51 @@ def test_malformed_hosts_are_rejected_before_binding():
         servers.scenario({"a": {"paths": {"/x": {"stauts": 200}}}})
     with pytest.raises(servers.HostsError):
         servers.scenario({"a": {"paths": {"/x": {"redirect": "https://{{nobody}}/"}}}})
-    assert servers.lint_case({"hosts": {"a": {}}, "input": {"app": "{{b.host}}/x"},
-                              "requests": {"never": ["http c *"]}}) == [
+    assert servers.lint_case(
+        {"hosts": {"a": {}}, "input": {"app": "{{b.host}}/x"}, "requests": {"never": ["http c *"]}}
+    ) == [
         "input: placeholder {{b}} names no host of the case",
-        "requests: matcher 'http c *' names host 'c', which the case does not describe"]
+        "requests: matcher 'http c *' names host 'c', which the case does not describe",
+    ]
 
 
 def test_check_reports_readable_problems():
     log = RequestLog()
     for target in ("/a/b?ac-discovery=1", "/a?ac-discovery=1", "/?ac-discovery=1"):
         p, _, q = target.partition("?")
-        log.add(kind="request", scheme="https", host="a", address="127.0.0.2", port=1, method="GET",
-                path=p, query=q, headers=[["Host", "127.0.0.2"]], status=404)
-    ok = {"first": "https a /a/b?ac-discovery=1",
-          "sequence": ["a /a/b?ac-discovery=1", "a /?ac-discovery=1"],
-          "never": ["http * *"], "some": ["a /a*"],
-          "headers": [{"match": "a *", "present": {"host": "127.0.0.2"}, "absent": ["authorization"]}]}
+        log.add(
+            kind="request",
+            scheme="https",
+            host="a",
+            address="127.0.0.2",
+            port=1,
+            method="GET",
+            path=p,
+            query=q,
+            headers=[["Host", "127.0.0.2"]],
+            status=404,
+        )
+    ok = {
+        "first": "https a /a/b?ac-discovery=1",
+        "sequence": ["a /a/b?ac-discovery=1", "a /?ac-discovery=1"],
+        "never": ["http * *"],
+        "some": ["a /a*"],
+        "headers": [{"match": "a *", "present": {"host": "127.0.0.2"}, "absent": ["authorization"]}],
+    }
     assert servers.log.check(ok, log) == []
-    bad = {"sequence": ["a /?ac-discovery=1", "a /a?ac-discovery=1"], "never": ["https a /a*"],
-           "first": "a /"}
+    bad = {"sequence": ["a /?ac-discovery=1", "a /a?ac-discovery=1"], "never": ["https a /a*"], "first": "a /"}
     problems = servers.log.check(bad, log)
     assert len(problems) == 3
     assert any(p.startswith("sequence: no request matching a /a?ac-discovery=1") for p in problems)
-    assert servers.log.check({"bogus": 1}, log) == ["requests: unknown key 'bogus' (known: count, first, "
-                                                    "headers, never, requirements, sequence, some)"]
+    assert servers.log.check({"bogus": 1}, log) == [
+        "requests: unknown key 'bogus' (known: count, first, headers, never, requirements, sequence, some)"
+    ]
 
 
 def test_every_discovery_vector_passes_the_servers_lint():
     import json
     from pathlib import Path
+
     files = sorted((Path(__file__).resolve().parent.parent / "vectors" / "discovery").glob("*.json"))
     assert files
     for f in files:

@@ -9,6 +9,7 @@
   profile (ci/spec_change_verdict.py), comes first; failures the base has too only on request;
 - ``run --spec-src`` gives such a build its own results and expectations files.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,12 @@ ACTOOL = shutil.which("actool") or "/usr/bin/actool"
 
 
 def _git(tree: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(tree), "-c", "user.email=ci@example.org", "-c", "user.name=ci", *args],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["git", "-C", str(tree), "-c", "user.email=ci@example.org", "-c", "user.name=ci", *args],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def spec_copy(dest: Path) -> Path:
@@ -45,12 +50,14 @@ def spec_copy(dest: Path) -> Path:
 
 def _hello(argv: list, env: dict | None = None, profile: str = "appc-0.8.11") -> dict:
     req = json.dumps({"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": profile})
-    out = subprocess.run(argv, input=req + "\n", capture_output=True, text=True, timeout=120,
-                         env={**os.environ, **(env or {})}, cwd=ROOT)
+    out = subprocess.run(
+        argv, input=req + "\n", capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, cwd=ROOT
+    )
     return json.loads(out.stdout.splitlines()[0])
 
 
 # ----------------------------------------------------------------------------- the tree
+
 
 def _need_go() -> None:
     """Skip the test when no Go toolchain is found."""
@@ -91,8 +98,13 @@ def test_a_folder_that_is_no_spec_tree_is_a_clear_error(tmp_path):
         go_build.spec_tree(tmp_path / "missing")
     with pytest.raises(go_build.SpecTreeError, match="not an appc/spec source tree"):
         go_build.spec_tree(tmp_path)
-    out = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.go.build", "--spec-src", str(tmp_path)],
-                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.go.build", "--spec-src", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert out.returncode == 2 and "not an appc/spec source tree" in out.stderr
 
 
@@ -111,6 +123,7 @@ def test_adapter_built_from_another_tree_reports_it(tmp_path):
 
 
 # ----------------------------------------------------------------------------- actool
+
 
 @pytest.fixture
 def actool_without_port(tmp_path):
@@ -146,20 +159,33 @@ def test_actool_adapter_takes_binary_and_profiles(actool_without_port):
 
 
 def test_actool_without_port_is_not_failed(actool_without_port):
-    reqs = [{"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11"},
-            {"id": 1, "op": "discover", "args": {"app": "example.com/app", "port": 8443}}]
-    out = subprocess.run([sys.executable, "-m", "appc_conformance.conformance.adapters.actool", "--actool", str(actool_without_port)],
-                         input="".join(json.dumps(r) + "\n" for r in reqs), capture_output=True, text=True,
-                         timeout=120, cwd=ROOT)
+    reqs = [
+        {"op": "hello", "protocol": 1, "protocol_minor": 1, "profile": "appc-0.8.11"},
+        {"id": 1, "op": "discover", "args": {"app": "example.com/app", "port": 8443}},
+    ]
+    out = subprocess.run(
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.actool", "--actool", str(actool_without_port)],
+        input="".join(json.dumps(r) + "\n" for r in reqs),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     answers = [json.loads(line) for line in out.stdout.splitlines()]
     assert "--port" in answers[1]["unsupported"], answers  # declined, not a usage-error failure
 
 
 # ----------------------------------------------------------------------------- the CI recipe
 
+
 def test_recipe_rejects_a_folder_that_is_no_tree(tmp_path):
-    proc = subprocess.run(["bash", str(SCRIPT), str(tmp_path), str(tmp_path)], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "PYTHON": sys.executable})
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), str(tmp_path), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
     assert proc.returncode == 2 and "not an appc/spec source tree" in proc.stderr
 
 
@@ -178,10 +204,28 @@ def test_recipe_fails_on_a_regression_of_a_patched_library(tmp_path):
     _git(change, "commit", "-q", "-am", "checkColon: allow a second colon (a deliberate bug)")
 
     def recipe(a: Path, b: Path, out: Path):
-        return subprocess.run(["bash", str(SCRIPT), "--impl", "go-appc", "--out", str(out), str(a), str(b),
-                               "--", "--case", "app-strings/colon/*", "--profile", "appc-0.8.11"],
-                              capture_output=True, text=True, timeout=900, cwd=tmp_path,
-                              env={**os.environ, "PYTHON": sys.executable})
+        return subprocess.run(
+            [
+                "bash",
+                str(SCRIPT),
+                "--impl",
+                "go-appc",
+                "--out",
+                str(out),
+                str(a),
+                str(b),
+                "--",
+                "--case",
+                "app-strings/colon/*",
+                "--profile",
+                "appc-0.8.11",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHON": sys.executable},
+        )
 
     bad = recipe(base, change, tmp_path / "out")
     assert bad.returncode == 1, bad.stdout[-3000:] + bad.stderr[-3000:]
@@ -201,10 +245,26 @@ def test_recipe_fails_on_a_regression_of_a_patched_library(tmp_path):
     cwd.mkdir()
     own_tmp = tmp_path / "tmp"
     own_tmp.mkdir()
-    default = subprocess.run(["bash", str(SCRIPT), "--impl", "go-appc", str(base), str(base), "--",
-                              "--case", "app-strings/colon/double-colon", "--profile", "appc-0.8.11"],
-                             capture_output=True, text=True, timeout=900, cwd=cwd,
-                             env={**os.environ, "PYTHON": sys.executable, "TMPDIR": str(own_tmp)})
+    default = subprocess.run(
+        [
+            "bash",
+            str(SCRIPT),
+            "--impl",
+            "go-appc",
+            str(base),
+            str(base),
+            "--",
+            "--case",
+            "app-strings/colon/double-colon",
+            "--profile",
+            "appc-0.8.11",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+        env={**os.environ, "PYTHON": sys.executable, "TMPDIR": str(own_tmp)},
+    )
     assert default.returncode == 0, default.stdout[-3000:] + default.stderr[-3000:]
     assert list(cwd.iterdir()) == []
     made = list(own_tmp.glob("appc-spec-change.*"))
@@ -217,8 +277,14 @@ VERDICT = ROOT / "ci" / "spec_change_verdict.py"
 
 
 def _results(path: Path, version: str, cases: list) -> Path:
-    path.write_text(json.dumps({"implementation": {"version": version},
-                                "cases": [{"id": i, "profile": p, "verdict": v, "message": m} for i, p, v, m in cases]}))
+    path.write_text(
+        json.dumps(
+            {
+                "implementation": {"version": version},
+                "cases": [{"id": i, "profile": p, "verdict": v, "message": m} for i, p, v, m in cases],
+            }
+        )
+    )
     return path
 
 
@@ -227,19 +293,36 @@ def _declined(profile: str, ids: list) -> list:
 
 
 def _verdict(tmp_path, base, change, *args):
-    return subprocess.run([sys.executable, str(VERDICT), *args, "go-appc", str(base), str(change)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(VERDICT), *args, "go-appc", str(base), str(change)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_verdict_names_added_and_dropped_profiles_first(tmp_path):
     ids = ["a/x", "a/y", "b/z"]
-    base = _results(tmp_path / "base.json", "0.7+base.1", [
-        ("a/x", "appc-0.8.11", "pass", ""), ("a/y", "appc-0.8.11", "pass", ""),
-        ("b/z", "appc-0.8.11", "fail", "known on the base"), *_declined("appc-imagetags", ids)])
-    change = _results(tmp_path / "change.json", "0.7+change.2", [
-        *_declined("appc-0.8.11", ids), ("a/x", "appc-imagetags", "pass", ""),
-        ("a/y", "appc-imagetags", "fail", "the change's own"), ("b/z", "appc-imagetags", "error", "inherited"),
-        ])
+    base = _results(
+        tmp_path / "base.json",
+        "0.7+base.1",
+        [
+            ("a/x", "appc-0.8.11", "pass", ""),
+            ("a/y", "appc-0.8.11", "pass", ""),
+            ("b/z", "appc-0.8.11", "fail", "known on the base"),
+            *_declined("appc-imagetags", ids),
+        ],
+    )
+    change = _results(
+        tmp_path / "change.json",
+        "0.7+change.2",
+        [
+            *_declined("appc-0.8.11", ids),
+            ("a/x", "appc-imagetags", "pass", ""),
+            ("a/y", "appc-imagetags", "fail", "the change's own"),
+            ("b/z", "appc-imagetags", "error", "inherited"),
+        ],
+    )
     out = _verdict(tmp_path, base, change, "--details", str(tmp_path / "details.txt"))
     assert out.returncode == 1, out.stdout  # a dropped profile fails the gate unless allowed
     lines = out.stdout.splitlines()
@@ -259,12 +342,24 @@ def test_verdict_names_added_and_dropped_profiles_first(tmp_path):
 
 
 def test_verdict_in_a_profile_both_claim(tmp_path):
-    base = _results(tmp_path / "base.json", "1+base", [
-        ("a/x", "appc-0.8.11", "pass", ""), ("a/y", "appc-0.8.11", "fail", "old bug"),
-        ("a/z", "appc-0.8.11", "fail", "shared bug")])
-    change = _results(tmp_path / "change.json", "1+change", [
-        ("a/x", "appc-0.8.11", "error", "new bug"), ("a/y", "appc-0.8.11", "pass", ""),
-        ("a/z", "appc-0.8.11", "fail", "shared bug")])
+    base = _results(
+        tmp_path / "base.json",
+        "1+base",
+        [
+            ("a/x", "appc-0.8.11", "pass", ""),
+            ("a/y", "appc-0.8.11", "fail", "old bug"),
+            ("a/z", "appc-0.8.11", "fail", "shared bug"),
+        ],
+    )
+    change = _results(
+        tmp_path / "change.json",
+        "1+change",
+        [
+            ("a/x", "appc-0.8.11", "error", "new bug"),
+            ("a/y", "appc-0.8.11", "pass", ""),
+            ("a/z", "appc-0.8.11", "fail", "shared bug"),
+        ],
+    )
     out = _verdict(tmp_path, base, change)
     assert out.returncode == 1
     assert "appc-0.8.11: claimed by both: 1 regressions, 1 fixes" in out.stdout
@@ -284,9 +379,11 @@ def test_verdict_on_an_unreadable_results_file(tmp_path):
 
 # ----------------------------------------------------------------------------- run --spec-src
 
+
 def _run_args(*argv):
     import argparse
     from appc_conformance.conformance import run
+
     p = argparse.ArgumentParser()
     run.add_arguments(p)
     return run, p.parse_args(list(argv))
@@ -299,8 +396,18 @@ def test_run_spec_src_names_results_and_expectations_by_tree(tmp_path, monkeypat
     tree = tmp_path / "spec"
     (tree / "discovery").mkdir(parents=True)
     (tree / "schema" / "types").mkdir(parents=True)
-    run, args = _run_args("--impl", "go-appc", "--impl", "reference", "--spec-src", str(tree),
-                          "--spec-name", "pr584", "--out", str(tmp_path / "out"))
+    run, args = _run_args(
+        "--impl",
+        "go-appc",
+        "--impl",
+        "reference",
+        "--spec-src",
+        str(tree),
+        "--spec-name",
+        "pr584",
+        "--out",
+        str(tmp_path / "out"),
+    )
     jobs = {j.label: j for j in run.make_plan(args)}
     assert jobs["go-appc"].results.name == "results-go-appc-pr584.json" and jobs["go-appc"].stem == "go-appc-pr584"
     assert jobs["reference"].results.name == "results-reference.json"
@@ -308,8 +415,16 @@ def test_run_spec_src_names_results_and_expectations_by_tree(tmp_path, monkeypat
     assert os.environ[go_build.ENV_SPEC_NAME] == "pr584"
     exps = run.load_expectations(args, list(jobs), {label: j.stem for label, j in jobs.items()})
     assert exps["go-appc"].path.endswith("go-appc-pr584.json")  # the bundled one for pull request 584
-    _, one = _run_args("--impl", "go-appc", "--spec-src", str(tree), "--spec-name", "pr584",
-                       "--expectations", str(ROOT / "expectations" / "go-appc-pr584.json"))
+    _, one = _run_args(
+        "--impl",
+        "go-appc",
+        "--spec-src",
+        str(tree),
+        "--spec-name",
+        "pr584",
+        "--expectations",
+        str(ROOT / "expectations" / "go-appc-pr584.json"),
+    )
     jobs = {j.label: j for j in run.make_plan(one)}
     assert run.load_expectations(one, list(jobs), {k: j.stem for k, j in jobs.items()})["go-appc"].known
     assert go_build.results_id() == "go-appc-pr584"  # the ID the results file gets
@@ -324,6 +439,7 @@ def test_run_spec_src_names_results_and_expectations_by_tree(tmp_path, monkeypat
 def test_pull_request_expectations_name_real_cases_and_findings():
     from appc_conformance.conformance import vectors
     from appc_conformance.reports import expectations as expmod
+
     exp = expmod.load(ROOT / "expectations" / "go-appc-pr584.json")
     assert exp.implementation == "go-appc-pr584"
     runs = {(c.id, p) for c in vectors.load(vectors.default_vectors_dir()).cases for p in c.profiles}

@@ -1,6 +1,7 @@
 """The suite's per-process temporary folders (appc_conformance/tempdirs.py): swept only under
 the user's own parent, and only when their process is gone; nothing is followed or swept in a
 parent that is not safely the user's."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,11 @@ def tmp(tmp_path, monkeypatch):
 
 
 def _dead_pid() -> int:
-    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True).stdout)
+    return int(
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+        ).stdout
+    )
 
 
 def test_only_the_folders_of_gone_processes_are_swept(tmp):
@@ -30,10 +34,12 @@ def test_only_the_folders_of_gone_processes_are_swept(tmp):
     dead, outside = parent / f"x-{_dead_pid()}-a", tmp / "kept"
     outside.mkdir()
     (outside / "file").write_text("not the suite's")
-    keep = [parent / f"x-{os.getppid()}-b",  # a running process's
-            parent / f"x-{os.getpid()}-c",  # this process's own
-            parent / f"y-{_dead_pid()}-d",  # another kind
-            parent / "x-notapid-e"]
+    keep = [
+        parent / f"x-{os.getppid()}-b",  # a running process's
+        parent / f"x-{os.getpid()}-c",  # this process's own
+        parent / f"y-{_dead_pid()}-d",  # another kind
+        parent / "x-notapid-e",
+    ]
     for p in (dead, *keep):
         p.mkdir()
     link = parent / f"x-{_dead_pid()}-f"
@@ -44,8 +50,9 @@ def test_only_the_folders_of_gone_processes_are_swept(tmp):
     assert (outside / "file").read_text() == "not the suite's"
 
 
-@pytest.mark.parametrize("unsafe", ["open-to-others", "a-link", "a-file"]
-                         + (["another-users"] if os.getuid() == 0 else []))
+@pytest.mark.parametrize(
+    "unsafe", ["open-to-others", "a-link", "a-file"] + (["another-users"] if os.getuid() == 0 else [])
+)
 def test_a_parent_that_is_not_safely_the_users_is_neither_used_nor_swept(tmp, unsafe):
     parent = tmp / f"appc-conformance-{os.getuid()}"
     target = tmp / "target"

@@ -1,5 +1,6 @@
 """The TLS contexts made once and shared (server side per PKI, reference client per process)
 still present and check exactly what a fresh one would."""
+
 import os
 import socket
 import ssl
@@ -57,10 +58,12 @@ def test_shared_server_context_still_presents_the_right_certificate(pki):
     client = pki.client_context()
     for _ in range(2):  # fresh, then cached
         assert _handshake(pki.server_context("127.0.0.2"), client) is None
-        assert isinstance(_handshake(pki.server_context("127.0.0.2", "untrusted"), client),
-                          ssl.SSLCertVerificationError)
-        assert isinstance(_handshake(pki.server_context("127.0.0.2", "wrong-host"), client),
-                          ssl.SSLCertVerificationError)
+        assert isinstance(
+            _handshake(pki.server_context("127.0.0.2", "untrusted"), client), ssl.SSLCertVerificationError
+        )
+        assert isinstance(
+            _handshake(pki.server_context("127.0.0.2", "wrong-host"), client), ssl.SSLCertVerificationError
+        )
 
 
 def test_reference_client_context_is_cached_per_ca_file_and_flag(pki):

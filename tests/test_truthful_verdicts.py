@@ -5,6 +5,7 @@
 - A pass on an error of kind ``other`` where the case named kinds is marked ``unclassified``.
 - A failing request-log assertion is filed under its own requirement IDs.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,7 @@ def fake_actool_path(tmp_path, monkeypatch):
 
 def test_actool_without_port_flag_gets_zero_passes(tmp_path, fake_actool_path):
     """Before protocol 1.1 this actool scored a pass on every case that expects an error."""
-    proc, doc = run_suite(tmp_path, "--impl", "actool", "--profile", "appc-0.8.11",
-                          paths=[VECTORS / "discovery"])
+    proc, doc = run_suite(tmp_path, "--impl", "actool", "--profile", "appc-0.8.11", paths=[VECTORS / "discovery"])
     assert doc is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert doc["implementation"]["version"] == "v0.8.11-noport"
     by = verdicts(doc)
@@ -92,17 +92,21 @@ def test_actool_adapter_keeps_protocol_10_answers(fake_actool_path):
         adapter.close()
 
 
-@pytest.mark.parametrize("statuses,kind", [
-    ((2, "flag provided but not defined: -port"), None),
-    ((2, 'actool: unknown subcommand: "discover"'), None),
-    ((-9, ""), None),
-    ((2, "panic: runtime error: invalid memory address\n\ngoroutine 1 [running]:\nmain.go:12"), None),
-    ((1, "error generating JSON: boom"), None),
-    ((1, "error fetching endpoints for 127.0.0.1/app: no endpoints"), "discovery-failed"),
-    ((1, "something else"), "other"),
-])
+@pytest.mark.parametrize(
+    "statuses,kind",
+    [
+        ((2, "flag provided but not defined: -port"), None),
+        ((2, 'actool: unknown subcommand: "discover"'), None),
+        ((-9, ""), None),
+        ((2, "panic: runtime error: invalid memory address\n\ngoroutine 1 [running]:\nmain.go:12"), None),
+        ((1, "error generating JSON: boom"), None),
+        ((1, "error fetching endpoints for 127.0.0.1/app: no endpoints"), "discovery-failed"),
+        ((1, "something else"), "other"),
+    ],
+)
 def test_actool_exit_statuses(statuses, kind):
     from appc_conformance.conformance.adapters.actool import adapter as actool
+
     status, stderr = statuses
     ans = actool.Adapter.failure(status, stderr, [], [])
     if kind is None:
@@ -114,6 +118,7 @@ def test_actool_exit_statuses(statuses, kind):
 
 # ----------------------------------------------------------------------------- other adapters
 
+
 def _raw_session(argv, *lines):
     proc = AdapterProcess(argv, dict(os.environ))
     try:
@@ -124,8 +129,11 @@ def _raw_session(argv, *lines):
 
 def test_reference_adapter_answers_failed_on_its_own_errors():
     hello, malformed, garbage = _raw_session(
-        [sys.executable, "-m", "appc_conformance.conformance.adapters.reference"], json.dumps(HELLO_11),
-        json.dumps({"id": 5, "op": "parse_app", "args": {}}), "[1, 2")
+        [sys.executable, "-m", "appc_conformance.conformance.adapters.reference"],
+        json.dumps(HELLO_11),
+        json.dumps({"id": 5, "op": "parse_app", "args": {}}),
+        "[1, 2",
+    )
     assert "ok" in hello
     assert malformed["id"] == 5 and "failed" in malformed and "app" in malformed["failed"]["message"]
     assert "failed" in garbage
@@ -136,6 +144,7 @@ def test_reference_adapter_turns_an_unexpected_exception_into_failed(monkeypatch
 
     def boom(*a):
         raise RuntimeError("a bug in the adapter")
+
     monkeypatch.setattr(ref, "handle", boom)
     state = {"profile": "appc-0.8.11"}
     assert "ok" in ref.answer(HELLO_11, state)
@@ -148,9 +157,11 @@ def test_reference_adapter_turns_an_unexpected_exception_into_failed(monkeypatch
 
 def test_minimal_example_answers_failed_on_its_own_errors():
     hello, bug, ok = _raw_session(
-        [sys.executable, str(ROOT / "examples" / "minimal-adapter" / "adapter.py")], json.dumps(HELLO_11),
+        [sys.executable, str(ROOT / "examples" / "minimal-adapter" / "adapter.py")],
+        json.dumps(HELLO_11),
         json.dumps({"id": 1, "op": "parse_app", "args": {}}),
-        json.dumps({"id": 2, "op": "parse_app", "args": {"app": "example.com/app"}}))
+        json.dumps({"id": 2, "op": "parse_app", "args": {"app": "example.com/app"}}),
+    )
     assert "ok" in hello
     assert set(bug) == {"id", "failed"}
     assert ok["ok"]["name"] == "example.com/app"
@@ -159,13 +170,17 @@ def test_minimal_example_answers_failed_on_its_own_errors():
 @pytest.mark.go
 def test_go_adapter_answers_failed_on_its_own_errors():
     from appc_conformance.conformance.adapters.go import build
+
     try:
         binary = build.build()
     except build.NotAvailable as exc:
         pytest.skip(str(exc))
     hello, bad_args, no_id = _raw_session(
-        [str(binary)], json.dumps(HELLO_11), json.dumps({"id": 7, "op": "parse_app", "args": "x"}),
-        json.dumps({"op": "parse_app", "args": {"app": "example.com/app"}}))
+        [str(binary)],
+        json.dumps(HELLO_11),
+        json.dumps({"id": 7, "op": "parse_app", "args": "x"}),
+        json.dumps({"op": "parse_app", "args": {"app": "example.com/app"}}),
+    )
     assert "ok" in hello
     assert bad_args["id"] == 7 and "failed" in bad_args, bad_args
     assert "failed" in no_id, no_id
@@ -191,8 +206,9 @@ for line in sys.stdin:
 
 def test_reject_everything_passes_are_counted_as_unclassified(tmp_path):
     script = _script(tmp_path / "reject_all.py", REJECT_ALL)
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script}",
-                          paths=[VECTORS / "app-strings", VECTORS / "manifests"])
+    proc, doc = run_suite(
+        tmp_path, "--adapter-cmd", f"{sys.executable} {script}", paths=[VECTORS / "app-strings", VECTORS / "manifests"]
+    )
     assert doc is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     passes = verdicts(doc)["pass"]
     unclassified = [c for c in passes if c.get("unclassified") is True]
@@ -228,8 +244,16 @@ for line in sys.stdin:
 
 def test_failed_answers_are_adapter_errors_in_results_and_pytest(tmp_path):
     script = _script(tmp_path / "fails.py", FAILED_ADAPTER)
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script}", "--profile", "appc-0.8.11",
-                          "--case", "app-strings/basic/*", paths=[VECTORS / "app-strings"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        f"{sys.executable} {script}",
+        "--profile",
+        "appc-0.8.11",
+        "--case",
+        "app-strings/basic/*",
+        paths=[VECTORS / "app-strings"],
+    )
     assert doc is not None, proc.stdout[-3000:]
     assert {c["verdict"] for c in doc["cases"]} == {"adapter-error"}
     assert all(c["message"] == "adapter failed: the tool would not start" for c in doc["cases"])
@@ -266,15 +290,29 @@ WALK_NO_WAITS = "discovery/walk/[!ls]*"
 def test_needless_image_tags_walk_is_filed_under_disc_pr_05(tmp_path):
     """Issue 11, point 3: the walk and redirect cases it fails name the requirement it breaks."""
     script = _script(tmp_path / "tags_walker.py", TAGS_WALKER.format(root=str(ROOT)))
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", f"{sys.executable} {script}",
-                          "--profile", "appc-imagetags", "--case", WALK_NO_WAITS,
-                          "--case", "discovery/redirects/status-30*", "--case", "discovery/limits/many-levels-bounded",
-                          paths=[VECTORS / "discovery"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--adapter-cmd",
+        f"{sys.executable} {script}",
+        "--profile",
+        "appc-imagetags",
+        "--case",
+        WALK_NO_WAITS,
+        "--case",
+        "discovery/redirects/status-30*",
+        "--case",
+        "discovery/limits/many-levels-bounded",
+        paths=[VECTORS / "discovery"],
+    )
     assert doc is not None, proc.stdout[-3000:]
     failed = {c["id"]: c for c in verdicts(doc).get("fail", [])}
-    for cid in ("discovery/walk/first-level-wins", "discovery/walk/middle-level-wins",
-                "discovery/walk/all-levels-fail", "discovery/redirects/status-301",
-                "discovery/limits/many-levels-bounded"):
+    for cid in (
+        "discovery/walk/first-level-wins",
+        "discovery/walk/middle-level-wins",
+        "discovery/walk/all-levels-fail",
+        "discovery/redirects/status-301",
+        "discovery/limits/many-levels-bounded",
+    ):
         rec = failed.get(cid)
         assert rec is not None, (cid, sorted(failed))
         assert "DISC-PR-05" in rec["failed_requirements"], rec
@@ -283,13 +321,22 @@ def test_needless_image_tags_walk_is_filed_under_disc_pr_05(tmp_path):
     # The assertions it does not break are not named: the walk's sequence still holds.
     assert "DISC-13): sequence" not in failed["discovery/walk/all-levels-fail"]["message"]
     # Every failure the extra walk causes is filed under DISC-PR-05.
-    assert all("DISC-PR-05" in c.get("failed_requirements", []) for c in failed.values()), \
-        {cid: c.get("failed_requirements") for cid, c in failed.items()}
+    assert all("DISC-PR-05" in c.get("failed_requirements", []) for c in failed.values()), {
+        cid: c.get("failed_requirements") for cid, c in failed.items()
+    }
 
 
 def test_reference_passes_the_assertions_with_their_own_requirements(tmp_path):
-    proc, doc = run_suite(tmp_path, "--impl", "reference", "--case", WALK_NO_WAITS,
-                          "--case", "discovery/redirects/status-30*", paths=[VECTORS / "discovery"])
+    proc, doc = run_suite(
+        tmp_path,
+        "--impl",
+        "reference",
+        "--case",
+        WALK_NO_WAITS,
+        "--case",
+        "discovery/redirects/status-30*",
+        paths=[VECTORS / "discovery"],
+    )
     assert doc is not None and proc.returncode == 0, proc.stdout[-3000:]
     first = next(c for c in doc["cases"] if c["id"] == "discovery/walk/first-level-wins")
     assert first["verdict"] == "pass" and first["assertion_requirements"] == ["DISC-PR-05"]
@@ -298,13 +345,26 @@ def test_reference_passes_the_assertions_with_their_own_requirements(tmp_path):
 
 def test_check_groups_names_each_groups_requirements():
     from appc_conformance.servers.log import RequestLog, check, check_groups, check_spec, cited
+
     log = RequestLog()
     for target in ("/a/b", "/a", "/"):
-        log.add(kind="request", scheme="https", host="a", address="127.0.0.2", port=1, method="GET",
-                path=target, query="ac-discovery=1", headers=[], status=404)
-    spec = [{"sequence": ["a /a/b?ac-discovery=1", "a /a?ac-discovery=1"]},
-            {"never": ["a /?ac-discovery=1"], "requirements": ["DISC-14", "DISC-PR-05"]},
-            {"never": ["http * *"], "requirements": ["DISC-20"]}]
+        log.add(
+            kind="request",
+            scheme="https",
+            host="a",
+            address="127.0.0.2",
+            port=1,
+            method="GET",
+            path=target,
+            query="ac-discovery=1",
+            headers=[],
+            status=404,
+        )
+    spec = [
+        {"sequence": ["a /a/b?ac-discovery=1", "a /a?ac-discovery=1"]},
+        {"never": ["a /?ac-discovery=1"], "requirements": ["DISC-14", "DISC-PR-05"]},
+        {"never": ["http * *"], "requirements": ["DISC-20"]},
+    ]
     assert check_spec(spec) == []
     problems = check_groups(spec, log)
     assert len(problems) == 1
@@ -314,49 +374,84 @@ def test_check_groups_names_each_groups_requirements():
     assert cited(spec) == ["DISC-14", "DISC-PR-05", "DISC-20"]
     assert check_groups({"never": ["a /?ac-discovery=1"]}, log)[0][1] is None  # the case's own
     assert check_spec([]) and check_spec([{"requirements": ["DISC-14"]}]) == ["requests[0]: no assertion"]
-    assert check_spec({"never": ["a *"], "requirements": []}) == \
-        ["requests.requirements: a non-empty list of distinct requirement IDs"]
+    assert check_spec({"never": ["a *"], "requirements": []}) == [
+        "requests.requirements: a non-empty list of distinct requirement IDs"
+    ]
 
 
 def test_lint_names_an_unknown_requirement_of_an_assertion(tmp_path):
     from appc_conformance.conformance import vectors
+
     root = tmp_path / "vectors"
     shutil.copytree(VECTORS / "schema", root / "schema")
     shutil.copy(VECTORS / "requirements.json", root / "requirements.json")
     (root / "discovery").mkdir()
-    case = next(c for c in json.loads((VECTORS / "discovery" / "walk.json").read_text())["cases"]
-                if c["id"] == "discovery/walk/first-level-wins")
+    case = next(
+        c
+        for c in json.loads((VECTORS / "discovery" / "walk.json").read_text())["cases"]
+        if c["id"] == "discovery/walk/first-level-wins"
+    )
     case["requests"]["requirements"] = ["DISC-14", "DISC-99"]
-    (root / "discovery" / "walk.json").write_text(json.dumps(
-        {"area": "discovery", "description": "x", "cases": [case]}))
+    (root / "discovery" / "walk.json").write_text(
+        json.dumps({"area": "discovery", "description": "x", "cases": [case]})
+    )
     vs = vectors.load(root, cache=False)
     assert not vs.cases
-    assert any("requests.requirements[1]" in str(p) and "DISC-99" in str(p) for p in vs.problems), \
-        [str(p) for p in vs.problems]
+    assert any("requests.requirements[1]" in str(p) and "DISC-99" in str(p) for p in vs.problems), [
+        str(p) for p in vs.problems
+    ]
 
 
 def _record(cid, profile, verdict, requirements, **extra):
-    return {"id": cid, "profile": profile, "area": "discovery", "op": "discover", "requirements": requirements,
-            "strength": "must", "verdict": verdict, "message": "", "expected": None, "actual": None, **extra}
+    return {
+        "id": cid,
+        "profile": profile,
+        "area": "discovery",
+        "op": "discover",
+        "requirements": requirements,
+        "strength": "must",
+        "verdict": verdict,
+        "message": "",
+        "expected": None,
+        "actual": None,
+        **extra,
+    }
 
 
 def test_coverage_files_a_failure_under_the_requirement_it_breaks():
     from appc_conformance.reports import model
     from appc_conformance.reports.results import Results
+
     catalog = json.loads((VECTORS / "requirements.json").read_text())
-    doc = {"format": "appc-conformance-results", "format_version": 1, "run": {}, "implementation": {},
-           "cases": [
-               # The answer was right; the assertion naming DISC-20 failed: DISC-13 held.
-               _record("discovery/walk/x", "appc-0.8.11", "fail", ["DISC-13"],
-                       assertion_requirements=["DISC-20"], failed_requirements=["DISC-20"]),
-               # A needless image tags walk: filed under DISC-PR-05 in the image tags profile only.
-               _record("discovery/walk/y", "appc-imagetags", "fail", ["DISC-14"],
-                       assertion_requirements=["DISC-PR-05"], failed_requirements=["DISC-14", "DISC-PR-05"]),
-               _record("discovery/walk/y", "appc-0.8.11", "pass", ["DISC-14"],
-                       assertion_requirements=["DISC-PR-05"]),
-               # A failure without failed_requirements (an older results file): the case's own.
-               _record("discovery/walk/z", "appc-0.8.11", "fail", ["DISC-16"]),
-           ]}
+    doc = {
+        "format": "appc-conformance-results",
+        "format_version": 1,
+        "run": {},
+        "implementation": {},
+        "cases": [
+            # The answer was right; the assertion naming DISC-20 failed: DISC-13 held.
+            _record(
+                "discovery/walk/x",
+                "appc-0.8.11",
+                "fail",
+                ["DISC-13"],
+                assertion_requirements=["DISC-20"],
+                failed_requirements=["DISC-20"],
+            ),
+            # A needless image tags walk: filed under DISC-PR-05 in the image tags profile only.
+            _record(
+                "discovery/walk/y",
+                "appc-imagetags",
+                "fail",
+                ["DISC-14"],
+                assertion_requirements=["DISC-PR-05"],
+                failed_requirements=["DISC-14", "DISC-PR-05"],
+            ),
+            _record("discovery/walk/y", "appc-0.8.11", "pass", ["DISC-14"], assertion_requirements=["DISC-PR-05"]),
+            # A failure without failed_requirements (an older results file): the case's own.
+            _record("discovery/walk/z", "appc-0.8.11", "fail", ["DISC-16"]),
+        ],
+    }
     m = model.build([Results("r.json", doc)], catalog)
     reqs = {r.id: r for r in m.requirements}
     assert reqs["DISC-13"].counts[0].passed == 1 and reqs["DISC-13"].counts[0].failed == 0

@@ -1,4 +1,5 @@
 """The cache of schema-checked vector files: it only skips work, it never hides a problem."""
+
 from __future__ import annotations
 
 import json
@@ -48,6 +49,7 @@ def test_second_load_skips_the_schema_but_gives_the_same_cases(root, capsys):
     assert [p.field for p in vectors.load(root, cache=False).problems] == ["strength"]
     # The lint loads as a run does; --no-cache checks every file from scratch.
     from appc_conformance.conformance import cli
+
     capsys.readouterr()
     assert cli.main(["lint", "--vectors", str(root)]) == 0
     assert "strength" not in capsys.readouterr().err

@@ -23,11 +23,11 @@ Modules, one concern each:
 - ``conftest`` and ``test_*``: the pytest side, one test per operation and profile.
 docs/GENERATED.md describes the rules and what a run against the Go library found.
 """
+
 import os as _os
 import tempfile as _tempfile
 
 from hypothesis import configuration as _hypothesis_configuration
 
 # Hypothesis keeps caches in a ".hypothesis" folder of the working directory; never in the repo.
-_hypothesis_configuration.set_hypothesis_home_dir(
-    _os.path.join(_tempfile.gettempdir(), "appc-conformance-hypothesis"))
+_hypothesis_configuration.set_hypothesis_home_dir(_os.path.join(_tempfile.gettempdir(), "appc-conformance-hypothesis"))

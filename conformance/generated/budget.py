@@ -8,6 +8,7 @@ keys, printed with each finding), so that a run searches for new ones.
 Nothing is written to the repository: hypothesis' example database is off, and its storage
 directory points to a temporary folder (set when the package is imported).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,7 @@ class BudgetError(ValueError):
 @dataclass(frozen=True)
 class Budget:
     examples: int
-    seed: Optional[int]     # None: a fixed seed per test, derived from its name (CI)
+    seed: Optional[int]  # None: a fixed seed per test, derived from its name (CI)
     exploratory: bool
 
     def describe(self) -> str:
@@ -70,7 +71,7 @@ def _int_env(name: str, env: Mapping[str, str]) -> Optional[int]:
     return value
 
 
-_RUN_SEED = random.SystemRandom().randrange(2 ** 32)  # one per process: every test reports the same
+_RUN_SEED = random.SystemRandom().randrange(2**32)  # one per process: every test reports the same
 
 
 def current(env: Optional[Mapping[str, str]] = None) -> Budget:
@@ -101,13 +102,13 @@ def seed_for(budget: Budget, name: str) -> int:
     return zlib.crc32(name.encode()) ^ (budget.seed or 0)
 
 
-def run(name: str, strategy, body: Callable[[Any], None], budget: Optional[Budget] = None,
-        weight: float = 1.0) -> None:
+def run(name: str, strategy, body: Callable[[Any], None], budget: Optional[Budget] = None, weight: float = 1.0) -> None:
     """Run ``body`` on examples of ``strategy`` under the budget; hypothesis shrinks failures."""
     budget = budget or current()
 
     def generated(example):
         body(example)
+
     generated.__name__ = generated.__qualname__ = re.sub(r"\W", "_", name)
     test = given(example=strategy)(generated)
     test = hypothesis_settings(budget, weight)(test)

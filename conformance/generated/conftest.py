@@ -4,6 +4,7 @@ The implementation under test comes from the plugin's options (``--impl``, ``--a
 ``--profile``, ``--adapter-timeout``; the reference when none is given); the expected answers
 come from a second adapter process running the reference. Each test is run once per profile.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,16 +46,18 @@ class GeneratedHarness:
         if self.plugin is not None:
             return self.plugin.session(profile)
         if ("impl", profile) not in self.own:
-            self.own[("impl", profile)] = AdapterSession(self.ref_argv, profile, timeout=self.timeout,
-                                                         ca_file=self.ca_file)
+            self.own[("impl", profile)] = AdapterSession(
+                self.ref_argv, profile, timeout=self.timeout, ca_file=self.ca_file
+            )
         return self.own[("impl", profile)]
 
     def differential(self, profile: str) -> Differential:
         if profile not in self.differentials:
             ref = AdapterSession(self.ref_argv, profile, timeout=self.timeout, ca_file=self.ca_file)
             self.own[("reference", profile)] = ref
-            self.differentials[profile] = Differential(self.impl_session(profile), ref, self.label,
-                                                       ignore=budgetmod.ignored())
+            self.differentials[profile] = Differential(
+                self.impl_session(profile), ref, self.label, ignore=budgetmod.ignored()
+            )
         return self.differentials[profile]
 
     def replay_command(self) -> str:
@@ -134,9 +137,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(f"budget: {harness.budget.describe()}")
     for profile, d in sorted(harness.differentials.items()):
         s = d.stats
-        terminalreporter.write_line(f"{profile}: {s['checked']} answers compared, {s['excluded']} inputs "
-                                    f"excluded (outside the reference's scope), {s['unsupported']} unsupported"
-                                    + (f", {s['ignored']} known disagreements passed over" if s["ignored"] else ""))
+        terminalreporter.write_line(
+            f"{profile}: {s['checked']} answers compared, {s['excluded']} inputs "
+            f"excluded (outside the reference's scope), {s['unsupported']} unsupported"
+            + (f", {s['ignored']} known disagreements passed over" if s["ignored"] else "")
+        )
 
 
 __all__ = ["GeneratedHarness", "ReferenceProblem"]

@@ -7,6 +7,7 @@ disagreement gets its own exception class (from a signature: the operation, both
 the shape of the rejecting side's message), so hypothesis shrinks and reports every distinct
 one of a run instead of only the first.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,13 +38,13 @@ class Finding:
     profile: str
     args: dict
     expectation: expmod.Expectation
-    impl: str                       # label of the implementation under test
-    answer: Optional[dict] = None   # its protocol answer, when it gave one
-    transport: str = ""             # crash / timeout / protocol-error
-    message: str = ""               # why the answer is not accepted (grading's words)
+    impl: str  # label of the implementation under test
+    answer: Optional[dict] = None  # its protocol answer, when it gave one
+    transport: str = ""  # crash / timeout / protocol-error
+    message: str = ""  # why the answer is not accepted (grading's words)
     stderr: str = ""
     context: dict = field(default_factory=dict)  # test name, budget: for the report
-    hosts: Optional[dict] = None    # discovery cases: the mock hosts (with placeholders)
+    hosts: Optional[dict] = None  # discovery cases: the mock hosts (with placeholders)
 
     def signature(self) -> str:
         if self.transport:
@@ -52,6 +53,7 @@ class Finding:
 
         def side(a):
             return "ok" if "ok" in a else f"error:{a.get('error', {}).get('kind')}"
+
         if "error" in ref and "ok" in ans:
             detail = shape(ref["error"].get("message", ""))
         elif "ok" in ref and "error" in ans:
@@ -83,6 +85,7 @@ class Disagreement(AssertionError):
     def __str__(self) -> str:
         if self._text is None:
             from . import to_vector  # noqa: PLC0415 - rendering validates the vector: only for reported failures
+
             try:
                 self._text = to_vector.report(self.finding)
             except Exception as exc:  # noqa: BLE001 - the finding must still be shown
@@ -107,8 +110,14 @@ def disagreement_class(signature: str) -> type:
 class Differential:
     """The implementation under test and the reference, for one profile."""
 
-    def __init__(self, impl: AdapterSession, reference: AdapterSession, impl_label: str,
-                 context: Optional[dict] = None, ignore: frozenset = frozenset()):
+    def __init__(
+        self,
+        impl: AdapterSession,
+        reference: AdapterSession,
+        impl_label: str,
+        context: Optional[dict] = None,
+        ignore: frozenset = frozenset(),
+    ):
         if impl.profile != reference.profile:
             raise ValueError("both sessions must run the same profile")
         self.impl = impl
@@ -127,8 +136,9 @@ class Differential:
             return self._cache[key]
         ex = self.reference.request(op, args)
         if ex.status != "answer" or ex.answer is None:
-            raise ReferenceProblem(f"the reference adapter failed on {op} {json.dumps(args)[:300]}: "
-                                   f"{ex.status}: {ex.message}\n{ex.stderr}")
+            raise ReferenceProblem(
+                f"the reference adapter failed on {op} {json.dumps(args)[:300]}: {ex.status}: {ex.message}\n{ex.stderr}"
+            )
         if len(self._cache) > 50000:
             self._cache.clear()
         self._cache[key] = ex.answer
@@ -145,8 +155,9 @@ class Differential:
         hello = self.impl.ensure()
         if not hello.ok:
             if hello.status != "answer":
-                raise AssertionError(f"{self.impl_label}: the adapter broke its handshake "
-                                     f"({hello.status}): {hello.reason}")
+                raise AssertionError(
+                    f"{self.impl_label}: the adapter broke its handshake ({hello.status}): {hello.reason}"
+                )
             raise NotTestable(f"not-implemented: {self.impl_label} declines profile {self.profile}: {hello.reason}")
         if op not in hello.ops:
             raise NotTestable(f"not-implemented: {self.impl_label} does not implement {op!r}")
@@ -154,38 +165,56 @@ class Differential:
     def port_mode(self) -> str:
         """Custom ports when both adapters honour ``port``, else the default ports 443/80."""
         from appc_conformance import servers  # noqa: PLC0415 - only discovery needs the mock servers
+
         both = [s.ensure() for s in (self.impl, self.reference)]
         if all("custom-port" in h.features for h in both):
             return servers.CUSTOM
         why = servers.default_ports_available()
         if why:
-            raise NotTestable(f"{self.impl_label} has no custom-port feature and the default ports "
-                              f"are unavailable: {why}")
+            raise NotTestable(
+                f"{self.impl_label} has no custom-port feature and the default ports are unavailable: {why}"
+            )
         return servers.DEFAULT
 
     def check_discovery(self, op: str, case: dict) -> None:
         """One generated discovery case: start its hosts, ask both adapters, compare."""
         from appc_conformance import servers  # noqa: PLC0415
+
         with servers.scenario(case["hosts"], port_mode=self.port_mode()) as sc:
             args = sc.adapter_args(case["input"])
 
             def ask(o, a):  # never cached: ports and pages change from one scenario to the next
                 ex = self.reference.request(o, a)
                 if ex.status != "answer":
-                    raise ReferenceProblem(f"the reference adapter failed on {o}: {ex.status}: "
-                                           f"{ex.message}\n{ex.stderr}")
+                    raise ReferenceProblem(
+                        f"the reference adapter failed on {o}: {ex.status}: {ex.message}\n{ex.stderr}"
+                    )
                 return ex.answer
+
             exp = expmod.build_discovery(ask, op, self.profile, args, case.get("flags") or {})
             if exp is None:
                 self.stats["excluded"] += 1
                 return
             ex = self.impl.request(op, args)
         back = sc.unsubstitute
-        exp = expmod.Expectation(back(exp.outcomes), exp.ambiguities, back(exp.reference), exp.notes,
-                                 back(exp.relaxed) if exp.relaxed is not None else None)
-        finding = Finding(op, self.profile, dict(case["input"]), exp, self.impl_label,
-                          answer=back(ex.answer) if ex.answer is not None else None,
-                          stderr=back(ex.stderr), context=dict(self.context), hosts=case["hosts"])
+        exp = expmod.Expectation(
+            back(exp.outcomes),
+            exp.ambiguities,
+            back(exp.reference),
+            exp.notes,
+            back(exp.relaxed) if exp.relaxed is not None else None,
+        )
+        finding = Finding(
+            op,
+            self.profile,
+            dict(case["input"]),
+            exp,
+            self.impl_label,
+            answer=back(ex.answer) if ex.answer is not None else None,
+            stderr=back(ex.stderr),
+            context=dict(self.context),
+            hosts=case["hosts"],
+        )
         self._judge(finding, ex, args_expect=exp)
 
     def _judge(self, finding: Finding, ex, args_expect) -> None:
@@ -214,8 +243,9 @@ class Differential:
         if exp.ambiguities:
             event(f"ambiguous: {' '.join(exp.ambiguities)}")
         ex = self.impl.request(op, args)
-        finding = Finding(op, self.profile, args, exp, self.impl_label, answer=ex.answer,
-                          stderr=ex.stderr, context=dict(self.context))
+        finding = Finding(
+            op, self.profile, args, exp, self.impl_label, answer=ex.answer, stderr=ex.stderr, context=dict(self.context)
+        )
         self._judge(finding, ex, args_expect=exp)
 
     def _raise(self, finding: Finding) -> None:

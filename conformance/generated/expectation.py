@@ -8,6 +8,7 @@ the reference reports as ``other`` accepts any kind, and kinds that only differ 
 runs first (an app string's structure or its identifiers; an app string or its manifest) are
 accepted together. ``None`` means the input is outside what the reference covers (excluded).
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,9 +19,18 @@ from typing import Any, Callable, Optional
 
 from . import grammar as g
 
-ERROR_KINDS = ["invalid-app-string", "invalid-identifier", "invalid-imagetags", "alias-cycle",
-               "tag-not-found", "version-conflict", "discovery-failed", "fetch-failed",
-               "invalid-manifest", "other"]
+ERROR_KINDS = [
+    "invalid-app-string",
+    "invalid-identifier",
+    "invalid-imagetags",
+    "alias-cycle",
+    "tag-not-found",
+    "version-conflict",
+    "discovery-failed",
+    "fetch-failed",
+    "invalid-manifest",
+    "other",
+]
 PARSE_KINDS = ["invalid-app-string", "invalid-identifier"]
 TAG_KINDS = ["invalid-imagetags", "tag-not-found"]
 TAGS = "appc-imagetags"
@@ -34,9 +44,25 @@ FORMATTED_ANNOTATIONS = {"created", "homepage", "documentation"}
 PLATFORM_EXTENSIONS = {"aarch64", "aarch64_be", "armv6l", "armv7l", "armv7b", "ppc64", "ppc64le", "s390x"}
 MAX_VARIANTS = 4  # readings combined at most (2**4 reference calls)
 # AMB-29: the tagged releases of the spec up to the one the profiles implement (its changelog).
-TAGGED_RELEASES = {"0.1.0", "0.1.1", "0.2.0", "0.3.0", "0.4.0", "0.4.1", "0.5.0", "0.5.1", "0.5.2",
-                   "0.6.0", "0.6.1", "0.7.0", "0.7.1", "0.7.2", "0.7.3", "0.7.4",
-                   *(f"0.8.{i}" for i in range(12))}
+TAGGED_RELEASES = {
+    "0.1.0",
+    "0.1.1",
+    "0.2.0",
+    "0.3.0",
+    "0.4.0",
+    "0.4.1",
+    "0.5.0",
+    "0.5.1",
+    "0.5.2",
+    "0.6.0",
+    "0.6.1",
+    "0.7.0",
+    "0.7.1",
+    "0.7.2",
+    "0.7.3",
+    "0.7.4",
+    *(f"0.8.{i}" for i in range(12)),
+}
 # AMB-32: tag labels a manifest could not carry (a name label; os/arch off every whitelist).
 _OS_ARCH_DEFAULT = {"linux": {"amd64", "i386"}, "freebsd": {"amd64", "i386", "arm"}, "darwin": {"x86_64", "i386"}}
 
@@ -45,11 +71,11 @@ Ask = Callable[[str, dict], dict]
 
 @dataclass
 class Expectation:
-    outcomes: list                      # accepted outcomes, in the vector format
-    ambiguities: list                   # AMB-xx IDs whose readings widened them
-    reference: dict                     # the reference's answer to the input as given
+    outcomes: list  # accepted outcomes, in the vector format
+    ambiguities: list  # AMB-xx IDs whose readings widened them
+    reference: dict  # the reference's answer to the input as given
     notes: list = field(default_factory=list)
-    relaxed: Optional[dict] = None      # its answer under every reading at once (names the cause)
+    relaxed: Optional[dict] = None  # its answer under every reading at once (names the cause)
 
     @property
     def cause(self) -> dict:
@@ -84,7 +110,7 @@ class _Accepted:
 
     def add_error(self, kinds, amb: tuple = ()) -> None:
         before = self._size()
-        for k in ([kinds] if isinstance(kinds, str) else kinds):
+        for k in [kinds] if isinstance(kinds, str) else kinds:
             if k not in self.kinds:
                 self.kinds.append(k)
         self.first = self.first or "error"
@@ -123,6 +149,7 @@ def loosen(kind: str) -> list:
 # A reading is (AMB id, transform); transform(args) -> (args', post) or None when it does not apply.
 # post maps a result of args' back to the terms of args (e.g. placeholder names back).
 
+
 def _identity(result):
     return result
 
@@ -137,6 +164,7 @@ def _inverse_renamer(mapping: dict) -> Callable:
         if isinstance(out.get("labels"), dict):
             out["labels"] = {back.get(k, k): v for k, v in out["labels"].items()}
         return out
+
     return post
 
 
@@ -155,6 +183,7 @@ def _collect(visit_fn, doc: dict) -> list:
         if g.adjacent_only(s):
             found.append(s)
         return s
+
     visit_fn(copy.deepcopy(doc), visit)
     return found
 
@@ -276,6 +305,7 @@ def amb30_nulls(args: dict, key: str, kind: str):
         for k in [k for k, v in obj.items() if v is None]:
             del obj[k]
             changed = True
+
     drop(doc)
     if kind == "manifest":
         for dep in _deps(doc):
@@ -301,8 +331,9 @@ def amb32_unmatchable_labels(doc: Optional[dict]) -> bool:
         if "name" in entry:
             return True
         os_, arch = entry.get("os"), entry.get("arch")
-        if isinstance(os_, str) and (os_ not in _OS_ARCH_DEFAULT or (
-                isinstance(arch, str) and arch not in _OS_ARCH_DEFAULT[os_])):
+        if isinstance(os_, str) and (
+            os_ not in _OS_ARCH_DEFAULT or (isinstance(arch, str) and arch not in _OS_ARCH_DEFAULT[os_])
+        ):
             return True
     return False
 
@@ -318,7 +349,7 @@ def amb18_first_labels(args: dict, key: str, tag: Any):
     walked, loops = g.alias_walk(doc, tag)
     # The requested tag's own labels lose to its alias (TAG-05, must); labels of the tags met
     # on the way are AMB-18, and so are the requested tag's when the aliases loop (AMB-19).
-    for t in (walked if loops else walked[1:]):
+    for t in walked if loops else walked[1:]:
         if t in aliases and t in labels:
             del aliases[t]
             return dict(args, **{key: g.dumps(doc)}), _identity
@@ -326,6 +357,7 @@ def amb18_first_labels(args: dict, key: str, tag: Any):
 
 
 # --- per operation -----------------------------------------------------------------------------
+
 
 def _apply_readings(acc: _Accepted, ask: Ask, op: str, args: dict, readings: list) -> None:
     """Every combination of the readings that apply, each answered by the reference."""
@@ -348,6 +380,7 @@ def _apply_readings(acc: _Accepted, ask: Ask, op: str, args: dict, readings: lis
                 for p in reversed(posts):
                     result = p(result)
                 return result
+
             answer = ask(op, cur)
             acc.add_answer(op, answer, post, tuple(ambs))
             if len(combo) >= acc._relaxed_size:
@@ -359,8 +392,13 @@ def _app_extras(acc: _Accepted, app: str, profile: str) -> None:
     first = p.name.split("/", 1)[0]
     if p.name and "." not in first:
         acc.add_error(PARSE_KINDS, ("AMB-27",))  # a name that does not start with a domain
-    if "/" not in p.name and p.colon is not None and p.colon[:1].isdigit() and "/" in p.colon \
-            and p.colon.split("/", 1)[0].isdigit():
+    if (
+        "/" not in p.name
+        and p.colon is not None
+        and p.colon[:1].isdigit()
+        and "/" in p.colon
+        and p.colon.split("/", 1)[0].isdigit()
+    ):
         acc.add_error(PARSE_KINDS, ("AMB-27",))  # example.com:443/app: a port, for another reader
     for tag in p.tag_values(profile):
         if tag != "" and not g.plain_tag(tag):
@@ -413,10 +451,16 @@ def build(ask: Ask, op: str, profile: str, args: dict) -> Optional[Expectation]:
 def _parse_app(acc, ask, profile, args, ref):
     if _has_escape(args["app"]):
         return False  # escaping is open (AMB-27): every answer would have to be accepted
-    _apply_readings(acc, ask, "parse_app", args, [
-        ("AMB-26", amb26_app),
-        ("AMB-27", lambda a: empty_tag(a, profile)),
-    ])
+    _apply_readings(
+        acc,
+        ask,
+        "parse_app",
+        args,
+        [
+            ("AMB-26", amb26_app),
+            ("AMB-27", lambda a: empty_tag(a, profile)),
+        ],
+    )
     _app_extras(acc, args["app"], profile)
     _empty_tag_results(acc, args["app"], profile)
     return True
@@ -425,12 +469,18 @@ def _parse_app(acc, ask, profile, args, ref):
 def _validate_manifest(acc, ask, profile, args, ref):
     if _manifest_out_of_scope(args["document"]):
         return False
-    _apply_readings(acc, ask, "validate_manifest", args, [
-        ("AMB-26", lambda a: amb26_doc(a, "document", g.manifest_identifiers)),
-        ("AMB-28", lambda a: amb28_image_ids(a, "document")),
-        ("AMB-25", lambda a: amb25_dependency_tag(a, "document", profile)),
-        ("AMB-30", lambda a: amb30_nulls(a, "document", "manifest")),
-    ])
+    _apply_readings(
+        acc,
+        ask,
+        "validate_manifest",
+        args,
+        [
+            ("AMB-26", lambda a: amb26_doc(a, "document", g.manifest_identifiers)),
+            ("AMB-28", lambda a: amb28_image_ids(a, "document")),
+            ("AMB-25", lambda a: amb25_dependency_tag(a, "document", profile)),
+            ("AMB-30", lambda a: amb30_nulls(a, "document", "manifest")),
+        ],
+    )
     _manifest_extras(acc, args["document"], profile)
     return True
 
@@ -457,20 +507,28 @@ def _match_manifest(acc, ask, profile, args, ref):
         return False
     if "error" in ref:
         # Which input is checked first is not specified: the kinds of each failing input count.
-        for sub_op, sub_args in (("parse_app", {"app": args["app"]}),
-                                 ("validate_manifest", {"document": args["manifest"]})):
+        for sub_op, sub_args in (
+            ("parse_app", {"app": args["app"]}),
+            ("validate_manifest", {"document": args["manifest"]}),
+        ):
             sub = ask(sub_op, sub_args)
             if "error" in sub:
                 acc.add_error(loosen(sub["error"].get("kind", "other")))
-    _apply_readings(acc, ask, "match_manifest", args, [
-        ("AMB-26", lambda a: amb26_app(a, "app", "manifest", g.manifest_identifiers)),
-        ("AMB-28", lambda a: amb28_image_ids(a, "manifest")),
-        ("AMB-25", lambda a: amb25_dependency_tag(a, "manifest", profile)),
-        ("AMB-07", lambda a: amb07_latest(a, profile)),
-        ("AMB-14", amb14_noarch),
-        ("AMB-27", lambda a: empty_tag(a, profile)),
-        ("AMB-30", lambda a: amb30_nulls(a, "manifest", "manifest")),
-    ])
+    _apply_readings(
+        acc,
+        ask,
+        "match_manifest",
+        args,
+        [
+            ("AMB-26", lambda a: amb26_app(a, "app", "manifest", g.manifest_identifiers)),
+            ("AMB-28", lambda a: amb28_image_ids(a, "manifest")),
+            ("AMB-25", lambda a: amb25_dependency_tag(a, "manifest", profile)),
+            ("AMB-07", lambda a: amb07_latest(a, profile)),
+            ("AMB-14", amb14_noarch),
+            ("AMB-27", lambda a: empty_tag(a, profile)),
+            ("AMB-30", lambda a: amb30_nulls(a, "manifest", "manifest")),
+        ],
+    )
     _app_extras(acc, args["app"], profile)
     _manifest_extras(acc, args["manifest"], profile)
     p = g.AppParts.split(args["app"])
@@ -490,10 +548,16 @@ def _imagetags_odd_tags(doc: Optional[dict], tags: list) -> bool:
 
 
 def _validate_imagetags(acc, ask, profile, args, ref):
-    _apply_readings(acc, ask, "validate_imagetags", args, [
-        ("AMB-26", lambda a: amb26_doc(a, "document", g.imagetags_label_names)),
-        ("AMB-30", lambda a: amb30_nulls(a, "document", "imagetags")),
-    ])
+    _apply_readings(
+        acc,
+        ask,
+        "validate_imagetags",
+        args,
+        [
+            ("AMB-26", lambda a: amb26_doc(a, "document", g.imagetags_label_names)),
+            ("AMB-30", lambda a: amb30_nulls(a, "document", "imagetags")),
+        ],
+    )
     doc = g.loads_object(args["document"])
     if doc is not None and _imagetags_odd_tags(doc, []):
         acc.add_error("invalid-imagetags", ("AMB-23",))
@@ -510,11 +574,17 @@ def _final_entry_empty(doc: Optional[dict], tag: Any) -> bool:
 
 
 def _resolve_tag(acc, ask, profile, args, ref):
-    _apply_readings(acc, ask, "resolve_tag", args, [
-        ("AMB-26", lambda a: amb26_doc(a, "imagetags", g.imagetags_label_names)),
-        ("AMB-18", lambda a: amb18_first_labels(a, "imagetags", a["tag"])),
-        ("AMB-30", lambda a: amb30_nulls(a, "imagetags", "imagetags")),
-    ])
+    _apply_readings(
+        acc,
+        ask,
+        "resolve_tag",
+        args,
+        [
+            ("AMB-26", lambda a: amb26_doc(a, "imagetags", g.imagetags_label_names)),
+            ("AMB-18", lambda a: amb18_first_labels(a, "imagetags", a["tag"])),
+            ("AMB-30", lambda a: amb30_nulls(a, "imagetags", "imagetags")),
+        ],
+    )
     doc = g.loads_object(args["imagetags"])
     if amb32_unmatchable_labels(doc):
         acc.add_error("invalid-imagetags", ("AMB-32",))
@@ -538,11 +608,17 @@ def _merge_tag(acc, ask, profile, args, ref):
         if not g.plain_tag(tag):
             acc.add_error(ERROR_KINDS, ("AMB-23",))
         return True
-    _apply_readings(acc, ask, "merge_tag", args, [
-        ("AMB-26", lambda a: amb26_doc(a, "imagetags", g.imagetags_label_names)),
-        ("AMB-18", lambda a: amb18_first_labels(a, "imagetags", a["tag"])),
-        ("AMB-30", lambda a: amb30_nulls(a, "imagetags", "imagetags")),
-    ])
+    _apply_readings(
+        acc,
+        ask,
+        "merge_tag",
+        args,
+        [
+            ("AMB-26", lambda a: amb26_doc(a, "imagetags", g.imagetags_label_names)),
+            ("AMB-18", lambda a: amb18_first_labels(a, "imagetags", a["tag"])),
+            ("AMB-30", lambda a: amb30_nulls(a, "imagetags", "imagetags")),
+        ],
+    )
     doc = g.loads_object(text)
     if amb32_unmatchable_labels(doc):
         acc.add_error("invalid-imagetags", ("AMB-32",))
@@ -551,8 +627,9 @@ def _merge_tag(acc, ask, profile, args, ref):
     if not_found or _final_entry_empty(doc, tag):
         # AMB-20 (and AMB-17): an unresolvable tag may fall back to version=TAG.
         acc.add_error("tag-not-found", ("AMB-20",))
-        acc.add_answer("merge_tag", ask("merge_tag", {"imagetags": None, "labels": labels, "tag": tag}),
-                       amb=("AMB-20", "AMB-17"))
+        acc.add_answer(
+            "merge_tag", ask("merge_tag", {"imagetags": None, "labels": labels, "tag": tag}), amb=("AMB-20", "AMB-17")
+        )
     if _imagetags_odd_tags(doc, [tag]):
         acc.add_error(TAG_KINDS, ("AMB-23",))
     return True
@@ -579,6 +656,7 @@ def build_discovery(ask: Ask, op: str, profile: str, args: dict, flags: dict) ->
 
     def restrict(result: dict) -> dict:
         return {k: result[k] for k in what if k in result}
+
     ref = ask(op, args)
     if "unsupported" in ref:
         return None

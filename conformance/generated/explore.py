@@ -9,6 +9,7 @@ found so far, so hypothesis keeps searching for new kinds of disagreement instea
 the same one again. The printed vector cases are collected (one per signature) into ``--out``.
 The search stops after ``--patience`` rounds in a row that find nothing new (default 1).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,14 @@ KEY = re.compile(r"signature:\s+(.*?) \(key ([0-9a-f]{10})\)")
 
 
 def one_round(pytest_args: list, examples: int, seed: int, ignore: list) -> tuple:
-    env = dict(os.environ, **{budgetmod.ENV_EXAMPLES: str(examples), budgetmod.ENV_SEED: str(seed),
-                              budgetmod.ENV_IGNORE: ",".join(ignore)})
+    env = dict(
+        os.environ,
+        **{
+            budgetmod.ENV_EXAMPLES: str(examples),
+            budgetmod.ENV_SEED: str(seed),
+            budgetmod.ENV_IGNORE: ",".join(ignore),
+        },
+    )
     argv = [sys.executable, "-m", "pytest", str(HERE), "-q", "-p", "no:cacheprovider", *pytest_args]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=HERE.parent.parent)
     text = proc.stdout + proc.stderr
@@ -39,14 +46,21 @@ def one_round(pytest_args: list, examples: int, seed: int, ignore: list) -> tupl
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.generated.explore", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m appc_conformance.conformance.generated.explore",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--examples", type=int, default=2000, help="examples per test and round (default 2000)")
     p.add_argument("--rounds", type=int, default=8, help="at most this many rounds (default 8)")
     p.add_argument("--seed", type=int, default=1, help="seed of the first round; round i uses seed+i")
     p.add_argument("--ignore", default="", help="signature keys (comma-separated) already known: passed over")
-    p.add_argument("--patience", type=int, default=1,
-                   help="stop after this many rounds in a row without a new disagreement (default 1)")
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=1,
+        help="stop after this many rounds in a row without a new disagreement (default 1)",
+    )
     p.add_argument("--out", type=Path, default=None, help="write the findings (signature, key, vector case) here")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: options of the pytest plugin")
     args = p.parse_args(argv)
@@ -60,8 +74,10 @@ def main(argv=None) -> int:
         new = [(k, c) for k, c in pairs if k[1] not in found]
         for (signature, key), case in new:
             found[key] = {"key": key, "signature": signature, "seed": seed, "case": case}
-        print(f"round {i + 1} (seed {seed}): exit status {rc}, {len(new)} new disagreement(s)"
-              + "".join(f"\n  {key}  {signature}" for (signature, key), _ in new))
+        print(
+            f"round {i + 1} (seed {seed}): exit status {rc}, {len(new)} new disagreement(s)"
+            + "".join(f"\n  {key}  {signature}" for (signature, key), _ in new)
+        )
         if rc not in (0, 1) or (rc == 1 and not pairs):
             print("the run failed without a printed disagreement:\n" + text[-3000:], file=sys.stderr)
             return 2
@@ -70,8 +86,14 @@ def main(argv=None) -> int:
             break
     print(f"{len(found)} distinct disagreement(s) in total")
     if args.out:
-        args.out.write_text(json.dumps({"pytest_args": pytest_args, "examples": args.examples,
-                                        "findings": list(found.values())}, indent=1, ensure_ascii=False) + "\n")
+        args.out.write_text(
+            json.dumps(
+                {"pytest_args": pytest_args, "examples": args.examples, "findings": list(found.values())},
+                indent=1,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         print(f"findings: {args.out}")
     return 1 if found else 0
 

@@ -5,6 +5,7 @@ build the "other reading" of that input, which the reference then answers. Nothi
 an answer: the app string is only split as its documented grammar says (``NAME[:VALUE][,K=V]*``,
 APP-01..04), documents only as JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,7 @@ CANONICAL_IMAGE_ID = re.compile(r"^sha512-[0-9a-f]{128}$")
 
 def adjacent_only(value: Any) -> bool:
     """An identifier only the prose reading accepts: valid but for adjacent separators (AMB-26)."""
-    return isinstance(value, str) and bool(RELAXED_IDENTIFIER.match(value)) \
-        and not STRICT_IDENTIFIER.match(value)
+    return isinstance(value, str) and bool(RELAXED_IDENTIFIER.match(value)) and not STRICT_IDENTIFIER.match(value)
 
 
 def plain_tag(value: Any) -> bool:
@@ -41,9 +41,11 @@ def placeholder(i: int, original: str) -> str:
 
 # --- app strings -------------------------------------------------------------------------------
 
+
 @dataclass
 class AppParts:
     """``NAME[:COLON][,KEY[=VALUE]]*`` split losslessly: ``join()`` gives the string back."""
+
     name: str
     colon: Optional[str]
     items: list = field(default_factory=list)  # [(key, value or None when the item has no '=')]
@@ -92,6 +94,7 @@ def rename_app(app: str, mapping: dict) -> str:
 
 
 # --- JSON documents ----------------------------------------------------------------------------
+
 
 def loads_object(text: Any) -> Optional[dict]:
     """The document as a dict when it is a JSON object (standard JSON only), else None."""

@@ -12,6 +12,7 @@ backslash escapes of app strings (AMB-27). Member names in the wrong case are le
 hand-written vectors (manifests/members): a generated one makes the Go library read a member
 the reference ignores, and every later difference of that member is the same finding again.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,7 @@ BAD_CHARS = "A Z#%&+;?@!$'*()[]{}\"\té"
 STRUCTURAL = ":,="
 VALUE_CHARS = "abc019.-_~/ +%&;?#!*'()@$[]{}éZ\t"
 
-VALUES = ["1.0.0", "latest", "linux", "amd64", "beta", "", "3.x", "a=b", "1.0%2B1", "%zz", "a&b=c",
-          "zoë", "a b", "a/b"]
+VALUES = ["1.0.0", "latest", "linux", "amd64", "beta", "", "3.x", "a=b", "1.0%2B1", "%zz", "a&b=c", "zoë", "a b", "a/b"]
 
 TAGS = ["latest", "stable", "3.x", "3.0.x", "3.0.1", "3.0.1-2", "beta", "a", "b", "c"]
 ODD_TAGS = ["", "Stable", "1.0 beta", "v1:rc+1", "ünï", "a/b", "3.0.1+build.2"]
@@ -83,8 +83,10 @@ def image_names(draw) -> str:
     elif kind == "bare":
         return draw(identifiers(separators="-", max_parts=2))
     else:
-        host = ".".join(draw(st.lists(st.sampled_from(["example", "sub", "my-org", "a1"]), min_size=1, max_size=2))
-                        + [draw(st.sampled_from(["com", "org", "example"]))])
+        host = ".".join(
+            draw(st.lists(st.sampled_from(["example", "sub", "my-org", "a1"]), min_size=1, max_size=2))
+            + [draw(st.sampled_from(["com", "org", "example"]))]
+        )
     depth = (1, 3) if kind == "deep" else (1, 1)
     path = draw(st.lists(identifiers(separators="-._~", max_parts=2), min_size=depth[0], max_size=depth[1]))
     return host + "/" + "/".join(path)
@@ -108,7 +110,7 @@ def near_misses(draw, base) -> str:
         return s[:i] + draw(st.sampled_from(["--", "..", "//", "-.", "/~", "._"])) + s[i:]
     if kind == "percent":
         c = s[min(i, len(s) - 1)]
-        return s[:i] + "%" + format(ord(c), "02x") + s[i + 1:]
+        return s[:i] + "%" + format(ord(c), "02x") + s[i + 1 :]
     if kind == "empty":
         return ""
     if kind == "structural":
@@ -117,10 +119,22 @@ def near_misses(draw, base) -> str:
 
 
 VALID_KEYS = ["version", "os", "arch", "channel", "build", "env", "example.com/build-id"]
-VALID_OS_ARCH = [("linux", "amd64"), ("linux", "i386"), ("freebsd", "amd64"), ("freebsd", "arm"),
-                 ("darwin", "x86_64"), ("darwin", "i386")]
-BAD_OS_ARCH = [("linux", "x86_64"), ("Linux", "amd64"), ("windows", "amd64"), ("", "amd64"),
-               ("darwin", "arm"), ("freebsd", "")]
+VALID_OS_ARCH = [
+    ("linux", "amd64"),
+    ("linux", "i386"),
+    ("freebsd", "amd64"),
+    ("freebsd", "arm"),
+    ("darwin", "x86_64"),
+    ("darwin", "i386"),
+]
+BAD_OS_ARCH = [
+    ("linux", "x86_64"),
+    ("Linux", "amd64"),
+    ("windows", "amd64"),
+    ("", "amd64"),
+    ("darwin", "arm"),
+    ("freebsd", ""),
+]
 
 
 def values(structural: bool = True):
@@ -153,8 +167,19 @@ def mistakes(kinds: list, most: int = 2, none: int = 4):
 
 # --- app strings -------------------------------------------------------------------------------
 
-APP_MISTAKES = ["key", "name", "no-equals", "empty-item", "structural-value", "structural-anywhere",
-                "duplicate-key", "reserved-key", "colon-late", "percent-key", "empty-key"]
+APP_MISTAKES = [
+    "key",
+    "name",
+    "no-equals",
+    "empty-item",
+    "structural-value",
+    "structural-anywhere",
+    "duplicate-key",
+    "reserved-key",
+    "colon-late",
+    "percent-key",
+    "empty-key",
+]
 
 
 @st.composite
@@ -166,8 +191,13 @@ def app_strings(draw) -> str:
         return draw(st.text("ab.-/:,=%&;+ A~_1é", max_size=20))
     name = draw(image_names())
     colon = draw(weighted((3, st.none()), (2, st.sampled_from(TAGS)), (1, values(structural=False))))
-    keys = draw(st.lists(weighted((6, st.sampled_from(VALID_KEYS)), (2, identifiers(max_parts=2)),
-                                  (1, st.just("tag"))), max_size=4, unique=True))
+    keys = draw(
+        st.lists(
+            weighted((6, st.sampled_from(VALID_KEYS)), (2, identifiers(max_parts=2)), (1, st.just("tag"))),
+            max_size=4,
+            unique=True,
+        )
+    )
     items = [[k, draw(label_values_for(k) if k != "tag" else st.sampled_from(TAGS))] for k in keys]
     for m in draw(mistakes(APP_MISTAKES)):
         i = draw(st.integers(0, len(items))) if items else 0
@@ -227,8 +257,16 @@ def alias_graphs(draw) -> dict:
     return chain
 
 
-IMAGETAGS_MISTAKES = ["aliases-junk", "labels-junk", "alias-target", "entry-junk", "entry-key",
-                      "entry-value", "extra-member", "empty-entry"]
+IMAGETAGS_MISTAKES = [
+    "aliases-junk",
+    "labels-junk",
+    "alias-target",
+    "entry-junk",
+    "entry-key",
+    "entry-value",
+    "extra-member",
+    "empty-entry",
+]
 
 
 @st.composite
@@ -239,8 +277,11 @@ def imagetags_documents(draw) -> Any:
     pool = sorted(set(ends) | set(aliases)) or TAGS
     # Labels on most ends of the chains; sometimes on other tags too (intermediate ones: AMB-18).
     labelled = [t for t in sorted(set(ends)) if not rare(draw, 4)]
-    labelled += [t for t in draw(st.lists(weighted((2, st.sampled_from(pool)), (1, tags)), max_size=2, unique=True))
-                 if t not in labelled]
+    labelled += [
+        t
+        for t in draw(st.lists(weighted((2, st.sampled_from(pool)), (1, tags)), max_size=2, unique=True))
+        if t not in labelled
+    ]
     labels = {t: draw(label_sets(max_size=3)) for t in labelled}
     doc: dict = {}
     if aliases or rare(draw, 3):
@@ -276,7 +317,7 @@ def imagetags_texts(draw) -> str:
         return json.dumps(draw(st.sampled_from([None, [], ["latest"], "x", 1, [{"aliases": {}}]])))
     text = json.dumps(draw(imagetags_documents()), ensure_ascii=False)
     if kind == "malformed":
-        return text[:draw(st.integers(0, max(0, len(text) - 1)))]
+        return text[: draw(st.integers(0, max(0, len(text) - 1)))]
     return text
 
 
@@ -325,22 +366,49 @@ ANNOTATION_NAMES = ["authors", "appc.io/executor/supports-systemd-notify", "desc
 @st.composite
 def semvers(draw) -> str:
     """SemVer-like strings: mostly valid, with leading zeros, signs, empty or odd identifiers."""
-    out = ".".join(draw(st.lists(weighted((5, st.sampled_from(SEMVER_NUMBERS[:5])), (1, st.sampled_from(SEMVER_NUMBERS[5:]))),
-                                 min_size=3, max_size=3)))
+    out = ".".join(
+        draw(
+            st.lists(
+                weighted((5, st.sampled_from(SEMVER_NUMBERS[:5])), (1, st.sampled_from(SEMVER_NUMBERS[5:]))),
+                min_size=3,
+                max_size=3,
+            )
+        )
+    )
     if rare(draw, 3):
-        out += "-" + ".".join(draw(st.lists(weighted((5, st.sampled_from(SEMVER_IDS[:5])), (1, st.sampled_from(SEMVER_IDS[5:]))),
-                                            min_size=1, max_size=2)))
+        out += "-" + ".".join(
+            draw(
+                st.lists(
+                    weighted((5, st.sampled_from(SEMVER_IDS[:5])), (1, st.sampled_from(SEMVER_IDS[5:]))),
+                    min_size=1,
+                    max_size=2,
+                )
+            )
+        )
     if rare(draw, 4):
-        out += "+" + ".".join(draw(st.lists(weighted((5, st.sampled_from(SEMVER_IDS[:5])), (1, st.sampled_from(SEMVER_IDS[5:]))),
-                                            min_size=1, max_size=2)))
+        out += "+" + ".".join(
+            draw(
+                st.lists(
+                    weighted((5, st.sampled_from(SEMVER_IDS[:5])), (1, st.sampled_from(SEMVER_IDS[5:]))),
+                    min_size=1,
+                    max_size=2,
+                )
+            )
+        )
     return out
 
 
 @st.composite
 def label_lists(draw, min_size: int = 0, max_size: int = 4) -> list:
     """A valid manifest label list: unique names, whitelisted os/arch."""
-    keys = draw(st.lists(st.sampled_from(["version", "channel", "build", "env", "example.com/build-id"])
-                         | identifiers(max_parts=2), min_size=min_size, max_size=max_size, unique=True))
+    keys = draw(
+        st.lists(
+            st.sampled_from(["version", "channel", "build", "env", "example.com/build-id"]) | identifiers(max_parts=2),
+            min_size=min_size,
+            max_size=max_size,
+            unique=True,
+        )
+    )
     out = [{"name": k, "value": draw(values(structural=False))} for k in keys if k not in ("os", "arch", "name")]
     if rare(draw, 2):
         os_, arch = draw(st.sampled_from(VALID_OS_ARCH))
@@ -360,7 +428,7 @@ def valid_dependencies(draw, profile_tags: bool) -> dict:
     if rare(draw, 3):
         dep["labels"] = draw(label_lists(max_size=2))
     if rare(draw, 4):
-        dep["size"] = draw(st.integers(0, 2 ** 53))
+        dep["size"] = draw(st.integers(0, 2**53))
     if rare(draw, 8):
         dep["tag"] = draw(tags)  # AMB-25 in appc-0.8.11, a string in appc-imagetags
     return dep
@@ -372,9 +440,11 @@ def _hex_id(draw) -> str:
 
 @st.composite
 def valid_manifests(draw, min_labels: int = 0) -> dict:
-    doc: dict = {"acKind": "ImageManifest",
-                 "acVersion": draw(weighted((4, st.just("0.8.11")), (1, semvers()))),
-                 "name": draw(image_names())}
+    doc: dict = {
+        "acKind": "ImageManifest",
+        "acVersion": draw(weighted((4, st.just("0.8.11")), (1, semvers()))),
+        "name": draw(image_names()),
+    }
     if min_labels or draw(st.booleans()):
         doc["labels"] = draw(label_lists(min_size=min_labels))
     if rare(draw, 3):
@@ -385,9 +455,22 @@ def valid_manifests(draw, min_labels: int = 0) -> dict:
     return doc
 
 
-MANIFEST_MISTAKES = ["acKind", "acVersion", "name", "labels", "label", "dependencies", "dependency",
-                     "annotations", "annotation", "unknown-member", "os-arch", "duplicate-label",
-                     "image-id", "size"]
+MANIFEST_MISTAKES = [
+    "acKind",
+    "acVersion",
+    "name",
+    "labels",
+    "label",
+    "dependencies",
+    "dependency",
+    "annotations",
+    "annotation",
+    "unknown-member",
+    "os-arch",
+    "duplicate-label",
+    "image-id",
+    "size",
+]
 
 
 def _pick_list(draw, doc: dict, member: str, factory) -> list:
@@ -400,8 +483,21 @@ def _pick_list(draw, doc: dict, member: str, factory) -> list:
 def _label_mistake(draw, labels: list, annotation: bool = False) -> None:
     i = draw(st.integers(0, len(labels) - 1))
     label = labels[i] if isinstance(labels[i], dict) else {"name": "channel", "value": "x"}
-    kind = draw(st.sampled_from(["no-name", "no-value", "name-null", "value-null", "value-number", "not-object",
-                                 "name-near-miss", "duplicate"] + ([] if annotation else ["reserved", "os-arch"])))
+    kind = draw(
+        st.sampled_from(
+            [
+                "no-name",
+                "no-value",
+                "name-null",
+                "value-null",
+                "value-number",
+                "not-object",
+                "name-near-miss",
+                "duplicate",
+            ]
+            + ([] if annotation else ["reserved", "os-arch"])
+        )
+    )
     label = dict(label)
     if kind == "no-name":
         label.pop("name", None)
@@ -437,11 +533,22 @@ def manifest_documents(draw, min_labels: int = 0, most: int = 2, none: int = 4) 
         if m == "acKind":
             v = draw(st.sampled_from(["PodManifest", "imagemanifest", "", None, 1, MISSING]))
         elif m == "acVersion":
-            v = draw(weighted((3, semvers()), (2, st.sampled_from(["0.8", "v0.8.11", "0.8.11.1", " 0.8.11", "0.0.0",
-                                                                    "1.0.0-", "1.0.0+", "", "0.8.x"])),
-                              (1, st.sampled_from([None, 0.8, MISSING]))))
+            v = draw(
+                weighted(
+                    (3, semvers()),
+                    (
+                        2,
+                        st.sampled_from(
+                            ["0.8", "v0.8.11", "0.8.11.1", " 0.8.11", "0.0.0", "1.0.0-", "1.0.0+", "", "0.8.x"]
+                        ),
+                    ),
+                    (1, st.sampled_from([None, 0.8, MISSING])),
+                )
+            )
         elif m == "name":
-            v = draw(weighted((3, near_misses(st.just(doc["name"]))), (1, st.sampled_from([None, 42, MISSING, "database"]))))
+            v = draw(
+                weighted((3, near_misses(st.just(doc["name"]))), (1, st.sampled_from([None, 42, MISSING, "database"])))
+            )
         elif m in ("labels", "dependencies", "annotations"):
             v = draw(st.sampled_from([None, {"version": "1.0.0"}, "x", 1]))
         elif m == "os-arch":
@@ -460,9 +567,13 @@ def manifest_documents(draw, min_labels: int = 0, most: int = 2, none: int = 4) 
             dep = deps[0] if isinstance(deps[0], dict) else {"imageName": "example.com/base"}
             deps[0] = dep
             h = _hex_id(draw)
-            dep["imageID" if m == "image-id" else "size"] = draw(st.sampled_from(
-                ["sha256-" + h[7:71], "SHA512-" + h[7:], "sha512-zzz", "md5-" + h[7:39], "sha512-" + h[7:] + "-1"]
-                if m == "image-id" else [-1, 1.5, "12", None, True, [], -2 ** 60]))
+            dep["imageID" if m == "image-id" else "size"] = draw(
+                st.sampled_from(
+                    ["sha256-" + h[7:71], "SHA512-" + h[7:], "sha512-zzz", "md5-" + h[7:39], "sha512-" + h[7:] + "-1"]
+                    if m == "image-id"
+                    else [-1, 1.5, "12", None, True, [], -(2**60)]
+                )
+            )
             continue
         elif m in ("label", "annotation"):
             member = "labels" if m == "label" else "annotations"
@@ -474,26 +585,45 @@ def manifest_documents(draw, min_labels: int = 0, most: int = 2, none: int = 4) 
             dep = deps[draw(st.integers(0, len(deps) - 1))]
             field = draw(st.sampled_from(["imageName", "imageID", "size", "labels", "label", "tag", "not-object"]))
             if field == "imageName":
-                dep["imageName"] = draw(weighted((3, near_misses(image_names())), (1, st.sampled_from([None, 5, MISSING]))))
+                dep["imageName"] = draw(
+                    weighted((3, near_misses(image_names())), (1, st.sampled_from([None, 5, MISSING])))
+                )
             elif field == "imageID":
                 h = _hex_id(draw)
-                dep["imageID"] = draw(st.sampled_from([h.upper().replace("SHA512", "sha512"), h[:39], "sha256-" + h[7:71],
-                                                       "sha512-", "sha512-zzz", h.replace("-", ""), None, 5, h + "-x"]))
+                dep["imageID"] = draw(
+                    st.sampled_from(
+                        [
+                            h.upper().replace("SHA512", "sha512"),
+                            h[:39],
+                            "sha256-" + h[7:71],
+                            "sha512-",
+                            "sha512-zzz",
+                            h.replace("-", ""),
+                            None,
+                            5,
+                            h + "-x",
+                        ]
+                    )
+                )
             elif field == "size":
                 dep["size"] = draw(st.sampled_from([-1, 1.5, "12", None, True, 1e3]))
             elif field == "labels":
                 dep["labels"] = draw(st.sampled_from([None, {"os": "linux"}, "x"]))
             elif field == "label":
-                dep["labels"] = dep.get("labels") if isinstance(dep.get("labels"), list) and dep["labels"] else \
-                    [{"name": "env", "value": "x"}]
+                dep["labels"] = (
+                    dep.get("labels")
+                    if isinstance(dep.get("labels"), list) and dep["labels"]
+                    else [{"name": "env", "value": "x"}]
+                )
                 draw(_label_mistake(dep["labels"]))
             elif field == "tag":
                 dep["tag"] = draw(st.sampled_from([3, None, ["a"], ""]))
             else:
                 deps[deps.index(dep)] = draw(st.sampled_from(["example.com/base", None, 1]))
             dep.pop("_", None)
-            doc["dependencies"] = [{k: v for k, v in d.items() if v is not MISSING} if isinstance(d, dict) else d
-                                   for d in deps]
+            doc["dependencies"] = [
+                {k: v for k, v in d.items() if v is not MISSING} if isinstance(d, dict) else d for d in deps
+            ]
             continue
         else:  # unknown-member
             doc[draw(st.sampled_from(["x-comment", "metadata", "extra"]))] = draw(st.sampled_from(JSON_JUNK))
@@ -509,7 +639,7 @@ def manifest_texts(draw) -> str:
         return json.dumps(draw(st.sampled_from([None, [], "x", 1])))
     text = json.dumps(draw(manifest_documents()), ensure_ascii=False)
     if kind == "malformed":
-        return text[:draw(st.integers(0, max(0, len(text) - 1)))]
+        return text[: draw(st.integers(0, max(0, len(text) - 1)))]
     return text
 
 
@@ -539,16 +669,29 @@ def match_manifest_args(draw) -> dict:
     text = json.dumps(doc, ensure_ascii=False)
     name = doc["name"] if isinstance(doc.get("name"), str) and doc["name"] else "example.com/app"
     labels = doc.get("labels") if isinstance(doc.get("labels"), list) else []
-    have = [lb for lb in labels if isinstance(lb, dict)
-            and isinstance(lb.get("name"), str) and isinstance(lb.get("value"), str)]
+    have = [
+        lb
+        for lb in labels
+        if isinstance(lb, dict) and isinstance(lb.get("name"), str) and isinstance(lb.get("value"), str)
+    ]
     items = [[lb["name"], lb["value"]] for lb in have if not rare(draw, 4)]
-    change = draw(weighted((2, st.just("none")), (2, st.just("name")), (3, st.just("value")),
-                           (2, st.just("extra")), (1, st.just("colon"))))
+    change = draw(
+        weighted(
+            (2, st.just("none")),
+            (2, st.just("name")),
+            (3, st.just("value")),
+            (2, st.just("extra")),
+            (1, st.just("colon")),
+        )
+    )
     colon = None
     if change == "name":
         cut = name.rsplit("/", 1)[0] if "/" in name else name[:-1]
-        name = draw(weighted((3, st.sampled_from([cut or name + "x", name + "/sub", name + "x", name.upper()])),
-                             (1, image_names())))
+        name = draw(
+            weighted(
+                (3, st.sampled_from([cut or name + "x", name + "/sub", name + "x", name.upper()])), (1, image_names())
+            )
+        )
     elif change == "value" and items:
         item = items[draw(st.integers(0, len(items) - 1))]
         item[1] = _value_variant(draw, item[1])
@@ -584,8 +727,13 @@ STRATEGIES: dict[str, Callable[..., st.SearchStrategy[dict]]] = {
 # redirects, TLS trouble or insecure options (AMB-09, AMB-10; hand-written vectors cover them).
 
 SEGMENTS = ["project", "sub", "app", "x1"]
-ACI_PATTERNS = ["{name}.{ext}", "{name}-{version}.{ext}", "{name}-{os}-{arch}.{ext}",
-                "{version}/{name}.{ext}", "{name}-{version}-{os}.{ext}"]
+ACI_PATTERNS = [
+    "{name}.{ext}",
+    "{name}-{version}.{ext}",
+    "{name}-{os}-{arch}.{ext}",
+    "{version}/{name}.{ext}",
+    "{name}-{version}-{os}.{ext}",
+]
 
 
 def _level_target(level: str) -> str:
@@ -601,16 +749,19 @@ def _meta_tags(draw, level: str, index: int, available: set, name: str, flags: d
         present_unusable = False
         for j in range(n):
             prefix_kind = draw(st.sampled_from(["host", "level", "mismatch"]))
-            prefix = {"host": "{{a.host}}",
-                      "level": "{{a.host}}/" + level if level else "{{a.host}}",
-                      "mismatch": draw(st.sampled_from(["{{a.host}}/zzz", "127.0.0.99", "{{a.host}}/" + name + "/deeper"]))
-                      }[prefix_kind]
+            prefix = {
+                "host": "{{a.host}}",
+                "level": "{{a.host}}/" + level if level else "{{a.host}}",
+                "mismatch": draw(st.sampled_from(["{{a.host}}/zzz", "127.0.0.99", "{{a.host}}/" + name + "/deeper"])),
+            }[prefix_kind]
             if kind == "aci":
                 pattern = draw(st.sampled_from(ACI_PATTERNS))
                 content = f"https://{{{{a}}}}/l{index}t{j}/{pattern}"
                 renderable = all(v in available for v in ("version", "os", "arch") if "{" + v + "}" in pattern)
             else:  # key URLs are used as given, braces included (DISC-02)
-                content = f"https://{{{{a}}}}/keys/l{index}k{j}" + draw(st.sampled_from([".gpg", ".gpg", "-{name}.gpg"]))
+                content = f"https://{{{{a}}}}/keys/l{index}k{j}" + draw(
+                    st.sampled_from([".gpg", ".gpg", "-{name}.gpg"])
+                )
                 renderable = True
             usable = prefix_kind != "mismatch" and renderable
             if usable and usable_seen:
@@ -643,8 +794,14 @@ def discovery_cases(draw, profile: str) -> dict:
     levels = ["/".join(path[:i]) for i in range(len(path), 0, -1)] + [""]
     paths = {}
     for index, level in enumerate(levels):
-        kind = draw(weighted((4, st.just("page")), (3, st.just("absent")), (2, st.just("404")),
-                             (1, st.sampled_from(["403", "410", "404-with-tags"]))))
+        kind = draw(
+            weighted(
+                (4, st.just("page")),
+                (3, st.just("absent")),
+                (2, st.just("404")),
+                (1, st.sampled_from(["403", "410", "404-with-tags"])),
+            )
+        )
         if kind == "absent":
             continue
         if kind in ("403", "410", "404"):

@@ -1,5 +1,6 @@
 """Generated app strings (names from AC Identifier pieces and near misses, colons, commas,
 keys and odd values) through ``parse_app``, compared with the reference."""
+
 from appc_conformance.conformance.generated import strategies
 
 

@@ -1,5 +1,6 @@
 """Generated discovery pages and host layouts (mock hosts on loopback, servers/) through
 ``discover``: which levels of the walk answer, with which meta tags, prefixes and templates."""
+
 from appc_conformance.conformance.generated import strategies
 
 

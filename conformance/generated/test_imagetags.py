@@ -1,5 +1,6 @@
 """Generated image tags documents (alias graphs with chains, forks and cycles; labels entries)
 through ``validate_imagetags``, ``resolve_tag`` and ``merge_tag`` (label sets as initial labels)."""
+
 import pytest
 
 from appc_conformance.conformance.generated import strategies

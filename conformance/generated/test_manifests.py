@@ -1,6 +1,7 @@
 """Generated image manifests (labels, dependencies, annotations, header members, with mistakes)
 through ``validate_manifest``, and manifests with app strings asking for their labels through
 ``match_manifest``."""
+
 from appc_conformance.conformance.generated import strategies
 
 

@@ -5,6 +5,7 @@ the implementation that disagreed fails it. Its ID is ``AREA/generated/<hash of 
 (stable: the same input gives the same ID); its requirements are a guess from the operation and
 the message of the side that rejected, to be reviewed before the case is added.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,15 +44,28 @@ DEFAULT_REQUIREMENTS = {
 
 # Words of the rejecting side's message that point to a more precise requirement.
 KEYWORDS = {
-    "parse_app": [(r"more than once|multiple values", "APP-06"), (r"colon", "APP-03"),
-                  (r"no value|without a value", "APP-04"), (r"label name|label key", "APP-05"),
-                  (r"image name|ACIdentifier|AC Identifier", "APP-09")],
-    "validate_manifest": [(r"acVersion|semver|SemVer", "TYPE-06"), (r"appears twice|duplicate", "LBL-02"),
-                          (r"called 'name'|\"name\"", "LBL-03"), (r"\bos\b|\barch\b", "LBL-06"),
-                          (r"imageID|hash", "TYPE-09"), (r"size", "DEP-05"),
-                          (r"imageName", "DEP-02"), (r"dependencies", "DEP-04"),
-                          (r"labels|[Ll]abel", "LBL-01")],
-    "validate_imagetags": [(r"label name|AC Identifier", "TAG-02"), (r"label .* not a string|not an object", "LBL-PR-01")],
+    "parse_app": [
+        (r"more than once|multiple values", "APP-06"),
+        (r"colon", "APP-03"),
+        (r"no value|without a value", "APP-04"),
+        (r"label name|label key", "APP-05"),
+        (r"image name|ACIdentifier|AC Identifier", "APP-09"),
+    ],
+    "validate_manifest": [
+        (r"acVersion|semver|SemVer", "TYPE-06"),
+        (r"appears twice|duplicate", "LBL-02"),
+        (r"called 'name'|\"name\"", "LBL-03"),
+        (r"\bos\b|\barch\b", "LBL-06"),
+        (r"imageID|hash", "TYPE-09"),
+        (r"size", "DEP-05"),
+        (r"imageName", "DEP-02"),
+        (r"dependencies", "DEP-04"),
+        (r"labels|[Ll]abel", "LBL-01"),
+    ],
+    "validate_imagetags": [
+        (r"label name|AC Identifier", "TAG-02"),
+        (r"label .* not a string|not an object", "LBL-PR-01"),
+    ],
     "resolve_tag": [(r"loop|cycle", "TAG-06"), (r"label name|AC Identifier", "TAG-02")],
     "merge_tag": [(r"version", "TAG-07"), (r"loop|cycle", "TAG-06"), (r"has no labels|not found", "TAG-04")],
     "discover": [(r"prefix", "DISC-08"), (r"render|template|variable", "DISC-09"), (r"pubkeys|keys", "DISC-15")],
@@ -96,7 +110,7 @@ def case_id(f: Finding) -> str:
 
 def _short(obj, limit: int = 200) -> str:
     text = json.dumps(obj, ensure_ascii=False)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def build_case(f: Finding) -> dict:
@@ -111,16 +125,20 @@ def build_case(f: Finding) -> dict:
     if exp.ambiguities:
         case["ambiguities"] = list(exp.ambiguities)
     got = f.answer if f.answer is not None else {"transport": f.transport}
-    case.update({
-        "profiles": [f.profile],
-        "strength": strength_for(reqs, ambiguous),
-        "op": f.op,
-        "input": f.args,
-        **({"hosts": f.hosts} if f.hosts is not None else {}),
-        "expect": exp.expect,
-        "notes": (f"Found by conformance/generated: {f.impl} answered {_short(_answer_only(got))}; "
-                  f"requirements guessed from the operation, review before adding."),
-    })
+    case.update(
+        {
+            "profiles": [f.profile],
+            "strength": strength_for(reqs, ambiguous),
+            "op": f.op,
+            "input": f.args,
+            **({"hosts": f.hosts} if f.hosts is not None else {}),
+            "expect": exp.expect,
+            "notes": (
+                f"Found by conformance/generated: {f.impl} answered {_short(_answer_only(got))}; "
+                f"requirements guessed from the operation, review before adding."
+            ),
+        }
+    )
     return case
 
 
@@ -132,8 +150,12 @@ def validate_case(case: dict) -> list:
     """Problems of the case as the lint sees them (schema, catalog IDs, area), [] when it is fine."""
     area = case["id"].split("/", 1)[0]
     root = vectors.default_vectors_dir()
-    doc = {"$schema": "../schema/vector-file.schema.json", "area": area,
-           "description": "generated differential cases", "cases": [case]}
+    doc = {
+        "$schema": "../schema/vector-file.schema.json",
+        "area": area,
+        "description": "generated differential cases",
+        "cases": [case],
+    }
     with tempfile.TemporaryDirectory(prefix="appc-generated-") as tmp:
         path = Path(tmp) / area / "generated-check.json"
         path.parent.mkdir(parents=True)
@@ -142,6 +164,7 @@ def validate_case(case: dict) -> list:
     problems = [p.message if not p.field else f"{p.field}: {p.message}" for p in vs.problems]
     if case.get("op") in vectors.NETWORK_OPS:
         from appc_conformance import servers  # noqa: PLC0415 - the hosts format belongs to the mock servers
+
         problems += servers.lint_case(case)
     return problems
 
@@ -161,8 +184,12 @@ def report(f: Finding, case: Optional[dict] = None) -> str:
         f"  reference:   {json.dumps(_answer_only(exp.reference), ensure_ascii=False)}",
         f"  accepted:    {json.dumps(exp.expect, ensure_ascii=False)}"
         + (f"  (readings of {', '.join(exp.ambiguities)})" if exp.ambiguities else ""),
-        f"  {f.impl}:".ljust(15) + (json.dumps(_answer_only(f.answer), ensure_ascii=False) if f.answer is not None
-                                     else f"{f.transport}: {f.message}"),
+        f"  {f.impl}:".ljust(15)
+        + (
+            json.dumps(_answer_only(f.answer), ensure_ascii=False)
+            if f.answer is not None
+            else f"{f.transport}: {f.message}"
+        ),
         f"  verdict:     {f.message}",
         f"  signature:   {f.signature()} (key {signature_key(f.signature())})",
     ]
@@ -176,8 +203,10 @@ def report(f: Finding, case: Optional[dict] = None) -> str:
     if problems:
         lines.append("The vector case below does NOT validate against the vector schema: " + "; ".join(problems))
     else:
-        lines.append(f"Ready-to-add vector case (valid against vectors/schema/vector-file.schema.json; "
-                     f"for example in vectors/{area}/generated-findings.json):")
+        lines.append(
+            f"Ready-to-add vector case (valid against vectors/schema/vector-file.schema.json; "
+            f"for example in vectors/{area}/generated-findings.json):"
+        )
     lines += [BEGIN, json.dumps(case, indent=2, ensure_ascii=False), END]
     return "\n".join(lines)
 

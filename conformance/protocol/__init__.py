@@ -12,6 +12,7 @@ default path never imports jsonschema for this. Implementers can check a transcr
 
 (docs/ADAPTERS.md, "Checking an adapter against the schemas").
 """
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,27 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_DIR = Path(__file__).resolve().parent
-OPS = ("parse_app", "validate_imagetags", "resolve_tag", "merge_tag", "discover", "resolve",
-       "validate_manifest", "match_manifest", "fetch")
+OPS = (
+    "parse_app",
+    "validate_imagetags",
+    "resolve_tag",
+    "merge_tag",
+    "discover",
+    "resolve",
+    "validate_manifest",
+    "match_manifest",
+    "fetch",
+)
 # Every message of the protocol: hello, each operation's request and answer, and the answers
 # any operation may give instead of ``ok``.
-MESSAGES = ("hello.request", "hello.answer", *(f"{op}.{d}" for op in OPS for d in ("request", "answer")),
-            "error.answer", "unsupported.answer", "failed.answer")
+MESSAGES = (
+    "hello.request",
+    "hello.answer",
+    *(f"{op}.{d}" for op in OPS for d in ("request", "answer")),
+    "error.answer",
+    "unsupported.answer",
+    "failed.answer",
+)
 
 
 def schema_file(message: str) -> Path:
@@ -33,8 +49,7 @@ def schema_file(message: str) -> Path:
 
 def load_all() -> dict[str, dict]:
     """Every schema of the folder by file name (``common.schema.json`` included)."""
-    return {p.name: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
 
 
 class Validator:
@@ -47,12 +62,14 @@ class Validator:
 
         schemas = load_all()
         registry = Registry().with_resources(
-            (name, Resource.from_contents(doc, default_specification=DRAFT202012))
-            for name, doc in schemas.items())
+            (name, Resource.from_contents(doc, default_specification=DRAFT202012)) for name, doc in schemas.items()
+        )
         self._best = jsonschema.exceptions.best_match
         self._validators = {
-            name[:-len(".schema.json")]: jsonschema.Draft202012Validator(doc, registry=registry)
-            for name, doc in schemas.items() if name != "common.schema.json"}
+            name[: -len(".schema.json")]: jsonschema.Draft202012Validator(doc, registry=registry)
+            for name, doc in schemas.items()
+            if name != "common.schema.json"
+        }
 
     def knows(self, message: str) -> bool:
         return message in self._validators
@@ -69,8 +86,7 @@ class Validator:
             return None
         where = "/".join(str(p) for p in error.absolute_schema_path)
         text = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-        return (f"breaks the protocol schema {message}.schema.json at {error.json_path}: {text} "
-                f"(schema path: {where})")
+        return f"breaks the protocol schema {message}.schema.json at {error.json_path}: {text} (schema path: {where})"
 
     def request(self, op: str, request: dict) -> str | None:
         return self.check(f"{op}.request", request)
@@ -134,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m appc_conformance.conformance.protocol",
         description="Check an adapter's transcript against the protocol's JSON Schemas: REQUESTS "
-                    "holds the lines sent to the adapter (a hello first), ANSWERS the lines it wrote.")
+        "holds the lines sent to the adapter (a hello first), ANSWERS the lines it wrote.",
+    )
     p.add_argument("requests")
     p.add_argument("answers")
     args = p.parse_args(argv)

@@ -12,6 +12,7 @@ drive another one, and adapt ``ace_fetch_argv`` and ``KINDS`` to its options and
 
     pytest vectors --case 'fetch/*' --adapter-cmd "python examples/ace-adapter/adapter.py"
 """
+
 import json
 import os
 import shlex
@@ -28,10 +29,27 @@ STATE = {"profile": None, "ca_file": None, "can_fail": False}
 
 # The ACE's error categories (the word after "error:") -> the protocol's error kinds. A real
 # ACE needs a table of message patterns here; anything unknown becomes "other".
-KINDS = {k: k for k in ("signature-missing", "signature-invalid", "key-not-trusted", "manifest-mismatch",
-                        "image-id-mismatch", "size-exceeded", "not-an-image", "discovery-failed",
-                        "fetch-failed", "invalid-manifest", "invalid-app-string", "invalid-identifier",
-                        "invalid-imagetags", "alias-cycle", "tag-not-found", "version-conflict")}
+KINDS = {
+    k: k
+    for k in (
+        "signature-missing",
+        "signature-invalid",
+        "key-not-trusted",
+        "manifest-mismatch",
+        "image-id-mismatch",
+        "size-exceeded",
+        "not-an-image",
+        "discovery-failed",
+        "fetch-failed",
+        "invalid-manifest",
+        "invalid-app-string",
+        "invalid-identifier",
+        "invalid-imagetags",
+        "alias-cycle",
+        "tag-not-found",
+        "version-conflict",
+    )
+}
 
 
 class Rejected(Exception):
@@ -65,7 +83,7 @@ def ace_fetch_argv(args, store):
         argv += ["--ca-file", STATE["ca_file"]]
     for host, hs in (args.get("headers") or {}).items():
         for name, values in hs.items():
-            for v in ([values] if isinstance(values, str) else values):
+            for v in [values] if isinstance(values, str) else values:
                 argv += ["--auth", f"{host}={name}:{v}"]
     argv.append("fetch")
     if "dependency" in args:  # a dependency: its name and labels as an app string, the rest as options
@@ -102,7 +120,7 @@ def fetch(args):
             line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")), None)
             if line is None:
                 raise Failed(f"the ACE exited {proc.returncode} without an error line")
-            category, _, message = line[len("error: "):].partition(": ")
+            category, _, message = line[len("error: ") :].partition(": ")
             if category == "unsupported":
                 raise Rejected("unsupported", message)
             raise Rejected(KINDS.get(category, "other"), message or line)
@@ -113,8 +131,11 @@ def fetch(args):
         manifest = json.loads(shown.stdout)
         urls_file = os.path.join(store, image_id + ".urls")  # what the stand-in records; optional
         urls = json.load(open(urls_file, encoding="utf-8")) if os.path.exists(urls_file) else None
-        result = {"image_id": image_id, "name": manifest["name"],
-                  "labels": {lb["name"]: lb["value"] for lb in manifest.get("labels", [])}}
+        result = {
+            "image_id": image_id,
+            "name": manifest["name"],
+            "labels": {lb["name"]: lb["value"] for lb in manifest.get("labels", [])},
+        }
         if urls is not None:
             result["urls"] = urls
         return result
@@ -130,10 +151,19 @@ def handle(request):
         STATE["can_fail"] = isinstance(minor, int) and minor >= 1
         if STATE["profile"] not in PROFILES:
             return {"unsupported": f"profile {STATE['profile']!r} is not known"}
-        return {"ok": {"implementation": {"name": "ace-adapter-example", "version": "0.1.0",
-                                          "language": "python", "homepage": None},
-                       "profiles": PROFILES, "ops": ["fetch"],
-                       "features": ["custom-port", "host-headers", "ca-file"]}}
+        return {
+            "ok": {
+                "implementation": {
+                    "name": "ace-adapter-example",
+                    "version": "0.1.0",
+                    "language": "python",
+                    "homepage": None,
+                },
+                "profiles": PROFILES,
+                "ops": ["fetch"],
+                "features": ["custom-port", "host-headers", "ca-file"],
+            }
+        }
     reply = {"id": request.get("id")}
     try:
         if request.get("op") != "fetch":

@@ -11,6 +11,7 @@ image ID on stdout. ``image cat-manifest`` prints the stored image's manifest. F
 The work itself is done by the suite's reference implementation (imported from the suite), so
 this stand-in is only a command-line shape: replace it with your ACE.
 """
+
 import argparse
 import json
 import os
@@ -61,15 +62,20 @@ def main(argv):
         host, _, rest = h.partition("=")
         name, _, value = rest.partition(":")
         headers.setdefault(host, {}).setdefault(name, []).append(value)
-    args = {"trust": {"keys": keys, "verify_signatures": not a.insecure_skip_verify,
-                      "trust_discovered_keys": a.trust_discovered_keys},
-            "port": a.port, "headers": headers,
-            "insecure": (["tls"] if a.insecure_tls else []) + (["http"] if a.insecure_http else [])}
+    args = {
+        "trust": {
+            "keys": keys,
+            "verify_signatures": not a.insecure_skip_verify,
+            "trust_discovered_keys": a.trust_discovered_keys,
+        },
+        "port": a.port,
+        "headers": headers,
+        "insecure": (["tls"] if a.insecure_tls else []) + (["http"] if a.insecure_http else []),
+    }
     if a.image_id or a.size is not None or a.tag:
         # a dependency: NAME[,k=v]* plus what only a dependency has
         parsed = core.parse_app(a.app, core.PROFILE_0811)
-        dep = {"imageName": parsed["name"],
-               "labels": [{"name": k, "value": v} for k, v in parsed["labels"].items()]}
+        dep = {"imageName": parsed["name"], "labels": [{"name": k, "value": v} for k, v in parsed["labels"].items()]}
         if a.image_id:
             dep["imageID"] = a.image_id
         if a.size is not None:
@@ -87,8 +93,12 @@ def main(argv):
     except Unsupported as exc:
         print(f"error: unsupported: {exc}", file=sys.stderr)
         return 1
-    manifest = {"acKind": "ImageManifest", "acVersion": "0.8.11", "name": result["name"],
-                "labels": [{"name": k, "value": v} for k, v in result["labels"].items()]}
+    manifest = {
+        "acKind": "ImageManifest",
+        "acVersion": "0.8.11",
+        "name": result["name"],
+        "labels": [{"name": k, "value": v} for k, v in result["labels"].items()],
+    }
     with open(os.path.join(a.store, result["image_id"] + ".manifest"), "w", encoding="utf-8") as out:
         json.dump(manifest, out)
     with open(os.path.join(a.store, result["image_id"] + ".urls"), "w", encoding="utf-8") as out:

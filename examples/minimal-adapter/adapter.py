@@ -11,6 +11,7 @@ Run the suite against it from a checkout of the suite:
 
     pytest vectors --adapter-cmd "python examples/minimal-adapter/adapter.py"
 """
+
 import json
 import re
 import sys
@@ -87,13 +88,14 @@ def hello(request):
     if request.get("profile") != PROFILE:
         # Declining a profile: the harness reports its cases as not implemented.
         return {"unsupported": f"only {PROFILE} is implemented"}
-    return {"ok": {
-        "implementation": {"name": "minimal-example", "version": "0.1.0",
-                           "language": "python", "homepage": None},
-        "profiles": [PROFILE],
-        "ops": sorted(HANDLERS),
-        "features": [],
-    }}
+    return {
+        "ok": {
+            "implementation": {"name": "minimal-example", "version": "0.1.0", "language": "python", "homepage": None},
+            "profiles": [PROFILE],
+            "ops": sorted(HANDLERS),
+            "features": [],
+        }
+    }
 
 
 def failed(request_id, message):
@@ -123,7 +125,7 @@ def handle(request):
 def main():
     while True:
         line = sys.stdin.readline()
-        if not line:          # the harness closed stdin: time to go
+        if not line:  # the harness closed stdin: time to go
             return 0
         if not line.strip():
             continue

@@ -47,6 +47,7 @@ the reference unless said otherwise, and write nothing to stderr unless said oth
   requests to the app name's host (the request's ``port``; loopback only), each with H headers
   of KIB kibibytes and a path of PATHKIB kibibytes, then answers like the reference.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,10 +66,16 @@ WRONG = {
     "resolve_tag": {"labels": {"mutant": "1"}},
     "merge_tag": {"labels": {"mutant": "1"}},
     "match_manifest": {"matches": "mutant"},
-    "discover": {"aci": [{"aci": "mutant:aci", "asc": "mutant:asc"}], "pubkeys": ["mutant:key"],
-                 "imagetags": [{"url": "mutant:json", "asc": "mutant:asc"}]},
-    "resolve": {"labels": {"mutant": "1"}, "aci": [{"aci": "mutant:aci", "asc": "mutant:asc"}],
-                "pubkeys": ["mutant:key"]},
+    "discover": {
+        "aci": [{"aci": "mutant:aci", "asc": "mutant:asc"}],
+        "pubkeys": ["mutant:key"],
+        "imagetags": [{"url": "mutant:json", "asc": "mutant:asc"}],
+    },
+    "resolve": {
+        "labels": {"mutant": "1"},
+        "aci": [{"aci": "mutant:aci", "asc": "mutant:asc"}],
+        "pubkeys": ["mutant:key"],
+    },
 }
 
 
@@ -86,8 +93,10 @@ def negate(reply: dict, op: str) -> dict:
     return reply
 
 
-EVIL = ("x\x1b[2J\x1b]0;owned\x07\r\x1b[KPASSED all <img src=x onerror=alert(1)> <script>alert(1)</script> "
-        "| forged | cell <!-- hidden --> *bold* [link](javascript:alert(1)) \u202eevil\x9b31m")
+EVIL = (
+    "x\x1b[2J\x1b]0;owned\x07\r\x1b[KPASSED all <img src=x onerror=alert(1)> <script>alert(1)</script> "
+    "| forged | cell <!-- hidden --> *bold* [link](javascript:alert(1)) \u202eevil\x9b31m"
+)
 HELLO_VARIANTS = {
     "escapes": lambda ok: ok["implementation"].update(name="broken" + EVIL, version="1" + EVIL),
     "impl-string": lambda ok: ok.update(implementation="broken"),
@@ -116,6 +125,7 @@ def hostile_hello(variant: str, reply: dict) -> str:
 def spawn_grandchild(folder: str, hold_stdout: bool) -> None:
     """A ``sleep`` in the adapter's process group; its pid goes to a file in ``folder``."""
     import subprocess
+
     quiet = None if hold_stdout else subprocess.DEVNULL
     child = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL, stdout=quiet, stderr=quiet)
     with open(os.path.join(folder, f"{child.pid}.pid"), "w") as f:
@@ -176,6 +186,7 @@ def hostile(mode: str, arg: str | None, req: dict, state: dict) -> None:
 def flood(args: dict, count: int, headers: int, kib: int, path_kib: int) -> None:
     import socket
     import ssl
+
     host = args["app"].split("/", 1)[0].split(":")[0]
     if not host.startswith("127."):
         raise SystemExit(f"request-flood: {host} is not a loopback address")
@@ -186,8 +197,10 @@ def flood(args: dict, count: int, headers: int, kib: int, path_kib: int) -> None
     request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{head}Connection: close\r\n\r\n".encode()
     for _ in range(count):
         try:
-            with socket.create_connection((host, args.get("port") or 443), timeout=5) as raw, \
-                    ctx.wrap_socket(raw, server_hostname=host) as tls:
+            with (
+                socket.create_connection((host, args.get("port") or 443), timeout=5) as raw,
+                ctx.wrap_socket(raw, server_hostname=host) as tls,
+            ):
                 tls.sendall(request)
                 while tls.recv(65536):
                     pass
@@ -222,8 +235,20 @@ def scripted(req: dict) -> None:
     out({"id": req["id"], "ok": {"name": app, "pid": os.getpid()}})
 
 
-HOSTILE = ("surrogate", "deep", "deaf", "stderr-flood", "stderr-endless", "grandchild", "daemon",
-           "big", "big-unsupported", "crash-nth", "request-flood", "escapes")
+HOSTILE = (
+    "surrogate",
+    "deep",
+    "deaf",
+    "stderr-flood",
+    "stderr-endless",
+    "grandchild",
+    "daemon",
+    "big",
+    "big-unsupported",
+    "crash-nth",
+    "request-flood",
+    "escapes",
+)
 
 
 def main(mode: str, arg: str | None = None) -> int:

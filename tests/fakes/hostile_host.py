@@ -8,6 +8,7 @@ plain TCP), so it can drip, break HTTP, redirect to plain HTTP or serve decompre
 it returns. With ``raw``, it gets None and the socket as accepted (no TLS, nothing read). Every connection has its own thread; ``close`` stops accepting and waits at most a
 second for the handlers (which should watch ``host.stopping``).
 """
+
 from __future__ import annotations
 
 import socket
@@ -17,8 +18,9 @@ from typing import Callable, Optional
 
 
 class HostileHost:
-    def __init__(self, handler: Callable, ctx: Optional[ssl.SSLContext] = None, address: str = "127.0.0.1",
-                 raw: bool = False):
+    def __init__(
+        self, handler: Callable, ctx: Optional[ssl.SSLContext] = None, address: str = "127.0.0.1", raw: bool = False
+    ):
         self.handler, self.ctx, self.raw = handler, ctx, raw
         self.stopping = threading.Event()
         self.listener = socket.create_server((address, 0))
@@ -85,6 +87,7 @@ def answer(sock, body: bytes, status: str = "200 OK", headers: tuple = ()) -> No
 def tls_drip(ctx: ssl.SSLContext, stopping, every: float = 0.3):
     """A raw handler that makes a real TLS handshake (server side, through memory buffers) but
     sends its bytes one at a time, one every ``every`` seconds, for at most 30 s."""
+
     def handler(_path, sock):
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = ctx.wrap_bio(incoming, outgoing, server_side=True)
@@ -108,4 +111,5 @@ def tls_drip(ctx: ssl.SSLContext, stopping, every: float = 0.3):
                 pass
             if stopping.is_set():
                 return
+
     return handler

@@ -24,6 +24,7 @@ Bugs that would never end (no cycle check, reading an endless answer) are bounde
 bound does not hide the bug: the cycle mutant answers with no labels after 100000 hops; the
 endless-read mutants really do read until the harness's timeout stops them.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,9 +48,11 @@ from appc_conformance.conformance.adapters.reference.errors import RefError  # n
 @dataclass(frozen=True)
 class Bug:
     name: str
-    family: str          # parsing | identifiers | imagetags | resolution | merging | manifests | matching | discovery | security
+    family: (
+        str  # parsing | identifiers | imagetags | resolution | merging | manifests | matching | discovery | security
+    )
     requirements: tuple  # requirement IDs of vectors/requirements.json that the bug breaks
-    areas: tuple         # vector areas (folders of vectors/) that are meant to catch it
+    areas: tuple  # vector areas (folders of vectors/) that are meant to catch it
     description: str
 
 
@@ -59,257 +62,750 @@ def _b(name, family, reqs, areas, description):
 
 CATALOGUE: list[Bug] = [
     # --- app strings -----------------------------------------------------------------------
-    _b("colon-after-comma", "parsing", "APP-03", "app-strings",
-       "a ':' after the first comma is accepted as part of a label value"),
-    _b("duplicate-last-wins", "parsing", "APP-06", "app-strings",
-       "a label key given twice is not an error: the last value silently wins"),
-    _b("explicit-version-overrides-colon", "parsing", "APP-06 APP-PR-02", "app-strings",
-       "the colon shorthand and an explicit version= (or tag=) are not seen as the same key; the explicit one wins"),
-    _b("no-key-identifier-check", "parsing", "APP-05", "app-strings",
-       "label keys of an app string are not checked to be AC Identifiers"),
-    _b("name-key-allowed", "parsing", "APP-08", "app-strings",
-       "'name' is accepted as an ordinary label key (the name is kept apart, so no clash is seen)"),
-    _b("percent-decode-values", "parsing", "APP-07", "app-strings",
-       "label values (and the colon value) are percent-decoded as if the app string were a URL query"),
-    _b("tag-as-version", "parsing", "APP-PR-01", "app-strings",
-       "in the image tags profile the text after ':' still becomes the version label instead of the tag"),
-    _b("tag-key-not-reserved", "parsing", "APP-PR-02", "app-strings",
-       "in the image tags profile ',tag=X' stays an ordinary label instead of meaning the tag X"),
-    _b("trim-whitespace", "parsing", "APP-01 TYPE-02", "app-strings",
-       "whitespace around the name, keys and values is stripped, so ' example.com/app' is accepted"),
-    _b("split-on-every-equals", "parsing", "APP-04", "app-strings",
-       "an item is split on every '=', so a value containing '=' (k=a=b) is rejected"),
-    _b("empty-items-skipped", "parsing", "APP-04", "app-strings",
-       "empty items (a trailing comma, ',,') are skipped instead of being an error"),
-    _b("name-case-folded", "parsing", "APP-09 TYPE-02", "app-strings",
-       "the image name is lower-cased before it is checked, so 'Example.com/app' is accepted"),
+    _b(
+        "colon-after-comma",
+        "parsing",
+        "APP-03",
+        "app-strings",
+        "a ':' after the first comma is accepted as part of a label value",
+    ),
+    _b(
+        "duplicate-last-wins",
+        "parsing",
+        "APP-06",
+        "app-strings",
+        "a label key given twice is not an error: the last value silently wins",
+    ),
+    _b(
+        "explicit-version-overrides-colon",
+        "parsing",
+        "APP-06 APP-PR-02",
+        "app-strings",
+        "the colon shorthand and an explicit version= (or tag=) are not seen as the same key; the explicit one wins",
+    ),
+    _b(
+        "no-key-identifier-check",
+        "parsing",
+        "APP-05",
+        "app-strings",
+        "label keys of an app string are not checked to be AC Identifiers",
+    ),
+    _b(
+        "name-key-allowed",
+        "parsing",
+        "APP-08",
+        "app-strings",
+        "'name' is accepted as an ordinary label key (the name is kept apart, so no clash is seen)",
+    ),
+    _b(
+        "percent-decode-values",
+        "parsing",
+        "APP-07",
+        "app-strings",
+        "label values (and the colon value) are percent-decoded as if the app string were a URL query",
+    ),
+    _b(
+        "tag-as-version",
+        "parsing",
+        "APP-PR-01",
+        "app-strings",
+        "in the image tags profile the text after ':' still becomes the version label instead of the tag",
+    ),
+    _b(
+        "tag-key-not-reserved",
+        "parsing",
+        "APP-PR-02",
+        "app-strings",
+        "in the image tags profile ',tag=X' stays an ordinary label instead of meaning the tag X",
+    ),
+    _b(
+        "trim-whitespace",
+        "parsing",
+        "APP-01 TYPE-02",
+        "app-strings",
+        "whitespace around the name, keys and values is stripped, so ' example.com/app' is accepted",
+    ),
+    _b(
+        "split-on-every-equals",
+        "parsing",
+        "APP-04",
+        "app-strings",
+        "an item is split on every '=', so a value containing '=' (k=a=b) is rejected",
+    ),
+    _b(
+        "empty-items-skipped",
+        "parsing",
+        "APP-04",
+        "app-strings",
+        "empty items (a trailing comma, ',,') are skipped instead of being an error",
+    ),
+    _b(
+        "name-case-folded",
+        "parsing",
+        "APP-09 TYPE-02",
+        "app-strings",
+        "the image name is lower-cased before it is checked, so 'Example.com/app' is accepted",
+    ),
     # --- AC Identifiers (shared by app strings, image tags documents and manifests) ---------
-    _b("identifier-uppercase-allowed", "identifiers", "TYPE-02", "app-strings imagetags manifests",
-       "the AC Identifier pattern is matched case-insensitively"),
-    _b("identifier-edges-unchecked", "identifiers", "TYPE-03", "app-strings imagetags manifests",
-       "an AC Identifier is checked for its characters only, so leading or trailing separators pass"),
-    _b("identifier-empty-allowed", "identifiers", "TYPE-01", "app-strings imagetags manifests",
-       "the AC Identifier pattern accepts the empty string"),
-    _b("identifier-unicode-letters", "identifiers", "TYPE-02", "app-strings imagetags manifests",
-       "identifier characters are tested with str.isalnum()/islower(), so non-ASCII letters pass"),
+    _b(
+        "identifier-uppercase-allowed",
+        "identifiers",
+        "TYPE-02",
+        "app-strings imagetags manifests",
+        "the AC Identifier pattern is matched case-insensitively",
+    ),
+    _b(
+        "identifier-edges-unchecked",
+        "identifiers",
+        "TYPE-03",
+        "app-strings imagetags manifests",
+        "an AC Identifier is checked for its characters only, so leading or trailing separators pass",
+    ),
+    _b(
+        "identifier-empty-allowed",
+        "identifiers",
+        "TYPE-01",
+        "app-strings imagetags manifests",
+        "the AC Identifier pattern accepts the empty string",
+    ),
+    _b(
+        "identifier-unicode-letters",
+        "identifiers",
+        "TYPE-02",
+        "app-strings imagetags manifests",
+        "identifier characters are tested with str.isalnum()/islower(), so non-ASCII letters pass",
+    ),
     # --- image tags documents ---------------------------------------------------------------
-    _b("imagetags-label-names-unchecked", "imagetags", "TAG-02 LBL-PR-01", "imagetags resolution merging",
-       "label names in an image tags document are not checked to be AC Identifiers"),
-    _b("imagetags-label-values-unchecked", "imagetags", "LBL-PR-01 TAG-01", "imagetags resolution merging",
-       "label values in an image tags document are not checked to be strings"),
-    _b("imagetags-unknown-member-rejected", "imagetags", "TAG-01", "imagetags resolution",
-       "a document member other than 'aliases' and 'labels' makes the document invalid"),
-    _b("imagetags-dangling-alias-invalid", "imagetags", "TAG-04", "imagetags resolution",
-       "an alias whose target has no entry makes the whole document invalid instead of failing resolution"),
-    _b("imagetags-alias-targets-unchecked", "imagetags", "TAG-01", "imagetags resolution",
-       "alias targets are not checked to be strings"),
+    _b(
+        "imagetags-label-names-unchecked",
+        "imagetags",
+        "TAG-02 LBL-PR-01",
+        "imagetags resolution merging",
+        "label names in an image tags document are not checked to be AC Identifiers",
+    ),
+    _b(
+        "imagetags-label-values-unchecked",
+        "imagetags",
+        "LBL-PR-01 TAG-01",
+        "imagetags resolution merging",
+        "label values in an image tags document are not checked to be strings",
+    ),
+    _b(
+        "imagetags-unknown-member-rejected",
+        "imagetags",
+        "TAG-01",
+        "imagetags resolution",
+        "a document member other than 'aliases' and 'labels' makes the document invalid",
+    ),
+    _b(
+        "imagetags-dangling-alias-invalid",
+        "imagetags",
+        "TAG-04",
+        "imagetags resolution",
+        "an alias whose target has no entry makes the whole document invalid instead of failing resolution",
+    ),
+    _b(
+        "imagetags-alias-targets-unchecked",
+        "imagetags",
+        "TAG-01",
+        "imagetags resolution",
+        "alias targets are not checked to be strings",
+    ),
     # --- resolution -------------------------------------------------------------------------
-    _b("one-alias-hop", "resolution", "TAG-03", "resolution merging",
-       "only one alias is followed, so chains of aliases stop at the second tag"),
-    _b("labels-before-aliases", "resolution", "TAG-05 TAG-03", "resolution merging",
-       "a tag's own labels are used before its alias is followed"),
-    _b("no-cycle-detection", "resolution", "TAG-06", "resolution merging",
-       "aliases are followed with no cycle check (bounded here at 100000 hops, then it answers with no labels)"),
-    _b("hop-limit-too-low", "resolution", "TAG-03", "resolution merging",
-       "cycles are 'detected' by a hop limit of 16, so a long legitimate chain is reported as a cycle"),
-    _b("missing-tag-version-fallback", "resolution", "TAG-04", "resolution",
-       "a tag that resolves to no labels gives {version: TAG} instead of tag-not-found"),
-    _b("labels-merged-along-chain", "resolution", "TAG-04 TAG-03", "resolution",
-       "labels of the intermediate tags of an alias chain are merged into the result"),
-    _b("tag-case-insensitive", "resolution", "TAG-03 TAG-04", "resolution",
-       "tags are looked up case-insensitively"),
+    _b(
+        "one-alias-hop",
+        "resolution",
+        "TAG-03",
+        "resolution merging",
+        "only one alias is followed, so chains of aliases stop at the second tag",
+    ),
+    _b(
+        "labels-before-aliases",
+        "resolution",
+        "TAG-05 TAG-03",
+        "resolution merging",
+        "a tag's own labels are used before its alias is followed",
+    ),
+    _b(
+        "no-cycle-detection",
+        "resolution",
+        "TAG-06",
+        "resolution merging",
+        "aliases are followed with no cycle check (bounded here at 100000 hops, then it answers with no labels)",
+    ),
+    _b(
+        "hop-limit-too-low",
+        "resolution",
+        "TAG-03",
+        "resolution merging",
+        "cycles are 'detected' by a hop limit of 16, so a long legitimate chain is reported as a cycle",
+    ),
+    _b(
+        "missing-tag-version-fallback",
+        "resolution",
+        "TAG-04",
+        "resolution",
+        "a tag that resolves to no labels gives {version: TAG} instead of tag-not-found",
+    ),
+    _b(
+        "labels-merged-along-chain",
+        "resolution",
+        "TAG-04 TAG-03",
+        "resolution",
+        "labels of the intermediate tags of an alias chain are merged into the result",
+    ),
+    _b("tag-case-insensitive", "resolution", "TAG-03 TAG-04", "resolution", "tags are looked up case-insensitively"),
     # --- merging ----------------------------------------------------------------------------
-    _b("resolved-labels-override", "merging", "TAG-09", "merging",
-       "labels resolved from the tag overwrite the labels the user gave"),
-    _b("phase1-skipped", "merging", "TAG-07", "merging",
-       "without an image tags document the tag is dropped instead of becoming the version label"),
-    _b("version-conflict-ignored", "merging", "TAG-07", "merging",
-       "without a document, a tag overwrites an explicit version instead of failing with version-conflict"),
-    _b("version-conflict-with-document", "merging", "TAG-09", "merging",
-       "an explicit version plus a tag fails with version-conflict even when a document resolves the tag"),
-    _b("empty-tag-is-a-tag", "merging", "APP-PR-04 TAG-08", "merging",
-       "an empty tag is kept as '' and then resolved like a real tag"),
-    _b("document-read-without-tag", "merging", "TAG-08", "merging",
-       "the image tags document is parsed (and its errors reported) even when there is no tag"),
+    _b(
+        "resolved-labels-override",
+        "merging",
+        "TAG-09",
+        "merging",
+        "labels resolved from the tag overwrite the labels the user gave",
+    ),
+    _b(
+        "phase1-skipped",
+        "merging",
+        "TAG-07",
+        "merging",
+        "without an image tags document the tag is dropped instead of becoming the version label",
+    ),
+    _b(
+        "version-conflict-ignored",
+        "merging",
+        "TAG-07",
+        "merging",
+        "without a document, a tag overwrites an explicit version instead of failing with version-conflict",
+    ),
+    _b(
+        "version-conflict-with-document",
+        "merging",
+        "TAG-09",
+        "merging",
+        "an explicit version plus a tag fails with version-conflict even when a document resolves the tag",
+    ),
+    _b(
+        "empty-tag-is-a-tag",
+        "merging",
+        "APP-PR-04 TAG-08",
+        "merging",
+        "an empty tag is kept as '' and then resolved like a real tag",
+    ),
+    _b(
+        "document-read-without-tag",
+        "merging",
+        "TAG-08",
+        "merging",
+        "the image tags document is parsed (and its errors reported) even when there is no tag",
+    ),
     # --- manifests --------------------------------------------------------------------------
-    _b("no-os-arch-whitelist", "manifests", "LBL-06", "manifests",
-       "os and arch labels are accepted with any value"),
-    _b("arch-not-checked-against-os", "manifests", "LBL-06", "manifests",
-       "os is checked against the whitelist but arch is not checked against the os"),
-    _b("arch-requires-os", "manifests", "LBL-05", "manifests",
-       "an arch label without an os label is rejected"),
-    _b("duplicate-labels-allowed", "manifests", "LBL-02", "manifests",
-       "a label name may appear twice in a manifest's labels (the last one wins)"),
-    _b("name-label-allowed", "manifests", "LBL-03", "manifests",
-       "a manifest label called 'name' is accepted"),
-    _b("label-values-unchecked", "manifests", "LBL-01", "manifests",
-       "manifest label values are not checked to be strings"),
-    _b("imageid-not-checked", "manifests", "TYPE-09 DEP-03", "manifests",
-       "a dependency's imageID is not validated at all"),
-    _b("imageid-any-algorithm", "manifests", "TYPE-09", "manifests",
-       "a dependency's imageID may name any hash algorithm (sha256-..., SHA512-...)"),
-    _b("dependency-labels-not-checked", "manifests", "LBL-08 DEP-04", "manifests",
-       "a dependency's labels are not validated like top-level labels"),
-    _b("dependency-imagename-not-checked", "manifests", "DEP-02", "manifests",
-       "a dependency's imageName is neither required nor checked to be an AC Identifier"),
-    _b("acversion-not-checked", "manifests", "TYPE-06", "manifests",
-       "acVersion is not checked to be a SemVer version"),
-    _b("ackind-case-insensitive", "manifests", "TYPE-06", "manifests",
-       "acKind is compared case-insensitively"),
-    _b("dependency-size-unchecked", "manifests", "DEP-05", "manifests",
-       "a dependency's size may be any JSON value"),
-    _b("annotation-names-unchecked", "manifests", "TYPE-06", "manifests",
-       "annotation names are not checked to be AC Identifiers"),
-    _b("duplicate-annotations-allowed", "manifests", "ANN-01", "manifests",
-       "an annotation name may appear twice in the annotations list"),
-    _b("annotation-url-scheme-unchecked", "manifests", "ANN-02", "manifests",
-       "homepage and documentation annotations are not checked to be http or https URLs"),
-    _b("annotation-created-unchecked", "manifests", "ANN-03", "manifests",
-       "the created annotation is not checked to be an RFC 3339 timestamp"),
-    _b("member-names-case-insensitive", "manifests", "TYPE-06 LBL-01", "manifests",
-       "manifest member names are matched case-insensitively (as Go's encoding/json does)"),
-    _b("dependency-tag-unchecked", "manifests", "DEP-PR-01", "manifests",
-       "in the image tags profile a dependency's tag may be any JSON value"),
+    _b("no-os-arch-whitelist", "manifests", "LBL-06", "manifests", "os and arch labels are accepted with any value"),
+    _b(
+        "arch-not-checked-against-os",
+        "manifests",
+        "LBL-06",
+        "manifests",
+        "os is checked against the whitelist but arch is not checked against the os",
+    ),
+    _b("arch-requires-os", "manifests", "LBL-05", "manifests", "an arch label without an os label is rejected"),
+    _b(
+        "duplicate-labels-allowed",
+        "manifests",
+        "LBL-02",
+        "manifests",
+        "a label name may appear twice in a manifest's labels (the last one wins)",
+    ),
+    _b("name-label-allowed", "manifests", "LBL-03", "manifests", "a manifest label called 'name' is accepted"),
+    _b(
+        "label-values-unchecked",
+        "manifests",
+        "LBL-01",
+        "manifests",
+        "manifest label values are not checked to be strings",
+    ),
+    _b(
+        "imageid-not-checked",
+        "manifests",
+        "TYPE-09 DEP-03",
+        "manifests",
+        "a dependency's imageID is not validated at all",
+    ),
+    _b(
+        "imageid-any-algorithm",
+        "manifests",
+        "TYPE-09",
+        "manifests",
+        "a dependency's imageID may name any hash algorithm (sha256-..., SHA512-...)",
+    ),
+    _b(
+        "dependency-labels-not-checked",
+        "manifests",
+        "LBL-08 DEP-04",
+        "manifests",
+        "a dependency's labels are not validated like top-level labels",
+    ),
+    _b(
+        "dependency-imagename-not-checked",
+        "manifests",
+        "DEP-02",
+        "manifests",
+        "a dependency's imageName is neither required nor checked to be an AC Identifier",
+    ),
+    _b("acversion-not-checked", "manifests", "TYPE-06", "manifests", "acVersion is not checked to be a SemVer version"),
+    _b("ackind-case-insensitive", "manifests", "TYPE-06", "manifests", "acKind is compared case-insensitively"),
+    _b("dependency-size-unchecked", "manifests", "DEP-05", "manifests", "a dependency's size may be any JSON value"),
+    _b(
+        "annotation-names-unchecked",
+        "manifests",
+        "TYPE-06",
+        "manifests",
+        "annotation names are not checked to be AC Identifiers",
+    ),
+    _b(
+        "duplicate-annotations-allowed",
+        "manifests",
+        "ANN-01",
+        "manifests",
+        "an annotation name may appear twice in the annotations list",
+    ),
+    _b(
+        "annotation-url-scheme-unchecked",
+        "manifests",
+        "ANN-02",
+        "manifests",
+        "homepage and documentation annotations are not checked to be http or https URLs",
+    ),
+    _b(
+        "annotation-created-unchecked",
+        "manifests",
+        "ANN-03",
+        "manifests",
+        "the created annotation is not checked to be an RFC 3339 timestamp",
+    ),
+    _b(
+        "member-names-case-insensitive",
+        "manifests",
+        "TYPE-06 LBL-01",
+        "manifests",
+        "manifest member names are matched case-insensitively (as Go's encoding/json does)",
+    ),
+    _b(
+        "dependency-tag-unchecked",
+        "manifests",
+        "DEP-PR-01",
+        "manifests",
+        "in the image tags profile a dependency's tag may be any JSON value",
+    ),
     # --- matching ---------------------------------------------------------------------------
-    _b("missing-label-matches", "matching", "VAL-04", "matching",
-       "a requested label that the manifest lacks is treated as a match"),
-    _b("name-ignored", "matching", "VAL-01", "matching",
-       "the manifest's name is not compared with the requested name"),
-    _b("name-prefix-match", "matching", "VAL-01", "matching",
-       "the manifest's name only has to start with the requested name"),
-    _b("value-prefix-match", "matching", "VAL-02", "matching",
-       "a manifest label value only has to start with the requested value"),
-    _b("value-case-insensitive", "matching", "VAL-02", "matching",
-       "label values are compared case-insensitively"),
-    _b("values-trimmed", "matching", "VAL-02", "matching",
-       "label values are compared after stripping whitespace"),
-    _b("exact-label-set", "matching", "VAL-03", "matching",
-       "every manifest label must have been requested (extra manifest labels fail the match)"),
+    _b(
+        "missing-label-matches",
+        "matching",
+        "VAL-04",
+        "matching",
+        "a requested label that the manifest lacks is treated as a match",
+    ),
+    _b("name-ignored", "matching", "VAL-01", "matching", "the manifest's name is not compared with the requested name"),
+    _b(
+        "name-prefix-match",
+        "matching",
+        "VAL-01",
+        "matching",
+        "the manifest's name only has to start with the requested name",
+    ),
+    _b(
+        "value-prefix-match",
+        "matching",
+        "VAL-02",
+        "matching",
+        "a manifest label value only has to start with the requested value",
+    ),
+    _b("value-case-insensitive", "matching", "VAL-02", "matching", "label values are compared case-insensitively"),
+    _b("values-trimmed", "matching", "VAL-02", "matching", "label values are compared after stripping whitespace"),
+    _b(
+        "exact-label-set",
+        "matching",
+        "VAL-03",
+        "matching",
+        "every manifest label must have been requested (extra manifest labels fail the match)",
+    ),
     # --- discovery --------------------------------------------------------------------------
-    _b("no-walk-up", "discovery", "DISC-13", "discovery/walk discovery/prefix",
-       "only the full name is tried; a failed level does not lead to its parent path"),
-    _b("walk-up-only-on-404", "discovery", "DISC-13", "discovery/walk",
-       "only a 404 leads to the parent path; any other 4xx (403, 410) ends the walk"),
-    _b("all-levels-collected", "discovery", "DISC-14", "discovery/walk",
-       "the walk goes on after a level with usable tags and adds the templates of parent levels"),
-    _b("kinds-share-one-walk", "discovery", "DISC-15 DISC-PR-03", "discovery/walk discovery/imagetags",
-       "one walk for every kind: the level where the first kind was found is the only one searched for the others"),
-    _b("no-prefix-check", "discovery", "DISC-08", "discovery/prefix",
-       "a meta tag is used whatever its prefix"),
-    _b("prefix-check-reversed", "discovery", "DISC-08", "discovery/prefix",
-       "the prefix test is written backwards: the prefix must start with the name, not the name with the prefix"),
-    _b("pubkeys-rendered", "discovery", "DISC-02", "discovery/templates",
-       "public key URLs are rendered as templates (and dropped when a variable has no value)"),
-    _b("ext-not-required", "discovery", "DISC-03", "discovery/templates",
-       "a template without {ext} is used, so the image and its signature get the same URL"),
-    _b("unrenderable-variables-left", "discovery", "DISC-10", "discovery/templates",
-       "a template variable without a value is left in the URL as written instead of skipping the template"),
-    _b("implicit-latest-in-imagetags", "discovery", "DISC-PR-06", "discovery/templates discovery/resolve",
-       "in the image tags profile a missing version is still rendered as 'latest'"),
-    _b("imagetags-template-all-labels", "discovery", "DISC-PR-02", "discovery/imagetags",
-       "image tags templates are rendered with every label, so {version} or {os} in them are filled in"),
-    _b("labels-in-discovery-url", "discovery", "DISC-04", "discovery/meta-tags",
-       "the app's labels are appended to the discovery URL as query parameters"),
-    _b("meta-tags-by-regex", "discovery", "DISC-05", "discovery/meta-tags",
-       "meta tags are found with a regular expression that wants name before content and double quotes"),
-    _b("no-redirects", "discovery", "DISC-16", "discovery/redirects",
-       "redirects of the discovery URL are not followed (a 3xx counts as a failed level)"),
-    _b("merged-labels-not-used-for-images", "discovery", "TAG-11 DISC-PR-05", "discovery/resolve",
-       "resolve merges the tag but renders the image templates with the labels as given"),
-    _b("imagetags-fetched-without-tag", "discovery", "DISC-PR-05 TAG-08", "discovery/resolve",
-       "resolve fetches the image tags document even when the app string has no tag"),
+    _b(
+        "no-walk-up",
+        "discovery",
+        "DISC-13",
+        "discovery/walk discovery/prefix",
+        "only the full name is tried; a failed level does not lead to its parent path",
+    ),
+    _b(
+        "walk-up-only-on-404",
+        "discovery",
+        "DISC-13",
+        "discovery/walk",
+        "only a 404 leads to the parent path; any other 4xx (403, 410) ends the walk",
+    ),
+    _b(
+        "all-levels-collected",
+        "discovery",
+        "DISC-14",
+        "discovery/walk",
+        "the walk goes on after a level with usable tags and adds the templates of parent levels",
+    ),
+    _b(
+        "kinds-share-one-walk",
+        "discovery",
+        "DISC-15 DISC-PR-03",
+        "discovery/walk discovery/imagetags",
+        "one walk for every kind: the level where the first kind was found is the only one searched for the others",
+    ),
+    _b("no-prefix-check", "discovery", "DISC-08", "discovery/prefix", "a meta tag is used whatever its prefix"),
+    _b(
+        "prefix-check-reversed",
+        "discovery",
+        "DISC-08",
+        "discovery/prefix",
+        "the prefix test is written backwards: the prefix must start with the name, not the name with the prefix",
+    ),
+    _b(
+        "pubkeys-rendered",
+        "discovery",
+        "DISC-02",
+        "discovery/templates",
+        "public key URLs are rendered as templates (and dropped when a variable has no value)",
+    ),
+    _b(
+        "ext-not-required",
+        "discovery",
+        "DISC-03",
+        "discovery/templates",
+        "a template without {ext} is used, so the image and its signature get the same URL",
+    ),
+    _b(
+        "unrenderable-variables-left",
+        "discovery",
+        "DISC-10",
+        "discovery/templates",
+        "a template variable without a value is left in the URL as written instead of skipping the template",
+    ),
+    _b(
+        "implicit-latest-in-imagetags",
+        "discovery",
+        "DISC-PR-06",
+        "discovery/templates discovery/resolve",
+        "in the image tags profile a missing version is still rendered as 'latest'",
+    ),
+    _b(
+        "imagetags-template-all-labels",
+        "discovery",
+        "DISC-PR-02",
+        "discovery/imagetags",
+        "image tags templates are rendered with every label, so {version} or {os} in them are filled in",
+    ),
+    _b(
+        "labels-in-discovery-url",
+        "discovery",
+        "DISC-04",
+        "discovery/meta-tags",
+        "the app's labels are appended to the discovery URL as query parameters",
+    ),
+    _b(
+        "meta-tags-by-regex",
+        "discovery",
+        "DISC-05",
+        "discovery/meta-tags",
+        "meta tags are found with a regular expression that wants name before content and double quotes",
+    ),
+    _b(
+        "no-redirects",
+        "discovery",
+        "DISC-16",
+        "discovery/redirects",
+        "redirects of the discovery URL are not followed (a 3xx counts as a failed level)",
+    ),
+    _b(
+        "merged-labels-not-used-for-images",
+        "discovery",
+        "TAG-11 DISC-PR-05",
+        "discovery/resolve",
+        "resolve merges the tag but renders the image templates with the labels as given",
+    ),
+    _b(
+        "imagetags-fetched-without-tag",
+        "discovery",
+        "DISC-PR-05 TAG-08",
+        "discovery/resolve",
+        "resolve fetches the image tags document even when the app string has no tag",
+    ),
     # --- security ---------------------------------------------------------------------------
-    _b("cert-not-verified", "security", "DISC-20 DISC-04", "discovery/transport fetch/transport",
-       "TLS certificates are not verified at all"),
-    _b("hostname-not-verified", "security", "DISC-20 DISC-04", "discovery/transport",
-       "the certificate chain is verified but not that it was issued for the host"),
-    _b("http-without-option", "security", "DISC-20 DISC-04", "discovery/transport fetch/transport",
-       "plain HTTP is tried after an HTTPS failure even though the 'http' option was not given"),
-    _b("insecure-tls-allows-http", "security", "DISC-20", "discovery/transport",
-       "the 'tls' option (skip certificate checks) also allows plain HTTP"),
-    _b("insecure-http-disables-tls-checks", "security", "DISC-20", "discovery/transport",
-       "the 'http' option (allow plain HTTP) also turns certificate checks off"),
-    _b("http-tried-first", "security", "DISC-20 DISC-04", "discovery/transport",
-       "with the 'http' option, plain HTTP is tried before HTTPS"),
-    _b("https-to-http-redirect-followed", "security", "DISC-16 DISC-04", "discovery/redirects fetch/transport",
-       "a redirect from HTTPS to plain HTTP is followed without the 'http' option"),
-    _b("headers-to-every-host", "security", "DISC-19", "discovery/headers",
-       "every configured header is sent to every host, not only to the host it is configured for"),
-    _b("headers-kept-across-redirects", "security", "DISC-19", "discovery/headers fetch/transport",
-       "headers of the first host are sent again to the host a redirect leads to"),
-    _b("headers-over-plain-http", "security", "DISC-19", "discovery/headers fetch/transport",
-       "configured headers (credentials) are sent over plain HTTP too"),
-    _b("headers-ignored", "security", "DISC-19", "discovery/headers",
-       "configured headers are never sent"),
-    _b("body-read-unbounded", "security", "DISC-13 TAG-10", "discovery/limits",
-       "an answer is read to its end with only a per-read timeout: no size limit, no time limit for the whole fetch"),
+    _b(
+        "cert-not-verified",
+        "security",
+        "DISC-20 DISC-04",
+        "discovery/transport fetch/transport",
+        "TLS certificates are not verified at all",
+    ),
+    _b(
+        "hostname-not-verified",
+        "security",
+        "DISC-20 DISC-04",
+        "discovery/transport",
+        "the certificate chain is verified but not that it was issued for the host",
+    ),
+    _b(
+        "http-without-option",
+        "security",
+        "DISC-20 DISC-04",
+        "discovery/transport fetch/transport",
+        "plain HTTP is tried after an HTTPS failure even though the 'http' option was not given",
+    ),
+    _b(
+        "insecure-tls-allows-http",
+        "security",
+        "DISC-20",
+        "discovery/transport",
+        "the 'tls' option (skip certificate checks) also allows plain HTTP",
+    ),
+    _b(
+        "insecure-http-disables-tls-checks",
+        "security",
+        "DISC-20",
+        "discovery/transport",
+        "the 'http' option (allow plain HTTP) also turns certificate checks off",
+    ),
+    _b(
+        "http-tried-first",
+        "security",
+        "DISC-20 DISC-04",
+        "discovery/transport",
+        "with the 'http' option, plain HTTP is tried before HTTPS",
+    ),
+    _b(
+        "https-to-http-redirect-followed",
+        "security",
+        "DISC-16 DISC-04",
+        "discovery/redirects fetch/transport",
+        "a redirect from HTTPS to plain HTTP is followed without the 'http' option",
+    ),
+    _b(
+        "headers-to-every-host",
+        "security",
+        "DISC-19",
+        "discovery/headers",
+        "every configured header is sent to every host, not only to the host it is configured for",
+    ),
+    _b(
+        "headers-kept-across-redirects",
+        "security",
+        "DISC-19",
+        "discovery/headers fetch/transport",
+        "headers of the first host are sent again to the host a redirect leads to",
+    ),
+    _b(
+        "headers-over-plain-http",
+        "security",
+        "DISC-19",
+        "discovery/headers fetch/transport",
+        "configured headers (credentials) are sent over plain HTTP too",
+    ),
+    _b("headers-ignored", "security", "DISC-19", "discovery/headers", "configured headers are never sent"),
+    _b(
+        "body-read-unbounded",
+        "security",
+        "DISC-13 TAG-10",
+        "discovery/limits",
+        "an answer is read to its end with only a per-read timeout: no size limit, no time limit for the whole fetch",
+    ),
     # --- fetch: signatures, keys and validation of real images (FETCH_BUGS) ---------------------
-    _b("signature-skipped", "fetch", "DISC-18 VAL-05", "fetch/signatures",
-       "the image's signature is never fetched or checked, even with signature checks on"),
-    _b("any-key-trusted", "fetch", "DISC-18", "fetch/signatures fetch/keys",
-       "a signature by a key the operator does not trust is accepted (only a bad signature is an error)"),
-    _b("key-prefix-ignored", "fetch", "DISC-18", "fetch/signatures",
-       "a trusted key is used for every name, whatever prefix the operator trusted it for"),
-    _b("discovered-keys-always-trusted", "fetch", "DISC-18", "fetch/keys",
-       "keys found through ac-discovery-pubkeys are trusted even when the operator does not allow it"),
-    _b("tags-signature-skipped", "fetch", "TAG-12", "fetch/imagetags fetch/dependencies",
-       "the image tags document is merged without fetching or checking its signature"),
-    _b("manifest-name-not-compared", "fetch", "VAL-01", "fetch/manifest",
-       "the manifest's name is not compared with the name used for discovery"),
-    _b("manifest-labels-not-compared", "fetch", "VAL-02 VAL-04", "fetch/manifest fetch/imagetags",
-       "the manifest's labels are not compared with the requested (merged) labels"),
-    _b("image-id-not-checked", "fetch", "DEP-03", "fetch/dependencies",
-       "a dependency's imageID is not compared with the hash of the retrieved image"),
-    _b("image-id-of-served-bytes", "fetch", "DEP-03", "fetch/dependencies",
-       "the image ID is the hash of the archive as served (compressed), not of the uncompressed tar"),
-    _b("image-read-unbounded", "fetch", "DEP-05", "fetch/dependencies",
-       "a dependency's size is checked only after the whole answer was read (no size or time bound on the "
-       "download): endless data is read to the end"),
-    _b("key-prefix-by-characters", "fetch", "DISC-18", "fetch/signatures",
-       "a key's prefix is compared as characters, so a key trusted for host/ap is trusted for host/app"),
-    _b("discovered-keys-ignored-for-tags", "fetch", "DISC-18 TAG-12", "fetch/keys",
-       "the image tags document is checked with the configured keys only, never with discovered ones"),
-    _b("tags-signature-optional", "fetch", "TAG-12", "fetch/imagetags",
-       "an image tags document whose signature cannot be fetched is merged unsigned"),
-    _b("checks-off-validates-nothing", "fetch", "VAL-01 VAL-02 DISC-18", "fetch/signatures",
-       "with signature checks off the manifest's name and labels are not validated either"),
-    _b("size-shorter-accepted", "fetch", "DEP-05", "fetch/dependencies",
-       "a dependency's size is only an upper bound: an archive shorter than it is accepted"),
-    _b("layout-unchecked", "fetch", "VAL-05", "fetch/manifest",
-       "the archive's layout is not checked: a third top-level entry, duplicate entries or no rootfs pass"),
-    _b("truncated-archive-accepted", "fetch", "VAL-05", "fetch/manifest",
-       "the archive is decompressed as far as it goes and its manifest read from the start of the stream, "
-       "nothing after it: a compressed archive that ends early is read as an image"),
+    _b(
+        "signature-skipped",
+        "fetch",
+        "DISC-18 VAL-05",
+        "fetch/signatures",
+        "the image's signature is never fetched or checked, even with signature checks on",
+    ),
+    _b(
+        "any-key-trusted",
+        "fetch",
+        "DISC-18",
+        "fetch/signatures fetch/keys",
+        "a signature by a key the operator does not trust is accepted (only a bad signature is an error)",
+    ),
+    _b(
+        "key-prefix-ignored",
+        "fetch",
+        "DISC-18",
+        "fetch/signatures",
+        "a trusted key is used for every name, whatever prefix the operator trusted it for",
+    ),
+    _b(
+        "discovered-keys-always-trusted",
+        "fetch",
+        "DISC-18",
+        "fetch/keys",
+        "keys found through ac-discovery-pubkeys are trusted even when the operator does not allow it",
+    ),
+    _b(
+        "tags-signature-skipped",
+        "fetch",
+        "TAG-12",
+        "fetch/imagetags fetch/dependencies",
+        "the image tags document is merged without fetching or checking its signature",
+    ),
+    _b(
+        "manifest-name-not-compared",
+        "fetch",
+        "VAL-01",
+        "fetch/manifest",
+        "the manifest's name is not compared with the name used for discovery",
+    ),
+    _b(
+        "manifest-labels-not-compared",
+        "fetch",
+        "VAL-02 VAL-04",
+        "fetch/manifest fetch/imagetags",
+        "the manifest's labels are not compared with the requested (merged) labels",
+    ),
+    _b(
+        "image-id-not-checked",
+        "fetch",
+        "DEP-03",
+        "fetch/dependencies",
+        "a dependency's imageID is not compared with the hash of the retrieved image",
+    ),
+    _b(
+        "image-id-of-served-bytes",
+        "fetch",
+        "DEP-03",
+        "fetch/dependencies",
+        "the image ID is the hash of the archive as served (compressed), not of the uncompressed tar",
+    ),
+    _b(
+        "image-read-unbounded",
+        "fetch",
+        "DEP-05",
+        "fetch/dependencies",
+        "a dependency's size is checked only after the whole answer was read (no size or time bound on the "
+        "download): endless data is read to the end",
+    ),
+    _b(
+        "key-prefix-by-characters",
+        "fetch",
+        "DISC-18",
+        "fetch/signatures",
+        "a key's prefix is compared as characters, so a key trusted for host/ap is trusted for host/app",
+    ),
+    _b(
+        "discovered-keys-ignored-for-tags",
+        "fetch",
+        "DISC-18 TAG-12",
+        "fetch/keys",
+        "the image tags document is checked with the configured keys only, never with discovered ones",
+    ),
+    _b(
+        "tags-signature-optional",
+        "fetch",
+        "TAG-12",
+        "fetch/imagetags",
+        "an image tags document whose signature cannot be fetched is merged unsigned",
+    ),
+    _b(
+        "checks-off-validates-nothing",
+        "fetch",
+        "VAL-01 VAL-02 DISC-18",
+        "fetch/signatures",
+        "with signature checks off the manifest's name and labels are not validated either",
+    ),
+    _b(
+        "size-shorter-accepted",
+        "fetch",
+        "DEP-05",
+        "fetch/dependencies",
+        "a dependency's size is only an upper bound: an archive shorter than it is accepted",
+    ),
+    _b(
+        "layout-unchecked",
+        "fetch",
+        "VAL-05",
+        "fetch/manifest",
+        "the archive's layout is not checked: a third top-level entry, duplicate entries or no rootfs pass",
+    ),
+    _b(
+        "truncated-archive-accepted",
+        "fetch",
+        "VAL-05",
+        "fetch/manifest",
+        "the archive is decompressed as far as it goes and its manifest read from the start of the stream, "
+        "nothing after it: a compressed archive that ends early is read as an image",
+    ),
 ]
 
 # Readings the spec leaves open (AMB-xx). They are not bugs: the suite must accept each of them,
 # so every case must pass against them. The sensitivity run checks that too (a case that fails
 # one of these is stricter than the spec).
 READINGS: list[Bug] = [
-    _b("empty-tag-kept", "reading", "AMB-27", "app-strings merging",
-       "'NAME:' in the image tags profile keeps the tag as '' (merging still treats '' as no tag)"),
-    _b("cycle-as-tag-not-found", "reading", "AMB-19", "resolution merging",
-       "an alias cycle is reported as tag-not-found instead of alias-cycle"),
-    _b("prefix-segment-boundary", "reading", "AMB-03", "discovery/prefix",
-       "a meta tag's prefix must end at a path segment boundary of the name"),
-    _b("stop-walk-on-5xx", "reading", "AMB-01", "discovery/walk",
-       "a 5xx answer ends the walk instead of leading to the parent path"),
-    _b("imagetags-null-members-accepted", "reading", "AMB-30", "imagetags",
-       "'aliases': null or 'labels': null are taken as absent ('or {}'), as Go's encoding/json does"),
-    _b("armour-not-required", "reading", "AMB-33", "fetch/signatures fetch/imagetags",
-       "a valid signature in binary OpenPGP form (not ASCII-armoured) is verified, for images and image tags "
-       "documents alike"),
+    _b(
+        "empty-tag-kept",
+        "reading",
+        "AMB-27",
+        "app-strings merging",
+        "'NAME:' in the image tags profile keeps the tag as '' (merging still treats '' as no tag)",
+    ),
+    _b(
+        "cycle-as-tag-not-found",
+        "reading",
+        "AMB-19",
+        "resolution merging",
+        "an alias cycle is reported as tag-not-found instead of alias-cycle",
+    ),
+    _b(
+        "prefix-segment-boundary",
+        "reading",
+        "AMB-03",
+        "discovery/prefix",
+        "a meta tag's prefix must end at a path segment boundary of the name",
+    ),
+    _b(
+        "stop-walk-on-5xx",
+        "reading",
+        "AMB-01",
+        "discovery/walk",
+        "a 5xx answer ends the walk instead of leading to the parent path",
+    ),
+    _b(
+        "imagetags-null-members-accepted",
+        "reading",
+        "AMB-30",
+        "imagetags",
+        "'aliases': null or 'labels': null are taken as absent ('or {}'), as Go's encoding/json does",
+    ),
+    _b(
+        "armour-not-required",
+        "reading",
+        "AMB-33",
+        "fetch/signatures fetch/imagetags",
+        "a valid signature in binary OpenPGP form (not ASCII-armoured) is verified, for images and image tags "
+        "documents alike",
+    ),
 ]
 
 # Other behaviours the spec allows, where the suite still grades a rule of the adapter protocol or
 # the Go library (strength library) or a recommendation: they may fail such cases but no must-level
 # case. The sensitivity run reports the must-level cases each fails (there must be none).
 ALTERNATIVES: list[Bug] = [
-    _b("signature-first", "alternative", "DISC-PR-05 TAG-12", "fetch",
-       "each signature is downloaded before its document or image (the spec fixes no order between the two)"),
-    _b("plain-http-image-urls", "alternative", "DISC-21", "fetch",
-       "http:// image and signature URLs are downloaded without the 'http' option (discovery.md restricts no "
-       "scheme for image URLs; HTTPS only is the protocol's and the library's rule)"),
+    _b(
+        "signature-first",
+        "alternative",
+        "DISC-PR-05 TAG-12",
+        "fetch",
+        "each signature is downloaded before its document or image (the spec fixes no order between the two)",
+    ),
+    _b(
+        "plain-http-image-urls",
+        "alternative",
+        "DISC-21",
+        "fetch",
+        "http:// image and signature URLs are downloaded without the 'http' option (discovery.md restricts no "
+        "scheme for image URLs; HTTPS only is the protocol's and the library's rule)",
+    ),
 ]
 
 BY_NAME = {b.name: b for b in CATALOGUE + READINGS + ALTERNATIVES}
@@ -338,8 +834,7 @@ def _is_ident(value) -> bool:
         return _AC_ID_EMPTY.match(value) is not None
     if on("identifier-unicode-letters"):
         words = re.split(r"[-._~/]", value)
-        return all(w and all(c.isalnum() and not c.isupper() for c in w) for w in words) \
-            and not value.endswith("\n")
+        return all(w and all(c.isalnum() and not c.isupper() for c in w) for w in words) and not value.endswith("\n")
     return core.AC_IDENTIFIER.match(value) is not None
 
 
@@ -352,7 +847,7 @@ def _check_identifier(value, what, kind="invalid-identifier"):
 # --- app strings ---------------------------------------------------------------------------------
 
 _COLON = "\0colon"  # the colon's value while labels are gathered (explicit-version-overrides-colon)
-_TAG = "\0tag"      # the colon's tag when ',tag=' is an ordinary label (tag-key-not-reserved)
+_TAG = "\0tag"  # the colon's tag when ',tag=' is an ordinary label (tag-key-not-reserved)
 
 
 def _parse_app(app, profile):
@@ -419,6 +914,7 @@ def _parse_app(app, profile):
 # One function per rule in the reference (core.imagetags_members, core.check_*); a bug replaces
 # the rule it breaks (RULE_BUGS below).
 
+
 def _null_members_accepted(doc):
     return doc.get("aliases") or {}, doc.get("labels") or {}
 
@@ -466,8 +962,9 @@ def _resolve_tag(text, tag):
                 return {"labels": {}}
             continue
         if tag in seen:
-            raise RefError("tag-not-found" if on("cycle-as-tag-not-found") else "alias-cycle",
-                           f"aliases loop back to {tag!r}")
+            raise RefError(
+                "tag-not-found" if on("cycle-as-tag-not-found") else "alias-cycle", f"aliases loop back to {tag!r}"
+            )
         seen.add(tag)
     if tag not in labels:
         if on("missing-tag-version-fallback"):
@@ -481,6 +978,7 @@ def _resolve_tag(text, tag):
 
 # --- merging -------------------------------------------------------------------------------------
 
+
 def _merge_tag(text, labels, tag):
     labels = dict(labels)
     if on("document-read-without-tag") and text is not None:
@@ -491,8 +989,9 @@ def _merge_tag(text, labels, tag):
         if on("phase1-skipped"):
             return {"labels": labels}
         if "version" in labels and not on("version-conflict-ignored"):
-            raise RefError("version-conflict",
-                           f"tag {tag!r} cannot become the version: version={labels['version']!r} is given")
+            raise RefError(
+                "version-conflict", f"tag {tag!r} cannot become the version: version={labels['version']!r} is given"
+            )
         labels["version"] = tag
         return {"labels": labels}
     if on("version-conflict-with-document") and "version" in labels:
@@ -509,12 +1008,31 @@ def _merge_tag(text, labels, tag):
 # The reference checks a manifest with one function per schema rule (core.check_*); a manifest
 # bug replaces the function of the rule it breaks. ``RULE`` keeps the reference's own ones.
 
-RULE = {name: getattr(core, name) for name in (
-    "imagetags_members", "check_alias_target", "check_tag_label_name", "check_tag_label_value",
-    "members", "check_label_name", "check_label_value", "check_unique_label", "check_os_arch",
-    "check_ackind", "check_acversion", "check_image_name", "check_image_id",
-    "check_dependency_labels", "check_size", "check_dependency_tag", "check_annotation_name",
-    "check_unique_annotation", "check_annotation_url", "check_annotation_created")}
+RULE = {
+    name: getattr(core, name)
+    for name in (
+        "imagetags_members",
+        "check_alias_target",
+        "check_tag_label_name",
+        "check_tag_label_value",
+        "members",
+        "check_label_name",
+        "check_label_value",
+        "check_unique_label",
+        "check_os_arch",
+        "check_ackind",
+        "check_acversion",
+        "check_image_name",
+        "check_image_id",
+        "check_dependency_labels",
+        "check_size",
+        "check_dependency_tag",
+        "check_annotation_name",
+        "check_unique_annotation",
+        "check_annotation_url",
+        "check_annotation_created",
+    )
+}
 
 _IMAGE_ID_ANY = re.compile(r"^[A-Za-z0-9]+-[0-9a-fA-F]+$")
 
@@ -589,6 +1107,7 @@ RULE_BUGS = {
 
 # --- matching ------------------------------------------------------------------------------------
 
+
 def _value_matches(have, want) -> bool:
     if have is None:
         return on("missing-label-matches")
@@ -629,7 +1148,7 @@ class _Transport(disc.Transport):
         super().__init__(args, ca_file)
         _port, insecure, _headers = disc._options(args)
         self.shared_level = None  # kinds-share-one-walk
-        self.url_labels = {}      # labels-in-discovery-url
+        self.url_labels = {}  # labels-in-discovery-url
         if on("cert-not-verified") or (on("insecure-http-disables-tls-checks") and "http" in insecure):
             self.tls.check_hostname = False
             self.tls.verify_mode = ssl.CERT_NONE
@@ -789,28 +1308,42 @@ def _resolve(args, profile, ca_file):
     aci = disc.walk(disc.ACI, name, disc._render_labels(shown, profile), tr, attempts)
     if not aci:
         raise disc._failed(disc.ACI, name, attempts)
-    return {"labels": labels, "aci": aci, "pubkeys": pubkeys,
-            "attempts": [{"prefix": a["prefix"], "error": f"{a['kind']}: {a['error']}"} for a in attempts]}
+    return {
+        "labels": labels,
+        "aci": aci,
+        "pubkeys": pubkeys,
+        "attempts": [{"prefix": a["prefix"], "error": f"{a['kind']}: {a['error']}"} for a in attempts],
+    }
 
 
 _plain = {"meta_tags": disc.meta_tags, "render": disc.render}
 DISCOVERY_PATCHES = {
-    "Transport": _Transport, "meta_tags": _meta_tags, "render": _render, "usable": _usable,
-    "walk": _walk, "_render_labels": _render_labels, "resolve": _resolve,
+    "Transport": _Transport,
+    "meta_tags": _meta_tags,
+    "render": _render,
+    "usable": _usable,
+    "walk": _walk,
+    "_render_labels": _render_labels,
+    "resolve": _resolve,
 }
 
 
 # --- the process ---------------------------------------------------------------------------------
 
 PATCHES = {
-    "is_ac_identifier": _is_ident, "check_identifier": _check_identifier, "parse_app": _parse_app,
-    "resolve_tag": _resolve_tag, "merge_tag": _merge_tag, "match_manifest": _match_manifest,
+    "is_ac_identifier": _is_ident,
+    "check_identifier": _check_identifier,
+    "parse_app": _parse_app,
+    "resolve_tag": _resolve_tag,
+    "merge_tag": _merge_tag,
+    "match_manifest": _match_manifest,
 }
 
 
 # --- fetch ------------------------------------------------------------------------------------------
 # The reference's fetch has one function per rule (conformance/adapters/reference/fetch.py); a bug
 # replaces that rule's function, as RULE_BUGS do for the manifest checks.
+
 
 def _accepts_unknown_key(status):
     return ("VALIDSIG" in status and "GOODSIG" in status) or "NO_PUBKEY" in status
@@ -833,6 +1366,7 @@ def _prefix_by_characters(prefix, name):
 
 def _layout_manifest_only(members):
     from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
+
     if not any(ref_fetch._member_path(m.name) == "manifest" and m.isfile() for m in members):
         raise RefError("not-an-image", "the archive has no manifest file")
 
@@ -841,6 +1375,7 @@ def _decompress_as_far_as_it_goes(data):
     import bz2
     import lzma
     import zlib
+
     try:
         if data[:2] == b"\x1f\x8b":
             return zlib.decompressobj(31).decompress(data)
@@ -859,6 +1394,7 @@ def _read_manifest_from_the_stream(tar_bytes):
     import io
     import tarfile
     from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
+
     try:
         with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r|") as tar:
             for m in tar:
@@ -871,6 +1407,7 @@ def _read_manifest_from_the_stream(tar_bytes):
 
 def _hash_served(served, tar_bytes):
     import hashlib
+
     return "sha512-" + hashlib.sha512(served).hexdigest()
 
 
@@ -886,8 +1423,10 @@ FETCH_BUGS = {
     "checks-off-validates-nothing": {"validates_manifest": lambda verify: verify},
     "size-shorter-accepted": {"size_matches": lambda size, served: size is None or served <= size},
     "layout-unchecked": {"check_layout": _layout_manifest_only},
-    "truncated-archive-accepted": {"decompress": _decompress_as_far_as_it_goes,
-                                   "read_manifest": _read_manifest_from_the_stream},
+    "truncated-archive-accepted": {
+        "decompress": _decompress_as_far_as_it_goes,
+        "read_manifest": _read_manifest_from_the_stream,
+    },
     "signature-first": {"signature_first": _always},
     "plain-http-image-urls": {"plain_http_downloads": _always},
     "tags-signature-skipped": {"checks_tags_signature": _never},
@@ -914,6 +1453,7 @@ def install(bug: str) -> None:
         setattr(core, attr, fn)
     if bug in FETCH_BUGS:  # imported after the discovery patches: its transport builds on theirs
         from appc_conformance.conformance.adapters.reference import fetch as ref_fetch
+
         for attr, fn in FETCH_BUGS[bug].items():
             assert hasattr(ref_fetch, attr), attr
             setattr(ref_fetch, attr, fn)
@@ -925,7 +1465,9 @@ def install(bug: str) -> None:
 def table() -> str:
     lines = ["| bug | family | requirements | areas | description |", "|---|---|---|---|---|"]
     for b in CATALOGUE + READINGS + ALTERNATIVES:
-        lines.append(f"| `{b.name}` | {b.family} | {', '.join(b.requirements)} | {', '.join(b.areas)} | {b.description} |")
+        lines.append(
+            f"| `{b.name}` | {b.family} | {', '.join(b.requirements)} | {', '.join(b.areas)} | {b.description} |"
+        )
     return "\n".join(lines)
 
 
@@ -935,9 +1477,16 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     if argv[0] == "--list":
         if "--json" in argv:
-            print(json.dumps({"bugs": [asdict(b) for b in CATALOGUE],
-                              "readings": [asdict(b) for b in READINGS],
-                              "alternatives": [asdict(b) for b in ALTERNATIVES]}, indent=1))
+            print(
+                json.dumps(
+                    {
+                        "bugs": [asdict(b) for b in CATALOGUE],
+                        "readings": [asdict(b) for b in READINGS],
+                        "alternatives": [asdict(b) for b in ALTERNATIVES],
+                    },
+                    indent=1,
+                )
+            )
         else:
             print(table())
         return 0

@@ -33,6 +33,7 @@ builds one from any appc/spec tree).
 releases) does not, so the harness runs its discovery cases in the 443/80 mode (or skips them
 where it cannot bind those ports) instead of every case failing on a usage error.
 """
+
 from __future__ import annotations
 
 import json
@@ -109,8 +110,7 @@ def timeout_seconds() -> float:
 
 def run_actool(argv: list[str], timeout: float) -> tuple[int | None, str, str]:
     """Run actool; returns (exit status, stdout, stderr), status None on timeout (killed)."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -154,11 +154,17 @@ def parse_args(argv: list[str]) -> tuple[str | None, list[str]]:
     """The adapter's own arguments: ``--actool PATH`` and ``--profile NAME`` (repeatable)."""
     import argparse  # noqa: PLC0415
 
-    ap = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.adapters.actool",
-                                 description="adapter protocol over the actool CLI (stdin/stdout)")
+    ap = argparse.ArgumentParser(
+        prog="python -m appc_conformance.conformance.adapters.actool",
+        description="adapter protocol over the actool CLI (stdin/stdout)",
+    )
     ap.add_argument("--actool", metavar="PATH", help="the actool binary (default: $ACTOOL, else actool on PATH)")
-    ap.add_argument("--profile", action="append", metavar="NAME",
-                    help="a profile this actool claims (repeatable; default: $APPC_ACTOOL_PROFILES, else appc-0.8.11)")
+    ap.add_argument(
+        "--profile",
+        action="append",
+        metavar="NAME",
+        help="a profile this actool claims (repeatable; default: $APPC_ACTOOL_PROFILES, else appc-0.8.11)",
+    )
     args = ap.parse_args(argv)
     return args.actool, claimed_profiles(args.profile)
 
@@ -189,25 +195,36 @@ class Adapter:
             return {"unsupported": self.declined}
         profile = req.get("profile") or self.profiles[0]
         if profile not in self.profiles:
-            self.declined = (f"this actool claims profile {', '.join(self.profiles)} only, not {profile!r}"
-                             if self.profiles != [PROFILE] else
-                             f"actool 0.8.11 implements profile {PROFILE} only, not {profile!r}")
+            self.declined = (
+                f"this actool claims profile {', '.join(self.profiles)} only, not {profile!r}"
+                if self.profiles != [PROFILE]
+                else f"actool 0.8.11 implements profile {PROFILE} only, not {profile!r}"
+            )
             return {"unsupported": self.declined}
         if self.actool is None:
-            self.declined = (f"actool {self.actool_given} is not an executable" if self.actool_given
-                             else f"actool is not installed; install it with: {INSTALL}")
+            self.declined = (
+                f"actool {self.actool_given} is not an executable"
+                if self.actool_given
+                else f"actool is not installed; install it with: {INSTALL}"
+            )
             return {"unsupported": self.declined}
         version = self.actool_version()
         if version is None:
             self.declined = f"{self.actool} version did not run; reinstall with: {INSTALL}"
             return {"unsupported": self.declined}
-        return {"ok": {
-            "implementation": {"name": "actool", "version": version, "language": "go",
-                               "homepage": "https://github.com/appc/spec"},
-            "profiles": self.profiles,
-            "ops": OPS,
-            "features": ["custom-port"] if self.port_flag() else [],
-        }}
+        return {
+            "ok": {
+                "implementation": {
+                    "name": "actool",
+                    "version": version,
+                    "language": "go",
+                    "homepage": "https://github.com/appc/spec",
+                },
+                "profiles": self.profiles,
+                "ops": OPS,
+                "features": ["custom-port"] if self.port_flag() else [],
+            }
+        }
 
     def port_flag(self) -> bool:
         """Whether this actool's discover has ``--port`` (``actool help discover`` lists it)."""
@@ -219,8 +236,7 @@ class Adapter:
                 out = err = ""
             self.has_port = re.search(r"(^|\s)-{1,2}port\b", out + err, re.MULTILINE) is not None
             if not self.has_port:
-                print("actool adapter: this actool has no --port: discovery runs on ports 443/80",
-                      file=sys.stderr)
+                print("actool adapter: this actool has no --port: discovery runs on ports 443/80", file=sys.stderr)
         return self.has_port
 
     def actool_version(self) -> str | None:
@@ -230,8 +246,7 @@ class Adapter:
             print(f"actool adapter: {exc}", file=sys.stderr)
             return None
         if status != 0:
-            print(f"actool adapter: actool version: status {status}: {err.strip()}",
-                  file=sys.stderr)
+            print(f"actool adapter: actool version: status {status}: {err.strip()}", file=sys.stderr)
             return None
         words = out.split()
         return words[-1] if words else None
@@ -268,8 +283,7 @@ class Adapter:
                 raise unsupported(f"discovery of {w!r} is not known to the adapter")
 
         port = args.get("port")
-        if port is not None and (isinstance(port, bool) or not isinstance(port, int)
-                                 or not 0 <= port <= 65535):
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535):
             raise bad_request('argument "port" must be an integer in 0..65535 or null')
 
         insecure = args.get("insecure") or []
@@ -279,8 +293,9 @@ class Adapter:
         if not wanted <= {"tls", "http"}:
             raise unsupported(f"insecure options {sorted(wanted - {'tls', 'http'})} are not known")
         if wanted and wanted != {"tls", "http"}:
-            raise unsupported("actool has one --insecure flag (TLS and HTTP together); "
-                              f"it cannot allow only {sorted(wanted)}")
+            raise unsupported(
+                f"actool has one --insecure flag (TLS and HTTP together); it cannot allow only {sorted(wanted)}"
+            )
 
         headers = args.get("headers")
         if headers:
@@ -305,8 +320,9 @@ class Adapter:
         doc, attempts, other = parse_output(out)
         err = err.strip()
         if status is None:
-            raise Failed(f"actool did not finish within {timeout:g}s and was killed"
-                         + (f"; stderr: {err}" if err else ""))
+            raise Failed(
+                f"actool did not finish within {timeout:g}s and was killed" + (f"; stderr: {err}" if err else "")
+            )
         if status != 0:
             raise self.failure(status, err, attempts, other)
         if not isinstance(doc, dict):
@@ -315,35 +331,31 @@ class Adapter:
         for w in dict.fromkeys(what):
             if w == "aci":
                 eps = doc.get("ACIEndpoints") or []
-                result["aci"] = [{"aci": e.get("ACI", ""), "asc": e.get("ASC", "")}
-                                 for e in eps if isinstance(e, dict)]
+                result["aci"] = [{"aci": e.get("ACI", ""), "asc": e.get("ASC", "")} for e in eps if isinstance(e, dict)]
             else:
-                result["pubkeys"] = [k for k in (doc.get("PublicKeys") or [])
-                                     if isinstance(k, str)]
+                result["pubkeys"] = [k for k in (doc.get("PublicKeys") or []) if isinstance(k, str)]
         result["attempts"] = [a for a in attempts if a["what"] in what]
         return result
 
     @staticmethod
-    def failure(status: int, stderr: str, attempts: list[dict[str, str]],
-                other: list[str]) -> Answer:
+    def failure(status: int, stderr: str, attempts: list[dict[str, str]], other: list[str]) -> Answer:
         """The answer for a non-zero exit: a rejection, or ``Failed`` when actool did not run."""
         detail = stderr or "(no stderr)"
         if attempts:
-            detail += "; " + "; ".join(f"{a['what']} prefix {a['prefix']}: {a['error']}"
-                                       for a in attempts)
+            detail += "; " + "; ".join(f"{a['what']} prefix {a['prefix']}: {a['error']}" for a in attempts)
         if other:
             detail += "; stdout: " + " | ".join(other)
         if "panic:" in stderr:
             lines = stderr.splitlines()
             where = [ln.strip() for ln in lines if ".go:" in ln][:2]
             first = next((ln for ln in lines if ln.startswith("panic:")), lines[0])
-            return Failed(f"actool crashed (exit {status}): {first}"
-                          + (f" at {', '.join(where)}" if where else ""))
+            return Failed(f"actool crashed (exit {status}): {first}" + (f" at {', '.join(where)}" if where else ""))
         if status == USAGE_STATUS or status < 0:  # a flag or subcommand it does not know; a signal
             why = "was killed by signal " + str(-status) if status < 0 else f"exit {status}: usage error"
             return Failed(f"actool did not run ({why}): {detail}")
-        if status == 1 and (stderr.startswith("error fetching endpoints for ")
-                            or stderr.startswith("error fetching public keys for ")):
+        if status == 1 and (
+            stderr.startswith("error fetching endpoints for ") or stderr.startswith("error fetching public keys for ")
+        ):
             return error("discovery-failed", f"actool exit 1: {detail}")
         if stderr.startswith("error generating JSON"):
             return Failed(f"actool exit {status}: {detail}")

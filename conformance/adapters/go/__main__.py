@@ -8,6 +8,7 @@ protocol itself: ``unsupported`` to every request, with the install command as t
 so the harness reports the implementation as not available instead of crashed. A build
 that fails for any other reason is a bug and exits non-zero.
 """
+
 from __future__ import annotations
 
 import json

@@ -35,6 +35,7 @@ prints the binary's path (``--api``: what the probes found, as JSON) (exit 3 whe
 fails, 2 when DIR is not an appc/spec tree). ``APPC_CONFORMANCE_GO`` names the go binary to use
 (default: ``go`` on PATH, then /usr/bin/go).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,10 +91,11 @@ class SpecTreeError(NotAvailable):
 @dataclass(frozen=True)
 class SpecTree:
     """An appc/spec source tree to build against."""
+
     path: Path
-    name: str | None = None     # None: Debian's library (the default)
-    commit: str | None = None   # the checkout's git commit, when it is one
-    dirty: bool = False         # the checkout has uncommitted changes
+    name: str | None = None  # None: Debian's library (the default)
+    commit: str | None = None  # the checkout's git commit, when it is one
+    dirty: bool = False  # the checkout has uncommitted changes
 
     @property
     def default(self) -> bool:
@@ -121,8 +123,9 @@ def _safe_name(name: str) -> str:
     return safe or "tree"
 
 
-def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None = None,
-              env: Mapping[str, str] | None = None) -> SpecTree:
+def spec_tree(
+    spec_src: str | os.PathLike | None = None, spec_name: str | None = None, env: Mapping[str, str] | None = None
+) -> SpecTree:
     """The tree to build against: ``spec_src``, else $APPC_SPEC_SRC, else Debian's library."""
     env = os.environ if env is None else env
     src = spec_src if spec_src not in (None, "") else env.get(ENV_SPEC_SRC) or None
@@ -134,8 +137,10 @@ def spec_tree(spec_src: str | os.PathLike | None = None, spec_name: str | None =
     path = path.resolve()
     missing = [d for d in ("discovery", "schema/types") if not (path / d).is_dir()]
     if missing:
-        raise SpecTreeError(f"{src} is not an appc/spec source tree: it has no {' or '.join(missing)} folder "
-                            f"(give the root of a checkout of the appc/spec repository)")
+        raise SpecTreeError(
+            f"{src} is not an appc/spec source tree: it has no {' or '.join(missing)} folder "
+            f"(give the root of a checkout of the appc/spec repository)"
+        )
     if path == LIBRARY.resolve() and not (spec_name or env.get(ENV_SPEC_NAME)):
         return SpecTree(LIBRARY)
     name = _safe_name(spec_name or env.get(ENV_SPEC_NAME) or path.name)
@@ -163,8 +168,7 @@ def find_go() -> str:
     override = os.environ.get("APPC_CONFORMANCE_GO")  # a specific toolchain's go binary
     if override:
         if not os.access(override, os.X_OK):
-            raise NotAvailable(f"APPC_CONFORMANCE_GO={override} is not an executable; "
-                               f"install Go with: {INSTALL}")
+            raise NotAvailable(f"APPC_CONFORMANCE_GO={override} is not an executable; install Go with: {INSTALL}")
         return override
     go = shutil.which("go")
     if go is None:
@@ -179,8 +183,9 @@ def find_go() -> str:
 
 def _go_version(go: str) -> str:
     try:
-        out = subprocess.run([go, "version"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "GO111MODULE": "off"})
+        out = subprocess.run(
+            [go, "version"], capture_output=True, text=True, timeout=60, env={**os.environ, "GO111MODULE": "off"}
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise NotAvailable(f"cannot run {go} version ({exc}); install Go with: {INSTALL}") from exc
     if out.returncode != 0:
@@ -196,8 +201,8 @@ def _check_library(tree: SpecTree) -> None:
         missing = [] if any(p.is_dir() for p in net) else [str(NEEDED[-1])]
     if missing:
         raise NotAvailable(
-            f"the appc/spec Go library source is missing ({', '.join(missing)}); "
-            f"install it with: {INSTALL}")
+            f"the appc/spec Go library source is missing ({', '.join(missing)}); install it with: {INSTALL}"
+        )
 
 
 def _tree_digest(tree: SpecTree) -> bytes:
@@ -239,8 +244,7 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
     version = _go_version(go)
 
     key = hashlib.sha256()
-    for part in (extra, version.encode(), repr(BUILD_FLAGS).encode(),
-                 repr(sorted(BUILD_ENV.items())).encode()):
+    for part in (extra, version.encode(), repr(BUILD_FLAGS).encode(), repr(sorted(BUILD_ENV.items())).encode()):
         key.update(part)
         key.update(b"\0")
     if not tree.default:  # Debian's library keeps the key it always had
@@ -278,14 +282,22 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
             target = "."
         out = tmp / kind
         tag_flags = ("-tags", ",".join(tags)) if tags else ()
-        proc = subprocess.run([go, "build", *BUILD_FLAGS, *tag_flags, *_ldflags(tree), "-o", str(out), target],
-                              cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [go, "build", *BUILD_FLAGS, *tag_flags, *_ldflags(tree), "-o", str(out), target],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if proc.returncode != 0 or not out.is_file():
             what = SOURCE if kind == "go-adapter" else target
             found = f" (probes that compiled: {', '.join(tags) or 'none'})" if probes is not None else ""
-            raise BuildError(f"go build of {what} against the appc/spec tree "
-                             f"{'of Debian' if tree.default else tree.name} failed "
-                             f"(exit {proc.returncode}){found}:\n{proc.stdout}{proc.stderr}")
+            raise BuildError(
+                f"go build of {what} against the appc/spec tree "
+                f"{'of Debian' if tree.default else tree.name} failed "
+                f"(exit {proc.returncode}){found}:\n{proc.stdout}{proc.stderr}"
+            )
         os.chmod(out, 0o755)
         if probes is not None:  # beside the binary, before it: a binary found in the cache has it
             side = tmp / "api.json"
@@ -320,8 +332,9 @@ def _probe(go: str, env: dict, tmp: Path) -> dict:
         d = tmp / "probe" / name
         d.mkdir(parents=True)
         (d / f"{name}.go").write_bytes((PROBES / f"{name}.go").read_bytes())
-        proc = subprocess.run([go, "build", *BUILD_FLAGS, "."], cwd=d, env=env,
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [go, "build", *BUILD_FLAGS, "."], cwd=d, env=env, capture_output=True, text=True, timeout=900
+        )
         found[name] = proc.returncode == 0
     return found
 
@@ -353,17 +366,26 @@ def build_actool(cache_dir: Path | None = None, spec_src=None, spec_name: str | 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.adapters.go.build",
-                                 description="Build the Go adapter (or actool) against an appc/spec "
-                                             "tree and print the binary's path.")
-    ap.add_argument("--spec-src", metavar="DIR",
-                    help=f"root of an appc/spec checkout (default: ${ENV_SPEC_SRC}, else Debian's library)")
-    ap.add_argument("--spec-name", metavar="NAME",
-                    help=f"the tree's name in the version the adapter reports (default: ${ENV_SPEC_NAME}, "
-                         "else the folder's name)")
+    ap = argparse.ArgumentParser(
+        prog="python -m appc_conformance.conformance.adapters.go.build",
+        description="Build the Go adapter (or actool) against an appc/spec tree and print the binary's path.",
+    )
+    ap.add_argument(
+        "--spec-src",
+        metavar="DIR",
+        help=f"root of an appc/spec checkout (default: ${ENV_SPEC_SRC}, else Debian's library)",
+    )
+    ap.add_argument(
+        "--spec-name",
+        metavar="NAME",
+        help=f"the tree's name in the version the adapter reports (default: ${ENV_SPEC_NAME}, else the folder's name)",
+    )
     ap.add_argument("--actool", action="store_true", help="build the tree's actool instead of the adapter")
-    ap.add_argument("--api", action="store_true",
-                    help="print what the probes found in the tree and the profile the build claims (JSON)")
+    ap.add_argument(
+        "--api",
+        action="store_true",
+        help="print what the probes found in the tree and the profile the build claims (JSON)",
+    )
     args = ap.parse_args(argv)
     try:
         if args.api:

@@ -2,6 +2,7 @@
 
 Speaks adapter protocol 1.1 on stdin/stdout. Every op of both profiles.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ PROFILES = [core.PROFILE_0811, core.PROFILE_TAGS]
 
 def _discovery():
     from . import discovery  # noqa: PLC0415 - imported lazily: only discovery cases need it
+
     return discovery
 
 
@@ -33,6 +35,7 @@ def handle(op: str, args: dict, profile: str, ca_file: str | None) -> dict:
         return _discovery().resolve(args, profile, ca_file)
     if op == "fetch":
         from . import fetch  # noqa: PLC0415 - imported lazily, like discovery
+
         return fetch.fetch(args, profile, ca_file)
     if profile != core.PROFILE_TAGS:
         raise Unsupported(f"{op} belongs to the image tags profile")
@@ -45,8 +48,17 @@ def handle(op: str, args: dict, profile: str, ca_file: str | None) -> dict:
     raise Unsupported(f"unknown op {op!r}")
 
 
-OPS = ["parse_app", "validate_imagetags", "resolve_tag", "merge_tag",
-       "discover", "resolve", "validate_manifest", "match_manifest", "fetch"]
+OPS = [
+    "parse_app",
+    "validate_imagetags",
+    "resolve_tag",
+    "merge_tag",
+    "discover",
+    "resolve",
+    "validate_manifest",
+    "match_manifest",
+    "fetch",
+]
 
 
 def answer(request: dict, state: dict) -> dict:
@@ -58,11 +70,19 @@ def answer(request: dict, state: dict) -> dict:
         state["ca_file"] = request.get("ca_file")
         minor = request.get("protocol_minor")  # 1.1 and later have the ``failed`` answer
         state["can_fail"] = isinstance(minor, int) and not isinstance(minor, bool) and minor >= 1
-        return {"ok": {
-            "implementation": {"name": "appc-conformance-reference", "version": __version__,
-                               "language": "python", "homepage": None},
-            "profiles": PROFILES, "ops": OPS,
-            "features": ["custom-port", "host-headers", "ca-file"]}}
+        return {
+            "ok": {
+                "implementation": {
+                    "name": "appc-conformance-reference",
+                    "version": __version__,
+                    "language": "python",
+                    "homepage": None,
+                },
+                "profiles": PROFILES,
+                "ops": OPS,
+                "features": ["custom-port", "host-headers", "ca-file"],
+            }
+        }
     rid = request.get("id")
     try:
         result = handle(request["op"], request.get("args") or {}, state["profile"], state.get("ca_file"))
@@ -75,6 +95,7 @@ def answer(request: dict, state: dict) -> dict:
         return failed(rid, f"malformed request: {exc!r}", state)
     except Exception as exc:  # noqa: BLE001 - a bug here is the adapter's failure, never a verdict
         import traceback  # noqa: PLC0415 - imported only when this path runs (start-up time)
+
         traceback.print_exc(file=sys.stderr)
         return failed(rid, f"reference adapter error: {exc!r}", state)
 

@@ -4,6 +4,7 @@ Written from the spec (types.md, aci.md), the image tags draft, and, for app str
 library's documented grammar. Choices the spec leaves open are in docs/DECISIONS.md.
 Standard library only: this module is an implementation under test like any other.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,8 @@ AC_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
 IMAGE_ID = re.compile(r"^sha512-[0-9a-f]+$")
 # aci.md: the combinations whitelisted by default (an implementation may add more).
 VALID_OS_ARCH = {
@@ -43,6 +45,7 @@ def check_identifier(value: Any, what: str, kind: str = "invalid-identifier") ->
 
 
 # --- app strings -------------------------------------------------------------------------
+
 
 def parse_app(app: str, profile: str) -> dict:
     """``NAME[:VALUE][,KEY=VALUE]*``; the colon's value is ``version`` (0.8.11) or the tag."""
@@ -83,6 +86,7 @@ def parse_app(app: str, profile: str) -> dict:
 # --- image tags documents ------------------------------------------------------------------
 
 # One function per rule of the document, looked up by name at each use, as for manifests below.
+
 
 def imagetags_members(doc: dict) -> tuple:
     """``aliases`` and ``labels``; a missing one is empty, other members are ignored."""
@@ -153,8 +157,9 @@ def merge_tag(text: str | None, labels: dict, tag: str | None) -> dict:
         return {"labels": labels}
     if text is None:
         if "version" in labels:
-            raise RefError("version-conflict",
-                           f"tag {tag!r} cannot become the version: version={labels['version']!r} is given")
+            raise RefError(
+                "version-conflict", f"tag {tag!r} cannot become the version: version={labels['version']!r} is given"
+            )
         labels["version"] = tag
         return {"labels": labels}
     for name, value in resolve_tag(text, tag)["labels"].items():
@@ -164,12 +169,14 @@ def merge_tag(text: str | None, labels: dict, tag: str | None) -> dict:
 
 # --- image manifests -----------------------------------------------------------------------
 
+
 def _fail(message: str) -> NoReturn:
     raise RefError("invalid-manifest", message)
 
 
 # One function per rule of the manifest schema (docs/image.md), looked up by name at each use:
 # the sensitivity catalogue (tests/fakes/mutants.py) breaks a rule by replacing its function.
+
 
 def members(obj: dict) -> dict:
     """The members of a JSON object, as the manifest reads them: by their exact names."""

@@ -12,6 +12,7 @@ the exact host[:port] they are configured for, and only over HTTPS; every answer
 size limit; every request and the whole operation have time limits; redirects stop after
 ``MAX_HOPS``.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -28,11 +29,11 @@ from urllib.parse import urljoin, urlsplit
 from . import core
 from .errors import RefError, Unsupported
 
-FETCH_TIMEOUT = 3.0          # seconds for one fetch (connect, headers and body; each redirect hop anew)
-OP_DEADLINE = 8.0            # seconds for a whole discover/resolve (the harness default timeout is 10)
-MAX_PAGE = 1024 * 1024       # bytes of a discovery page
-MAX_DOCUMENT = 1024 * 1024   # bytes of an image tags document
-MAX_HOPS = 10                # redirects followed per fetch
+FETCH_TIMEOUT = 3.0  # seconds for one fetch (connect, headers and body; each redirect hop anew)
+OP_DEADLINE = 8.0  # seconds for a whole discover/resolve (the harness default timeout is 10)
+MAX_PAGE = 1024 * 1024  # bytes of a discovery page
+MAX_DOCUMENT = 1024 * 1024  # bytes of an image tags document
+MAX_HOPS = 10  # redirects followed per fetch
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "appc-conformance-reference"
 
@@ -57,14 +58,18 @@ def loopback_only(host: str, url: str) -> None:
     try:
         addr = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        raise FetchError(f"{url}: {host!r} is a name, not a loopback address: the reference connects "
-                         "only to 127.0.0.0/8 and ::1 and looks up no names") from None
+        raise FetchError(
+            f"{url}: {host!r} is a name, not a loopback address: the reference connects "
+            "only to 127.0.0.0/8 and ::1 and looks up no names"
+        ) from None
     if not addr.is_loopback:
-        raise FetchError(f"{url}: {host!r} is not a loopback address: the reference connects only to "
-                         "127.0.0.0/8 and ::1")
+        raise FetchError(
+            f"{url}: {host!r} is not a loopback address: the reference connects only to 127.0.0.0/8 and ::1"
+        )
 
 
 # --- arguments -------------------------------------------------------------------------------
+
 
 def _options(args: dict) -> tuple[Optional[int], set, dict]:
     port = args.get("port")
@@ -85,7 +90,7 @@ def _options(args: dict) -> tuple[Optional[int], set, dict]:
             raise RefError("other", f"headers for {hostport!r} must be an object")
         pairs = []
         for name, values in hs.items():
-            for v in ([values] if isinstance(values, str) else values):
+            for v in [values] if isinstance(values, str) else values:
                 if not isinstance(v, str):
                     raise RefError("other", f"header {name!r} for {hostport!r}: values are strings")
                 pairs.append((name, v))
@@ -255,6 +260,7 @@ class Transport:
 
 # --- meta tags and templates -----------------------------------------------------------------
 
+
 class _MetaParser(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -298,7 +304,7 @@ def render(template: str, values: dict) -> Optional[str]:
     left over. Values are inserted as they are and never scanned again."""
     out, pos = [], 0
     for m in TEMPLATE_VAR.finditer(template):
-        literal = template[pos:m.start()]
+        literal = template[pos : m.start()]
         if "{" in literal or "}" in literal or m.group(1) not in values:
             return None
         out += [literal, values[m.group(1)]]
@@ -355,6 +361,7 @@ def walk(kind: str, name: str, labels: dict, tr: Transport, attempts: list) -> l
 
 
 # --- the ops ---------------------------------------------------------------------------------
+
 
 def _render_labels(labels: dict, profile: str) -> dict:
     if profile == core.PROFILE_0811 and not labels.get("version"):
@@ -419,5 +426,9 @@ def resolve(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     aci = walk(ACI, name, _render_labels(labels, profile), tr, attempts)
     if not aci:
         raise _failed(ACI, name, attempts)
-    return {"labels": labels, "aci": aci, "pubkeys": pubkeys,
-            "attempts": [{"prefix": a["prefix"], "error": f"{a['kind']}: {a['error']}"} for a in attempts]}
+    return {
+        "labels": labels,
+        "aci": aci,
+        "pubkeys": pubkeys,
+        "attempts": [{"prefix": a["prefix"], "error": f"{a['kind']}: {a['error']}"} for a in attempts],
+    }

@@ -18,6 +18,7 @@ Signatures are checked with GnuPG (``gpg``) in a temporary home folder that hold
 trusted for this name, removed after each operation. Choices the spec leaves open are in
 docs/DECISIONS.md, section "Fetching and verifying images".
 """
+
 from __future__ import annotations
 
 import atexit
@@ -38,7 +39,7 @@ from appc_conformance import tempdirs
 from . import core, discovery
 from .errors import RefError, Unsupported
 
-MAX_IMAGE = 64 * 1024 * 1024      # bytes of an archive as served, when no dependency size says less
+MAX_IMAGE = 64 * 1024 * 1024  # bytes of an archive as served, when no dependency size says less
 MAX_UNCOMPRESSED = 256 * 1024 * 1024
 MAX_SIGNATURE = 64 * 1024
 MAX_KEY = 256 * 1024
@@ -65,19 +66,25 @@ class ImageTransport(discovery.Transport):
 
 # --- the trust policy --------------------------------------------------------------------------
 
+
 def _trust(args: dict) -> dict:
     t = args.get("trust")
     if not isinstance(t, dict):
         raise RefError("other", "trust must be an object")
     keys = t.get("keys") or []
-    if not isinstance(keys, list) or not all(isinstance(k, dict) and isinstance(k.get("prefix"), str)
-                                             and isinstance(k.get("key"), str) for k in keys):
+    if not isinstance(keys, list) or not all(
+        isinstance(k, dict) and isinstance(k.get("prefix"), str) and isinstance(k.get("key"), str) for k in keys
+    ):
         raise RefError("other", "trust.keys must be a list of {prefix, key}")
-    return {"keys": keys, "verify": t.get("verify_signatures", True) is not False,
-            "discovered": t.get("trust_discovered_keys") is True}
+    return {
+        "keys": keys,
+        "verify": t.get("verify_signatures", True) is not False,
+        "discovered": t.get("trust_discovered_keys") is True,
+    }
 
 
 # One function per rule (the sensitivity mutants break them one at a time).
+
 
 def key_covers(prefix: str, name: str) -> bool:
     """A key trusted for PREFIX covers that name and the names below it, by path segments;
@@ -173,12 +180,19 @@ def size_matches(size: Optional[int], served: int) -> bool:
 
 # --- OpenPGP --------------------------------------------------------------------------------------
 
+
 def _gpg(home: str, args: list, data: Optional[bytes] = None) -> subprocess.CompletedProcess:
     cmd = ["gpg", "--homedir", home, "--batch", "--no-tty", "--no-autostart", "--trust-model", "always"] + args
     try:
-        return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              stdin=None if data is not None else subprocess.DEVNULL,
-                              timeout=GPG_TIMEOUT, check=False)
+        return subprocess.run(
+            cmd,
+            input=data,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=None if data is not None else subprocess.DEVNULL,
+            timeout=GPG_TIMEOUT,
+            check=False,
+        )
     except FileNotFoundError:
         raise Unsupported("GnuPG ('gpg') is not installed") from None
     except subprocess.TimeoutExpired:
@@ -256,14 +270,21 @@ class Verifier:
             return
         if "BADSIG" in status:
             raise RefError("signature-invalid", f"the signature of {what} does not match it")
-        if "NO_PUBKEY" in status or any(r and r[-1] == "9" for r in status.get("ERRSIG", [])) \
-                or "EXPKEYSIG" in status or "REVKEYSIG" in status:
+        if (
+            "NO_PUBKEY" in status
+            or any(r and r[-1] == "9" for r in status.get("ERRSIG", []))
+            or "EXPKEYSIG" in status
+            or "REVKEYSIG" in status
+        ):
             raise RefError("key-not-trusted", f"{what} is signed by a key not trusted for this name")
-        raise RefError("signature-invalid", f"the signature of {what} cannot be verified: "
-                                            f"{proc.stderr.decode(errors='replace').strip()[:300]}")
+        raise RefError(
+            "signature-invalid",
+            f"the signature of {what} cannot be verified: {proc.stderr.decode(errors='replace').strip()[:300]}",
+        )
 
 
 # --- archives --------------------------------------------------------------------------------------
+
 
 def decompress(data: bytes) -> bytes:
     """The tar inside: plain, gzip, bzip2 or xz, told apart by their first bytes."""
@@ -304,8 +325,10 @@ def check_layout(members: list) -> None:
         seen.add(path)
         top = path.split("/", 1)[0]
         if top not in ("manifest", "rootfs"):
-            raise RefError("not-an-image", f"the archive has a third top-level entry {top!r} "
-                                           f"(only manifest and rootfs are allowed)")
+            raise RefError(
+                "not-an-image",
+                f"the archive has a third top-level entry {top!r} (only manifest and rootfs are allowed)",
+            )
         if path == "manifest" and not m.isfile():
             raise RefError("not-an-image", "the archive's manifest is not a regular file")
         if path == "rootfs" and not m.isdir():
@@ -335,6 +358,7 @@ def read_manifest(tar_bytes: bytes) -> str:
 
 
 # --- the op ------------------------------------------------------------------------------------------
+
 
 def _request(args: dict, profile: str) -> tuple:
     """(name, labels, tag, image ID wanted, size) of an app string or a dependency."""
@@ -391,8 +415,7 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
             if key_covers(k["prefix"], name):
                 configured.append(k["key"].encode("utf-8"))
         if uses_discovered_keys(trust["discovered"]):
-            for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile),
-                                      tr, attempts):
+            for url in discovery.walk(discovery.PUBKEYS, name, discovery._render_labels(labels, profile), tr, attempts):
                 try:
                     discovered.append(tr.get(url, MAX_KEY))
                 except discovery.FetchError:
@@ -448,10 +471,15 @@ def fetch(args: dict, profile: str, ca_file: Optional[str]) -> dict:
     if validate and not name_matches(name, manifest["name"]):
         raise RefError("manifest-mismatch", f"the manifest names {manifest['name']!r}, not {name!r}")
     if validate and not labels_match(labels, manifest["labels"]):
-        raise RefError("manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match "
-                                            f"the requested {labels}")
+        raise RefError(
+            "manifest-mismatch", f"the manifest's labels {manifest['labels']} do not match the requested {labels}"
+        )
     got_id = compute_image_id(data, tar_bytes)
     if not image_id_matches(want_id, got_id):
         raise RefError("image-id-mismatch", f"the image hashes to {got_id[:30]}..., not {want_id}")
-    return {"image_id": got_id, "name": manifest["name"], "labels": manifest["labels"],
-            "urls": {"image": ep["aci"], "signature": sig_url, "imagetags": tags_url}}
+    return {
+        "image_id": got_id,
+        "name": manifest["name"],
+        "labels": manifest["labels"],
+        "urls": {"image": ep["aci"], "signature": sig_url, "imagetags": tags_url},
+    }

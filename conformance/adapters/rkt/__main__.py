@@ -4,6 +4,7 @@ Command line: ``python -m appc_conformance.conformance.adapters.rkt``. Without a
 Go this process answers the protocol itself, ``unsupported`` to every request with the reason
 and how to get what is missing, so the harness reports rkt as not available.
 """
+
 from __future__ import annotations
 
 import json

@@ -22,6 +22,7 @@ are published); ``-trimpath`` keeps it out of the binary too.
 path (exit 3 when Go or a tree is missing, 2 when DIR is not an rkt tree, 1 when the build fails).
 ``APPC_CONFORMANCE_GO`` names the go binary to use (default: ``go`` on PATH, then /usr/bin/go).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,11 @@ ADAPTER_DIR = "appc-conformance-adapter"  # the adapter's package folder inside 
 ENV_RKT_SRC = "RKT_SRC"
 REPOSITORY = "https://github.com/rkt/rkt"
 LAST_COMMIT = "171c416f"
-GET_TREE = (f"give an rkt source tree with --rkt-src DIR or the environment variable {ENV_RKT_SRC}: "
-            f"a checkout of {REPOSITORY} (archived; its last commit is {LAST_COMMIT}), "
-            f"e.g. git clone {REPOSITORY}")
+GET_TREE = (
+    f"give an rkt source tree with --rkt-src DIR or the environment variable {ENV_RKT_SRC}: "
+    f"a checkout of {REPOSITORY} (archived; its last commit is {LAST_COMMIT}), "
+    f"e.g. git clone {REPOSITORY}"
+)
 INSTALL_GO = "apt-get install golang-go"
 # Folders an rkt tree has: the packages the adapter imports, and the vendored dependencies.
 TREE_MARKS = ("rkt/image", "pkg/keystore", "rkt/pubkey", "rkt/config", "store/imagestore", "vendor")
@@ -68,7 +71,7 @@ class BuildError(RuntimeError):
 @dataclass(frozen=True)
 class RktTree:
     path: Path
-    version: str             # from configure.ac's AC_INIT
+    version: str  # from configure.ac's AC_INIT
     commit: str | None = None
     dirty: bool = False
 
@@ -109,8 +112,10 @@ def rkt_tree(rkt_src: str | os.PathLike | None = None, env: Mapping[str, str] | 
     path = path.resolve()
     missing = [m for m in TREE_MARKS if not (path / m).is_dir()]
     if missing:
-        raise TreeError(f"{src} is not an rkt source tree: it has no {', '.join(missing)} "
-                        f"(give the root of a checkout of {REPOSITORY})")
+        raise TreeError(
+            f"{src} is not an rkt source tree: it has no {', '.join(missing)} "
+            f"(give the root of a checkout of {REPOSITORY})"
+        )
     commit = None
     if _git(path, "rev-parse", "--is-inside-work-tree") == "true":
         commit = _git(path, "rev-parse", "--verify", "HEAD")
@@ -140,8 +145,9 @@ def find_go() -> str:
 
 def go_version(go: str) -> str:
     try:
-        out = subprocess.run([go, "version"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "GO111MODULE": "off"})
+        out = subprocess.run(
+            [go, "version"], capture_output=True, text=True, timeout=60, env={**os.environ, "GO111MODULE": "off"}
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise NotAvailable(f"cannot run {go} version ({exc}); install Go with: {INSTALL_GO}") from exc
     if out.returncode != 0:
@@ -168,8 +174,11 @@ def tree_digest(path: Path) -> bytes:
 
 def ldflags(tree: RktTree) -> tuple:
     version = tree.version + tree.label()
-    return ("-ldflags", f"-X main.treeVersion={tree.version} -X main.treeLabel={tree.label()} "
-                        f"-X {IMPORT_PATH}/version.Version={version}")
+    return (
+        "-ldflags",
+        f"-X main.treeVersion={tree.version} -X main.treeLabel={tree.label()} "
+        f"-X {IMPORT_PATH}/version.Version={version}",
+    )
 
 
 def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
@@ -179,8 +188,14 @@ def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
     version = go_version(go)
     source = SOURCE.read_bytes()
     key = hashlib.sha256()
-    for part in (source, version.encode(), repr(BUILD_FLAGS).encode(), repr(sorted(BUILD_ENV.items())).encode(),
-                 repr(ldflags(tree)).encode(), tree_digest(tree.path)):
+    for part in (
+        source,
+        version.encode(),
+        repr(BUILD_FLAGS).encode(),
+        repr(sorted(BUILD_ENV.items())).encode(),
+        repr(ldflags(tree)).encode(),
+        tree_digest(tree.path),
+    ):
         key.update(part)
         key.update(b"\0")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -204,20 +219,29 @@ def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
         (pkg / "main.go").write_bytes(source)
         env["GOPATH"] = str(tmp / "gopath")
         out = tmp / "rkt-adapter"
-        proc = subprocess.run([go, "build", *BUILD_FLAGS, *ldflags(tree), "-o", str(out), f"./{ADAPTER_DIR}"],
-                              cwd=root, env=env, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(
+            [go, "build", *BUILD_FLAGS, *ldflags(tree), "-o", str(out), f"./{ADAPTER_DIR}"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         if proc.returncode != 0 or not out.is_file():
-            raise BuildError(f"go build of {SOURCE.name} against the rkt tree {tree.version}{tree.label()} "
-                             f"failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+            raise BuildError(
+                f"go build of {SOURCE.name} against the rkt tree {tree.version}{tree.label()} "
+                f"failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
+            )
         os.chmod(out, 0o755)
         os.replace(out, binary)  # atomic; a concurrent builder's rename is equally good
     return binary
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m appc_conformance.conformance.adapters.rkt.build",
-                                 description="Build the rkt adapter against an rkt source tree and print "
-                                             "the binary's path.")
+    ap = argparse.ArgumentParser(
+        prog="python -m appc_conformance.conformance.adapters.rkt.build",
+        description="Build the rkt adapter against an rkt source tree and print the binary's path.",
+    )
     ap.add_argument("--rkt-src", metavar="DIR", help=f"root of an rkt checkout (default: ${ENV_RKT_SRC})")
     args = ap.parse_args(argv)
     try:
