@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from .. import gotool
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "adapter.go"
 PROBES = HERE / "probes"
@@ -70,9 +72,6 @@ NEEDED = (
 INSTALL = "apt-get install golang-go golang-github-appc-spec-dev"
 ENV_SPEC_SRC = "APPC_SPEC_SRC"
 ENV_SPEC_NAME = "APPC_SPEC_NAME"
-# Part of the cache key: a change here rebuilds.
-BUILD_FLAGS = ("-trimpath",)
-BUILD_ENV = {"GO111MODULE": "off", "CGO_ENABLED": "0", "GOFLAGS": ""}
 
 
 class NotAvailable(Exception):
@@ -109,14 +108,6 @@ class SpecTree:
         return text + ("-dirty" if self.dirty else "")
 
 
-def _git(tree: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def _safe_name(name: str) -> str:
     """A name usable in a version string and a file name: letters, digits, '.', '-'."""
     safe = re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip(".-")
@@ -144,10 +135,7 @@ def spec_tree(
     if path == LIBRARY.resolve() and not (spec_name or env.get(ENV_SPEC_NAME)):
         return SpecTree(LIBRARY)
     name = _safe_name(spec_name or env.get(ENV_SPEC_NAME) or path.name)
-    commit = None
-    if _git(path, "rev-parse", "--is-inside-work-tree") == "true":
-        commit = _git(path, "rev-parse", "--verify", "HEAD")
-    dirty = bool(commit) and bool(_git(path, "status", "--porcelain", "--untracked-files=no", "--", "."))
+    commit, dirty = gotool.checkout_state(path)
     return SpecTree(path, name, commit, dirty)
 
 
@@ -159,38 +147,8 @@ def results_id(spec_src=None, spec_name: str | None = None, env: Mapping[str, st
     return "go-appc" if tree.default else f"go-appc-{tree.name}"
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "appc-conformance"
-
-
 def find_go() -> str:
-    override = os.environ.get("APPC_CONFORMANCE_GO")  # a specific toolchain's go binary
-    if override:
-        if not os.access(override, os.X_OK):
-            raise NotAvailable(f"APPC_CONFORMANCE_GO={override} is not an executable; install Go with: {INSTALL}")
-        return override
-    go = shutil.which("go")
-    if go is None:
-        for candidate in ("/usr/bin/go", "/usr/lib/go/bin/go"):
-            if os.access(candidate, os.X_OK):
-                go = candidate
-                break
-    if go is None:
-        raise NotAvailable(f"the Go toolchain (go) is not installed; install it with: {INSTALL}")
-    return go
-
-
-def _go_version(go: str) -> str:
-    try:
-        out = subprocess.run(
-            [go, "version"], capture_output=True, text=True, timeout=60, env={**os.environ, "GO111MODULE": "off"}
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise NotAvailable(f"cannot run {go} version ({exc}); install Go with: {INSTALL}") from exc
-    if out.returncode != 0:
-        raise NotAvailable(f"{go} version failed: {out.stderr.strip()}; install Go with: {INSTALL}")
-    return out.stdout.strip()
+    return gotool.find_go(NotAvailable, INSTALL)
 
 
 def _check_library(tree: SpecTree) -> None:
@@ -241,15 +199,20 @@ def _ldflags(tree: SpecTree) -> tuple:
 def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, extra: bytes) -> Path:
     go = find_go()
     _check_library(tree)
-    version = _go_version(go)
+    version = gotool.go_version(go, NotAvailable, INSTALL)
 
     key = hashlib.sha256()
-    for part in (extra, version.encode(), repr(BUILD_FLAGS).encode(), repr(sorted(BUILD_ENV.items())).encode()):
+    for part in (
+        extra,
+        version.encode(),
+        repr(gotool.BUILD_FLAGS).encode(),
+        repr(sorted(gotool.BUILD_ENV.items())).encode(),
+    ):
         key.update(part)
         key.update(b"\0")
     if not tree.default:  # Debian's library keeps the key it always had
         key.update(_tree_digest(tree) + repr(_ldflags(tree)).encode())
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache = Path(cache_dir) if cache_dir is not None else gotool.default_cache_dir()
     stem = kind if tree.default else f"{kind}-{tree.name}"
     binary = cache / f"{stem}-{key.hexdigest()[:16]}"
     if binary.is_file() and os.access(binary, os.X_OK):
@@ -257,7 +220,7 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
 
     cache.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.update(BUILD_ENV)
+    env.update(gotool.BUILD_ENV)
     if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
         env["GOCACHE"] = str(cache / "go-build")  # go has no default cache without these
 
@@ -283,7 +246,7 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
         out = tmp / kind
         tag_flags = ("-tags", ",".join(tags)) if tags else ()
         proc = subprocess.run(
-            [go, "build", *BUILD_FLAGS, *tag_flags, *_ldflags(tree), "-o", str(out), target],
+            [go, "build", *gotool.BUILD_FLAGS, *tag_flags, *_ldflags(tree), "-o", str(out), target],
             cwd=cwd,
             env=env,
             capture_output=True,
@@ -333,7 +296,7 @@ def _probe(go: str, env: dict, tmp: Path) -> dict:
         d.mkdir(parents=True)
         (d / f"{name}.go").write_bytes((PROBES / f"{name}.go").read_bytes())
         proc = subprocess.run(
-            [go, "build", *BUILD_FLAGS, "."], cwd=d, env=env, capture_output=True, text=True, timeout=900
+            [go, "build", *gotool.BUILD_FLAGS, "."], cwd=d, env=env, capture_output=True, text=True, timeout=900
         )
         found[name] = proc.returncode == 0
     return found

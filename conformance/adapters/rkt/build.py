@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from .. import gotool
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "adapter.go"
 IMPORT_PATH = "github.com/rkt/rkt"
@@ -52,8 +54,6 @@ GET_TREE = (
 INSTALL_GO = "apt-get install golang-go"
 # Folders an rkt tree has: the packages the adapter imports, and the vendored dependencies.
 TREE_MARKS = ("rkt/image", "pkg/keystore", "rkt/pubkey", "rkt/config", "store/imagestore", "vendor")
-BUILD_FLAGS = ("-trimpath",)
-BUILD_ENV = {"GO111MODULE": "off", "CGO_ENABLED": "0", "GOFLAGS": ""}
 
 
 class NotAvailable(Exception):
@@ -82,14 +82,6 @@ class RktTree:
         return f".{self.commit[:12]}" + ("-dirty" if self.dirty else "")
 
 
-def _git(tree: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def tree_version(path: Path) -> str:
     """The version in the tree's configure.ac (``AC_INIT([rkt], [1.30.0+git], ...)``)."""
     try:
@@ -116,43 +108,12 @@ def rkt_tree(rkt_src: str | os.PathLike | None = None, env: Mapping[str, str] | 
             f"{src} is not an rkt source tree: it has no {', '.join(missing)} "
             f"(give the root of a checkout of {REPOSITORY})"
         )
-    commit = None
-    if _git(path, "rev-parse", "--is-inside-work-tree") == "true":
-        commit = _git(path, "rev-parse", "--verify", "HEAD")
-    dirty = bool(commit) and bool(_git(path, "status", "--porcelain", "--untracked-files=no", "--", "."))
+    commit, dirty = gotool.checkout_state(path)
     return RktTree(path, tree_version(path), commit, dirty)
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "appc-conformance"
-
-
 def find_go() -> str:
-    override = os.environ.get("APPC_CONFORMANCE_GO")
-    if override:
-        if not os.access(override, os.X_OK):
-            raise NotAvailable(f"APPC_CONFORMANCE_GO={override} is not an executable; install Go with: {INSTALL_GO}")
-        return override
-    go = shutil.which("go")
-    if go is None:
-        for candidate in ("/usr/bin/go", "/usr/lib/go/bin/go"):
-            if os.access(candidate, os.X_OK):
-                return candidate
-        raise NotAvailable(f"the Go toolchain (go) is not installed; install it with: {INSTALL_GO}")
-    return go
-
-
-def go_version(go: str) -> str:
-    try:
-        out = subprocess.run(
-            [go, "version"], capture_output=True, text=True, timeout=60, env={**os.environ, "GO111MODULE": "off"}
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise NotAvailable(f"cannot run {go} version ({exc}); install Go with: {INSTALL_GO}") from exc
-    if out.returncode != 0:
-        raise NotAvailable(f"{go} version failed: {out.stderr.strip()}; install Go with: {INSTALL_GO}")
-    return out.stdout.strip()
+    return gotool.find_go(NotAvailable, INSTALL_GO)
 
 
 def tree_digest(path: Path) -> bytes:
@@ -185,27 +146,27 @@ def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
     """Return the path of an adapter binary built from ``adapter.go`` and the rkt tree."""
     tree = rkt_tree(rkt_src)
     go = find_go()
-    version = go_version(go)
+    version = gotool.go_version(go, NotAvailable, INSTALL_GO)
     source = SOURCE.read_bytes()
     key = hashlib.sha256()
     for part in (
         source,
         version.encode(),
-        repr(BUILD_FLAGS).encode(),
-        repr(sorted(BUILD_ENV.items())).encode(),
+        repr(gotool.BUILD_FLAGS).encode(),
+        repr(sorted(gotool.BUILD_ENV.items())).encode(),
         repr(ldflags(tree)).encode(),
         tree_digest(tree.path),
     ):
         key.update(part)
         key.update(b"\0")
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache = Path(cache_dir) if cache_dir is not None else gotool.default_cache_dir()
     binary = cache / f"rkt-adapter-{key.hexdigest()[:16]}"
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
 
     cache.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.update(BUILD_ENV)
+    env.update(gotool.BUILD_ENV)
     if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
         env["GOCACHE"] = str(cache / "go-build")
     with tempfile.TemporaryDirectory(prefix=".rkt-adapter-", dir=cache) as tmp_name:
@@ -220,7 +181,7 @@ def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
         env["GOPATH"] = str(tmp / "gopath")
         out = tmp / "rkt-adapter"
         proc = subprocess.run(
-            [go, "build", *BUILD_FLAGS, *ldflags(tree), "-o", str(out), f"./{ADAPTER_DIR}"],
+            [go, "build", *gotool.BUILD_FLAGS, *ldflags(tree), "-o", str(out), f"./{ADAPTER_DIR}"],
             cwd=root,
             env=env,
             capture_output=True,
