@@ -98,6 +98,7 @@ def test_build_reuses_the_cached_binary(binary):
     assert os.access(binary, os.X_OK)
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 def test_concurrent_builds_into_a_fresh_cache(binary, tmp_path):
     # Go's own build cache is shared, so this mostly links; the point is the rename race.
     with ThreadPoolExecutor(max_workers=2) as pool:  # two builds race as well as three (a link each)

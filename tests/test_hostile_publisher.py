@@ -80,6 +80,7 @@ def drip(host, head: bytes = b"HTTP/1.1 200 OK\r\n"):
     return handler
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("where", ["headers", "body"])
 def test_a_dripping_host_holds_one_download_no_longer_than_its_bound(tls, monkeypatch, where):
     ctx, ca_file = tls
@@ -94,6 +95,7 @@ def test_a_dripping_host_holds_one_download_no_longer_than_its_bound(tls, monkey
     assert all("over the download's time limit (1.5 s)" in p["result"] for p in report.pages), report.pages
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 def test_a_host_that_drips_its_tls_handshake_holds_a_download_no_longer_than_its_bound(tls, monkeypatch):
     ctx, ca_file = tls
     monkeypatch.setattr(publisher, "DOWNLOAD_SECONDS", 1.5, raising=False)
@@ -105,6 +107,7 @@ def test_a_host_that_drips_its_tls_handshake_holds_a_download_no_longer_than_its
     assert all("over the download's time limit (1.5 s)" in p["result"] for p in report.pages), report.pages
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 def test_a_dripping_host_holds_the_whole_check_no_longer_than_its_bound(tls, monkeypatch):
     """Five discovery levels, each dripping: the check's bound (not five download bounds) holds."""
     ctx, ca_file = tls
@@ -121,6 +124,7 @@ def test_a_dripping_host_holds_the_whole_check_no_longer_than_its_bound(tls, mon
     assert report.failed
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 def test_the_verb_takes_a_time_limit(tls, capsys):
     ctx, ca_file = tls
     host = HostileHost(None, ctx)
@@ -240,6 +244,7 @@ print(time.monotonic() - t0, peak_mib())
 """
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("kind", ["gzip", "xz"])
 def test_an_image_that_expands_without_end_costs_bounded_memory_and_time(tmp_path, kind):
     """2 GiB of zeros in a ~1 MB archive: read in a child limited to 1 GiB of address space, the

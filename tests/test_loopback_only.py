@@ -25,6 +25,7 @@ def _netns_ok() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 @pytest.mark.skipif(not _netns_ok(), reason="network namespaces (unshare -n) are not permitted here")
 def test_discovery_suite_passes_with_only_loopback_and_leaks_nothing(tmp_path):
     results = tmp_path / "results.json"

@@ -315,6 +315,7 @@ def test_wheel_carries_the_expectations_files(built):
             assert json.loads(zf.read(f"appc_conformance/expectations/{f.name}")) == json.loads(f.read_text())
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 @pytest.mark.go
 def test_installed_run_of_go_appc_has_only_known_failures(installed, tmp_path_factory):
     """From the wheel, outside any checkout: `appc-conformance run --impl go-appc` uses the

@@ -194,6 +194,7 @@ def test_sigkill_of_the_cli_stops_the_pytest_child_and_its_adapters(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_sigint_or_sigterm_of_the_cli_stops_its_children(tmp_path, sig):
     out, cli = _start_cli(tmp_path)
@@ -219,6 +220,7 @@ def test_sigint_or_sigterm_of_the_cli_stops_its_children(tmp_path, sig):
 # --- issue 12: what the console says ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 def test_progress_lines_in_a_ci_log(tmp_path):
     # discovery/walk/leaf-hangs keeps the reference 3 s: long enough for progress lines, however
     # loaded the machine (half a second was not, in a full test run on three workers)

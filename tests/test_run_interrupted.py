@@ -4,6 +4,8 @@ anything of an earlier run (README, "Partial runs marked")."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import re
@@ -27,6 +29,7 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "appc_conformance", "run", *map(str, args)]
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 def test_sigint_halfway_through_run_all_keeps_this_runs_partial_results_and_nothing_of_the_earlier_run(tmp_path):
     out = tmp_path / "out"
     earlier = subprocess.run(

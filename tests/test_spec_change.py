@@ -108,6 +108,7 @@ def test_a_folder_that_is_no_spec_tree_is_a_clear_error(tmp_path):
     assert out.returncode == 2 and "not an appc/spec source tree" in out.stderr
 
 
+@pytest.mark.slow  # long waits, builds or bombs on purpose: in tox -e tests, not in tox -e quick
 @pytest.mark.go
 def test_adapter_built_from_another_tree_reports_it(tmp_path):
     _need_go()
