@@ -19,18 +19,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from appc_conformance.conformance.vectors import OPS  # the protocol's operations, defined once
+
 SCHEMA_DIR = Path(__file__).resolve().parent
-OPS = (
-    "parse_app",
-    "validate_imagetags",
-    "resolve_tag",
-    "merge_tag",
-    "discover",
-    "resolve",
-    "validate_manifest",
-    "match_manifest",
-    "fetch",
-)
 # Every message of the protocol: hello, each operation's request and answer, and the answers
 # any operation may give instead of ``ok``.
 MESSAGES = (
