@@ -42,8 +42,8 @@ VERBS: list[Verb] = [
     Verb(
         "run",
         "run the suite against one or every bundled implementation (or any adapter) and write reports",
-        "appc_conformance.conformance.run:add_arguments",
-        "appc_conformance.conformance.run:run",
+        "appc_conformance.conformance.run_verb:add_arguments",
+        "appc_conformance.conformance.run_verb:run",
         "Runs pytest once per implementation, writes OUT/results-NAME.json for each, then every report.",
     ),
     Verb(

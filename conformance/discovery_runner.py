@@ -6,7 +6,7 @@ from __future__ import annotations
 from appc_conformance import servers
 from appc_conformance.conformance import grading
 from appc_conformance.conformance.adapter import AdapterSession
-from appc_conformance.conformance.runner import Record, exchange_and_grade
+from appc_conformance.conformance.case_runner import Record, exchange_and_grade
 from appc_conformance.conformance.vectors import Case
 
 LOG_KEEP = 60  # request log lines kept in the record

@@ -1,4 +1,4 @@
-"""The pytest layer: one item per (case, profile), delegated to ``runner``.
+"""The pytest layer: one item per (case, profile), delegated to ``case_runner``.
 
 Thin on purpose: options, collection, verdict -> pytest outcome, results file.
 """
@@ -23,7 +23,7 @@ import pytest
 
 from appc_conformance.conformance import __version__, childlink, grading, pool, registry, vectors
 from appc_conformance.conformance.adapter import AdapterSession
-from appc_conformance.conformance.runner import run_case
+from appc_conformance.conformance.case_runner import run_case
 from appc_conformance.text import printable
 
 STASH = pytest.StashKey["Harness"]()

@@ -26,7 +26,7 @@ from typing import Callable
 
 from appc_conformance.conformance import vectors
 from appc_conformance.conformance.adapter import AdapterSession
-from appc_conformance.conformance.runner import Record, run_case
+from appc_conformance.conformance.case_runner import Record, run_case
 
 DEFAULT_WORKERS = 4
 

@@ -15,7 +15,7 @@ Per-case cost, on the non-network cases (every op but discover/resolve), both pr
       start-up and collection of the plugin cancel out: (T(K N) - T(N)) / ((K - 1) N).
 Then c/b (the harness's own overhead) and b/a (the process boundary's).
 
-(c) is measured with pytest started as ``appc-conformance run`` starts it (``run.pytest_command``:
+(c) is measured with pytest started as ``appc-conformance run`` starts it (``run_verb.pytest_command``:
 this harness and pytest's core only), and again with ``--pipeline 0``, with ``--pytest-protocol``
 and as plain ``pytest vectors`` starts (every plugin installed in the environment); an empty
 pytest item is measured the same way with both plugin sets.
@@ -49,7 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from appc_conformance.conformance import registry, run, vectors  # noqa: E402
+from appc_conformance.conformance import registry, vectors  # noqa: E402
+from appc_conformance.conformance import run_verb as run  # noqa: E402
 from appc_conformance.conformance.adapter import AdapterSession  # noqa: E402
 
 

@@ -10,7 +10,7 @@
     python scripts/sensitivity.py --bug one-alias-hop --bug phase1-skipped
 
 Each mutant (tests/fakes/mutants.py) is the reference adapter with one realistic bug. The suite
-runs as ``appc-conformance run`` runs it (``run.pytest_command``: a pytest subprocess with
+runs as ``appc-conformance run`` runs it (``run_verb.pytest_command``: a pytest subprocess with
 --adapter-cmd and --results), at most --jobs at a time. A case *catches* a bug when its verdict is fail, error, crash, timeout or protocol-error;
 an ambiguous case that accepts the mutant's answer passes, and rightly does not count.
 
@@ -61,7 +61,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from appc_conformance.conformance import run, vectors  # noqa: E402  (the command line of a vector run; the cases)
+from appc_conformance.conformance import run_verb as run, vectors  # noqa: E402  (the command line of a vector run; the cases)
 
 VECTORS = ROOT / "vectors"
 MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from appc_conformance.conformance.run import pytest_command
+from appc_conformance.conformance.run_verb import pytest_command
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"

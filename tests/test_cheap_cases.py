@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from appc_conformance import servers
-from appc_conformance.conformance import grading, runner, vectors
+from appc_conformance.conformance import case_runner, grading, vectors
 from appc_conformance.conformance.adapter import Hello
 from tests.helpers import VECTORS
 
@@ -37,7 +37,7 @@ def test_a_network_case_of_an_op_not_offered_stands_up_no_host(monkeypatch, case
         raise AssertionError(f"mock hosts stood up for {case.id}, whose op the adapter does not offer")
 
     monkeypatch.setattr(servers, "scenario", no_hosts)
-    rec = runner.run_case(case, "appc-0.8.11", _Session(["parse_app"]))
+    rec = case_runner.run_case(case, "appc-0.8.11", _Session(["parse_app"]))
     assert rec.verdict == grading.NOT_IMPLEMENTED, rec.message
     assert case.op in rec.message
 

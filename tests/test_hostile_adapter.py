@@ -18,7 +18,7 @@ import pytest
 
 from appc_conformance.conformance import adapter, vectors
 from appc_conformance.conformance.adapter import AdapterSession
-from appc_conformance.conformance.runner import run_case
+from appc_conformance.conformance.case_runner import run_case
 from tests.helpers import BROKEN, PYTEST, ROOT, VECTORS, broken_cmd, run_suite, verdicts
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]

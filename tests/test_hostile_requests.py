@@ -19,7 +19,7 @@ PROBE = """
 import json, resource, sys
 from appc_conformance.conformance import vectors
 from appc_conformance.conformance.adapter import AdapterSession
-from appc_conformance.conformance.runner import run_case
+from appc_conformance.conformance.case_runner import run_case
 case = next(c for c in vectors.load().cases if c.id == sys.argv[1])
 def peak_mib():  # this process's own peak (ru_maxrss also counts the parent's size when it was spawned)
     try:

@@ -1,6 +1,6 @@
 """The harness's own runtest protocol for vector items (plugin.pytest_runtest_protocol) against
 pytest's: the same outcomes, the same reports, -x, fixtures of other items, and the command line
-``appc-conformance run`` starts pytest with (run.pytest_command)."""
+``appc-conformance run`` starts pytest with (run_verb.pytest_command)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from appc_conformance.conformance import run
+from appc_conformance.conformance import run_verb as run
 from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite
 
 MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"

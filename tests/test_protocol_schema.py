@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from appc_conformance.conformance import protocol, registry, vectors
-from appc_conformance.conformance.run import add_arguments, child_argv, make_plan
+from appc_conformance.conformance.run_verb import add_arguments, child_argv, make_plan
 from tests.helpers import ROOT, broken_cmd, run_suite, verdicts
 
 DOCS = ROOT / "docs" / "ADAPTERS.md"

@@ -195,7 +195,7 @@ def test_missing_file(tmp_path):
 
 
 def test_unavailable_implementation_as_the_runner_writes_it(tmp_path):
-    from appc_conformance.conformance.run import unavailable_results
+    from appc_conformance.conformance.run_verb import unavailable_results
 
     path = write_results(
         tmp_path / "r.json",

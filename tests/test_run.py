@@ -375,7 +375,7 @@ def test_run_and_report_share_the_default_output_folder_and_run_documents_its_op
 
 
 def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
-    from appc_conformance.conformance import run as runmod
+    from appc_conformance.conformance import run_verb as runmod
 
     def slow(name):
         time.sleep(1.5)

@@ -52,7 +52,7 @@ def test_the_known_failures_of_the_verdict_line_are_counted_from_the_results(tmp
     """Side by side, go-appc's line read "22 pass, 3 timeout (1 known failures)" and the summary
     "3 known failures": the line counted the progress file's lines, of which the last had not
     been written yet. Both count the results file."""
-    from appc_conformance.conformance import run as runmod
+    from appc_conformance.conformance import run_verb as runmod
     from appc_conformance.reports import expectations as expmod
 
     ids = ["discovery/limits/endless-page", "discovery/limits/slow-drip-page", "discovery/walk/leaf-hangs"]

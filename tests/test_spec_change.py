@@ -383,7 +383,7 @@ def test_verdict_on_an_unreadable_results_file(tmp_path):
 
 def _run_args(*argv):
     import argparse
-    from appc_conformance.conformance import run
+    from appc_conformance.conformance import run_verb as run
 
     p = argparse.ArgumentParser()
     run.add_arguments(p)
