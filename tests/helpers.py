@@ -21,6 +21,23 @@ BROKEN = ROOT / "tests" / "fakes" / "broken.py"
 PYTEST = tuple(pytest_command())
 
 
+def checkout_env() -> dict:
+    """The environment for a child process of the suite: this checkout first on the import path."""
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``appc-conformance run ARGS`` from the checkout, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
+        cwd=ROOT,
+        env=checkout_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def broken_cmd(mode: str) -> str:
     return f"{sys.executable} {BROKEN} {mode}"
 
@@ -32,8 +49,7 @@ def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
     """
     results = tmp_path / f"results-{len(list(tmp_path.glob('results-*.json')))}.json"
     argv = [*PYTEST, *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=checkout_env())
     doc = None
     if results.exists():
         from appc_conformance.reports.results import parse  # the harness writes without validating: every test checks

@@ -6,25 +6,10 @@ file of an ``--expectations`` folder applies, and name an entry whose case does 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from appc_conformance.conformance import cli
-from tests.helpers import ROOT, run_suite
+from tests.helpers import run_cli, run_suite
 from tests.report_fixtures import three_runs
-
-
-def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run(
-        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_write_template_into_a_missing_folder_is_an_input_error(tmp_path, capsys):

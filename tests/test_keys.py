@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from appc_conformance.servers import artefacts
-from tests.helpers import ROOT
+from tests.helpers import ROOT, checkout_env
 
 pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="GnuPG (gpg) is not installed")
 
-ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+ENV = checkout_env()
 
 
 def _rsa_packet(value: bytes, alg: int = 1) -> bytes:

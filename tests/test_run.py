@@ -71,20 +71,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from appc_conformance.conformance import vectors  # noqa: E402
-from tests.helpers import BROKEN, ROOT, VECTORS, broken_cmd  # noqa: E402
+from tests.helpers import BROKEN, ROOT, VECTORS, broken_cmd, run_cli  # noqa: E402
 from tests.report_fixtures import make_results  # noqa: E402
-
-
-def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run(
-        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def _procs_with(marker: str) -> list[int]:

@@ -6,24 +6,10 @@ adapter that runs no discovery."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 
-from tests.helpers import ROOT, VECTORS
-
-
-def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run(
-        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.helpers import ROOT, run_cli, VECTORS
 
 
 def _vector_copy(tmp_path):

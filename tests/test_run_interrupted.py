@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -16,13 +15,13 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, checkout_env
 
 MINIMAL = ROOT / "examples" / "minimal-adapter" / "adapter.py"
 
 
 def _env() -> dict:
-    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return checkout_env()
 
 
 def _cli(*args: str) -> list[str]:

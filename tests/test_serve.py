@@ -14,11 +14,11 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, checkout_env
 
 
 def _start(*args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = checkout_env()
     return subprocess.Popen(
         [sys.executable, "-m", "appc_conformance", "serve", *args],
         cwd=ROOT,
