@@ -24,8 +24,10 @@ import json
 import sys
 from collections import Counter
 
-PASS = "pass"
-NOT_ATTEMPTED = ("not-implemented", "skipped")
+from appc_conformance.conformance.grading import PASS, SKIPPING
+
+# Not attempts: not implemented, declined (unsupported) or skipped, as in every report.
+NOT_ATTEMPTED = SKIPPING
 
 
 def load(path: str) -> dict:

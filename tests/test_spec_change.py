@@ -452,3 +452,18 @@ def test_pull_request_expectations_name_real_cases_and_findings():
             assert f"| {ref} |" in findings, (k.label(), ref)
         if k.reason.startswith("inherited"):
             assert f"`{k.id}`" in findings or k.id.rsplit("/", 1)[-1] in findings, k.label()
+
+
+def test_verdict_counts_input_the_adapter_declined_as_not_attempted(tmp_path):
+    """``unsupported`` (the adapter declined that input) is no failure here either: the verdicts
+    that are not attempts are the grading module's SKIPPING, as in every report."""
+    ids = ["a/x", "a/y"]
+    base = _results(tmp_path / "base.json", "1+base", _declined("appc-imagetags", ids))
+    change = _results(
+        tmp_path / "change.json",
+        "1+change",
+        [("a/x", "appc-imagetags", "pass", ""), ("a/y", "appc-imagetags", "unsupported", "declined that input")],
+    )
+    out = _verdict(tmp_path, base, change)
+    assert "1 pass, 0 fail of 1 attempted (1 not attempted)" in out.stdout, out.stdout
+    assert "declined that input" not in out.stdout
