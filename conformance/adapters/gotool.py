@@ -11,7 +11,40 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Callable
+
+
+class NotAvailable(Exception):
+    """What a build needs is missing (each build module's own subclass says what)."""
+
+
+class TreeError(NotAvailable):
+    """The folder given as the tree to build against is not such a tree."""
+
+
+class BuildError(RuntimeError):
+    """The toolchain and the tree are there, but the adapter did not compile (a bug)."""
+
+
+def cli_outcome(action: Callable[[], object]) -> int:
+    """The exit status of a build module's command line: 0 with what ``action`` returns printed,
+    2 for a folder that is not a tree, 3 for what is not available, 1 for a failed build."""
+    try:
+        out = action()
+    except TreeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NotAvailable as exc:
+        print(f"not available: {exc}", file=sys.stderr)
+        return 3
+    except BuildError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
 
 # Part of each binary's cache key: a change here rebuilds.
 BUILD_FLAGS = ("-trimpath",)

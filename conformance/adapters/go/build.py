@@ -74,15 +74,15 @@ ENV_SPEC_SRC = "APPC_SPEC_SRC"
 ENV_SPEC_NAME = "APPC_SPEC_NAME"
 
 
-class NotAvailable(Exception):
+class NotAvailable(gotool.NotAvailable):
     """Go or the appc/spec library source is not installed; the message says how to install."""
 
 
-class BuildError(RuntimeError):
+class BuildError(gotool.BuildError):
     """The toolchain and library are there, but the adapter did not compile (a bug)."""
 
 
-class SpecTreeError(NotAvailable):
+class SpecTreeError(NotAvailable, gotool.TreeError):
     """The appc/spec tree given (--spec-src, APPC_SPEC_SRC) is not one (so that implementation
     cannot be had: callers that handle NotAvailable report it as such)."""
 
@@ -350,22 +350,12 @@ def main(argv=None) -> int:
         help="print what the probes found in the tree and the profile the build claims (JSON)",
     )
     args = ap.parse_args(argv)
-    try:
-        if args.api:
-            print(json.dumps(api(spec_src=args.spec_src, spec_name=args.spec_name), sort_keys=True))
-            return 0
-        make = build_actool if args.actool else build
-        print(make(spec_src=args.spec_src, spec_name=args.spec_name))
-    except SpecTreeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except NotAvailable as exc:
-        print(f"not available: {exc}", file=sys.stderr)
-        return 3
-    except BuildError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    return 0
+    if args.api:
+        return gotool.cli_outcome(
+            lambda: json.dumps(api(spec_src=args.spec_src, spec_name=args.spec_name), sort_keys=True)
+        )
+    make = build_actool if args.actool else build
+    return gotool.cli_outcome(lambda: make(spec_src=args.spec_src, spec_name=args.spec_name))
 
 
 if __name__ == "__main__":

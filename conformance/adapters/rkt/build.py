@@ -56,15 +56,15 @@ INSTALL_GO = "apt-get install golang-go"
 TREE_MARKS = ("rkt/image", "pkg/keystore", "rkt/pubkey", "rkt/config", "store/imagestore", "vendor")
 
 
-class NotAvailable(Exception):
+class NotAvailable(gotool.NotAvailable):
     """No rkt tree was given, or Go is not installed; the message says how to get them."""
 
 
-class TreeError(NotAvailable):
+class TreeError(NotAvailable, gotool.TreeError):
     """The folder given is not an rkt source tree."""
 
 
-class BuildError(RuntimeError):
+class BuildError(gotool.BuildError):
     """Go and the tree are there, but the adapter did not compile against it."""
 
 
@@ -205,18 +205,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--rkt-src", metavar="DIR", help=f"root of an rkt checkout (default: ${ENV_RKT_SRC})")
     args = ap.parse_args(argv)
-    try:
-        print(build(rkt_src=args.rkt_src))
-    except TreeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except NotAvailable as exc:
-        print(f"not available: {exc}", file=sys.stderr)
-        return 3
-    except BuildError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    return 0
+    return gotool.cli_outcome(lambda: build(rkt_src=args.rkt_src))
 
 
 if __name__ == "__main__":
