@@ -603,8 +603,7 @@ def outside_hosts(raw: dict) -> list[tuple[str, str]]:
     name or in a URL of the input or of what the hosts serve is a problem: the suite never lets
     a vector point an implementation off the machine. Returns (field, message) pairs.
     """
-    from appc_conformance.servers.scenario import FIRST_ADDRESS  # noqa: PLC0415 (how the scenario numbers its hosts)
-    from appc_conformance.servers.spec import HostsError, strings, substitute  # noqa: PLC0415
+    from appc_conformance.servers.spec import FIRST_ADDRESS, HostsError, strings, substitute  # noqa: PLC0415
 
     hosts = raw.get("hosts")
     if not isinstance(hosts, dict):

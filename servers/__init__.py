@@ -20,11 +20,16 @@ servers/README.md documents the formats.
 from __future__ import annotations
 
 
-from . import artefacts, ca
+from typing import TYPE_CHECKING
+
+from . import ca
 from .ca import Pki
 from .log import RequestLog, SpecError, check_spec
 from .scenario import CUSTOM, DEFAULT, PortsUnavailable, Scenario, default_ports_available, scenario
 from .spec import HostsError, check_hosts, placeholders
+
+if TYPE_CHECKING:
+    from . import artefacts
 
 __all__ = [
     "artefacts",
@@ -41,6 +46,16 @@ __all__ = [
     "default_ports_available",
     "lint_case",
 ]
+
+
+def __getattr__(name: str):
+    """``servers.artefacts`` is imported on first use: the archive, compression and signing
+    modules are start-up time a run without fetch cases (or a lint) has no use for."""
+    if name == "artefacts":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module(f"{__name__}.artefacts")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def lint_case(case: dict) -> list[str]:

@@ -27,12 +27,14 @@ import os
 import shutil
 import ssl
 import threading
-
-import trustme
+from typing import TYPE_CHECKING
 
 from appc_conformance import tempdirs
 
-CERT_KINDS = ("trusted", "untrusted", "wrong-host", "expired")
+from .spec import CERT_KINDS
+
+if TYPE_CHECKING:
+    import trustme
 _WRONG_HOST_IP = "127.0.0.254"
 _PREFIX = "ca-"
 
@@ -46,6 +48,8 @@ class Pki:
             directory = tempdirs.make(_PREFIX)
         self.directory = directory
         os.makedirs(self.directory, exist_ok=True)
+        import trustme  # noqa: PLC0415 - with cryptography, a tenth of a second: imported when a CA is made
+
         self.ca = trustme.CA(organization_name="appc conformance test CA")
         self.rogue = trustme.CA(organization_name="appc conformance rogue CA")
         self.ca_file = os.path.join(self.directory, "appc-mock-ca.pem")

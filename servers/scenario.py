@@ -8,16 +8,17 @@ import socket
 import sys
 import threading
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from . import artefacts as artmod
-from . import ca as camod
 from . import log as logmod
-from . import mock
-from .spec import HostsError, check_hosts, substitute
+from .spec import FIRST_ADDRESS, HostsError, check_hosts, substitute
+
+if TYPE_CHECKING:
+    from . import artefacts as artmod
+    from . import ca as camod
+    from . import mock
 
 CUSTOM, DEFAULT = "custom", "default"
-FIRST_ADDRESS = 2  # host symbols map to 127.0.0.2, 127.0.0.3, ... in order of appearance
 _PORT_TRIES = 50
 
 
@@ -124,6 +125,8 @@ class Scenario:
             raise HostsError("too many hosts")
         self.raw_hosts = hosts
         self.port_mode = port_mode
+        from . import ca as camod  # noqa: PLC0415 - the servers' modules are imported when a scenario is made
+
         self.pki = pki or camod.default()
         block = address_block() if port_mode == DEFAULT else 0
         self.addresses = {sym: f"127.0.{block}.{first_address + i}" for i, sym in enumerate(hosts)}
@@ -145,6 +148,9 @@ class Scenario:
         return self.pki.ca_file
 
     def start(self) -> "Scenario":
+        from . import artefacts as artmod  # noqa: PLC0415 - see __init__
+        from . import mock  # noqa: PLC0415
+
         if self._ports_lock is not None:
             self._ports_lock.acquire()  # held until stop
         try:
@@ -182,6 +188,8 @@ class Scenario:
         return self
 
     def _bind(self) -> list:
+        from . import mock  # noqa: PLC0415 - see __init__
+
         syms = list(self.addresses)
         if self.port_mode == DEFAULT:
             out = []

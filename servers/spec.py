@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .ca import CERT_KINDS
+# The certificates a mock host may present (``cert``); servers/ca.py makes them.
+CERT_KINDS = ("trusted", "untrusted", "wrong-host", "expired")
+# Host symbols map to 127.0.0.2, 127.0.0.3, ... in order of appearance (servers/scenario.py).
+FIRST_ADDRESS = 2
 
 # {{a}} -> "127.0.0.2[:port]" (the address and, with custom ports, the port), {{a.host}} -> "127.0.0.2".
 # Double braces cannot be confused with the single-brace variables of URI templates.
