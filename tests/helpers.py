@@ -1,13 +1,22 @@
-"""Run the conformance suite as a user would (a pytest subprocess) and read its results file."""
+"""Run the conformance suite and read its results file: in this process (a vector run through
+``pytest.main``, as ``appc-conformance run`` starts it but without a new interpreter), or, for
+what only a process shows (its exit, its signals, its environment, a bound on its whole time),
+as a user would: a pytest subprocess."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from appc_conformance.conformance.run_verb import pytest_command
+import pytest
+
+from appc_conformance.conformance import plugin
+from appc_conformance.conformance.run_verb import PYTEST_ARGS, pytest_command
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
@@ -42,14 +51,50 @@ def broken_cmd(mode: str) -> str:
     return f"{sys.executable} {BROKEN} {mode}"
 
 
-def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600):
-    """Run ``pytest VECTORS ARGS``; return (completed process, results document or None).
+@dataclass
+class InProcessRun:
+    """What an in-process vector run gives: the parts of a completed process a test reads."""
 
-    The results file is parsed and validated against the results schema, as every reader does.
+    args: list
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_here(args: list[str]) -> InProcessRun:
+    """``pytest ARGS`` as a vector run, in this process: the harness plugin alone (as PYTEST),
+    the terminal output kept, the working folder and the environment of a subprocess run
+    (the checkout, ``checkout_env``) set for the run and put back after it. The adapters it
+    starts are processes as in any run; what is saved is the interpreter and the imports."""
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.update(checkout_env())
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = pytest.main([*PYTEST_ARGS, *args], plugins=[plugin])
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return InProcessRun(list(args), int(code), out.getvalue(), err.getvalue())
+
+
+def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600, process: bool = False):
+    """Run ``pytest VECTORS ARGS``; return (completed run, results document or None).
+
+    In this process (``run_here``) unless ``process``: then a subprocess, as a user starts it,
+    stopped after ``timeout`` seconds. The results file is parsed and validated against the
+    results schema, as every reader does.
     """
     results = tmp_path / f"results-{len(list(tmp_path.glob('results-*.json')))}.json"
-    argv = [*PYTEST, *(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=checkout_env())
+    args_ = [*(str(p) for p in (paths or [VECTORS])), "--results", str(results), *args]
+    if process:
+        proc = subprocess.run(
+            [*PYTEST, *args_], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=checkout_env()
+        )
+    else:
+        proc = run_here(args_)
     doc = None
     if results.exists():
         from appc_conformance.reports.results import parse  # the harness writes without validating: every test checks

@@ -134,7 +134,8 @@ def test_other_items_keep_their_fixtures_around_vector_items(tmp_path, order):
         "vectors-between": [tests[0], vector_file, tests[1]],
         "vectors-last": [*tests, vector_file],
     }[order]
-    proc, doc = run_suite(tmp_path, "--vectors", str(vec), paths=paths)
+    # A subprocess: the runs import Python test modules of the same names (test_a, test_b).
+    proc, doc = run_suite(tmp_path, "--vectors", str(vec), paths=paths, process=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert summary(proc) == {"passed": len(doc["cases"]) + 2}
     assert log.read_text() == "a torn down\nb torn down\n"
