@@ -345,8 +345,9 @@ class _SchemaCache:
     and the check that keeps a case on its loopback mock hosts runs on every load, cached or not.
     """
 
-    def __init__(self, path: Path | None, schema_bytes: bytes, catalog_bytes: bytes = b""):
+    def __init__(self, path: Path | None, schema_bytes: bytes, catalog_bytes: bytes = b"", memory: bool = False):
         self.path = path
+        self.memory = memory  # also what passed in this process (_PASSED_IN_PROCESS)
         salt = hashlib.sha256()
         for part in (schema_bytes, catalog_bytes, _jsonschema_version().encode(), _checking_code()):
             salt.update(hashlib.sha256(part).digest())
@@ -371,11 +372,22 @@ class _SchemaCache:
         return hashlib.sha256(self.salt + data).hexdigest()
 
     def __contains__(self, key: str) -> bool:
-        return key in self.known or key in self.new
+        if key in self.known or key in self.new:
+            return True
+        if self.memory and key in _PASSED_IN_PROCESS:
+            self.new[key] = None  # checked by this process: the cache file gets it too
+            return True
+        return False
 
     def add(self, key: str) -> None:
-        if key not in self:
+        """``key`` was checked by this process and passed: recorded for the cache file and,
+        with ``memory``, for this process (never a digest only read from the file)."""
+        if key not in self.known:
             self.new[key] = None
+        if self.memory:
+            if len(_PASSED_IN_PROCESS) >= CACHE_KEEP:
+                _PASSED_IN_PROCESS.clear()
+            _PASSED_IN_PROCESS.add(key)
 
     def save(self) -> None:
         if self.path is None or not self.new:
@@ -384,6 +396,13 @@ class _SchemaCache:
         cache.write_private(
             self.path, json.dumps({"format": "appc-conformance-schema-cache", "checked": keep}).encode("utf-8")
         )
+
+
+# The digests (as _SchemaCache.key gives them) that passed every check in this process, kept in
+# memory only: a process that loads the vector set again (the suite's own tests run the harness
+# in-process) skips what the same bytes, schema, catalog and code already passed, with the
+# cache file or without one. ``load(cache=False)`` does not read it: it checks from scratch.
+_PASSED_IN_PROCESS: set[str] = set()
 
 
 def _checking_code() -> bytes:
@@ -451,9 +470,10 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
             catalog_bytes = (root / "requirements.json").read_bytes()
         except OSError:
             catalog_bytes = b"(unreadable)"  # _checked_catalog reports it
-        checked = _SchemaCache(cache_file() if cache else None, schema_bytes, catalog_bytes)
+        checked = _SchemaCache(cache_file() if cache else None, schema_bytes, catalog_bytes, memory=cache)
         problem = None
-        if checked.key(checked.SCHEMA_ITSELF) not in checked:
+        schema_key = checked.key(checked.SCHEMA_ITSELF)
+        if schema_key not in checked:
             import jsonschema  # noqa: PLC0415 (a load that skips every check never imports it)
 
             try:
@@ -461,7 +481,7 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
             except jsonschema.exceptions.SchemaError as exc:
                 problem = exc.message
             else:
-                checked.add(checked.key(checked.SCHEMA_ITSELF))
+                checked.add(schema_key)
     except (OSError, ValueError, RecursionError) as exc:
         problem = str(exc) or type(exc).__name__
     if problem is not None:
@@ -566,7 +586,7 @@ def _load_file(
             best = validators.best(errs)
             vs.problems.append(Problem(rel, where, _json_path(best.absolute_path) or "(case)", best.message))
             continue
-        bad = _loopback_problems(raw) if known_good else _semantic_problems(raw, area, known_reqs, known_ambs)
+        bad = _loopback_checked(key, i, raw) if known_good else _semantic_problems(raw, area, known_reqs, known_ambs)
         clean = clean and not bad
         if cid in seen:  # across files: checked on every load
             bad.append(("id", f"duplicate case ID, first defined in {seen[cid]}"))
@@ -579,6 +599,24 @@ def _load_file(
         (vs.suite_cases if raw["op"] in SUITE_OPS else vs.cases).append(Case(id=cid, file=rel, index=i, raw=raw))
     if clean and not known_good:
         checked.add(key)
+
+
+# The loopback check's findings in this process, by file digest and case index: the check reads
+# nothing but the case, so the same bytes give the same findings. A process that loads the
+# vector set again (the suite's own tests, which run the harness in-process) checks each file
+# once; a new process checks again. Kept in memory only, at most _LOOPBACK_KEEP entries.
+_LOOPBACK_SEEN: dict[tuple[str, int], list[tuple[str, str]]] = {}
+_LOOPBACK_KEEP = 20_000
+
+
+def _loopback_checked(key: str, index: int, raw: Any) -> list[tuple[str, str]]:
+    found = _LOOPBACK_SEEN.get((key, index))
+    if found is None:
+        found = _loopback_problems(raw)
+        if len(_LOOPBACK_SEEN) >= _LOOPBACK_KEEP:
+            _LOOPBACK_SEEN.clear()
+        _LOOPBACK_SEEN[(key, index)] = found
+    return list(found)  # the caller adds to it
 
 
 def _loopback_problems(raw: Any) -> list[tuple[str, str]]:

@@ -19,6 +19,13 @@ from tests.helpers import ROOT, VECTORS
 OFF_LOOPBACK = "192.0.2.10"
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_memory(monkeypatch):
+    """Each test starts as a new process does: nothing checked in memory yet."""
+    monkeypatch.setattr(vectors, "_PASSED_IN_PROCESS", set())
+    monkeypatch.setattr(vectors, "_LOOPBACK_SEEN", {})
+
+
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     """A vector set of one discovery file whose first case aims the adapter at 192.0.2.10, and

@@ -11,6 +11,14 @@ from appc_conformance.conformance import vectors
 from tests.helpers import VECTORS
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_memory(monkeypatch):
+    """Each test starts as a new process does: nothing checked yet (the harness runs of other
+    tests in this worker checked the same bytes)."""
+    monkeypatch.setattr(vectors, "_PASSED_IN_PROCESS", set())
+    monkeypatch.setattr(vectors, "_LOOPBACK_SEEN", {})
+
+
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "cache"))
@@ -129,3 +137,75 @@ def test_the_schema_s_own_check_is_cached_and_a_broken_schema_is_never_recorded(
     for _ in range(2):
         with pytest.raises(vectors.VectorsError, match="schema cannot be used"):
             vectors.load(root)
+
+
+@pytest.fixture
+def network_root(tmp_path, monkeypatch):
+    monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "cache"))
+    dest = tmp_path / "vectors"
+    shutil.copytree(VECTORS / "schema", dest / "schema")
+    shutil.copy2(VECTORS / "requirements.json", dest / "requirements.json")
+    (dest / "discovery").mkdir()
+    shutil.copy2(VECTORS / "discovery" / "meta-tags.json", dest / "discovery" / "meta-tags.json")
+    return dest
+
+
+def test_the_loopback_check_runs_once_per_process_for_the_same_bytes_and_again_for_new_ones(network_root, monkeypatch):
+    """A file the cache knows as good still has its hosts checked (never trusted to the cache);
+    a second load in the same process reuses that check's findings for the same bytes only."""
+    calls = []
+    real = vectors.outside_hosts
+    monkeypatch.setattr(vectors, "outside_hosts", lambda raw: calls.append(raw["id"]) or real(raw))
+    vectors.load(network_root)  # full checks (they include the hosts), then cached
+    cases = len(vectors.load(network_root).cases)
+    checked = len(calls)
+    assert cases and checked >= cases
+    vectors.load(network_root)
+    assert len(calls) == checked  # same bytes, same process: not checked again
+    path = network_root / "discovery" / "meta-tags.json"
+    doc = json.loads(path.read_text())
+    doc["cases"][0]["input"]["app"] = "example.com/app"  # off the machine
+    path.write_text(json.dumps(doc, indent=1))
+    problems = vectors.load(network_root).problems
+    assert len(calls) > checked
+    assert [p.field for p in problems] == ["input"], problems
+
+
+def test_what_passed_in_this_process_is_not_checked_again_by_it(root, monkeypatch):
+    """In memory, as the cache file (with the cache file off too): the same bytes, schema,
+    catalog and code are checked once per process; ``cache=False`` still checks from scratch,
+    and a changed file is checked again."""
+    monkeypatch.setenv(vectors.CACHE_ENV, "off")
+    calls = []
+    real = vectors._semantic_problems
+    monkeypatch.setattr(vectors, "_semantic_problems", lambda raw, *a: calls.append(raw["id"]) or real(raw, *a))
+    first = vectors.load(root)
+    assert calls and not first.problems
+    calls.clear()
+    assert [c.raw for c in vectors.load(root).cases] == [c.raw for c in first.cases]
+    assert calls == []
+    vectors.load(root, cache=False)
+    assert len(calls) == len(first.cases)
+    calls.clear()
+    path = root / "app-strings" / "basic.json"
+    doc = json.loads(path.read_text())
+    doc["cases"][0]["strength"] = "sometimes"
+    path.write_text(json.dumps(doc))
+    assert [p.field for p in vectors.load(root).problems] == ["strength"]
+    assert calls and all(c.startswith("app-strings/basic/") for c in calls)
+
+
+def test_a_digest_read_from_the_cache_file_is_not_taken_as_checked_by_this_process(root, monkeypatch):
+    """A forged entry of the cache file hides a problem from a load that reads that file (the
+    cache file's own trust rules decide that), never from a load without it."""
+    path = root / "app-strings" / "basic.json"
+    doc = json.loads(path.read_text())
+    doc["cases"][0]["strength"] = "sometimes"
+    path.write_text(json.dumps(doc))
+    schema_bytes = (root / "schema" / "vector-file.schema.json").read_bytes()
+    forged = vectors._SchemaCache(vectors.cache_file(), schema_bytes, (root / "requirements.json").read_bytes())
+    forged.new[forged.key(path.read_bytes())] = None
+    forged.save()
+    assert not vectors.load(root).problems
+    monkeypatch.setenv(vectors.CACHE_ENV, "off")
+    assert [p.field for p in vectors.load(root).problems] == ["strength"]
