@@ -27,6 +27,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -133,6 +134,31 @@ class Hello:
     status: Status = "answer"  # "answer": the adapter answered the hello (ok or unsupported)
 
 
+class Launcher:
+    """How an adapter command is found and started: a process in a new session (its own
+    process group), its three standard streams pipes."""
+
+    def found(self, name: str) -> bool:
+        """``name`` (a command line's first word) names a program that can be started."""
+        return shutil.which(name) is not None
+
+    def __call__(self, argv: list[str], env: dict) -> Any:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+            start_new_session=True,
+        )
+
+
+#: The launcher in use. The suite's own tests put one here that starts some commands
+#: in-process (tests/miniatures.py) and passes the others on to a ``Launcher``.
+LAUNCH = Launcher()
+
+
 class _Process:
     """One adapter process, in a process group of its own. Its stdin, stdout and stderr are
     non-blocking and served in the calling thread with ``select``: an answer already in the
@@ -142,17 +168,15 @@ class _Process:
     when a grandchild still holds the pipe; the group is killed with the process."""
 
     def __init__(self, argv: list[str], env: dict):
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            bufsize=0,
-            start_new_session=True,
-        )
+        self.proc = LAUNCH(argv, env)
         self.pid = self.proc.pid  # also the process group's id
-        WATCHER.started(self.pid)
+        # What the launch gave: a process in a group of its own, or an in-process stand-in
+        # (``in_process``; the suite's own tests) that ends with ``kill`` and says it ended on
+        # its ``exit_fd`` (which becomes this object's, closed in ``stop``). Only a process
+        # group is watched and killed.
+        self.group = not getattr(self.proc, "in_process", False)
+        if self.group:
+            WATCHER.started(self.pid)
         stdin, stdout, stderr = self.proc.stdin, self.proc.stdout, self.proc.stderr
         assert stdin is not None and stdout is not None and stderr is not None  # all three are pipes
         self._in_fd = stdin.fileno()
@@ -172,7 +196,7 @@ class _Process:
         self._stderr_total = 0  # lines ever read: marks count from the start
         self.wrote_stderr = False
         try:
-            self._pidfd: int | None = os.pidfd_open(self.pid)
+            self._pidfd: int | None = os.pidfd_open(self.pid) if self.group else self.proc.exit_fd
         except (AttributeError, OSError):
             self._pidfd = None  # no pidfd: the exit is polled on every wake-up (at least every 0.1 s)
         self.exited = False
@@ -322,6 +346,9 @@ class _Process:
 
     # -- the end ------------------------------------------------------------------------
     def kill_group(self) -> None:
+        if not self.group:
+            self.proc.kill()
+            return
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -342,7 +369,8 @@ class _Process:
                 pass
         self.kill_group()
         self.proc.wait()
-        WATCHER.stopped(self.pid)
+        if self.group:
+            WATCHER.stopped(self.pid)
         for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
             try:
                 if stream is not None:
@@ -350,7 +378,7 @@ class _Process:
             except (OSError, ValueError):
                 pass
         if self._pidfd is not None:
-            os.close(self._pidfd)
+            os.close(self._pidfd)  # a stand-in's exit_fd too: the harness closes it with the streams
             self._pidfd = None
 
 

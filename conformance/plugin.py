@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -21,7 +20,7 @@ from typing import Literal
 
 import pytest
 
-from appc_conformance.conformance import __version__, childlink, grading, pool, registry, vectors
+from appc_conformance.conformance import __version__, adapter, childlink, grading, pool, registry, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.case_runner import run_case
 from appc_conformance.text import printable
@@ -146,7 +145,7 @@ class Harness:
             argv = shlex.split(opt.adapter_cmd)
             if not argv:
                 raise pytest.UsageError("--adapter-cmd is empty")
-            if shutil.which(argv[0]) is None:
+            if not adapter.LAUNCH.found(argv[0]):
                 raise pytest.UsageError(f"--adapter-cmd: command not found: {argv[0]!r}")
             self.argv = argv
         else:

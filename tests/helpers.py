@@ -17,6 +17,7 @@ import pytest
 
 from appc_conformance.conformance import plugin
 from appc_conformance.conformance.run_verb import PYTEST_ARGS, pytest_command
+from tests import miniatures
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
@@ -65,13 +66,14 @@ def run_here(args: list[str]) -> InProcessRun:
     """``pytest ARGS`` as a vector run, in this process: the harness plugin alone (as PYTEST),
     the terminal output kept, the working folder and the environment of a subprocess run
     (the checkout, ``checkout_env``) set for the run and put back after it. The adapters it
-    starts are processes as in any run; what is saved is the interpreter and the imports."""
+    starts are processes as in any run (but ``miniature NAME``, tests/miniatures.py); what is
+    saved is the interpreter and the imports."""
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
     os.environ.update(checkout_env())
     os.chdir(ROOT)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), miniatures.installed():
             code = pytest.main([*PYTEST_ARGS, *args], plugins=[plugin])
     finally:
         os.chdir(saved_cwd)

@@ -12,6 +12,7 @@ import pytest
 
 from appc_conformance.conformance import vectors
 from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite, verdicts
+from tests.miniatures import command as miniature
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
 # A small slice with every op and both profiles, for the slow broken adapters (hang, crash).
@@ -59,7 +60,7 @@ def test_every_case_fails_against_the_negating_adapter(tmp_path, vector_set):
 
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_always_wrong_adapter_fails_every_case(tmp_path):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("wrong"), paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature("wrong"), paths=NON_NETWORK)
     assert {c["verdict"] for c in doc["cases"]} <= {"fail", "error"}
     assert doc["cases"]
     assert proc.returncode == 1
@@ -78,7 +79,7 @@ def test_always_wrong_adapter_fails_every_case(tmp_path):
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 def test_transport_failures_get_their_own_verdict_and_the_run_goes_on(tmp_path, mode, verdict):
     proc, doc = run_suite(
-        tmp_path, "--adapter-cmd", broken_cmd(mode), "--adapter-timeout", "0.5", *SLICE, paths=NON_NETWORK
+        tmp_path, "--adapter-cmd", miniature(mode), "--adapter-timeout", "0.5", *SLICE, paths=NON_NETWORK
     )
     assert doc is not None and len(doc["cases"]) >= 8, proc.stdout[-2000:]
     assert {c["verdict"] for c in doc["cases"]} == {verdict}
@@ -88,7 +89,7 @@ def test_transport_failures_get_their_own_verdict_and_the_run_goes_on(tmp_path, 
 
 
 def test_adapter_stderr_is_kept_with_the_case(tmp_path):
-    _, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("crash"), *SLICE, paths=NON_NETWORK)
+    _, doc = run_suite(tmp_path, "--adapter-cmd", miniature("crash"), *SLICE, paths=NON_NETWORK)
     assert all("crashing now" in c["stderr"] for c in doc["cases"])
 
 
@@ -112,7 +113,7 @@ def test_missing_ops_are_not_implemented_not_failures(tmp_path):
 
 
 def test_declined_profile_is_not_implemented(tmp_path):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("no-profile"), *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature("no-profile"), *SLICE, paths=NON_NETWORK)
     assert {c["verdict"] for c in doc["cases"]} == {"not-implemented"}
     assert "supports no profile" in doc["cases"][0]["message"]
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
 from appc_conformance.conformance import adapter
 from appc_conformance.conformance.adapter import AdapterSession
-from tests.helpers import BROKEN, VECTORS, run_suite
-
-SCRIPTED = [sys.executable, str(BROKEN), "scripted"]
+from tests import miniatures
+from tests.helpers import VECTORS, run_suite
 
 
 @pytest.fixture
 def session():
-    s = AdapterSession(SCRIPTED, "appc-0.8.11", timeout=0.5)
-    assert s.ensure().ok
-    yield s
-    s.close()
+    """The ``scripted`` miniature (tests/miniatures.py): the transport, without a process."""
+    with miniatures.installed():
+        s = AdapterSession(miniatures.command("scripted").split(), "appc-0.8.11", timeout=0.5)
+        assert s.ensure().ok
+        yield s
+        s.close()
 
 
 def send_all(session, apps):

@@ -16,6 +16,7 @@ import pytest
 
 from appc_conformance.conformance import run_verb as run
 from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite
+from tests.miniatures import command as miniature
 
 MUTANTS = ROOT / "tests" / "fakes" / "mutants.py"
 OUTCOMES = re.compile(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?)")
@@ -93,7 +94,7 @@ def test_skips_and_passes_are_the_same_under_both_protocols(tmp_path):
 
 
 def test_exitfirst_stops_after_the_first_failing_case(tmp_path):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("wrong"), "-x", paths=[VECTORS / "app-strings"])
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature("wrong"), "-x", paths=[VECTORS / "app-strings"])
     assert summary(proc) == {"failed": 1}
     assert len(doc["cases"]) == 1
 

@@ -14,7 +14,8 @@ import pytest
 
 from appc_conformance.conformance import protocol, registry, vectors
 from appc_conformance.conformance.run_verb import add_arguments, child_argv, make_plan
-from tests.helpers import ROOT, broken_cmd, run_suite, verdicts
+from tests.helpers import ROOT, run_suite, verdicts
+from tests.miniatures import command as miniature
 
 DOCS = ROOT / "docs" / "ADAPTERS.md"
 EXAMPLES = {
@@ -205,12 +206,12 @@ def test_run_passes_the_option_to_the_pytest_plugin(tmp_path):
 
 
 def test_an_answer_that_breaks_the_schema_is_a_protocol_error_naming_the_place(tmp_path):
-    """broken.py's ``wrong`` mode answers ``{"valid": "mutant"}``: graded ``fail`` by default,
+    """The ``wrong`` miniature answers ``{"valid": "mutant"}``: graded ``fail`` by default,
     a protocol-error naming the schema and the place with ``--validate-adapter``."""
     sel = ("--case", "manifests/annotations/valid", "--profile", "appc-0.8.11")
-    _, plain = run_suite(tmp_path, "--adapter-cmd", broken_cmd("wrong"), *sel)
+    _, plain = run_suite(tmp_path, "--adapter-cmd", miniature("wrong"), *sel)
     assert [c["verdict"] for c in plain["cases"]] == ["fail"]
-    _, checked = run_suite(tmp_path, "--adapter-cmd", broken_cmd("wrong"), "--validate-adapter", *sel)
+    _, checked = run_suite(tmp_path, "--adapter-cmd", miniature("wrong"), "--validate-adapter", *sel)
     (case,) = checked["cases"]
     assert case["verdict"] == "protocol-error"
     assert (
