@@ -788,6 +788,10 @@ def summarize_failures(jobs: list[Job], report_path: Path | None, console: Conso
         )
 
 
+#: Seconds an adapter may take to be ready before the console says it is being built.
+ANNOUNCE_BUILD_AFTER = 1.0
+
+
 def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]:
     """Resolve each bundled implementation's adapter (building the Go one if needed); an
     implementation that is not available gets its results file now. Returns the jobs to run."""
@@ -801,7 +805,7 @@ def prepare(jobs: list[Job], profiles: list[str], console: Console) -> list[Job]
         outcome: dict = {}
         worker = threading.Thread(target=_resolve, args=(job.label, outcome), daemon=True)
         worker.start()
-        worker.join(1.0)
+        worker.join(ANNOUNCE_BUILD_AFTER)
         if worker.is_alive():
             console.line(f"{job.label}: building its adapter (a first Go build takes about a minute) ...")
             t0 = time.monotonic()

@@ -366,9 +366,10 @@ def test_building_the_go_adapter_is_announced(monkeypatch, capsys):
     from appc_conformance.conformance import run_verb as runmod
 
     def slow(name):
-        time.sleep(1.5)
+        time.sleep(0.3)
         return ["true"]
 
+    monkeypatch.setattr(runmod, "ANNOUNCE_BUILD_AFTER", 0.1)
     monkeypatch.setattr(runmod.registry, "command", slow)
     jobs = [runmod.Job("go-appc", ["--impl", "go-appc"], Path("unused.json"))]
     assert runmod.prepare(jobs, ["appc-0.8.11"], runmod.Console()) == jobs

@@ -39,6 +39,10 @@ class HostileHost:
 
     def close(self) -> None:
         self.stopping.set()
+        try:  # wakes the accept (closing the socket alone leaves it waiting)
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         for t in self._threads:
             t.join(1.0)
