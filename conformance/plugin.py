@@ -138,6 +138,7 @@ class Harness:
         # connection, and the run never makes the CA nor imports the mock servers). Other items
         # (the generated suite's tests, say) may use the sessions for anything: they keep it.
         self.needs_ca = True
+        self._public_folders: dict | None = None
         self.impl_id = None
         if opt.adapter_cmd:
             if opt.impl:
@@ -255,6 +256,12 @@ class Harness:
                 break
             if nxt.ticket is None and nxt.profile in self.sessions:
                 nxt.ticket = self.sessions[nxt.profile].submit(nxt.case.op, nxt.case.raw["input"])
+
+    def public_folders(self) -> dict:
+        """``_public_folders`` of this run, worked out once: the folders do not change."""
+        if self._public_folders is None:
+            self._public_folders = _public_folders(self.config, self.argv)
+        return self._public_folders
 
     def close(self):
         if self.pool is not None:
@@ -677,9 +684,12 @@ def case_json(h: Harness, rec, case=None) -> dict:
                     d[f"{key}_truncated"] = True
     from appc_conformance.reports.model import public_text  # noqa: PLC0415
 
+    folders = None
     for key in ("stderr", "message"):  # a failed handshake's message quotes stderr and the command
         if d.get(key):
-            d[key] = public_text(d[key], _public_folders(h.config, h.argv))
+            if folders is None:
+                folders = h.public_folders()
+            d[key] = public_text(d[key], folders)
     return d
 
 

@@ -403,6 +403,10 @@ class _SchemaCache:
 # in-process) skips what the same bytes, schema, catalog and code already passed, with the
 # cache file or without one. ``load(cache=False)`` does not read it: it checks from scratch.
 _PASSED_IN_PROCESS: set[str] = set()
+# The schemas (by the digest of their bytes) that passed their check against their meta-schema
+# in this process: that check reads the schema alone (the cache key above also holds the
+# catalog, so a new catalog would check the same schema again).
+_SCHEMAS_PASSED: set[str] = set()
 
 
 def _checking_code() -> bytes:
@@ -473,7 +477,10 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
         checked = _SchemaCache(cache_file() if cache else None, schema_bytes, catalog_bytes, memory=cache)
         problem = None
         schema_key = checked.key(checked.SCHEMA_ITSELF)
-        if schema_key not in checked:
+        schema_digest = hashlib.sha256(schema_bytes).hexdigest()
+        if schema_key not in checked and cache and schema_digest in _SCHEMAS_PASSED:
+            checked.add(schema_key)  # the same schema passed its own check in this process
+        elif schema_key not in checked:
             import jsonschema  # noqa: PLC0415 (a load that skips every check never imports it)
 
             try:
@@ -482,6 +489,7 @@ def load(root: Path | None = None, files: Iterable[Path] | None = None, *, cache
                 problem = exc.message
             else:
                 checked.add(schema_key)
+                _SCHEMAS_PASSED.add(schema_digest)
     except (OSError, ValueError, RecursionError) as exc:
         problem = str(exc) or type(exc).__name__
     if problem is not None:

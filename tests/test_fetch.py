@@ -356,7 +356,7 @@ def test_raw_bytes_and_the_checks_of_the_new_members():
 def _fetch_cases():
     from appc_conformance.conformance import vectors
 
-    return [c for c in vectors.load(cache=False).cases if c.op == "fetch"]
+    return [c for c in vectors.load().cases if c.op == "fetch"]
 
 
 def _responses(obj):

@@ -24,6 +24,7 @@ def fresh_process_memory(monkeypatch):
     """Each test starts as a new process does: nothing checked in memory yet."""
     monkeypatch.setattr(vectors, "_PASSED_IN_PROCESS", set())
     monkeypatch.setattr(vectors, "_LOOPBACK_SEEN", {})
+    monkeypatch.setattr(vectors, "_SCHEMAS_PASSED", set())
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ def fresh_process_memory(monkeypatch):
     tests in this worker checked the same bytes)."""
     monkeypatch.setattr(vectors, "_PASSED_IN_PROCESS", set())
     monkeypatch.setattr(vectors, "_LOOPBACK_SEEN", {})
+    monkeypatch.setattr(vectors, "_SCHEMAS_PASSED", set())
 
 
 @pytest.fixture
@@ -209,3 +210,23 @@ def test_a_digest_read_from_the_cache_file_is_not_taken_as_checked_by_this_proce
     assert not vectors.load(root).problems
     monkeypatch.setenv(vectors.CACHE_ENV, "off")
     assert [p.field for p in vectors.load(root).problems] == ["strength"]
+
+
+def test_the_schema_s_own_check_runs_once_per_process_whatever_the_catalog(root, monkeypatch):
+    """The meta-schema check reads the schema alone: a changed catalog (a new cache key) does
+    not check the same schema again in this process; ``cache=False`` does."""
+    import jsonschema
+
+    monkeypatch.setenv(vectors.CACHE_ENV, "off")
+    checks = []
+    cls = jsonschema.validators.validator_for(json.loads((root / "schema" / "vector-file.schema.json").read_text()))
+    real = cls.check_schema
+    monkeypatch.setattr(cls, "check_schema", lambda schema, *a, **kw: checks.append(1) or real(schema, *a, **kw))
+    vectors.load(root)
+    assert checks == [1]
+    catalog = root / "requirements.json"
+    catalog.write_text(catalog.read_text() + "\n")
+    vectors.load(root)
+    assert checks == [1]
+    vectors.load(root, cache=False)
+    assert checks == [1, 1]
