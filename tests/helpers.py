@@ -36,25 +36,9 @@ def checkout_env() -> dict:
     return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
-def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``appc-conformance run ARGS`` from the checkout, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "appc_conformance", "run", *map(str, args)],
-        cwd=ROOT,
-        env=checkout_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def broken_cmd(mode: str) -> str:
-    return f"{sys.executable} {BROKEN} {mode}"
-
-
 @dataclass
 class InProcessRun:
-    """What an in-process vector run gives: the parts of a completed process a test reads."""
+    """What an in-process run gives: the parts of a completed process a test reads."""
 
     args: list
     returncode: int
@@ -62,24 +46,69 @@ class InProcessRun:
     stderr: str
 
 
-def run_here(args: list[str]) -> InProcessRun:
-    """``pytest ARGS`` as a vector run, in this process: the harness plugin alone (as PYTEST),
-    the terminal output kept, the working folder and the environment of a subprocess run
-    (the checkout, ``checkout_env``) set for the run and put back after it. The adapters it
-    starts are processes as in any run (but ``miniature NAME``, tests/miniatures.py); what is
-    saved is the interpreter and the imports."""
+def run_cli(*args, timeout: float = 300, process: bool = False):
+    """``appc-conformance run ARGS`` from the checkout: in this process (``cli.main``, with what
+    ``as_a_process`` sets) unless ``process``, then as a user runs it, stopped after ``timeout``
+    seconds. Either way the verb starts its pytest children and their adapters as processes."""
+    argv = ["run", *map(str, args)]
+    if process:
+        return subprocess.run(
+            [sys.executable, "-m", "appc_conformance", *argv],
+            cwd=ROOT,
+            env=checkout_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    from appc_conformance.conformance import cli
+
+    with as_a_process() as got:
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return InProcessRun(argv, int(code or 0), got.stdout, got.stderr)
+
+
+def broken_cmd(mode: str) -> str:
+    return f"{sys.executable} {BROKEN} {mode}"
+
+
+@dataclass
+class _Output:
+    stdout: str = ""
+    stderr: str = ""
+
+
+@contextlib.contextmanager
+def as_a_process():
+    """What a subprocess run of the suite would have, for code run in this process: the
+    checkout as working folder, its environment (``checkout_env``), its own stdout and stderr
+    (kept in the object given), and miniatures that can be started (tests/miniatures.py). All
+    of it is put back after the block."""
+    got = _Output()
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
     os.environ.update(checkout_env())
     os.chdir(ROOT)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), miniatures.installed():
-            code = pytest.main([*PYTEST_ARGS, *args], plugins=[plugin])
+            yield got
     finally:
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-    return InProcessRun(list(args), int(code), out.getvalue(), err.getvalue())
+        got.stdout, got.stderr = out.getvalue(), err.getvalue()
+
+
+def run_here(args: list[str]) -> InProcessRun:
+    """``pytest ARGS`` as a vector run, in this process (``as_a_process``): the harness plugin
+    alone, with the arguments ``appc-conformance run`` gives its children (PYTEST_ARGS). The
+    adapters it starts are processes as in any run (but ``miniature NAME``); what is saved is
+    the interpreter and the imports."""
+    with as_a_process() as got:
+        code = pytest.main([*PYTEST_ARGS, *args], plugins=[plugin])
+    return InProcessRun(list(args), int(code), got.stdout, got.stderr)
 
 
 def run_suite(tmp_path: Path, *args: str, paths=None, timeout: float = 600, process: bool = False):
