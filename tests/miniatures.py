@@ -25,22 +25,9 @@ import subprocess
 import threading
 from typing import Callable
 
-from appc_conformance.conformance import adapter
+from appc_conformance.conformance import adapter, vectors
 
-PROFILES = ["appc-0.8.11", "appc-imagetags-draft"]
-OPS = [
-    "parse_app",
-    "validate_imagetags",
-    "resolve_tag",
-    "merge_tag",
-    "validate_manifest",
-    "match_manifest",
-    "discover",
-    "resolve",
-    "fetch",
-]
-
-#: A well-formed result no case expects, per op (tests/fakes/broken.py ``wrong`` answers the same).
+#: A well-formed result no case expects, per op (tests/fakes/broken.py ``wrong`` answers it too).
 WRONG = {
     "parse_app": {"name": "mutant.invalid/wrong", "tag": "mutant", "labels": {"mutant": "1"}},
     "validate_imagetags": {"valid": "mutant"},
@@ -149,8 +136,8 @@ def hello(name: str, ops=None) -> dict:
             "implementation": {"name": f"miniature-{name}", "version": "0"},
             "protocol": adapter.PROTOCOL,
             "protocol_minor": adapter.PROTOCOL_MINOR,
-            "ops": list(OPS if ops is None else ops),
-            "profiles": list(PROFILES),
+            "ops": list(vectors.OPS if ops is None else ops),
+            "profiles": list(vectors.PROFILES),
             "features": ["custom-port", "host-headers", "ca-file"],  # as the reference: every case runs
         }
     }

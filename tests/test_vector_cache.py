@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -20,16 +21,22 @@ def fresh_process_memory(monkeypatch):
     monkeypatch.setattr(vectors, "_SCHEMAS_PASSED", set())
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
+def copy_vectors(tmp_path, monkeypatch, area: str, names: tuple) -> Path:
+    """A vector set of the files ``names`` of ``area``, with a cache folder of its own."""
     monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "cache"))
     dest = tmp_path / "vectors"
     shutil.copytree(VECTORS / "schema", dest / "schema")
     shutil.copy2(VECTORS / "requirements.json", dest / "requirements.json")
-    (dest / "app-strings").mkdir()
-    for name in ("basic.json", "colon.json"):  # two files: a cache entry each, one changed at a time
-        shutil.copy2(VECTORS / "app-strings" / name, dest / "app-strings" / name)
+    (dest / area).mkdir()
+    for name in names:
+        shutil.copy2(VECTORS / area / name, dest / area / name)
     return dest
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    # two files: a cache entry each, one changed at a time
+    return copy_vectors(tmp_path, monkeypatch, "app-strings", ("basic.json", "colon.json"))
 
 
 def cached_keys() -> list:
@@ -142,13 +149,7 @@ def test_the_schema_s_own_check_is_cached_and_a_broken_schema_is_never_recorded(
 
 @pytest.fixture
 def network_root(tmp_path, monkeypatch):
-    monkeypatch.setenv(vectors.CACHE_ENV, str(tmp_path / "cache"))
-    dest = tmp_path / "vectors"
-    shutil.copytree(VECTORS / "schema", dest / "schema")
-    shutil.copy2(VECTORS / "requirements.json", dest / "requirements.json")
-    (dest / "discovery").mkdir()
-    shutil.copy2(VECTORS / "discovery" / "meta-tags.json", dest / "discovery" / "meta-tags.json")
-    return dest
+    return copy_vectors(tmp_path, monkeypatch, "discovery", ("meta-tags.json",))
 
 
 def test_the_loopback_check_runs_once_per_process_for_the_same_bytes_and_again_for_new_ones(network_root, monkeypatch):

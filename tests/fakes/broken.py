@@ -58,25 +58,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from appc_conformance.conformance.adapters.reference import __main__ as reference
-
-WRONG = {
-    "parse_app": {"name": "mutant.invalid/wrong", "tag": "mutant", "labels": {"mutant": "1"}},
-    "validate_imagetags": {"valid": "mutant"},
-    "validate_manifest": {"valid": "mutant"},
-    "resolve_tag": {"labels": {"mutant": "1"}},
-    "merge_tag": {"labels": {"mutant": "1"}},
-    "match_manifest": {"matches": "mutant"},
-    "discover": {
-        "aci": [{"aci": "mutant:aci", "asc": "mutant:asc"}],
-        "pubkeys": ["mutant:key"],
-        "imagetags": [{"url": "mutant:json", "asc": "mutant:asc"}],
-    },
-    "resolve": {
-        "labels": {"mutant": "1"},
-        "aci": [{"aci": "mutant:aci", "asc": "mutant:asc"}],
-        "pubkeys": ["mutant:key"],
-    },
-}
+from tests.miniatures import WRONG
 
 
 def out(obj) -> None:
