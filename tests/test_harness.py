@@ -258,6 +258,7 @@ def test_the_test_ca_is_made_only_for_runs_with_network_cases(tmp_path):
             str(VECTORS),
             *[a for c in cases for a in ("--case", c)],
             paths=paths,
+            process=paths is not None,  # a run that imports a Python test file: a process of its own
         )
         assert doc is not None and {c["verdict"] for c in doc["cases"]} == {"pass"}, proc.stdout[-3000:]
         hellos = [json.loads(line) for line in log.read_text().splitlines()]
