@@ -47,6 +47,35 @@ WRONG = {
     },
 }
 
+#: Text meant to break what shows it: terminal escapes (clear screen, a window title, a carriage
+#: return that forges a verdict line), HTML and Markdown (tests/fakes/broken.py ``escapes``).
+EVIL = (
+    "x\x1b[2J\x1b]0;owned\x07\r\x1b[KPASSED all <img src=x onerror=alert(1)> <script>alert(1)</script> "
+    "| forged | cell <!-- hidden --> *bold* [link](javascript:alert(1)) \u202eevil\x9b31m"
+)
+#: How ``hello:VARIANT`` spoils the handshake answer's ``ok`` (``hello:deep`` is ``deep_hello``).
+HELLO_VARIANTS = {
+    "escapes": lambda ok: ok["implementation"].update(name="broken" + EVIL, version="1" + EVIL),
+    "impl-string": lambda ok: ok.update(implementation="broken"),
+    "name-int": lambda ok: ok["implementation"].update(name=7),
+    "version-list": lambda ok: ok["implementation"].update(version=["1"]),
+    "name-empty": lambda ok: ok["implementation"].update(name=""),
+    "ops-string": lambda ok: ok.update(ops="parse_app"),
+    "ops-ints": lambda ok: ok.update(ops=[1, 2]),
+    "profiles-string": lambda ok: ok.update(profiles="appc-0.8.11"),
+    "features-dict": lambda ok: ok.update(features={"custom-port": True}),
+    "protocol-2": lambda ok: ok.update(protocol=2),
+    "no-ops": lambda ok: ok.update(ops=[]),
+    "surrogate": lambda ok: ok["implementation"].update(name="broken\ud800"),
+}
+DEEP = 100_000  # levels of nesting of ``deep`` answers and of ``hello:deep``
+
+
+def deep_hello() -> str:
+    """A handshake answer nested DEEP levels deep, as a line without its newline."""
+    return '{"ok": {"implementation": ' + "[" * DEEP + "]" * DEEP + "}}"
+
+
 _POLL = 0.05  # seconds between looks at the kill flag while a miniature waits on a pipe
 
 
@@ -243,6 +272,61 @@ MINIATURES: dict[str, Callable[[Io], int]] = {
     "gone-after-hello": _hello_first("gone-after-hello", lambda io: 4),
 }
 
+
+def _hello_variant(variant: str) -> Callable[[Io], int]:
+    """``hello:VARIANT``: the handshake answer spoilt as HELLO_VARIANTS says (or ``deep``), then
+    every request answered wrong."""
+    if variant != "deep" and variant not in HELLO_VARIANTS:
+        raise KeyError(f"no hello variant {variant!r}")
+
+    def run(io: Io) -> int:
+        for req in io.requests():
+            if req.get("op") != "hello":
+                _wrong(io, req)
+            elif variant == "deep":
+                io.line(deep_hello())
+            else:
+                answer = hello(f"hello:{variant}")
+                HELLO_VARIANTS[variant](answer["ok"])
+                io.answer(answer)
+        return 0
+
+    return run
+
+
+def _deep(levels: int) -> Callable[[Io], int]:
+    """``deep`` or ``deep:LEVELS``: every answer holds a list nested LEVELS (DEEP) levels."""
+
+    def answer(io: Io, req: dict) -> None:
+        io.line('{"id": %d, "ok": {"x": %s%s}}' % (req["id"], "[" * levels, "]" * levels))
+
+    return _serve("deep", answer)
+
+
+def _deaf(io: Io) -> int:
+    """After the handshake it never reads its input again (nor answers)."""
+    for req in io.requests():
+        if req.get("op") == "hello":
+            io.answer(hello("deaf"))
+            io.hang()
+    return 0
+
+
+def resolve(name: str) -> Callable[[Io], int]:
+    """The function of miniature ``name``: one of MINIATURES, ``hello:VARIANT``, ``deep``,
+    ``deep:LEVELS`` or ``deaf``."""
+    kind, _, param = name.partition(":")
+    if name in MINIATURES:
+        return MINIATURES[name]
+    if kind == "hello" and param:
+        return _hello_variant(param)
+    if kind == "deep":
+        return _deep(int(param) if param else DEEP)
+    if name == "deaf":
+        return _deaf
+    raise KeyError(f"no miniature {name!r} (one of {', '.join(MINIATURES)}, hello:VARIANT, deep[:LEVELS], deaf)")
+
+
 _ids = itertools.count(1)
 
 
@@ -252,7 +336,7 @@ class MiniatureProcess:
     in_process = True
 
     def __init__(self, name: str):
-        run = MINIATURES[name]
+        run = resolve(name)
         self.pid = -next(_ids)  # never a real process id: nothing can signal it
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -302,9 +386,19 @@ class MiniatureProcess:
 
 def command(name: str) -> str:
     """The ``--adapter-cmd`` of miniature ``name``."""
-    if name not in MINIATURES:
-        raise KeyError(f"no miniature {name!r} (one of {', '.join(MINIATURES)})")
+    resolve(name)  # an unknown name fails here, in the test, not in the run
     return f"miniature {name}"
+
+
+@contextlib.contextmanager
+def session(name: str, profile: str = "appc-0.8.11", timeout: float = 5.0):
+    """An ``AdapterSession`` of miniature ``name`` (started on its first request), closed after."""
+    with installed():
+        s = adapter.AdapterSession(command(name).split(), profile, timeout=timeout)
+        try:
+            yield s
+        finally:
+            s.close()
 
 
 class Launcher(adapter.Launcher):

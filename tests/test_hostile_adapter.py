@@ -19,7 +19,9 @@ import pytest
 from appc_conformance.conformance import adapter, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.case_runner import run_case
+from tests import miniatures
 from tests.helpers import BROKEN, PYTEST, ROOT, VECTORS, broken_cmd, run_suite, verdicts
+from tests.miniatures import command as miniature
 
 NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
 SLICE = [
@@ -95,8 +97,7 @@ BAD_HELLOS = {
 
 @pytest.mark.parametrize("variant", sorted(BAD_HELLOS))
 def test_a_bad_hello_is_a_protocol_error_for_every_case(variant):
-    s = start(f"hello:{variant}")
-    try:
+    with miniatures.session(f"hello:{variant}") as s:
         hello = s.ensure()
         assert not hello.ok and hello.status == "protocol-error", hello
         assert BAD_HELLOS[variant] in hello.reason
@@ -104,14 +105,12 @@ def test_a_bad_hello_is_a_protocol_error_for_every_case(variant):
         for _ in range(3):  # later cases too: no exception, the same verdict
             rec = run_case(case, "appc-0.8.11", s)
             assert rec.verdict == "protocol-error" and BAD_HELLOS[variant] in rec.message
-    finally:
-        s.close()
 
 
 @pytest.mark.slow  # many suite runs or long waits: in tox -e tests, not in tox -e quick
 @pytest.mark.parametrize("variant", ["impl-string", "name-int", "name-empty"])
 def test_a_bad_hello_leaves_a_readable_results_file(tmp_path, variant):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd(f"hello:{variant}"), *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature(f"hello:{variant}"), *SLICE, paths=NON_NETWORK)
     assert doc is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert len(doc["cases"]) >= 8 and {c["verdict"] for c in doc["cases"]} == {"protocol-error"}
     assert proc.returncode == 1
@@ -119,7 +118,7 @@ def test_a_bad_hello_leaves_a_readable_results_file(tmp_path, variant):
 
 
 def test_an_adapter_without_operations_is_warned_about(tmp_path):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("hello:no-ops"), *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature("hello:no-ops"), *SLICE, paths=NON_NETWORK)
     assert {c["verdict"] for c in doc["cases"]} == {"not-implemented"}
     assert "warning: the adapter declares no operations" in proc.stdout, proc.stdout[-2000:]
 
@@ -153,7 +152,7 @@ def test_lone_surrogates_leave_a_readable_results_file(tmp_path):
     assert len(doc["cases"]) >= 8
     with_note = [c for c in doc["cases"] if isinstance(c["actual"], dict) and "note" in str(c["actual"])]
     assert with_note and all("surrogate" in c["message"] for c in with_note)
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("hello:surrogate"), *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature("hello:surrogate"), *SLICE, paths=NON_NETWORK)
     assert doc is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert doc["implementation"]["name"] == "broken\ufffd"
 
@@ -161,50 +160,38 @@ def test_lone_surrogates_leave_a_readable_results_file(tmp_path):
 # -- 3. depth ------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["deep", f"deep:{adapter.MAX_DEPTH + 1}"])
 def test_deep_answers_are_protocol_errors(mode):
-    s = start(mode)
-    try:
+    with miniatures.session(mode) as s:
         for _ in range(2):
             ex = s.request("parse_app", {"app": "example.com/app"})
             assert ex.status == "protocol-error" and f"deeper than {adapter.MAX_DEPTH}" in ex.message
-    finally:
-        s.close()
 
 
 def test_an_answer_at_the_depth_limit_is_read():
-    s = start(f"deep:{adapter.MAX_DEPTH - 3}")  # the answer object and "ok" hold the list
-    try:
+    with miniatures.session(f"deep:{adapter.MAX_DEPTH - 3}") as s:  # the answer object and "ok" hold the list
         assert s.request("parse_app", {"app": "example.com/app"}).status == "answer"
-    finally:
-        s.close()
 
 
 def test_a_deep_hello_is_a_protocol_error_and_later_cases_still_get_verdicts():
-    s = start("hello:deep")
-    try:
+    with miniatures.session("hello:deep") as s:
         case = vectors.load(VECTORS).cases[0]
         for _ in range(3):
             rec = run_case(case, "appc-0.8.11", s)
             assert rec.verdict == "protocol-error" and "deeper" in rec.message
-    finally:
-        s.close()
 
 
 def test_deep_answers_leave_a_readable_results_file(tmp_path):
-    proc, doc = run_suite(tmp_path, "--adapter-cmd", broken_cmd("deep"), *SLICE, paths=NON_NETWORK)
+    proc, doc = run_suite(tmp_path, "--adapter-cmd", miniature("deep"), *SLICE, paths=NON_NETWORK)
     assert doc is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert len(doc["cases"]) >= 8 and {c["verdict"] for c in doc["cases"]} == {"protocol-error"}
 
 
 # -- 4. writes are bounded by the deadline ----------------------------------------------------
 def test_a_large_request_to_an_adapter_that_stopped_reading_times_out():
-    s = start("deaf", timeout=1.0)
-    try:
+    with miniatures.session("deaf", timeout=1.0) as s:
         assert s.ensure().ok
         ex, wall = bounded(lambda: s.request("parse_app", {"app": "x" * 300_000}), 20)
         assert ex.status == "timeout" and wall < 5, (ex, wall)
         assert "read" in ex.message  # says the adapter did not take its input
-    finally:
-        s.close()
 
 
 # -- 5. stderr: a bounded tail, the deadline checked while it streams -------------------------

@@ -58,7 +58,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from appc_conformance.conformance.adapters.reference import __main__ as reference
-from tests.miniatures import WRONG
+from tests.miniatures import DEEP, EVIL, HELLO_VARIANTS, WRONG, deep_hello
 
 
 def out(obj) -> None:
@@ -75,31 +75,10 @@ def negate(reply: dict, op: str) -> dict:
     return reply
 
 
-EVIL = (
-    "x\x1b[2J\x1b]0;owned\x07\r\x1b[KPASSED all <img src=x onerror=alert(1)> <script>alert(1)</script> "
-    "| forged | cell <!-- hidden --> *bold* [link](javascript:alert(1)) \u202eevil\x9b31m"
-)
-HELLO_VARIANTS = {
-    "escapes": lambda ok: ok["implementation"].update(name="broken" + EVIL, version="1" + EVIL),
-    "impl-string": lambda ok: ok.update(implementation="broken"),
-    "name-int": lambda ok: ok["implementation"].update(name=7),
-    "version-list": lambda ok: ok["implementation"].update(version=["1"]),
-    "name-empty": lambda ok: ok["implementation"].update(name=""),
-    "ops-string": lambda ok: ok.update(ops="parse_app"),
-    "ops-ints": lambda ok: ok.update(ops=[1, 2]),
-    "profiles-string": lambda ok: ok.update(profiles="appc-0.8.11"),
-    "features-dict": lambda ok: ok.update(features={"custom-port": True}),
-    "protocol-2": lambda ok: ok.update(protocol=2),
-    "no-ops": lambda ok: ok.update(ops=[]),
-    "surrogate": lambda ok: ok["implementation"].update(name="broken\ud800"),
-}
-DEEP = 100_000
-
-
 def hostile_hello(variant: str, reply: dict) -> str:
     """The handshake answer of ``hello:VARIANT``, as a line."""
     if variant == "deep":
-        return '{"ok": {"implementation": ' + "[" * DEEP + "]" * DEEP + "}}\n"
+        return deep_hello() + "\n"
     HELLO_VARIANTS[variant](reply["ok"])
     return json.dumps(reply) + "\n"
 
