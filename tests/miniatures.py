@@ -7,9 +7,9 @@ thread behind real pipes, so the harness reads, writes, times out and stops it t
 same code as any adapter (``conformance/adapter.py``, its ``LAUNCH`` seam). Only what needs a
 process (its exit status, its process group, a grandchild, a signal) stays in broken.py.
 
-A miniature's command line is ``miniature NAME``; ``launcher()`` starts those in-process and
-passes every other command on to the harness's own launch. It is for in-process runs only
-(``tests.helpers.run_here``, ``AdapterSession`` in a test): a subprocess run has no such program.
+A miniature's command line is ``miniature NAME``; inside ``installed()`` the harness starts
+those in-process (``Launcher``) and every other command as always. It is for in-process runs
+only (``tests.helpers.run_suite``, ``session()``): a subprocess run has no such program.
 Miniatures answer from canned tables; none computes a right answer, so none imports an
 implementation.
 """
@@ -213,7 +213,7 @@ def _hello_first(name: str, then: Callable[[Io], int]):
     return run
 
 
-def _hang_hello(io: Io) -> int:
+def _hang(io: Io) -> int:
     io.hang()
     return 0
 
@@ -257,19 +257,17 @@ MINIATURES: dict[str, Callable[[Io], int]] = {
     # never answers a request (the handshake works)
     "hang": _serve("hang", lambda io, req: io.hang()),
     # never answers the handshake
-    "hang-hello": _hang_hello,
+    "hang-hello": _hang,
     # a line that is not JSON for every request
     "garbage": _serve("garbage", lambda io, req: io.line("this is not JSON {")),
     # answers with another request's id
     "bad-id": _serve("bad-id", lambda io, req: io.answer({"id": req["id"] + 1000, "ok": {}})),
     # declines every profile
     "no-profile": _no_profile,
-    # declares only parse_app (and answers it wrong)
-    "lacks-ops": _serve("lacks-ops", _wrong, ops=["parse_app"]),
     # the transport's own tests: each app string says what to do
     "scripted": _serve("scripted", _scripted, ops=["parse_app"]),
-    # exits (status 4) right after the handshake, before any request
-    "gone-after-hello": _hello_first("gone-after-hello", lambda io: 4),
+    # after the handshake it never reads its input again (nor answers)
+    "deaf": _hello_first("deaf", _hang),
 }
 
 
@@ -303,18 +301,9 @@ def _deep(levels: int) -> Callable[[Io], int]:
     return _serve("deep", answer)
 
 
-def _deaf(io: Io) -> int:
-    """After the handshake it never reads its input again (nor answers)."""
-    for req in io.requests():
-        if req.get("op") == "hello":
-            io.answer(hello("deaf"))
-            io.hang()
-    return 0
-
-
 def resolve(name: str) -> Callable[[Io], int]:
-    """The function of miniature ``name``: one of MINIATURES, ``hello:VARIANT``, ``deep``,
-    ``deep:LEVELS`` or ``deaf``."""
+    """The function of miniature ``name``: one of MINIATURES, ``hello:VARIANT``, ``deep`` or
+    ``deep:LEVELS``."""
     kind, _, param = name.partition(":")
     if name in MINIATURES:
         return MINIATURES[name]
@@ -322,9 +311,7 @@ def resolve(name: str) -> Callable[[Io], int]:
         return _hello_variant(param)
     if kind == "deep":
         return _deep(int(param) if param else DEEP)
-    if name == "deaf":
-        return _deaf
-    raise KeyError(f"no miniature {name!r} (one of {', '.join(MINIATURES)}, hello:VARIANT, deep[:LEVELS], deaf)")
+    raise KeyError(f"no miniature {name!r} (one of {', '.join(MINIATURES)}, hello:VARIANT, deep[:LEVELS])")
 
 
 _ids = itertools.count(1)
