@@ -58,7 +58,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from appc_conformance.conformance.adapters.reference import __main__ as reference
-from tests.miniatures import DEEP, EVIL, HELLO_VARIANTS, WRONG, deep_hello
+from tests.fakes.canned import DEEP, EVIL, HELLO_VARIANTS, WRONG, deep_hello
 
 
 def out(obj) -> None:
