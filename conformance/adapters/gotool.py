@@ -76,6 +76,16 @@ def default_cache_dir() -> Path:
     return Path(base) / "appc-conformance"
 
 
+def build_env(cache: Path) -> dict:
+    """The environment of an adapter's go build: this process's, with BUILD_ENV, and a build
+    cache in ``cache`` when go would have none (no GOCACHE, XDG_CACHE_HOME or HOME)."""
+    env = dict(os.environ)
+    env.update(BUILD_ENV)
+    if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
+        env["GOCACHE"] = str(cache / "go-build")
+    return env
+
+
 def find_go(not_available: type[Exception], install: str) -> str:
     """The go binary: $APPC_CONFORMANCE_GO, else go on the PATH, else Debian's places."""
     override = os.environ.get(GO_OVERRIDE)

@@ -219,10 +219,7 @@ def _compile(kind: str, target: str, tree: SpecTree, cache_dir: Path | None, ext
         return binary
 
     cache.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.update(gotool.BUILD_ENV)
-    if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
-        env["GOCACHE"] = str(cache / "go-build")  # go has no default cache without these
+    env = gotool.build_env(cache)
 
     with tempfile.TemporaryDirectory(prefix=f".{kind}-", dir=cache) as tmp_name:
         tmp = Path(tmp_name)

@@ -165,10 +165,7 @@ def build(cache_dir: Path | None = None, rkt_src=None) -> Path:
         return binary
 
     cache.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.update(gotool.BUILD_ENV)
-    if not (env.get("GOCACHE") or env.get("XDG_CACHE_HOME") or env.get("HOME")):
-        env["GOCACHE"] = str(cache / "go-build")
+    env = gotool.build_env(cache)
     with tempfile.TemporaryDirectory(prefix=".rkt-adapter-", dir=cache) as tmp_name:
         tmp = Path(tmp_name)
         root = tmp / "gopath" / "src" / IMPORT_PATH
