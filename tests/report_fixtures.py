@@ -258,26 +258,26 @@ def make_results(
     }
 
 
+#: The Go library's verdicts other than pass in ``three_runs``.
+GO_VERDICTS = {
+    "app-strings/colon/version-label": "fail",
+    "app-strings/colon/empty-name": "crash",
+    "discovery/meta/should-prefer-https": "not-implemented",
+}
+
+
+def go_results(**kw) -> dict:
+    """``make_results`` of the Go library (one profile), with ``kw`` (verdicts, known, ...)."""
+    return make_results("go-appc", "appc/spec (Go)", "0.8.11", profiles=("appc-0.8.11",), **kw)
+
+
 def three_runs(folder) -> dict:
     """Three results files in ``folder``: the reference (all pass), a Go library with failures
     (one profile), and an implementation that is not available."""
     from appc_conformance.reports.results import write_results
 
     ref = write_results(folder / "results-reference.json", make_results())
-    go = write_results(
-        folder / "results-go-appc.json",
-        make_results(
-            "go-appc",
-            "appc/spec (Go)",
-            "0.8.11",
-            profiles=("appc-0.8.11",),
-            verdicts={
-                "app-strings/colon/version-label": "fail",
-                "app-strings/colon/empty-name": "crash",
-                "discovery/meta/should-prefer-https": "not-implemented",
-            },
-        ),
-    )
+    go = write_results(folder / "results-go-appc.json", go_results(verdicts=GO_VERDICTS))
     act = write_results(
         folder / "results-actool.json", make_results("actool", "actool", available=False, profiles=("appc-0.8.11",))
     )

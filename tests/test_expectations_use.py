@@ -40,19 +40,16 @@ def _template(tmp_path, name: str, ids, reason="TODO: why this fails") -> object
     return f
 
 
+def run_with_folder(folder, out):
+    """``run`` of the reference on app-strings/basic/*, with the expectations folder ``folder``."""
+    return run_cli(
+        "--impl", "reference", "--case", "app-strings/basic/*", "--expectations", folder, "--out", out, "--no-report"
+    )
+
+
 def test_run_does_not_take_todo_reasons_or_unknown_cases_silently(tmp_path):
     f = _template(tmp_path, "reference", ["app-strings/basic/name-only", "app-strings/no/such-case"])
-    proc = run_cli(
-        "--impl",
-        "reference",
-        "--case",
-        "app-strings/basic/*",
-        "--expectations",
-        f.parent,
-        "--out",
-        tmp_path / "out",
-        "--no-report",
-    )
+    proc = run_with_folder(f.parent, tmp_path / "out")
     assert "TODO" in proc.stderr and str(f) in proc.stderr, proc.stderr
     assert "app-strings/no/such-case" in proc.stderr and "no case" in proc.stderr, proc.stderr
 
@@ -67,16 +64,6 @@ def test_pytest_names_an_entry_whose_case_does_not_exist_and_todo_reasons(tmp_pa
 
 def test_run_says_when_no_file_of_the_expectations_folder_applies(tmp_path):
     f = _template(tmp_path, "someone-else", ["app-strings/basic/name-only"], reason="a real reason")
-    proc = run_cli(
-        "--impl",
-        "reference",
-        "--case",
-        "app-strings/basic/*",
-        "--expectations",
-        f.parent,
-        "--out",
-        tmp_path / "out",
-        "--no-report",
-    )
+    proc = run_with_folder(f.parent, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
     assert f"no expectations file for reference in {f.parent}" in proc.stderr, proc.stderr

@@ -217,16 +217,12 @@ def report_known(tmp_path_factory) -> Path:
     """A Go run with a known failure and a known failure that now passes, and an incomplete run of
     an implementation that rejects everything (a pass of unknown reason)."""
     from appc_conformance.reports.results import write_results
-    from tests.report_fixtures import make_results
+    from tests.report_fixtures import go_results, make_results
 
     d = tmp_path_factory.mktemp("browser-known")
     go = write_results(
         d / "results-go-appc.json",
-        make_results(
-            "go-appc",
-            "appc/spec (Go)",
-            "0.8.11",
-            profiles=("appc-0.8.11",),
+        go_results(
             verdicts={
                 "app-strings/colon/version-label": "fail",
                 "discovery/meta/should-prefer-https": "not-implemented",

@@ -184,18 +184,7 @@ def test_publisher_cases_are_kept_apart_from_adapter_cases():
 def test_the_verb(tmp_path, capsys):
     with servers.scenario({"a": {"paths": good_paths()}}, artefacts=ARTEFACTS) as sc:
         out = tmp_path / "report.json"
-        argv = [
-            "check-publisher",
-            sc.substitute(APP),
-            "--profile",
-            "appc-imagetags",
-            "--port",
-            str(sc.port),
-            "--ca-file",
-            sc.ca_file,
-            "--json",
-            str(out),
-        ]
+        argv = check_argv(sc, out)
         assert cli.main(argv) == 0
         doc = json.loads(out.read_text())
         assert doc["ok"] and doc["format"] == "appc-conformance-publisher-check"
@@ -203,6 +192,22 @@ def test_the_verb(tmp_path, capsys):
     paths = {**good_paths(), IMG: {"status": 404}}
     with servers.scenario({"a": {"paths": paths}}, artefacts=ARTEFACTS) as sc:
         assert cli.main(["check-publisher", sc.substitute(APP), "--port", str(sc.port), "--ca-file", sc.ca_file]) == 1
+
+
+def check_argv(sc, out) -> list:
+    """``check-publisher`` of APP on the scenario's hosts (image tags profile), its report to ``out``."""
+    return [
+        "check-publisher",
+        sc.substitute(APP),
+        "--profile",
+        "appc-imagetags",
+        "--port",
+        str(sc.port),
+        "--ca-file",
+        sc.ca_file,
+        "--json",
+        str(out),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -226,18 +231,7 @@ def test_keys_and_headers_from_the_command_line(tmp_path):
         key = tmp_path / "alice.asc"
         key.write_bytes(sc.built.data["alice.pub"])
         out = tmp_path / "r.json"
-        base = [
-            "check-publisher",
-            sc.substitute(APP),
-            "--profile",
-            "appc-imagetags",
-            "--port",
-            str(sc.port),
-            "--ca-file",
-            sc.ca_file,
-            "--json",
-            str(out),
-        ]
+        base = check_argv(sc, out)
         assert cli.main(base + ["--key", str(key)]) == 1  # the image answers 401 without the header
         checks = {c["rule"]: c for c in json.loads(out.read_text())["checks"]}
         assert checks["image"]["status"] == "fail" and "401" in checks["image"]["messages"][0]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from appc_conformance.conformance import cli
-from tests.report_fixtures import CASES, CATALOG, make_results, three_runs
+from tests.report_fixtures import CASES, CATALOG, GO_VERDICTS, go_results, make_results, three_runs
 from appc_conformance.reports import diff as diffmod
 from appc_conformance.reports import expectations as expmod
 from appc_conformance.reports.results import FAILING, VERDICTS, ResultsError, load_results, parse, schema, write_results
@@ -386,13 +386,7 @@ def test_report_check_detects_a_stale_report(files, catalog, tmp_path, capsys):
     assert run_cli(capsys, *args, "--check") == (0, "", "")
     write_results(
         files["go"],
-        make_results(
-            "go-appc",
-            "appc/spec (Go)",
-            "0.8.11",
-            profiles=("appc-0.8.11",),
-            verdicts={"app-strings/labels/equals-in-value": "fail"},
-        ),
+        go_results(verdicts={"app-strings/labels/equals-in-value": "fail"}),
     )
     code, _, err = run_cli(capsys, *args, "--check")
     assert code == 1 and f"stale: {out / 'summary.md'}" in err
@@ -446,18 +440,7 @@ def test_identical_rerun_is_quiet(files, tmp_path, capsys):
 def test_injected_regression_fails_the_gate(files, tmp_path, capsys):
     broken = write_results(
         tmp_path / "broken.json",
-        make_results(
-            "go-appc",
-            "appc/spec (Go)",
-            "0.8.11",
-            profiles=("appc-0.8.11",),
-            verdicts={
-                "app-strings/colon/version-label": "fail",
-                "app-strings/colon/empty-name": "crash",
-                "discovery/meta/should-prefer-https": "not-implemented",
-                "discovery/walk-up/404-then-parent": "timeout",
-            },
-        ),
+        go_results(verdicts={**GO_VERDICTS, "discovery/walk-up/404-then-parent": "timeout"}),
     )
     code, out, _ = run_cli(capsys, "diff", files["go"], broken)
     assert code == 1
@@ -861,11 +844,7 @@ def load_results_doc(doc):
 def _go_with_known(tmp_path) -> Path:
     return write_results(
         tmp_path / "results-go-appc.json",
-        make_results(
-            "go-appc",
-            "appc/spec (Go)",
-            "0.8.11",
-            profiles=("appc-0.8.11",),
+        go_results(
             verdicts={"app-strings/colon/version-label": "fail", "app-strings/colon/empty-name": "crash"},
             known={
                 "app-strings/colon/version-label": "splits on the last colon",

@@ -20,7 +20,7 @@ import pytest
 
 from appc_conformance.conformance import registry
 from appc_conformance.conformance.adapters.rkt import build as rkt_build
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_cli
 from tests.rawadapter import AdapterProcess, adapter_env
 
 PROFILE = "appc-0.8.11"
@@ -288,24 +288,7 @@ MAPPING_CASES = {
 
 def test_fetch_mapping_through_the_harness(binary, tmp_path):
     args = [a for case in MAPPING_CASES for a in ("--case", case)]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "appc_conformance",
-            "run",
-            "--impl",
-            "rkt",
-            *args,
-            "--out",
-            str(tmp_path),
-            "--no-report",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli("--impl", "rkt", *args, "--out", tmp_path, "--no-report", timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]  # only known failures (expectations/rkt.json)
     doc = json.loads((tmp_path / "results-rkt.json").read_text())
     cases = {c["id"]: c for c in doc["cases"]}
