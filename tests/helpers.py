@@ -22,6 +22,19 @@ from tests import miniatures
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
 BROKEN = ROOT / "tests" / "fakes" / "broken.py"
+#: The areas whose cases need no mock host.
+NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
+#: A small slice with every op of NON_NETWORK and both profiles, for adapters that are slow to fail.
+SLICE = [
+    "--case",
+    "app-strings/basic/name-*",
+    "--case",
+    "resolution/alias/fork-*",
+    "--case",
+    "manifests/header/*-missing",
+    "--case",
+    "matching/names/equal",
+]
 
 
 #: pytest started as ``appc-conformance run`` starts it: the harness handed over already imported,

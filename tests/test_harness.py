@@ -11,21 +11,8 @@ import sys
 import pytest
 
 from appc_conformance.conformance import vectors
-from tests.helpers import ROOT, VECTORS, broken_cmd, run_suite, verdicts
+from tests.helpers import NON_NETWORK, ROOT, SLICE, VECTORS, broken_cmd, run_suite, verdicts
 from tests.miniatures import command as miniature
-
-NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
-# A small slice with every op and both profiles, for the slow broken adapters (hang, crash).
-SLICE = [
-    "--case",
-    "app-strings/basic/name-*",
-    "--case",
-    "resolution/alias/fork-*",
-    "--case",
-    "manifests/header/*-missing",
-    "--case",
-    "matching/names/equal",
-]
 
 
 @pytest.fixture(scope="module")

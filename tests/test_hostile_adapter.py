@@ -20,20 +20,8 @@ from appc_conformance.conformance import adapter, vectors
 from appc_conformance.conformance.adapter import AdapterSession
 from appc_conformance.conformance.case_runner import run_case
 from tests import miniatures
-from tests.helpers import BROKEN, PYTEST, ROOT, VECTORS, broken_cmd, run_suite, verdicts
+from tests.helpers import BROKEN, NON_NETWORK, PYTEST, ROOT, SLICE, VECTORS, broken_cmd, run_suite, verdicts
 from tests.miniatures import command as miniature
-
-NON_NETWORK = [VECTORS / a for a in ("app-strings", "imagetags", "resolution", "merging", "manifests", "matching")]
-SLICE = [
-    "--case",
-    "app-strings/basic/name-*",
-    "--case",
-    "resolution/alias/fork-*",
-    "--case",
-    "manifests/header/*-missing",
-    "--case",
-    "matching/names/equal",
-]
 
 
 def start(mode: str, *args: str, timeout: float = 5.0) -> AdapterSession:
